@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
+# Finds pare's dependencies; used by pare's own CMakeLists and by the installed pareConfig.cmake.
+
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(xsimd 8 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+
+# Debian's xsimd 8 package was built with ENABLE_XTL_COMPLEX, so its exported target links a
+# target named `xtl` that its config never looks for (xsimd issue #869, fixed upstream in 10.x).
+# pare never uses xtl complex numbers; an empty stand-in keeps `-lxtl` off the link line.
+if(TARGET xsimd AND NOT TARGET xtl)
+  find_package(xtl QUIET)
+  if(NOT TARGET xtl)
+    add_library(xtl INTERFACE IMPORTED)
+  endif()
+endif()

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+// Uses a little of each layer so that a missing header or dependency fails to build.
+#include <cstdio>
+#include <pare/pare.hpp>
+
+int main() {
+  pare::Tensor<float, 2> w({3, 4}, 1.0f);
+  pare::Tensor<float, 1> x({4}, 2.0f);
+  pare::Tensor<float, 1> y({3});
+  pare::gemv(w.view(), x.view(), y.view());
+  const float h = static_cast<float>(pare::f16(0.5f));
+  const bool ok = y(0) == 8.0f && y(2) == 8.0f && h == 0.5f && pare::as_eigen(w.view()).sum() == 12.0f;
+  std::printf("consumer: %s\n", ok ? "ok" : "WRONG");
+  return ok ? 0 : 1;
+}
