@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — quantization umbrella header.
+#pragma once
+
+#include "pare/quant/concepts.hpp"
+#include "pare/quant/format.hpp"
+#include "pare/quant/granularity.hpp"
+#include "pare/quant/observer.hpp"
+#include "pare/quant/quantized_tensor.hpp"
+#include "pare/quant/quantizer.hpp"
+#include "pare/quant/scheme.hpp"
