@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — file formats: everything under pare/io/, in one include.
+//
+// When to use which:
+//   - safetensors.hpp: exchanging weights with PyTorch / Hugging Face; zero-copy mmap views.
+//   - npy.hpp / npz.hpp: exchanging single arrays (or a few) with numpy.
+//   - mapped_file.hpp, atomic_write.hpp, checksum.hpp: building blocks for new formats.
+#pragma once
+
+#include "pare/io/atomic_write.hpp"
+#include "pare/io/checksum.hpp"
+#include "pare/io/mapped_file.hpp"
+#include "pare/io/npy.hpp"
+#include "pare/io/npz.hpp"
+#include "pare/io/safetensors.hpp"

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — read-only memory maps of whole files, with shared ownership.
+//
+// A MappedFile is a cheap handle: copies share one mapping, which is unmapped when the last copy
+// (or the last `keep_alive()` token held by a loaded tensor) goes away. Readers parse the bytes
+// in place, so a tensor loaded from a mapped file can be a zero-copy view into the page cache.
+#pragma once
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pare/core/error.hpp"
+
+namespace pare::io {
+
+/// How the caller intends to touch the bytes; forwarded to madvise(2) as a hint.
+enum class AccessHint { normal, sequential, random, will_need };
+
+namespace detail {
+
+[[nodiscard]] inline std::string errno_text(int err) { return std::strerror(err); }
+
+/// The mapping (or owned buffer) behind one or more MappedFile handles.
+class Mapping {
+ public:
+  Mapping(void* addr, std::size_t size, std::string name)
+      : addr_(addr), size_(size), name_(std::move(name)) {}
+  Mapping(std::vector<std::byte> buffer, std::string name)
+      : buffer_(std::move(buffer)), size_(buffer_.size()), name_(std::move(name)) {}
+  Mapping(const Mapping&) = delete;
+  Mapping& operator=(const Mapping&) = delete;
+  ~Mapping() {
+    if (addr_ != nullptr) ::munmap(addr_, size_);
+  }
+
+  [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
+    if (addr_ != nullptr) return {static_cast<const std::byte*>(addr_), size_};
+    return {buffer_.data(), buffer_.size()};
+  }
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+ private:
+  void* addr_ = nullptr;
+  std::vector<std::byte> buffer_;
+  std::size_t size_ = 0;
+  std::string name_;
+};
+
+/// Closes a file descriptor on scope exit.
+class FdGuard {
+ public:
+  explicit FdGuard(int fd) noexcept : fd_(fd) {}
+  FdGuard(const FdGuard&) = delete;
+  FdGuard& operator=(const FdGuard&) = delete;
+  ~FdGuard() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  [[nodiscard]] int get() const noexcept { return fd_; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+}  // namespace detail
+
+/// A whole file mapped read-only (MAP_PRIVATE). Views from `bytes()` stay valid while any copy of
+/// this handle, or any token from `keep_alive()`, lives.
+///
+///     auto f = pare::io::MappedFile::open("model.safetensors");
+///     std::span<const std::byte> all = f.bytes();
+///
+/// @pre The file is not truncated by another process while mapped (the kernel would deliver
+///      SIGBUS on access to the vanished pages; no user-space reader can prevent that).
+class MappedFile {
+ public:
+  MappedFile() = default;
+
+  /// Maps `path`; an empty file gives an empty span. Throws pare::Error naming the path and the
+  /// system's reason (errno text) when the file cannot be opened, is not a regular file, or
+  /// cannot be mapped.
+  [[nodiscard]] static MappedFile open(const std::filesystem::path& path,
+                                       AccessHint hint = AccessHint::normal) {
+    const std::string name = path.string();
+    detail::FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) {
+      const int err = errno;
+      throw Error(concat_error("cannot open ", name, err));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) {
+      const int err = errno;
+      throw Error(concat_error("cannot stat ", name, err));
+    }
+    if (!S_ISREG(st.st_mode)) throw Error(name + ": not a regular file, cannot map it");
+    if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > SIZE_MAX)
+      throw Error(name + ": file size does not fit in this process's address space");
+    const auto size = static_cast<std::size_t>(st.st_size);
+    MappedFile f;
+    if (size == 0) {
+      f.mapping_ = std::make_shared<detail::Mapping>(std::vector<std::byte>{}, name);
+      return f;
+    }
+    void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (addr == MAP_FAILED) {
+      const int err = errno;
+      throw Error(concat_error("cannot mmap ", name, err));
+    }
+    try {
+      f.mapping_ = std::make_shared<detail::Mapping>(addr, size, name);
+    } catch (...) {
+      ::munmap(addr, size);
+      throw;
+    }
+    // A hint only: a kernel that ignores it (or refuses it) changes speed, never results.
+    (void)::madvise(addr, size, advice(hint));
+    return f;
+  }
+
+  /// Wraps bytes already in memory (tests, network buffers) behind the same interface; `name`
+  /// is what error messages call the buffer.
+  [[nodiscard]] static MappedFile from_buffer(std::vector<std::byte> bytes, std::string name) {
+    MappedFile f;
+    f.mapping_ = std::make_shared<detail::Mapping>(std::move(bytes), std::move(name));
+    return f;
+  }
+
+  [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
+    return mapping_ ? mapping_->bytes() : std::span<const std::byte>{};
+  }
+  [[nodiscard]] std::size_t size() const noexcept { return bytes().size(); }
+  [[nodiscard]] bool is_open() const noexcept { return mapping_ != nullptr; }
+  /// The path (or buffer name) used in error messages.
+  [[nodiscard]] const std::string& name() const noexcept {
+    static const std::string none = "<no file>";
+    return mapping_ ? mapping_->name() : none;
+  }
+  /// A token that keeps the mapping alive; store it next to any view into `bytes()`.
+  [[nodiscard]] std::shared_ptr<const void> keep_alive() const noexcept { return mapping_; }
+
+ private:
+  static std::string concat_error(const char* what, const std::string& name, int err) {
+    return std::string(what) + name + ": " + detail::errno_text(err);
+  }
+  static int advice(AccessHint h) noexcept {
+    switch (h) {
+      case AccessHint::sequential: return MADV_SEQUENTIAL;
+      case AccessHint::random: return MADV_RANDOM;
+      case AccessHint::will_need: return MADV_WILLNEED;
+      case AccessHint::normal: break;
+    }
+    return MADV_NORMAL;
+  }
+
+  std::shared_ptr<const detail::Mapping> mapping_;
+};
+
+}  // namespace pare::io

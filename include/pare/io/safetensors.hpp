@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — safetensors (Hugging Face): read through a memory map with zero-copy views, write
+// atomically.
+//
+//     auto f = pare::io::SafetensorsFile::open("model.safetensors");
+//     for (const auto& n : f.names()) { auto& i = f.info(n); ... }   // names in data order
+//     auto w = f.view<float, 2>("layer.weight");    // TensorView<const float, 2> into the map
+//     auto b = f.load<pare::bf16, 1>("layer.bias");  // an owning copy (any alignment)
+//     pare::io::write_safetensors("out.safetensors", {pare::io::safetensors_entry("w", w)},
+//                                 {{"format", "pt"}});
+//
+// Layout: u64 little-endian header length N, N bytes of JSON, then the data section. Reading
+// checks: N <= 100'000'000 and N <= file size - 8; the header starts with '{' and follows the
+// schema exactly (unknown keys, duplicate names, wrong types are FormatErrors); dtypes F64 F32
+// F16 BF16 F8_E4M3 F8_E5M2 I64 I32 I16 I8 U64 U32 U16 U8 BOOL (others: FormatError naming it);
+// element counts and byte sizes do not overflow; end - begin == count x itemsize; and the
+// tensors tile the data section exactly — no overlap, no gap, no trailing bytes (as the
+// reference implementation requires).
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pare/core/dtype.hpp"
+#include "pare/core/error.hpp"
+#include "pare/core/shape.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/io/atomic_write.hpp"
+#include "pare/io/detail/byte_reader.hpp"
+#include "pare/io/detail/safetensors_header.hpp"
+#include "pare/io/mapped_file.hpp"
+
+static_assert(std::endian::native == std::endian::little,
+              "pare's file readers assume a little-endian host (x86-64, AArch64, RISC-V)");
+
+namespace pare::io {
+
+/// An element type safetensors can hold and pare can view without conversion (whole bytes,
+/// one element per object).
+template <class T>
+concept SafetensorsElement = ElementType<T> && dtype_traits<T>::lanes == 1 &&
+                             detail::safetensors_dtype_name(dtype_traits<T>::dtype).has_value() &&
+                             sizeof(T) * 8 == dtype_traits<T>::bits;
+
+/// One tensor of a safetensors file.
+struct SafetensorsInfo {
+  DType dtype = DType::f32;
+  std::vector<std::size_t> shape;   ///< empty for a scalar
+  std::span<const std::byte> bytes;  ///< the tensor's data, inside the map
+  std::uint64_t offset = 0;          ///< file offset of `bytes`
+
+  [[nodiscard]] std::size_t size() const noexcept {
+    std::size_t n = 1;
+    for (auto e : shape) n *= e;  // checked when the header was parsed
+    return n;
+  }
+};
+
+class SafetensorsFile {
+ public:
+  /// Largest header the reference implementation accepts.
+  static constexpr std::uint64_t max_header_size = 100'000'000;
+
+  /// Maps and validates `path`; throws FormatError for anything malformed.
+  [[nodiscard]] static SafetensorsFile open(const std::filesystem::path& path) {
+    return SafetensorsFile(MappedFile::open(path));
+  }
+
+  /// Validates a file already mapped (or held in memory with MappedFile::from_buffer).
+  explicit SafetensorsFile(MappedFile file) : file_(std::move(file)) { parse(); }
+
+  /// Tensor names in the order of their data in the file.
+  [[nodiscard]] const std::vector<std::string>& names() const noexcept { return names_; }
+  [[nodiscard]] bool contains(std::string_view name) const { return index_.find(name) != index_.end(); }
+  [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
+  [[nodiscard]] const MappedFile& file() const noexcept { return file_; }
+  /// Keeps the map (and so every view) alive.
+  [[nodiscard]] std::shared_ptr<const void> keep_alive() const noexcept { return file_.keep_alive(); }
+
+  /// dtype, shape and bytes of `name`; ArgumentError when there is no such tensor.
+  [[nodiscard]] const SafetensorsInfo& info(std::string_view name) const {
+    auto it = index_.find(name);
+    if (it == index_.end())
+      throw ArgumentError(file_.name() + " has no tensor '" + std::string(name) + "'");
+    return infos_[it->second];
+  }
+
+  /// A zero-copy view of `name`, valid while this object (or `keep_alive()`) lives.
+  /// Throws FormatError when the dtype is not T, or when the data is not aligned for T (files
+  /// pare writes always are; a file that packs a u8 tensor before an f32 one may not be —
+  /// use load() to copy), or a BOOL tensor holds a byte other than 0 and 1; ShapeError when the
+  /// rank is not Rank.
+  template <SafetensorsElement T, std::size_t Rank>
+  [[nodiscard]] TensorView<const T, Rank> view(std::string_view name) const {
+    const SafetensorsInfo& i = checked<T, Rank>(name);
+    const Shape<Rank> ext = extents<Rank>(i);
+    if (i.bytes.empty()) return TensorView<const T, Rank>(nullptr, ext);
+    if (reinterpret_cast<std::uintptr_t>(i.bytes.data()) % alignof(T) != 0)
+      throw FormatError(file_.name(), std::string(name), i.offset,
+                        ::pare::detail::concat("data is not aligned to ", alignof(T),
+                                               " bytes, so it cannot be viewed in place; load() copies it"));
+    return TensorView<const T, Rank>(reinterpret_cast<const T*>(i.bytes.data()), ext);
+  }
+
+  /// An owning copy of `name` (any alignment); same checks as view().
+  template <SafetensorsElement T, std::size_t Rank>
+  [[nodiscard]] Tensor<T, Rank> load(std::string_view name) const {
+    const SafetensorsInfo& i = checked<T, Rank>(name);
+    Tensor<T, Rank> out(extents<Rank>(i));
+    if (!i.bytes.empty()) std::memcpy(static_cast<void*>(out.data()), i.bytes.data(), i.bytes.size());
+    return out;
+  }
+
+ private:
+  template <class T, std::size_t Rank>
+  const SafetensorsInfo& checked(std::string_view name) const {
+    const SafetensorsInfo& i = info(name);
+    if (i.dtype != dtype_traits<T>::dtype)
+      throw FormatError(file_.name(), std::string(name), i.offset,
+                        ::pare::detail::concat("tensor holds ", *detail::safetensors_dtype_name(i.dtype),
+                                               ", the caller asked for ", pare::name(dtype_traits<T>::dtype)));
+    PARE_CHECK(i.shape.size() == Rank, ShapeError, file_.name(), ": tensor '", name, "' has rank ",
+               i.shape.size(), ", the caller asked for rank ", Rank);
+    if constexpr (std::is_same_v<T, bool>)
+      for (std::size_t k = 0; k < i.bytes.size(); ++k)
+        if (std::to_integer<unsigned>(i.bytes[k]) > 1)
+          throw FormatError(file_.name(), std::string(name), i.offset + k, "BOOL element is neither 0 nor 1");
+    return i;
+  }
+  template <std::size_t Rank>
+  static Shape<Rank> extents(const SafetensorsInfo& i) {
+    Shape<Rank> ext{};
+    std::copy(i.shape.begin(), i.shape.end(), ext.begin());
+    return ext;
+  }
+
+  void parse() {
+    const std::string& fname = file_.name();
+    detail::ByteReader r(file_.bytes(), fname);
+    if (r.size() < 8) r.fail_at(0, "header length", "file is shorter than the 8-byte header length");
+    const std::uint64_t n = r.read_u64("header length");
+    if (n > max_header_size)
+      r.fail_at(0, "header length",
+                ::pare::detail::concat("header of ", n, " bytes exceeds the 100 MB limit"));
+    if (n > r.remaining())
+      r.fail_at(0, "header length",
+                ::pare::detail::concat("header of ", n, " bytes does not fit in the ", r.remaining(),
+                                       " bytes after the length"));
+    const auto header = r.read_bytes(n, "header");
+    if (n == 0 || header[0] != std::byte{'{'}) r.fail_at(8, "header", "JSON header must start with '{'");
+
+    detail::SafetensorsSax sax;
+    const auto* first = reinterpret_cast<const char*>(header.data());
+    bool ok = false;
+    try {
+      ok = nlohmann::json::sax_parse(first, first + header.size(), &sax);
+    } catch (const nlohmann::json::exception& e) {
+      r.fail_at(8, "header", std::string("invalid JSON: ") + e.what());
+    }
+    if (!ok || !sax.complete()) {
+      const std::uint64_t at = sax.error_position ? 8 + (*sax.error_position > 0 ? *sax.error_position - 1 : 0) : 8;
+      r.fail_at(std::min<std::uint64_t>(at, 8 + n), "header",
+                sax.error.empty() ? std::string("incomplete JSON header") : sax.error);
+    }
+    metadata_ = std::move(sax.metadata);
+
+    const std::uint64_t data_start = 8 + n;
+    const std::uint64_t data_size = r.size() - data_start;
+    infos_.reserve(sax.tensors.size());
+    names_.reserve(sax.tensors.size());
+    for (auto& t : sax.tensors) {
+      const auto dt = detail::safetensors_dtype(t.dtype);
+      if (!dt) r.fail_at(8, t.name, "unknown dtype \"" + t.dtype.substr(0, 64) + "\"");
+      std::uint64_t count = 1;
+      for (auto e : t.shape) count = detail::checked_mul(count, e, fname, t.name, 8);
+      const std::uint64_t nbytes = detail::checked_mul(count, size_bits(*dt) / 8, fname, t.name, 8);
+      const std::uint64_t begin = t.offsets[0];
+      const std::uint64_t end = t.offsets[1];
+      if (begin > end || end > data_size)
+        r.fail_at(8, t.name,
+                  ::pare::detail::concat("data_offsets [", begin, ", ", end, ") are not inside the ", data_size,
+                                         "-byte data section"));
+      if (end - begin != nbytes)
+        r.fail_at(data_start + begin, t.name,
+                  ::pare::detail::concat("shape ", shape_text(t.shape), " of ", t.dtype, " needs ", nbytes,
+                                         " bytes, data_offsets span ", end - begin));
+      SafetensorsInfo info;
+      info.dtype = *dt;
+      info.shape.assign(t.shape.begin(), t.shape.end());
+      info.offset = data_start + begin;
+      info.bytes = r.bytes_at(data_start + begin, nbytes, t.name);
+      infos_.push_back(std::move(info));
+      names_.push_back(std::move(t.name));
+    }
+    // Order by data position; the tensors must then tile [0, data_size) exactly.
+    std::vector<std::size_t> order(infos_.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::pair(infos_[a].offset, infos_[a].bytes.size()) < std::pair(infos_[b].offset, infos_[b].bytes.size());
+    });
+    std::uint64_t cursor = data_start;
+    for (std::size_t k = 0; k < order.size(); ++k) {
+      const SafetensorsInfo& i = infos_[order[k]];
+      if (i.offset < cursor)
+        r.fail_at(i.offset, names_[order[k]],
+                  ::pare::detail::concat("tensor overlaps tensor '", names_[order[k - 1]], "'"));
+      if (i.offset > cursor)
+        r.fail_at(cursor, names_[order[k]],
+                  ::pare::detail::concat("bytes [", cursor - data_start, ", ", i.offset - data_start,
+                                         ") of the data section belong to no tensor"));
+      cursor = i.offset + i.bytes.size();
+    }
+    if (cursor != r.size())
+      r.fail_at(cursor, "data",
+                ::pare::detail::concat(r.size() - cursor, " bytes after the last tensor belong to no tensor"));
+
+    std::vector<SafetensorsInfo> infos;
+    std::vector<std::string> names;
+    infos.reserve(order.size());
+    names.reserve(order.size());
+    for (std::size_t k : order) {
+      infos.push_back(std::move(infos_[k]));
+      names.push_back(std::move(names_[k]));
+    }
+    infos_ = std::move(infos);
+    names_ = std::move(names);
+    for (std::size_t k = 0; k < names_.size(); ++k) index_.emplace(names_[k], k);
+  }
+
+  static std::string shape_text(const std::vector<std::uint64_t>& s) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+  }
+
+  MappedFile file_;
+  std::vector<std::string> names_;
+  std::vector<SafetensorsInfo> infos_;
+  std::map<std::string, std::size_t, std::less<>> index_;
+  std::map<std::string, std::string> metadata_;
+};
+
+/// A tensor to write: name, dtype, shape and its bytes (native little-endian, row-major).
+struct SafetensorsEntry {
+  std::string name;
+  DType dtype = DType::f32;
+  std::vector<std::size_t> shape;
+  std::span<const std::byte> data;
+};
+
+/// An entry for a contiguous view (the view's data must outlive the write). ShapeError for a
+/// strided view: copy it into a Tensor first.
+template <class T, std::size_t Rank>
+  requires SafetensorsElement<std::remove_cv_t<T>>
+[[nodiscard]] SafetensorsEntry safetensors_entry(std::string name, TensorView<T, Rank> v) {
+  PARE_CHECK(v.is_contiguous(), ShapeError, "safetensors_entry('", name,
+             "'): the view is strided; copy it into a Tensor first");
+  return {std::move(name), dtype_traits<std::remove_cv_t<T>>::dtype,
+          std::vector<std::size_t>(v.extents().begin(), v.extents().end()),
+          std::as_bytes(std::span<const std::remove_cv_t<T>>(v.data(), v.size()))};
+}
+template <class T, std::size_t Rank>
+  requires SafetensorsElement<T>
+[[nodiscard]] SafetensorsEntry safetensors_entry(std::string name, const Tensor<T, Rank>& t) {
+  return safetensors_entry(std::move(name), t.view());
+}
+
+/// Writes a safetensors file atomically. Tensors are laid out as the reference writer does:
+/// sorted by dtype (wider first, in the reference's Dtype order), then by name, so every tensor
+/// is aligned to its element size; the JSON is compact, "__metadata__" first (omitted when
+/// empty), padded with spaces to a multiple of 8 bytes. Throws ArgumentError for duplicate or
+/// reserved names and names that are not valid UTF-8, UnsupportedError for DTypes safetensors
+/// lacks, ShapeError when an entry's bytes do not match its shape.
+inline void write_safetensors(const std::filesystem::path& path, std::span<const SafetensorsEntry> entries,
+                              const std::map<std::string, std::string>& metadata = {}) {
+  std::vector<const SafetensorsEntry*> sorted;
+  sorted.reserve(entries.size());
+  for (const auto& e : entries) {
+    if (!detail::safetensors_dtype_name(e.dtype))
+      throw UnsupportedError(::pare::detail::concat("safetensors has no dtype for ", name(e.dtype), " (tensor '",
+                                                    e.name, "')"));
+    PARE_CHECK(e.name != "__metadata__", ArgumentError, "\"__metadata__\" is reserved, not a tensor name");
+    std::size_t count = 1;
+    for (auto d : e.shape) {
+      PARE_CHECK(d == 0 || count <= std::numeric_limits<std::size_t>::max() / d, ShapeError, "tensor '", e.name,
+                 "': element count overflows");
+      count *= d;
+    }
+    const std::size_t item = size_bits(e.dtype) / 8;
+    PARE_CHECK(count <= std::numeric_limits<std::size_t>::max() / item && count * item == e.data.size(),
+               ShapeError, "tensor '", e.name, "': ", count, " elements of ", name(e.dtype), " need ",
+               count * item, " bytes, got ", e.data.size());
+    sorted.push_back(&e);
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const SafetensorsEntry* a, const SafetensorsEntry* b) {
+    const int ra = detail::safetensors_dtype_rank(a->dtype);
+    const int rb = detail::safetensors_dtype_rank(b->dtype);
+    return ra != rb ? ra > rb : a->name < b->name;
+  });
+  {
+    std::vector<std::string_view> names;
+    names.reserve(sorted.size());
+    for (auto* e : sorted) names.push_back(e->name);
+    std::sort(names.begin(), names.end());
+    const auto dup = std::adjacent_find(names.begin(), names.end());
+    PARE_CHECK(dup == names.end(), ArgumentError, "duplicate tensor name '", dup == names.end() ? "" : *dup, "'");
+  }
+
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) {
+    nlohmann::ordered_json m = nlohmann::ordered_json::object();
+    for (const auto& [k, v] : metadata) m[k] = v;
+    header["__metadata__"] = std::move(m);
+  }
+  std::uint64_t offset = 0;
+  for (auto* e : sorted) {
+    nlohmann::ordered_json t = nlohmann::ordered_json::object();
+    t["dtype"] = std::string(*detail::safetensors_dtype_name(e->dtype));
+    t["shape"] = e->shape;
+    t["data_offsets"] = {offset, offset + e->data.size()};
+    offset += e->data.size();
+    header[e->name] = std::move(t);
+  }
+  std::string text;
+  try {
+    text = header.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::strict);
+  } catch (const nlohmann::json::exception& ex) {
+    throw ArgumentError(std::string("write_safetensors: a name or metadata string is not valid UTF-8: ") + ex.what());
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::byte len[8];
+  detail::store_le<std::uint64_t>(len, text.size());
+  atomic_write(path, [&](FileSink& s) {
+    s.write(len, sizeof len);
+    s.write(text);
+    for (auto* e : sorted) s.write(e->data);
+  });
+}
+
+inline void write_safetensors(const std::filesystem::path& path, std::initializer_list<SafetensorsEntry> entries,
+                              const std::map<std::string, std::string>& metadata = {}) {
+  write_safetensors(path, std::span<const SafetensorsEntry>(entries.begin(), entries.size()), metadata);
+}
+
+}  // namespace pare::io
