@@ -11,3 +11,6 @@
 #include "pare/kernels/blas1.hpp"
 #include "pare/kernels/gemv.hpp"
 #include "pare/kernels/softmax.hpp"
+#include "pare/io.hpp"
+#include "pare/nn.hpp"
+#include "pare/quant.hpp"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — file formats: everything under pare/io/, in one include.
+// pare — file formats and data sets: everything under pare/io/, in one include.
 //
 // When to use which:
 //   - safetensors.hpp: exchanging weights with PyTorch / Hugging Face; zero-copy mmap views.
@@ -9,6 +9,7 @@
 
 #include "pare/io/atomic_write.hpp"
 #include "pare/io/checksum.hpp"
+#include "pare/io/digits.hpp"
 #include "pare/io/mapped_file.hpp"
 #include "pare/io/npy.hpp"
 #include "pare/io/npz.hpp"
