@@ -1,23 +1,126 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — f32 matrix-vector product (placeholder scalar version; SIMD version to follow).
+// pare — f32 matrix-vector product y = W x. SIMD kernel in pare::kernels, checked wrapper in pare.
+//
+// A 4096x4096 f32 GEMV reads 64 MiB of W once and does 2 flops per 4 bytes: it is bound by memory
+// bandwidth, not arithmetic. What matters is keeping enough independent loads in flight and the
+// hardware prefetcher fed; the kernel is parameterized by rows per block, batches per row and
+// software-prefetch distance, and pare::kernels::Gemv is the configuration that measured best
+// (docs/performance.md has the numbers behind the choice).
 #pragma once
 
+#include <array>
 #include <cstddef>
 
 #include "pare/core/tensor.hpp"
+#include "pare/kernels/reference.hpp"
+#include "pare/simd/arch.hpp"
+
+namespace pare::kernels {
+
+namespace detail {
+
+/// y[r] = sum_c W[r*ld + c] x[c] for `Rows` consecutive rows, `Unroll` batches per row per step,
+/// software-prefetching each row `PrefetchBytes` ahead (0: rely on the hardware prefetcher).
+template <std::size_t Rows, std::size_t Unroll, std::size_t PrefetchBytes, class Arch>
+inline void gemv_rows(const float* w, std::size_t ld, const float* x, float* y, std::size_t cols) noexcept {
+  using B = xsimd::batch<float, Arch>;
+  constexpr std::size_t width = B::size;
+  constexpr std::size_t step = Unroll * width;
+  std::array<B, Rows * Unroll> acc;
+  for (auto& a : acc) a = B(0.0f);
+  std::size_t c = 0;
+  for (; c + step <= cols; c += step) {
+    if constexpr (PrefetchBytes > 0) {
+      // A prefetch past the end of W is harmless: prefetches never fault.
+      for (std::size_t r = 0; r < Rows; ++r)
+        for (std::size_t b = 0; b < step * sizeof(float); b += 64)
+          __builtin_prefetch(reinterpret_cast<const char*>(w + r * ld + c) + PrefetchBytes + b, 0, 0);
+    }
+    for (std::size_t u = 0; u < Unroll; ++u) {
+      const B xv = B::load_unaligned(x + c + u * width);
+      for (std::size_t r = 0; r < Rows; ++r)
+        acc[r * Unroll + u] = xsimd::fma(B::load_unaligned(w + r * ld + c + u * width), xv, acc[r * Unroll + u]);
+    }
+  }
+  for (; c + width <= cols; c += width) {
+    const B xv = B::load_unaligned(x + c);
+    for (std::size_t r = 0; r < Rows; ++r)
+      acc[r * Unroll] = xsimd::fma(B::load_unaligned(w + r * ld + c), xv, acc[r * Unroll]);
+  }
+  for (std::size_t r = 0; r < Rows; ++r) {
+    B s = acc[r * Unroll];
+    for (std::size_t u = 1; u < Unroll; ++u) s += acc[r * Unroll + u];
+    float t = xsimd::hadd(s);
+    for (std::size_t k = c; k < cols; ++k) t += w[r * ld + k] * x[k];
+    y[r] = t;
+  }
+}
+
+}  // namespace detail
+
+/// y[r] = sum_{c < cols} W[r*ld + c] * x[c] for r < rows (W row-major with leading dimension ld).
+/// `BlockRows` rows at a time, `Unroll` batches per row per step, so BlockRows * Unroll independent
+/// accumulators and as many loads of W in flight per iteration; rows % BlockRows go one at a time,
+/// cols % batch width through a scalar tail. Each row's sum is within gamma_cols * sum_c |W_rc x_c|
+/// of exact. Use pare::kernels::Gemv; the knobs exist so bench/kernels/gemv_bench.cpp can re-tune
+/// on a new CPU (its tune-* entries).
+/// @pre y does not overlap W or x; ld >= cols unless rows <= 1.
+template <std::size_t BlockRows, std::size_t Unroll, std::size_t PrefetchBytes>
+struct GemvTuned {
+  template <class Arch>
+  void operator()(Arch, const float* w, std::size_t rows, std::size_t cols, std::size_t ld,
+                  const float* x, float* y) const noexcept {
+    std::size_t r = 0;
+    for (; r + BlockRows <= rows; r += BlockRows)
+      detail::gemv_rows<BlockRows, Unroll, PrefetchBytes, Arch>(w + r * ld, ld, x, y + r, cols);
+    for (; r < rows; ++r) detail::gemv_rows<1, Unroll, PrefetchBytes, Arch>(w + r * ld, ld, x, y + r, cols);
+  }
+};
+
+/// The GEMV kernel. Rows of up to 4096 floats go one at a time with 4 accumulators; longer rows
+/// go 4 at a time with 2 accumulators each. Why, from the Zen 4 measurements in docs/performance.md:
+/// with x in L1 (<= 16 KiB, half of L1d) a single sequential stream feeds the hardware prefetcher
+/// best (row blocking was up to 25% slower for 1024-float rows); once x spills to L2 (11008 floats
+/// = 43 KiB), re-reading it for every row costs ~20%, and a 4-row block reads it 4x less often.
+/// Software prefetch 512 B-2 KiB ahead never helped. Re-tune on other CPUs with the tune-* entries
+/// of bench/kernels/gemv_bench.cpp.
+struct Gemv {
+  static constexpr std::size_t short_row = 4096;
+
+  template <class Arch>
+  void operator()(Arch arch, const float* w, std::size_t rows, std::size_t cols, std::size_t ld,
+                  const float* x, float* y) const noexcept {
+    if (cols <= short_row)
+      GemvTuned<1, 4, 0>{}(arch, w, rows, cols, ld, x, y);
+    else
+      GemvTuned<4, 2, 0>{}(arch, w, rows, cols, ld, x, y);
+  }
+};
+
+}  // namespace pare::kernels
 
 namespace pare {
 
 /// y = W x for W of shape [rows, cols], x of [cols], y of [rows].
+/// Takes the SIMD kernel when W's rows are contiguous (any non-negative row stride) and x and y are
+/// contiguous; otherwise the scalar reference.
+/// @pre y does not overlap W or x. Shapes must agree (else ShapeError naming all three).
+/// ```
+/// pare::gemv(w.view(), x.view(), y.view());
+/// ```
 inline void gemv(TensorView<const float, 2> w, TensorView<const float, 1> x, TensorView<float, 1> y) {
   PARE_CHECK(w.extent(1) == x.extent(0) && w.extent(0) == y.extent(0), ShapeError,
              "gemv: W ", to_string(w.extents()), " x ", to_string(x.extents()), " -> y ",
              to_string(y.extents()));
-  for (std::size_t r = 0; r < w.extent(0); ++r) {
-    float s = 0;
-    for (std::size_t c = 0; c < w.extent(1); ++c) s += w(r, c) * x[c];
-    y[r] = s;
+  if constexpr (simd::has_simd) {
+    const bool rows_contiguous = w.stride(1) == 1 || w.extent(1) <= 1;
+    if (rows_contiguous && w.stride(0) >= 0 && x.is_contiguous() && y.is_contiguous()) {
+      kernels::Gemv{}(xsimd::default_arch{}, w.data(), w.extent(0), w.extent(1),
+                      static_cast<std::size_t>(w.stride(0)), x.data(), y.data());
+      return;
+    }
   }
+  kernels::reference::gemv(w, x, y);
 }
 
 }  // namespace pare

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: Apache-2.0
+// f32 GEMV y = W x: pare vs Eigen vs OpenBLAS vs oneDNN, hot (same W every call) and cold (each
+// call streams a different copy of W from DRAM), plus a read-bandwidth probe for the roofline.
+//
+//   build/bench/bench/pare_gemv_bench --benchmark_filter=cold
+//
+// Names: gemv/f32/<rows>x<cols>/<hot|cold>/<impl>; membw/read/cold/<isa>.
+// Peers run single-threaded (OpenBLAS via openblas_set_num_threads, oneDNN via OMP_NUM_THREADS=1,
+// which main() sets and re-executes itself for, because libgomp reads it only at load time).
+#include <benchmark/benchmark.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <new>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "pare/core/random.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/kernels/gemv.hpp"
+#include "pare/simd/arch.hpp"
+
+#ifdef PARE_BENCH_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+#ifdef PARE_BENCH_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+namespace {
+
+constexpr std::size_t cold_bytes = std::size_t{11} << 30 >> 3;  // 1.375 GiB > 1.1 GiB: far beyond any L3
+
+struct AlignedFree {
+  void operator()(float* p) const noexcept { ::operator delete(p, std::align_val_t{4096}); }
+};
+using Buffer = std::unique_ptr<float, AlignedFree>;
+
+Buffer allocate(std::size_t floats) {
+  return Buffer(static_cast<float*>(::operator new(floats * sizeof(float), std::align_val_t{4096})));
+}
+
+// Normal values; beyond the first 64 Ki the block repeats, which keeps filling 1 GiB cheap and
+// changes nothing for a memory-bound kernel.
+void fill_normal(float* p, std::size_t n, std::uint64_t seed) {
+  constexpr std::size_t block = std::size_t{1} << 16;
+  pare::Rng rng(seed);
+  for (std::size_t i = 0; i < std::min(n, block); ++i) p[i] = rng.normal();
+  for (std::size_t i = block; i < n; i += block) std::memcpy(p + i, p, std::min(block, n - i) * sizeof(float));
+}
+
+// Enough copies of one W that cycling through them evicts every cache: each call reads from DRAM.
+// One pool lives at a time and is shared by every impl of the same shape, then freed.
+class ColdPool {
+ public:
+  const float* copy(std::size_t k) const noexcept { return data_.get() + k * stride_; }
+  std::size_t copies() const noexcept { return copies_; }
+
+  static ColdPool& get(std::size_t rows, std::size_t cols) {
+    ColdPool& pool = instance();
+    if (pool.rows_ != rows || pool.cols_ != cols) {
+      pool.data_.reset();
+      pool.rows_ = rows;
+      pool.cols_ = cols;
+      const std::size_t floats = rows * cols;
+      pool.stride_ = (floats + 1023) / 1024 * 1024;  // keep copies 4 KiB aligned
+      pool.copies_ = std::max<std::size_t>(2, (cold_bytes + floats * 4 - 1) / (floats * 4));
+      pool.data_ = allocate(pool.stride_ * pool.copies_);
+      fill_normal(pool.data_.get(), floats, 1);
+      for (std::size_t k = 1; k < pool.copies_; ++k)
+        std::memcpy(pool.data_.get() + k * pool.stride_, pool.data_.get(), floats * sizeof(float));
+    }
+    return pool;
+  }
+  static void release() { instance() = ColdPool{}; }
+
+ private:
+  static ColdPool& instance() {
+    static ColdPool pool;
+    return pool;
+  }
+
+  Buffer data_;
+  std::size_t rows_ = ~std::size_t{0}, cols_ = 0, stride_ = 0, copies_ = 0;
+};
+
+using GemvFn = std::function<void(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y)>;
+
+void pare_gemv(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y) {
+  pare::gemv(pare::TensorView<const float, 2>(w, {rows, cols}), pare::TensorView<const float, 1>(x, {cols}),
+             pare::TensorView<float, 1>(y, {rows}));
+}
+
+template <class Kernel>
+void pare_variant(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y) {
+  Kernel{}(xsimd::default_arch{}, w, rows, cols, cols, x, y);
+}
+
+void eigen_gemv(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y) {
+  using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Map<const Mat> W(w, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  const Eigen::Map<const Eigen::VectorXf> X(x, static_cast<Eigen::Index>(cols));
+  Eigen::Map<Eigen::VectorXf> Y(y, static_cast<Eigen::Index>(rows));
+  Y.noalias() = W * X;
+}
+
+#ifdef PARE_BENCH_HAVE_OPENBLAS
+void openblas_gemv(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y) {
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<blasint>(rows), static_cast<blasint>(cols), 1.0f, w,
+              static_cast<blasint>(cols), x, 1, 0.0f, y, 1);
+}
+#endif
+
+#ifdef PARE_BENCH_HAVE_DNNL
+void dnnl_gemv(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y) {
+  // Row-major C[M x 1] = A[M x K] B[K x 1].
+  dnnl_sgemm('N', 'N', static_cast<dnnl_dim_t>(rows), 1, static_cast<dnnl_dim_t>(cols), 1.0f, w,
+             static_cast<dnnl_dim_t>(cols), x, 1, 0.0f, y, 1);
+}
+#endif
+
+void bm_gemv(benchmark::State& state, const GemvFn& fn, std::size_t rows, std::size_t cols, bool cold) {
+  pare::Tensor<float, 1> x({cols}), y({rows});
+  fill_normal(x.data(), cols, 2);
+  Buffer hot;
+  const ColdPool* pool = nullptr;
+  if (cold) {
+    pool = &ColdPool::get(rows, cols);
+  } else {
+    hot = allocate(rows * cols);
+    fill_normal(hot.get(), rows * cols, 1);
+  }
+  std::size_t k = 0;
+  for (auto _ : state) {
+    const float* w = cold ? pool->copy(k) : hot.get();
+    if (cold && ++k == pool->copies()) k = 0;
+    fn(w, rows, cols, x.data(), y.data());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const auto bytes = static_cast<double>(rows * cols * sizeof(float));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
+  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  if (cold) state.counters["copies"] = static_cast<double>(pool->copies());
+}
+
+// Read bandwidth of one core: sum a buffer far larger than the caches, 8 independent accumulators.
+void bm_read_bandwidth(benchmark::State& state) {
+  using B = xsimd::batch<float, xsimd::default_arch>;
+  const std::size_t n = cold_bytes / sizeof(float) / (8 * B::size) * (8 * B::size);
+  Buffer buf = allocate(n);
+  fill_normal(buf.get(), n, 3);
+  const float* p = buf.get();
+  for (auto _ : state) {
+    B s[8] = {B(0.0f), B(0.0f), B(0.0f), B(0.0f), B(0.0f), B(0.0f), B(0.0f), B(0.0f)};
+    for (std::size_t i = 0; i < n; i += 8 * B::size)
+      for (std::size_t j = 0; j < 8; ++j) s[j] += B::load_aligned(p + i + j * B::size);
+    float total = xsimd::hadd(((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])));
+    benchmark::DoNotOptimize(total);
+  }
+  const auto bytes = static_cast<double>(n * sizeof(float));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
+  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_all() {
+  struct Impl {
+    const char* name;
+    GemvFn fn;
+  };
+  std::vector<Impl> impls = {{"pare", pare_gemv}, {"eigen", eigen_gemv}};
+#ifdef PARE_BENCH_HAVE_OPENBLAS
+  impls.push_back({"openblas", openblas_gemv});
+#endif
+#ifdef PARE_BENCH_HAVE_DNNL
+  impls.push_back({"onednn", dnnl_gemv});
+#endif
+  // Kernel variants for re-tuning on a new CPU: rows per block, batches per row, prefetch distance.
+  using namespace pare::kernels;
+  const std::vector<Impl> variants = {
+      {"tune-r1u4", pare_variant<GemvTuned<1, 4, 0>>},      {"tune-r2u4", pare_variant<GemvTuned<2, 4, 0>>},
+      {"tune-r4u1", pare_variant<GemvTuned<4, 1, 0>>},      {"tune-r4u2", pare_variant<GemvTuned<4, 2, 0>>},
+      {"tune-r4u4", pare_variant<GemvTuned<4, 4, 0>>},      {"tune-r8u2", pare_variant<GemvTuned<8, 2, 0>>},
+      {"tune-r8u1", pare_variant<GemvTuned<8, 1, 0>>},
+      {"tune-r4u2pf512", pare_variant<GemvTuned<4, 2, 512>>}, {"tune-r4u2pf2k", pare_variant<GemvTuned<4, 2, 2048>>},
+      {"tune-r2u4pf1k", pare_variant<GemvTuned<2, 4, 1024>>}, {"tune-r1u4pf1k", pare_variant<GemvTuned<1, 4, 1024>>},
+  };
+  const std::size_t shapes[][2] = {{1024, 1024}, {4096, 4096}, {4096, 11008}, {11008, 4096}};
+  // Cold runs are grouped by shape so each pool is built once for all impls of that shape.
+  for (bool cold : {false, true}) {
+    for (const auto& s : shapes) {
+      for (const std::vector<Impl>* list : {static_cast<const std::vector<Impl>*>(&impls), &variants}) {
+        for (const Impl& impl : *list) {
+          const std::string name = "gemv/f32/" + std::to_string(s[0]) + "x" + std::to_string(s[1]) + "/" +
+                                   (cold ? "cold/" : "hot/") + impl.name;
+          benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, r = s[0], c = s[1], cold](benchmark::State& st) {
+            bm_gemv(st, fn, r, c, cold);
+          })->Unit(benchmark::kMicrosecond);
+        }
+      }
+    }
+  }
+  benchmark::RegisterBenchmark((std::string("membw/read/cold/") + pare::simd::default_arch_name()).c_str(),
+                               bm_read_bandwidth)
+      ->Unit(benchmark::kMillisecond);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#ifdef PARE_BENCH_HAVE_DNNL
+  // libgomp reads OMP_NUM_THREADS when it is loaded, before main; set it and start again.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
+    setenv("OMP_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);  // on failure, fall through and run with the default threads
+  }
+#endif
+#ifdef PARE_BENCH_HAVE_OPENBLAS
+  openblas_set_num_threads(1);
+  benchmark::AddCustomContext("openblas", std::string(openblas_get_corename()) + ", 1 thread");
+#endif
+  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
+  benchmark::AddCustomContext("pare_gemv_arch", pare::simd::default_arch_name());
+  benchmark::AddCustomContext("pare_gemv_kernel", "cols <= 4096: GemvTuned<1 row, 4 batches/row>; else GemvTuned<4 rows, 2 batches/row>; no prefetch");
+  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
+                                           "." + std::to_string(EIGEN_MINOR_VERSION) + " " + Eigen::SimdInstructionSetsInUse());
+  if (const char* omp = std::getenv("OMP_NUM_THREADS")) benchmark::AddCustomContext("OMP_NUM_THREADS", omp);
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  ColdPool::release();
+  return 0;
+}

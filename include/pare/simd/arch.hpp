@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — which SIMD instruction sets are compiled in, which the CPU runs, and a CPU report.
+//
+// xsimd 8's own `available_architectures()` reads cpuid only; it does not ask the OS (xgetbv)
+// whether the AVX / AVX-512 register state is enabled. pare checks both, so `runnable<Arch>()`
+// never says yes to a path that would fault with SIGILL.
+#pragma once
+
+#include <cstdint>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+// GCC 12 flags the `__m512 __Y = __Y;` idiom of _mm512_undefined_ps() as uninitialized when it is
+// inlined into xsimd's exp/nearbyint (GCC bug 105593, fixed in GCC 13). GCC checks the pragma
+// state along the inlining chain, so covering xsimd's own text here silences the false positive
+// for functions xsimd keeps out of line; kernels that inline xsimd::exp repeat the pragma.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <xsimd/xsimd.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define PARE_SIMD_X86 1
+#else
+#define PARE_SIMD_X86 0
+#endif
+
+namespace pare::simd {
+
+/// The xsimd architectures pare writes kernels for, best first (xsimd's arch_list order).
+using candidate_archs = xsimd::arch_list<xsimd::avx512bw, xsimd::fma3<xsimd::avx2>, xsimd::sse2>;
+
+namespace detail {
+template <class Done, class Rest>
+struct filter_supported;
+template <class... Done>
+struct filter_supported<xsimd::arch_list<Done...>, xsimd::arch_list<>> {
+  using type = xsimd::arch_list<Done...>;
+};
+template <class... Done, class A, class... Rest>
+struct filter_supported<xsimd::arch_list<Done...>, xsimd::arch_list<A, Rest...>>
+    : filter_supported<std::conditional_t<A::supported(), xsimd::arch_list<Done..., A>,
+                                          xsimd::arch_list<Done...>>,
+                       xsimd::arch_list<Rest...>> {};
+}  // namespace detail
+
+/// The candidate archs the compiler flags allow (e.g. all three with -march=native on an AVX-512
+/// machine, only sse2 with plain x86-64 flags). An arch_list, usable with xsimd::dispatch.
+using compiled_archs = typename detail::filter_supported<xsimd::arch_list<>, candidate_archs>::type;
+
+/// True when xsimd found any SIMD arch for these flags; otherwise callers use scalar code.
+inline constexpr bool has_simd = !std::is_same_v<xsimd::default_arch, xsimd::unavailable>;
+
+/// CPU features read at run time with cpuid, gated by the OS-enabled register state (xgetbv).
+struct CpuFeatures {
+  std::string brand;        ///< cpuid 0x80000002..4, trimmed; "unknown" if absent
+  bool sse2 = false;
+  bool avx = false;         ///< AVX and the OS saves YMM state
+  bool avx2 = false;
+  bool fma = false;
+  bool avx512f = false;     ///< AVX-512F and the OS saves opmask/ZMM state
+  bool avx512cd = false;
+  bool avx512dq = false;
+  bool avx512bw = false;
+  bool avx512vl = false;
+  bool avx512vnni = false;
+  bool avx512bf16 = false;
+  bool avx512fp16 = false;
+  bool amx_tile = false;    ///< AMX and XCR0 has tile state (Linux also needs ARCH_REQ_XCOMP_PERM)
+  bool amx_int8 = false;
+  bool amx_bf16 = false;
+};
+
+namespace detail {
+
+#if PARE_SIMD_X86
+struct CpuidRegs {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+};
+
+inline CpuidRegs cpuid(unsigned leaf, unsigned subleaf = 0) noexcept {
+  CpuidRegs r;
+  if (!__get_cpuid_count(leaf, subleaf, &r.a, &r.b, &r.c, &r.d)) return CpuidRegs{};
+  return r;
+}
+
+// Inline asm rather than _xgetbv(), which needs -mxsave on the command line.
+inline std::uint64_t xgetbv0() noexcept {
+  unsigned lo = 0, hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  return (static_cast<std::uint64_t>(hi) << 32) | lo;
+}
+
+inline bool bit(unsigned reg, unsigned n) noexcept { return ((reg >> n) & 1U) != 0; }
+#endif
+
+inline CpuFeatures detect_cpu() {
+  CpuFeatures f;
+  f.brand = "unknown";
+#if PARE_SIMD_X86
+  const unsigned max_leaf = cpuid(0).a;
+  const CpuidRegs l1 = cpuid(1);
+  f.sse2 = bit(l1.d, 26);
+  const bool osxsave = bit(l1.c, 27);
+  const std::uint64_t xcr0 = osxsave ? xgetbv0() : 0;
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;            // SSE + AVX state
+  const bool os_zmm = os_ymm && (xcr0 & 0xe0) == 0xe0;  // opmask, ZMM_Hi256, Hi16_ZMM
+  const bool os_amx = (xcr0 & 0x60000) == 0x60000;    // XTILECFG + XTILEDATA
+  f.avx = os_ymm && bit(l1.c, 28);
+  f.fma = f.avx && bit(l1.c, 12);
+  if (max_leaf >= 7) {
+    const CpuidRegs l7 = cpuid(7, 0);
+    f.avx2 = f.avx && bit(l7.b, 5);
+    f.avx512f = os_zmm && bit(l7.b, 16);
+    f.avx512dq = f.avx512f && bit(l7.b, 17);
+    f.avx512cd = f.avx512f && bit(l7.b, 28);
+    f.avx512bw = f.avx512f && bit(l7.b, 30);
+    f.avx512vl = f.avx512f && bit(l7.b, 31);
+    f.avx512vnni = f.avx512f && bit(l7.c, 11);
+    f.avx512fp16 = f.avx512f && bit(l7.d, 23);
+    f.amx_bf16 = os_amx && bit(l7.d, 22);
+    f.amx_tile = os_amx && bit(l7.d, 24);
+    f.amx_int8 = os_amx && bit(l7.d, 25);
+    if (l7.a >= 1) f.avx512bf16 = f.avx512f && bit(cpuid(7, 1).a, 5);
+  }
+  if (cpuid(0x80000000).a >= 0x80000004) {
+    char b[49] = {};
+    for (unsigned i = 0; i < 3; ++i) {
+      const CpuidRegs r = cpuid(0x80000002 + i);
+      const unsigned w[4] = {r.a, r.b, r.c, r.d};
+      for (unsigned j = 0; j < 16; ++j) b[i * 16 + j] = static_cast<char>((w[j / 4] >> (8 * (j % 4))) & 0xff);
+    }
+    std::string s(b);
+    const auto first = s.find_first_not_of(' ');
+    const auto last = s.find_last_not_of(' ');
+    if (first != std::string::npos) f.brand = s.substr(first, last - first + 1);
+  }
+#endif
+  return f;
+}
+
+}  // namespace detail
+
+/// The running CPU's features, detected once.
+[[nodiscard]] inline const CpuFeatures& cpu_features() {
+  static const CpuFeatures f = detail::detect_cpu();
+  return f;
+}
+
+/// True when code compiled for `Arch` is in this binary and the CPU and OS can run it.
+/// @tparam Arch an xsimd arch type (xsimd::avx512bw, xsimd::fma3<xsimd::avx2>, xsimd::sse2).
+template <class Arch>
+[[nodiscard]] inline bool runnable() {
+  if constexpr (!Arch::supported()) {
+    return false;
+  } else {
+#if PARE_SIMD_X86
+    const CpuFeatures& f = cpu_features();
+    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>)
+      return f.avx512f && f.avx512cd && f.avx512dq && f.avx512bw;
+    else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>)
+      return f.avx2 && f.fma;
+    else if constexpr (std::is_same_v<Arch, xsimd::sse2>)
+      return f.sse2;
+    else
+      static_assert(!sizeof(Arch), "runnable<Arch>: add the feature test for this arch");
+#else
+    return true;  // non-x86: an arch the compiler targets is one the CPU runs (e.g. neon64)
+#endif
+  }
+}
+
+/// Calls `f(Arch{})` for each arch in `compiled_archs` that the CPU can run, best first.
+/// Tests use it to run every kernel on every path, not only the best one.
+/// ```
+/// pare::simd::for_each_arch([&](auto arch) { check(pare::kernels::Dot{}(arch, a, b, n)); });
+/// ```
+template <class F>
+void for_each_arch(F f) {
+  [&]<class... A>(xsimd::arch_list<A...>) {
+    ((runnable<A>() ? static_cast<void>(f(A{})) : static_cast<void>(0)), ...);
+  }(compiled_archs{});
+}
+
+/// Name of the arch the public wrappers (pare::dot, pare::gemv, ...) use in this build.
+[[nodiscard]] constexpr const char* default_arch_name() noexcept {
+  if constexpr (has_simd) return xsimd::default_arch::name();
+  else return "scalar";
+}
+
+/// One paragraph for logs and benchmark context: CPU brand, run-time features, compiled paths.
+/// "AMD EPYC 9R14 | avx2 fma avx512f avx512bw avx512vl avx512vnni avx512bf16 | compiled: ..."
+[[nodiscard]] inline std::string cpu_report() {
+  const CpuFeatures& f = cpu_features();
+  std::ostringstream o;
+  o << f.brand << " | features:";
+  const std::pair<const char*, bool> feats[] = {
+      {"avx2", f.avx2},           {"fma", f.fma},           {"avx512f", f.avx512f},
+      {"avx512bw", f.avx512bw},   {"avx512vl", f.avx512vl}, {"avx512vnni", f.avx512vnni},
+      {"avx512bf16", f.avx512bf16}, {"avx512fp16", f.avx512fp16}, {"amx-tile", f.amx_tile},
+      {"amx-int8", f.amx_int8},   {"amx-bf16", f.amx_bf16}};
+  bool any = false;
+  for (const auto& [name, on] : feats) {
+    if (on) {
+      o << ' ' << name;
+      any = true;
+    }
+  }
+  if (!any) o << " (none)";
+  o << " | compiled:";
+  [&]<class... A>(xsimd::arch_list<A...>) { ((o << ' ' << A::name()), ...); }(compiled_archs{});
+  o << " | runnable:";
+  for_each_arch([&](auto arch) { o << ' ' << decltype(arch)::name(); });
+  o << " | default: " << default_arch_name();
+  return o.str();
+}
+
+}  // namespace pare::simd
