@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Builds pare's examples (release preset) and runs the end-to-end demo on the digits data set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake --preset release -DPARE_BUILD_TESTS=OFF -DPARE_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build --preset release -j"$(nproc)" --target demo
+build/release/examples/demo "$@"
