@@ -3,9 +3,12 @@
 #pragma once
 
 #include "pare/quant/concepts.hpp"
+#include "pare/quant/fake_quant.hpp"
 #include "pare/quant/format.hpp"
 #include "pare/quant/granularity.hpp"
+#include "pare/quant/histogram_observer.hpp"
 #include "pare/quant/observer.hpp"
 #include "pare/quant/quantized_tensor.hpp"
 #include "pare/quant/quantizer.hpp"
 #include "pare/quant/scheme.hpp"
+#include "pare/quant/search_observer.hpp"

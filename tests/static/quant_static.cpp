@@ -13,3 +13,18 @@ static_assert(pare::Granularity<pare::PerTensor> && pare::Granularity<pare::PerG
 static_assert(pare::Observer<pare::MinMax> && pare::Observer<pare::MovingAverageMinMax>);
 static_assert(!pare::QuantFormat<float>);
 static_assert(!pare::Observer<int>);
+static_assert(pare::Observer<pare::Percentile> && pare::Observer<pare::Histogram> &&
+              pare::Observer<pare::Entropy> && pare::Observer<pare::MseSearch>);
+// Grid-aware observers pick their range for the quantizer's grid; MinMax has one answer.
+static_assert(pare::GridAwareObserver<pare::Histogram, pare::Affine> &&
+              pare::GridAwareObserver<pare::Entropy, pare::Symmetric> &&
+              pare::GridAwareObserver<pare::MseSearch, pare::Symmetric> &&
+              pare::GridAwareObserver<pare::MseSearch, pare::Affine>);
+static_assert(!pare::GridAwareObserver<pare::MinMax, pare::Symmetric> &&
+              !pare::GridAwareObserver<pare::Percentile, pare::Affine>);
+// Every observer is a valid Quantizer argument.
+static_assert(
+    sizeof(pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>, pare::MseSearch>) >
+    0);
+static_assert(
+    sizeof(pare::Quantizer<pare::UInt<8>, pare::Affine, pare::PerTensor, pare::Histogram>) > 0);

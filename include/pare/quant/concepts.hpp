@@ -6,7 +6,11 @@
 //     Format       the code grid: which integers a weight may become (Int<4>, UInt<8>, ...)
 //     Scheme       how a clipping range becomes scale and zero point (Symmetric, Affine)
 //     Granularity  which elements share a scale (PerTensor, PerChannel, PerGroup<128>)
-//     Observer     how the clipping range is chosen from data (MinMax, MovingAverageMinMax)
+//     Observer     how the clipping range is chosen from data (MinMax, MovingAverageMinMax,
+//                  Percentile, Histogram, Entropy, MseSearch)
+//
+// A GridAwareObserver also knows which grid the range is for: histogram and search observers
+// pick a different range for 4 bits than for 8.
 #pragma once
 
 #include <concepts>
@@ -80,5 +84,15 @@ concept Observer = std::copyable<O> && requires(O& o, const O& co, std::span<con
   o.observe(x);
   { co.range() } -> std::same_as<Range>;
 };
+
+/// An observer whose best range depends on the grid: `range(scheme, codes)` is the range for
+/// the format's code range `codes` (the full one, as QuantScheme::params takes it) quantized with
+/// `scheme`. Quantizer::calibrate prefers it to `range()`, which such an observer defines as its
+/// range for 8-bit codes ([-128, 127] with a symmetric scheme).
+template <class O, class S>
+concept GridAwareObserver =
+    Observer<O> && QuantScheme<S> && requires(const O& co, const S& s, CodeRange codes) {
+      { co.range(s, codes) } -> std::same_as<Range>;
+    };
 
 }  // namespace pare

@@ -35,7 +35,8 @@ struct Quantizer {
   /// Whether zero points are implied by the scheme (and cost no storage).
   static constexpr bool symmetric = scheme_is_symmetric<S>;
 
-  /// The parameters of every unit of `w`, from a fresh copy of `observer` per unit.
+  /// The parameters of every unit of `w`, from a fresh copy of `observer` per unit; the range
+  /// comes from `range(scheme, codes)` when the observer is a GridAwareObserver.
   /// Throws ArgumentError for a shape the granularity rejects or a unit with a non-finite value.
   [[nodiscard]] std::vector<QuantParams> calibrate(TensorView<const float, 2> w) const {
     granularity.check(w.extents());
@@ -45,7 +46,14 @@ struct Quantizer {
     for (std::size_t u = 0; u < units; ++u) {
       O o = observer;
       o.observe(granularity.unit_values(w, u, scratch));
-      const Range r = o.range();
+      // A grid-aware observer (Histogram, Entropy, MseSearch) picks its range for this format
+      // and scheme; a plain one has a single answer.
+      Range r;
+      if constexpr (GridAwareObserver<O, S>) {
+        r = o.range(scheme, code_range_of<F>);
+      } else {
+        r = o.range();
+      }
       PARE_CHECK(r.empty() || (std::isfinite(r.lo) && std::isfinite(r.hi)), ArgumentError,
                  "quantize: unit ", u, " of a matrix of shape ", to_string(w.extents()),
                  " has a non-finite value (range [", r.lo, ", ", r.hi, "])");
