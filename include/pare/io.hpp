@@ -4,12 +4,14 @@
 // When to use which:
 //   - safetensors.hpp: exchanging weights with PyTorch / Hugging Face; zero-copy mmap views.
 //   - npy.hpp / npz.hpp: exchanging single arrays (or a few) with numpy.
+//   - gguf.hpp: llama.cpp models; ggml quantized blocks (Q4_0 ... Q6_K) decoded or kept packed.
 //   - mapped_file.hpp, atomic_write.hpp, checksum.hpp: building blocks for new formats.
 #pragma once
 
 #include "pare/io/atomic_write.hpp"
 #include "pare/io/checksum.hpp"
 #include "pare/io/digits.hpp"
+#include "pare/io/gguf.hpp"
 #include "pare/io/mapped_file.hpp"
 #include "pare/io/npy.hpp"
 #include "pare/io/npz.hpp"
