@@ -33,9 +33,15 @@ void bm_crc(benchmark::State& st) {
   st.SetLabel(pare::io::crc32c_is_hardware ? "sse4.2 available" : "no sse4.2");
 }
 
-std::uint32_t crc32c_fn(std::span<const std::byte> d, std::uint32_t c) { return pare::io::crc32c(d, c); }
-std::uint32_t crc32c_portable_fn(std::span<const std::byte> d, std::uint32_t c) { return pare::io::crc32c_portable(d, c); }
-std::uint32_t crc32_fn(std::span<const std::byte> d, std::uint32_t c) { return pare::io::crc32(d, c); }
+std::uint32_t crc32c_fn(std::span<const std::byte> d, std::uint32_t c) {
+  return pare::io::crc32c(d, c);
+}
+std::uint32_t crc32c_portable_fn(std::span<const std::byte> d, std::uint32_t c) {
+  return pare::io::crc32c_portable(d, c);
+}
+std::uint32_t crc32_fn(std::span<const std::byte> d, std::uint32_t c) {
+  return pare::io::crc32(d, c);
+}
 
 }  // namespace
 

@@ -9,7 +9,8 @@ int main() {
   pare::Tensor<float, 1> y({3});
   pare::gemv(w.view(), x.view(), y.view());
   const float h = static_cast<float>(pare::f16(0.5f));
-  const bool ok = y(0) == 8.0f && y(2) == 8.0f && h == 0.5f && pare::as_eigen(w.view()).sum() == 12.0f;
+  const bool ok =
+      y(0) == 8.0f && y(2) == 8.0f && h == 0.5f && pare::as_eigen(w.view()).sum() == 12.0f;
   std::printf("consumer: %s\n", ok ? "ok" : "WRONG");
   return ok ? 0 : 1;
 }

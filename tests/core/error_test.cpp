@@ -5,7 +5,8 @@
 
 TEST_CASE("FormatError names file, field and offset", "[core][error]") {
   const pare::FormatError e("model.pare", "header.version", 8, "unknown version 99");
-  REQUIRE(std::string(e.what()) == "model.pare: field 'header.version' at byte 8: unknown version 99");
+  REQUIRE(std::string(e.what()) ==
+          "model.pare: field 'header.version' at byte 8: unknown version 99");
   REQUIRE(e.file() == "model.pare");
   REQUIRE(e.field() == "header.version");
   REQUIRE(e.offset() == 8);

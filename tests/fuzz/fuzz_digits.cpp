@@ -9,7 +9,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    const auto d = pare::detail::parse_digits("fuzz.csv", std::string(reinterpret_cast<const char*>(data), size));
+    const auto d = pare::detail::parse_digits(
+        "fuzz.csv", std::string(reinterpret_cast<const char*>(data), size));
     pare::fuzz::touch(std::as_bytes(d.x.span()));
   } catch (const pare::Error&) {
   }

@@ -11,7 +11,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
     const auto a = pare::io::parse_npy(
-        std::span<const std::byte>(reinterpret_cast<const std::byte*>(data), size), nullptr, "fuzz.npy");
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(data), size), nullptr,
+        "fuzz.npy");
     pare::fuzz::touch(a.data);
   } catch (const pare::Error&) {
   }

@@ -11,7 +11,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     std::vector<std::byte> bytes(reinterpret_cast<const std::byte*>(data),
                                  reinterpret_cast<const std::byte*>(data) + size);
-    const pare::io::SafetensorsFile f(pare::io::MappedFile::from_buffer(std::move(bytes), "fuzz.safetensors"));
+    const pare::io::SafetensorsFile f(
+        pare::io::MappedFile::from_buffer(std::move(bytes), "fuzz.safetensors"));
     for (const auto& name : f.names()) pare::fuzz::touch(f.info(name).bytes);
   } catch (const pare::Error&) {
   }

@@ -24,7 +24,9 @@ thread_local std::size_t largest = 0;
 void* allocate(std::size_t n, std::size_t align) {
   if (probing && n > largest) largest = n;
   if (n == 0) n = 1;
-  void* p = align <= alignof(std::max_align_t) ? std::malloc(n) : std::aligned_alloc(align, (n + align - 1) / align * align);
+  void* p = align <= alignof(std::max_align_t)
+                ? std::malloc(n)
+                : std::aligned_alloc(align, (n + align - 1) / align * align);
   if (p == nullptr) throw std::bad_alloc();
   return p;
 }
@@ -46,8 +48,12 @@ std::size_t largest_allocation(F&& f) {
 // Every replaceable form, so no pointer from the sanitizer's allocator meets our free().
 void* operator new(std::size_t n) { return allocate(n, alignof(std::max_align_t)); }
 void* operator new[](std::size_t n) { return allocate(n, alignof(std::max_align_t)); }
-void* operator new(std::size_t n, std::align_val_t a) { return allocate(n, static_cast<std::size_t>(a)); }
-void* operator new[](std::size_t n, std::align_val_t a) { return allocate(n, static_cast<std::size_t>(a)); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  return allocate(n, static_cast<std::size_t>(a));
+}
+void* operator new[](std::size_t n, std::align_val_t a) {
+  return allocate(n, static_cast<std::size_t>(a));
+}
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
   try {
     return allocate(n, alignof(std::max_align_t));
@@ -63,7 +69,9 @@ void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noe
     return nullptr;
   }
 }
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t& t) noexcept { return operator new(n, a, t); }
+void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t& t) noexcept {
+  return operator new(n, a, t);
+}
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
@@ -95,27 +103,31 @@ TEST_CASE("Readers allocate no more than a small file justifies", "[io][alloc]")
   REQUIRE(largest_allocation([&] { (void)pare::io::read_npy<float, 1>(dir / "big.npy"); }) < limit);
 
   // safetensors: the same claim.
-  const std::string json = R"({"w":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,4398046511104]}})";
+  const std::string json =
+      R"({"w":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,4398046511104]}})";
   std::vector<std::byte> st;
   pare_test::append_le<std::uint64_t>(st, json.size());
   pare_test::append(st, json);
   st.resize(100);
   pare_test::write_all(dir / "big.safetensors", st);
   REQUIRE_THROWS_AS(pare::io::SafetensorsFile::open(dir / "big.safetensors"), pare::FormatError);
-  REQUIRE(largest_allocation([&] { (void)pare::io::SafetensorsFile::open(dir / "big.safetensors"); }) < limit);
+  REQUIRE(largest_allocation(
+              [&] { (void)pare::io::SafetensorsFile::open(dir / "big.safetensors"); }) < limit);
 
   // safetensors: a header length of 2^62 in a 16-byte file; and a very deep JSON nest.
   std::vector<std::byte> lie;
   pare_test::append_le<std::uint64_t>(lie, std::uint64_t{1} << 62);
   pare_test::append(lie, "{}      ");
   pare_test::write_all(dir / "lie.safetensors", lie);
-  REQUIRE(largest_allocation([&] { (void)pare::io::SafetensorsFile::open(dir / "lie.safetensors"); }) < limit);
+  REQUIRE(largest_allocation(
+              [&] { (void)pare::io::SafetensorsFile::open(dir / "lie.safetensors"); }) < limit);
   std::vector<std::byte> deep;
   pare_test::append_le<std::uint64_t>(deep, 1u << 20);
   pare_test::append(deep, "{\"a\":" + std::string((1u << 20) - 5, '['));
   pare_test::write_all(dir / "deep.safetensors", deep);
   REQUIRE_THROWS_AS(pare::io::SafetensorsFile::open(dir / "deep.safetensors"), pare::FormatError);
-  REQUIRE(largest_allocation([&] { (void)pare::io::SafetensorsFile::open(dir / "deep.safetensors"); }) < limit);
+  REQUIRE(largest_allocation(
+              [&] { (void)pare::io::SafetensorsFile::open(dir / "deep.safetensors"); }) < limit);
 
   // .npz: an end record claiming 65535 entries in a tiny directory.
   auto npz = pare_test::read_all(pare_test::io_data("npy/arrays.npz"));

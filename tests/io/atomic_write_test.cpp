@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pare/io/atomic_write.hpp"
 
+#include <sys/stat.h>
 #include <catch2/catch.hpp>
 #include <stdexcept>
-#include <sys/stat.h>
 
 #include "io/io_test_util.hpp"
 
@@ -39,15 +39,17 @@ TEST_CASE("A failed save leaves the old file intact and no temp file", "[io][ato
   REQUIRE(dir.count() == 1);
 }
 
-TEST_CASE("atomic_write reports an unwritable target and keeps its permissions", "[io][atomic_write]") {
+TEST_CASE("atomic_write reports an unwritable target and keeps its permissions",
+          "[io][atomic_write]") {
   pare_test::TempDir dir;
-  REQUIRE_THROWS_WITH(pare::io::atomic_write(dir / "no" / "such" / "dir.bin", pare_test::bytes("x")),
-                      Catch::Contains("dir.bin"));
+  REQUIRE_THROWS_WITH(
+      pare::io::atomic_write(dir / "no" / "such" / "dir.bin", pare_test::bytes("x")),
+      Catch::Contains("dir.bin"));
   const auto p = dir / "mode.bin";
   pare::io::atomic_write(p, pare_test::bytes("a"));
   REQUIRE(::chmod(p.c_str(), 0640) == 0);
   pare::io::atomic_write(p, pare_test::bytes("b"));
-  struct stat st {};
+  struct stat st{};
   REQUIRE(::stat(p.c_str(), &st) == 0);
   REQUIRE((st.st_mode & 0777) == 0640);
   // Renaming onto a folder fails after the temp file is complete: the temp must still go.

@@ -10,7 +10,10 @@
 using pare::io::detail::ByteReader;
 
 TEST_CASE("ByteReader reads little-endian values and advances", "[io][byte_reader]") {
-  const auto b = pare_test::bytes(std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x00\x00\x80\x3f" "abc", 15));
+  const auto b =
+      pare_test::bytes(std::string("\x01\x02\x03\x04\x05\x06\x07\x08\x00\x00\x80\x3f"
+                                   "abc",
+                                   15));
   ByteReader r(b, "mem.bin");
   REQUIRE(r.read_u8("a") == 0x01);
   REQUIRE(r.read_u16("b") == 0x0302);
@@ -27,7 +30,8 @@ TEST_CASE("ByteReader reads little-endian values and advances", "[io][byte_reade
   REQUIRE(r.remaining() == 3);
 }
 
-TEST_CASE("ByteReader throws FormatError naming file, field and offset past the end", "[io][byte_reader]") {
+TEST_CASE("ByteReader throws FormatError naming file, field and offset past the end",
+          "[io][byte_reader]") {
   const auto b = pare_test::bytes("abcdef");
   ByteReader r(b, "short.bin");
   r.skip(4, "skip");
@@ -44,12 +48,16 @@ TEST_CASE("ByteReader throws FormatError naming file, field and offset past the 
   REQUIRE_THROWS_AS(r.read_bytes(3, "x"), pare::FormatError);
   REQUIRE_THROWS_AS(r.seek(7, "x"), pare::FormatError);
   REQUIRE_THROWS_AS(r.skip(std::numeric_limits<std::uint64_t>::max(), "x"), pare::FormatError);
-  REQUIRE_THROWS_AS(r.bytes_at(std::numeric_limits<std::uint64_t>::max() - 1, 4, "x"), pare::FormatError);
-  REQUIRE_THROWS_WITH(pare::io::detail::checked_add(std::numeric_limits<std::uint64_t>::max(), 1, "f", "size", 9),
-                      Catch::Contains("overflows"));
-  REQUIRE_THROWS_AS(pare::io::detail::checked_mul(std::uint64_t{1} << 40, std::uint64_t{1} << 40, "f", "shape", 0),
+  REQUIRE_THROWS_AS(r.bytes_at(std::numeric_limits<std::uint64_t>::max() - 1, 4, "x"),
                     pare::FormatError);
-  REQUIRE(pare::io::detail::checked_mul(0, std::numeric_limits<std::uint64_t>::max(), "f", "shape", 0) == 0);
+  REQUIRE_THROWS_WITH(
+      pare::io::detail::checked_add(std::numeric_limits<std::uint64_t>::max(), 1, "f", "size", 9),
+      Catch::Contains("overflows"));
+  REQUIRE_THROWS_AS(pare::io::detail::checked_mul(std::uint64_t{1} << 40, std::uint64_t{1} << 40,
+                                                  "f", "shape", 0),
+                    pare::FormatError);
+  REQUIRE(pare::io::detail::checked_mul(0, std::numeric_limits<std::uint64_t>::max(), "f", "shape",
+                                        0) == 0);
 }
 
 TEST_CASE("ByteReader over a window reports offsets in the enclosing file", "[io][byte_reader]") {

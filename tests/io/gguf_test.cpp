@@ -59,7 +59,8 @@ struct Builder {
     return u32(version).u64(n_tensors).u64(n_kv);
   }
   Builder& kv_u32(std::string_view key, std::uint32_t x) { return str(key).u32(4).u32(x); }
-  Builder& info(std::string_view name, std::vector<std::uint64_t> ne, std::uint32_t type, std::uint64_t offset) {
+  Builder& info(std::string_view name, std::vector<std::uint64_t> ne, std::uint32_t type,
+                std::uint64_t offset) {
     str(name).u32(static_cast<std::uint32_t>(ne.size()));
     for (auto d : ne) u64(d);
     return u32(type).u64(offset);
@@ -112,7 +113,9 @@ TEST_CASE("gguf: reads every metadata type llama.cpp writes", "[io][gguf]") {
   REQUIRE(m.size() == 28);
   REQUIRE(m.begin()->key == "general.architecture");  // file order
   REQUIRE(m.get<std::string>("general.architecture") == "pare-test");
-  REQUIRE(m.get<std::string>("general.name") == "\xC3\xBCn\xC3\xAF" "code name");
+  REQUIRE(m.get<std::string>("general.name") ==
+          "\xC3\xBCn\xC3\xAF"
+          "code name");
   REQUIRE(m.get<std::uint8_t>("test.u8") == 200);
   REQUIRE(m.get<std::int8_t>("test.i8") == -100);
   REQUIRE(m.get<std::uint16_t>("test.u16") == 60000);
@@ -130,17 +133,20 @@ TEST_CASE("gguf: reads every metadata type llama.cpp writes", "[io][gguf]") {
   REQUIRE(m.get_array<std::int8_t>("test.arr_i8") == std::vector<std::int8_t>{-128, 0, 127});
   REQUIRE(m.get_array<std::uint16_t>("test.arr_u16") == std::vector<std::uint16_t>{0, 65535});
   REQUIRE(m.get_array<std::int16_t>("test.arr_i16") == std::vector<std::int16_t>{-32768, 32767});
-  REQUIRE(m.get_array<std::uint32_t>("test.arr_u32") == std::vector<std::uint32_t>{1, 2, 3, 4294967295u});
+  REQUIRE(m.get_array<std::uint32_t>("test.arr_u32") ==
+          std::vector<std::uint32_t>{1, 2, 3, 4294967295u});
   REQUIRE(m.get_array<std::int32_t>("test.arr_i32") == std::vector<std::int32_t>{-1, 0, 1});
   REQUIRE(m.get_array<float>("test.arr_f32") == std::vector<float>{0.5f, -1.25f, 3.0e38f});
   REQUIRE(m.get_array<std::uint64_t>("test.arr_u64") ==
           std::vector<std::uint64_t>{0, std::numeric_limits<std::uint64_t>::max()});
   REQUIRE(m.get_array<std::int64_t>("test.arr_i64") ==
-          std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()});
+          std::vector<std::int64_t>{std::numeric_limits<std::int64_t>::min(),
+                                    std::numeric_limits<std::int64_t>::max()});
   REQUIRE(m.get_array<double>("test.arr_f64") == std::vector<double>{1.0 / 3.0, -2.5});
   REQUIRE(m.get_array<bool>("test.arr_bool") == std::vector<bool>{true, false, true});
   REQUIRE(m.get_array<std::int32_t>("test.arr_empty").empty());
-  REQUIRE(m.get_array<std::string>("test.arr_str") == std::vector<std::string>{"", "a", "hello world", "\xC3\xBC"});
+  REQUIRE(m.get_array<std::string>("test.arr_str") ==
+          std::vector<std::string>{"", "a", "hello world", "\xC3\xBC"});
   REQUIRE(m.get_or<std::uint32_t>("general.alignment", 32) == 32);
 
   // Wrong type: FormatError naming the key; missing key: ArgumentError.
@@ -161,7 +167,8 @@ TEST_CASE("gguf: dequantizes every type bit for bit as ggml's dequantize_row", "
     REQUIRE(t.shape == want.shape);  // ggml's ne reversed
     REQUIRE(f.raw(t.name).size() == t.byte_size);
     REQUIRE(t.file_offset % 32 == 0);
-    const auto ref = std::span<const float>(reinterpret_cast<const float*>(want.data.data()), want.size());
+    const auto ref =
+        std::span<const float>(reinterpret_cast<const float*>(want.data.data()), want.size());
     const auto m = f.dequantize(t.name);
     REQUIRE(m.extent(1) == t.shape.back());
     REQUIRE(m.extent(0) * m.extent(1) == want.size());
@@ -186,7 +193,8 @@ TEST_CASE("gguf: dequantizes every type bit for bit as ggml's dequantize_row", "
 
 TEST_CASE("gguf: Q8_0 and Q4_0 quantizers match ggml's reference bit for bit", "[io][gguf]") {
   const auto x = pare::io::read_npy<float, 1>(gguf_data("quant_input.npy"));
-  for (auto [type, file, bsize] : {std::tuple{GgmlType::q8_0, "q8_0_ref.bin", 34}, std::tuple{GgmlType::q4_0, "q4_0_ref.bin", 18}}) {
+  for (auto [type, file, bsize] : {std::tuple{GgmlType::q8_0, "q8_0_ref.bin", 34},
+                                   std::tuple{GgmlType::q4_0, "q4_0_ref.bin", 18}}) {
     INFO(file);
     const auto ref = pare_test::read_all(gguf_data(file));
     std::vector<std::byte> got(x.size() / 32 * static_cast<std::size_t>(bsize));
@@ -200,8 +208,9 @@ TEST_CASE("gguf: Q8_0 and Q4_0 quantizers match ggml's reference bit for bit", "
   bad[3] = std::numeric_limits<float>::quiet_NaN();
   std::vector<std::byte> out(34);
   REQUIRE_THROWS_AS(pare::io::gguf_quantize(GgmlType::q8_0, bad, out), pare::ArgumentError);
-  REQUIRE_THROWS_AS(pare::io::gguf_quantize(GgmlType::q8_0, std::span<const float>(bad).first(16), out),
-                    pare::ArgumentError);
+  REQUIRE_THROWS_AS(
+      pare::io::gguf_quantize(GgmlType::q8_0, std::span<const float>(bad).first(16), out),
+      pare::ArgumentError);
   REQUIRE_THROWS_AS(pare::io::gguf_quantize(GgmlType::q4_k, bad, out), pare::UnsupportedError);
 }
 
@@ -216,30 +225,35 @@ TEST_CASE("gguf: write_gguf writes the bytes llama.cpp's gguf_write_to_file writ
                   {"test.ids", GgufArray{std::vector<std::int32_t>{3, 1, 4, 1, 5}}},
                   {"test.tokens", GgufArray{std::vector<std::string>{"tok_a", "tok_b"}}}};
   pare_test::TempDir dir;
-  pare::io::write_gguf(dir / "w.gguf", md,
-                       {pare::io::gguf_tensor("w.f32", m), pare::io::gguf_tensor("w.f16", m, GgmlType::f16),
-                        pare::io::gguf_tensor("w.q8_0", m, GgmlType::q8_0),
-                        pare::io::gguf_tensor("w.q4_0", m, GgmlType::q4_0), pare::io::gguf_tensor("b.f32", v)});
+  pare::io::write_gguf(
+      dir / "w.gguf", md,
+      {pare::io::gguf_tensor("w.f32", m), pare::io::gguf_tensor("w.f16", m, GgmlType::f16),
+       pare::io::gguf_tensor("w.q8_0", m, GgmlType::q8_0),
+       pare::io::gguf_tensor("w.q4_0", m, GgmlType::q4_0), pare::io::gguf_tensor("b.f32", v)});
   REQUIRE(pare_test::read_all(dir / "w.gguf") == pare_test::read_all(gguf_data("writer_ref.gguf")));
 }
 
 TEST_CASE("gguf: write then read round-trips metadata and data", "[io][gguf]") {
   std::vector<float> w(4 * 96);
-  for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::sin(static_cast<float>(i) * 0.37f) * (1.0f + static_cast<float>(i % 7));
+  for (std::size_t i = 0; i < w.size(); ++i)
+    w[i] = std::sin(static_cast<float>(i) * 0.37f) * (1.0f + static_cast<float>(i % 7));
   const auto wv = pare::TensorView<const float, 2>(w.data(), {4, 96});
   const auto src = GgufFile::open(gguf_data("ggml_types.gguf"));
-  GgufMetadata md{{"general.alignment", std::uint32_t{64}},
-                  {"s", "text"},
-                  {"nested", GgufArray{std::vector<GgufArray>{GgufArray{std::vector<float>{1.5f}},
-                                                              GgufArray{std::vector<std::string>{"x", "y"}}}}},
-                  {"empty", GgufArray{std::vector<std::uint64_t>{}}},
-                  {"b", false}};
+  GgufMetadata md{
+      {"general.alignment", std::uint32_t{64}},
+      {"s", "text"},
+      {"nested", GgufArray{std::vector<GgufArray>{GgufArray{std::vector<float>{1.5f}},
+                                                  GgufArray{std::vector<std::string>{"x", "y"}}}}},
+      {"empty", GgufArray{std::vector<std::uint64_t>{}}},
+      {"b", false}};
   pare_test::TempDir dir;
   pare::io::GgufWriteTensor packed{"copied.q4_K", {2, 256}, GgmlType::q4_k, {}, src.raw("t.q4_K")};
-  pare::io::write_gguf(dir / "r.gguf", md,
-                       {pare::io::gguf_tensor("f32", wv), pare::io::gguf_tensor("f16", wv, GgmlType::f16),
-                        pare::io::gguf_tensor("q8", wv, GgmlType::q8_0), pare::io::gguf_tensor("q4", wv, GgmlType::q4_0),
-                        packed, pare::io::GgufWriteTensor{"zero", {0, 32}, GgmlType::q8_0, {}, {}}});
+  pare::io::write_gguf(
+      dir / "r.gguf", md,
+      {pare::io::gguf_tensor("f32", wv), pare::io::gguf_tensor("f16", wv, GgmlType::f16),
+       pare::io::gguf_tensor("q8", wv, GgmlType::q8_0),
+       pare::io::gguf_tensor("q4", wv, GgmlType::q4_0), packed,
+       pare::io::GgufWriteTensor{"zero", {0, 32}, GgmlType::q8_0, {}, {}}});
   const auto f = GgufFile::open(dir / "r.gguf");
   REQUIRE(f.alignment() == 64);
   for (const auto& t : f.tensors()) REQUIRE(t.file_offset % 64 == 0);
@@ -251,7 +265,8 @@ TEST_CASE("gguf: write then read round-trips metadata and data", "[io][gguf]") {
   }
   REQUIRE(same_bits(f.dequantize("f32").span(), w));
   const auto h = f.dequantize<2>("f16");
-  for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(h.data()[i] == static_cast<float>(pare::f16(w[i])));
+  for (std::size_t i = 0; i < w.size(); ++i)
+    REQUIRE(h.data()[i] == static_cast<float>(pare::f16(w[i])));
   REQUIRE(f.info("copied.q4_K").type == GgmlType::q4_k);
   REQUIRE(same_bits(f.dequantize("copied.q4_K").span(), src.dequantize("t.q4_K").span()));
   REQUIRE(f.info("zero").element_count == 0);
@@ -277,7 +292,8 @@ TEST_CASE("gguf: write then read round-trips metadata and data", "[io][gguf]") {
         // Q4_0 maps the largest magnitude to -8 and clips +8 to 7: the opposite extreme may be a
         // whole step off, as in ggml.
         if (type == GgmlType::q4_0 && std::fabs(w[i]) > 7.0f * step) bound += 0.5f * step;
-        INFO("element " << i << " value " << w[i] << " decoded " << d.data()[i] << " step " << step);
+        INFO("element " << i << " value " << w[i] << " decoded " << d.data()[i] << " step "
+                        << step);
         REQUIRE(err <= bound);
       }
     }
@@ -291,25 +307,32 @@ TEST_CASE("gguf: write_gguf rejects bad arguments", "[io][gguf]") {
   using T = pare::io::GgufWriteTensor;
   auto write = [&](T t, GgufMetadata md = {}) { pare::io::write_gguf(path, md, {t}); };
   REQUIRE_THROWS_AS(write(T{"", {64}, GgmlType::f32, w, {}}), pare::ArgumentError);
-  REQUIRE_THROWS_AS(write(T{std::string(64, 'x'), {64}, GgmlType::f32, w, {}}), pare::ArgumentError);
+  REQUIRE_THROWS_AS(write(T{std::string(64, 'x'), {64}, GgmlType::f32, w, {}}),
+                    pare::ArgumentError);
   REQUIRE_THROWS_AS(write(T{"t", {}, GgmlType::f32, w, {}}), pare::ArgumentError);
   REQUIRE_THROWS_AS(write(T{"t", {1, 1, 1, 1, 64}, GgmlType::f32, w, {}}), pare::ArgumentError);
-  REQUIRE_THROWS_AS(write(T{"t", {4, 16}, GgmlType::q8_0, w, {}}), pare::ArgumentError);  // row of 16
+  REQUIRE_THROWS_AS(write(T{"t", {4, 16}, GgmlType::q8_0, w, {}}),
+                    pare::ArgumentError);  // row of 16
   REQUIRE_THROWS_AS(write(T{"t", {65}, GgmlType::f32, w, {}}), pare::ArgumentError);
   REQUIRE_THROWS_AS(write(T{"t", {64}, GgmlType::q4_k, {}, {}}), pare::ArgumentError);
   REQUIRE_THROWS_AS(write(T{"t", {2, 32}, GgmlType::q4_1, w, {}}), pare::UnsupportedError);
   REQUIRE_THROWS_AS(write(T{"t", {64}, static_cast<GgmlType>(4), w, {}}), pare::ArgumentError);
-  REQUIRE_THROWS_AS(write(T{"t", {64}, GgmlType::f32, w, {}}, {{"general.alignment", std::uint64_t{32}}}),
-                    pare::ArgumentError);
-  REQUIRE_THROWS_AS(write(T{"t", {64}, GgmlType::f32, w, {}}, {{"general.alignment", std::uint32_t{24}}}),
-                    pare::ArgumentError);
+  REQUIRE_THROWS_AS(
+      write(T{"t", {64}, GgmlType::f32, w, {}}, {{"general.alignment", std::uint64_t{32}}}),
+      pare::ArgumentError);
+  REQUIRE_THROWS_AS(
+      write(T{"t", {64}, GgmlType::f32, w, {}}, {{"general.alignment", std::uint32_t{24}}}),
+      pare::ArgumentError);
   w[5] = std::numeric_limits<float>::infinity();
   REQUIRE_THROWS_AS(write(T{"t", {64}, GgmlType::q4_0, w, {}}), pare::ArgumentError);
-  REQUIRE_THROWS_AS(pare::io::write_gguf(path, {}, {T{"a", {64}, GgmlType::f32, w, {}}, T{"a", {64}, GgmlType::f32, w, {}}}),
-                    pare::ArgumentError);
+  REQUIRE_THROWS_AS(
+      pare::io::write_gguf(
+          path, {}, {T{"a", {64}, GgmlType::f32, w, {}}, T{"a", {64}, GgmlType::f32, w, {}}}),
+      pare::ArgumentError);
   GgufArray deep{std::vector<std::int8_t>{1}};
   for (int i = 0; i < 8; ++i) deep = GgufArray{std::vector<GgufArray>{deep}};
-  REQUIRE_THROWS_AS(write(T{"t", {64}, GgmlType::f32, w, {}}, {{"deep", deep}}), pare::ArgumentError);
+  REQUIRE_THROWS_AS(write(T{"t", {64}, GgmlType::f32, w, {}}, {{"deep", deep}}),
+                    pare::ArgumentError);
   REQUIRE_FALSE(std::filesystem::exists(path));
 }
 
@@ -334,7 +357,8 @@ TEST_CASE("gguf: versions and unsupported types", "[io][gguf]") {
   REQUIRE(f.raw("iq").size() == 66);
   REQUIRE_THROWS_AS(f.dequantize("iq"), pare::UnsupportedError);
   std::vector<float> out(256);
-  REQUIRE_THROWS_AS(pare::io::gguf_dequantize(GgmlType::iq2_xxs, f.raw("iq"), out), pare::UnsupportedError);
+  REQUIRE_THROWS_AS(pare::io::gguf_dequantize(GgmlType::iq2_xxs, f.raw("iq"), out),
+                    pare::UnsupportedError);
 
   Builder empty;  // no tensors: no data section needed, no padding required
   empty.header(0, 1).kv_u32("k", 7);
@@ -348,10 +372,12 @@ TEST_CASE("gguf: hostile headers throw FormatError before allocating", "[io][ggu
   require_error(pare_test::bytes("GGUX\3\0\0\0"), "magic");
   require_error(hdr(0, huge).v, "metadata_kv_count");
   require_error(hdr(huge, 0).v, "tensor_count");
-  require_error(hdr(0, 1).u64(huge).zeros(16).v, "string length");                         // key length 2^60
-  require_error(hdr(0, 1).str("k").u32(8).u64(huge).zeros(16).v, "string length");          // string value
-  require_error(hdr(0, 1).str("k").u32(9).u32(4).u64(huge / 4).zeros(64).v, "array of");  // array count
-  require_error(hdr(0, 1).str("k").u32(9).u32(8).u64(huge).zeros(64).v, "array of");      // string array
+  require_error(hdr(0, 1).u64(huge).zeros(16).v, "string length");  // key length 2^60
+  require_error(hdr(0, 1).str("k").u32(8).u64(huge).zeros(16).v, "string length");  // string value
+  require_error(hdr(0, 1).str("k").u32(9).u32(4).u64(huge / 4).zeros(64).v,
+                "array of");  // array count
+  require_error(hdr(0, 1).str("k").u32(9).u32(8).u64(huge).zeros(64).v,
+                "array of");  // string array
   require_error(hdr(0, 1).str("k").u32(13).u32(0).v, "unknown GGUF value type 13");
   require_error(hdr(0, 1).str("k").u32(9).u32(13).u64(1).zeros(8).v, "unknown GGUF value type 13");
   require_error(hdr(0, 1).str("k").u32(7).u8(2).v, "neither 0 nor 1");
@@ -377,7 +403,8 @@ TEST_CASE("gguf: hostile headers throw FormatError before allocating", "[io][ggu
   require_error(hdr(0, 1).kv_u32("general.alignment", 0).v, "power of two");
   require_error(hdr(0, 1).kv_u32("general.alignment", 48).v, "power of two");
 
-  auto one = [&](std::vector<std::uint64_t> ne, std::uint32_t type, std::uint64_t off, std::size_t data) {
+  auto one = [&](std::vector<std::uint64_t> ne, std::uint32_t type, std::uint64_t off,
+                 std::size_t data) {
     return hdr(1, 0).info("t", std::move(ne), type, off).pad().zeros(data).v;
   };
   require_error(hdr(1, 0).u64(huge).zeros(64).v, "string length");  // tensor name length
@@ -391,21 +418,24 @@ TEST_CASE("gguf: hostile headers throw FormatError before allocating", "[io][ggu
   require_error(one({8}, 0, 0, 31), "past the end");
   require_error(one({8}, 0, std::uint64_t{1} << 62, 32), "past the end");
   require_error(one({std::uint64_t{1} << 61}, 0, 0, 32), "past the end");
-  require_error(hdr(2, 0).info("a", {16}, 0, 0).info("b", {8}, 0, 32).pad().zeros(64).v, "overlaps tensor 'a'");
-  require_error(hdr(2, 0).info("a", {8}, 0, 0).info("a", {8}, 0, 32).pad().zeros(64).v, "duplicate tensor name");
+  require_error(hdr(2, 0).info("a", {16}, 0, 0).info("b", {8}, 0, 32).pad().zeros(64).v,
+                "overlaps tensor 'a'");
+  require_error(hdr(2, 0).info("a", {8}, 0, 0).info("a", {8}, 0, 32).pad().zeros(64).v,
+                "duplicate tensor name");
   require_error(hdr(1, 0).info("t", {8}, 0, 0).v, "data section");  // infos end, no data at all
 }
 
 TEST_CASE("gguf: every truncation is a FormatError and no flipped byte crashes", "[io][gguf]") {
   const auto good = small_valid();
   REQUIRE(open_mem(good).tensors().size() == 2);
-  pare_test::every_prefix_throws_format_error(good, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); });
-  const auto rejected =
-      pare_test::every_flip_is_safe(good, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); });
+  pare_test::every_prefix_throws_format_error(
+      good, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); });
+  const auto rejected = pare_test::every_flip_is_safe(
+      good, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); });
   REQUIRE(rejected > 0);
 
   // The llama.cpp-written file too (flips only: its trailing tensor padding is optional).
   const auto real = pare_test::read_all(gguf_data("writer_ref.gguf"));
-  (void)pare_test::every_flip_is_safe(real, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); },
-                                      {0xFFu, 0x10u});
+  (void)pare_test::every_flip_is_safe(
+      real, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); }, {0xFFu, 0x10u});
 }

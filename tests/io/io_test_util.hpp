@@ -52,7 +52,8 @@ inline void append(std::vector<std::byte>& v, std::string_view s) {
 }
 template <class U>
 void append_le(std::vector<std::byte>& v, U x) {
-  for (std::size_t i = 0; i < sizeof(U); ++i) v.push_back(static_cast<std::byte>((x >> (8 * i)) & 0xFF));
+  for (std::size_t i = 0; i < sizeof(U); ++i)
+    v.push_back(static_cast<std::byte>((x >> (8 * i)) & 0xFF));
 }
 
 /// A fresh folder under the system temp dir, removed with everything in it at scope exit.
@@ -120,7 +121,8 @@ std::size_t every_flip_is_safe(const std::vector<std::byte>& good, Parse&& parse
         ++rejected;
       } catch (const std::exception& e) {
         ++failures;
-        UNSCOPED_INFO("flip of byte " << i << " by " << m << " threw a non-pare error: " << e.what());
+        UNSCOPED_INFO("flip of byte " << i << " by " << m
+                                      << " threw a non-pare error: " << e.what());
       }
     }
   }

@@ -19,19 +19,32 @@ template <class T>
 std::string tag() {
   using pare::DType;
   switch (pare::dtype_traits<T>::dtype) {
-    case DType::f32: return "f4";
-    case DType::f64: return "f8";
-    case DType::f16: return "f2";
-    case DType::i8: return "i1";
-    case DType::i16: return "i2";
-    case DType::i32: return "i4";
-    case DType::i64: return "i8";
-    case DType::u8: return "u1";
-    case DType::u16: return "u2";
-    case DType::u32: return "u4";
-    case DType::u64: return "u8";
-    case DType::boolean: return "b1";
-    default: return "?";
+    case DType::f32:
+      return "f4";
+    case DType::f64:
+      return "f8";
+    case DType::f16:
+      return "f2";
+    case DType::i8:
+      return "i1";
+    case DType::i16:
+      return "i2";
+    case DType::i32:
+      return "i4";
+    case DType::i64:
+      return "i8";
+    case DType::u8:
+      return "u1";
+    case DType::u16:
+      return "u2";
+    case DType::u32:
+      return "u4";
+    case DType::u64:
+      return "u8";
+    case DType::boolean:
+      return "b1";
+    default:
+      return "?";
   }
 }
 
@@ -46,7 +59,8 @@ T expected(std::size_t i) {
     constexpr T v[] = {std::numeric_limits<T>::min(), -1, 0, 1, 2, std::numeric_limits<T>::max()};
     return v[i];
   } else {
-    constexpr T v[] = {0, 1, 2, 3, std::numeric_limits<T>::max() - 1, std::numeric_limits<T>::max()};
+    constexpr T v[] = {
+        0, 1, 2, 3, std::numeric_limits<T>::max() - 1, std::numeric_limits<T>::max()};
     return v[i];
   }
 }
@@ -83,8 +97,10 @@ std::vector<std::byte> make_npy(const std::string& dict, std::size_t data_bytes,
   const std::size_t pre = major == 1 ? 10 : 12;
   while ((pre + h.size() + 1) % 64 != 0) h += ' ';
   h += '\n';
-  if (major == 1) pare_test::append_le<std::uint16_t>(v, static_cast<std::uint16_t>(h.size()));
-  else pare_test::append_le<std::uint32_t>(v, static_cast<std::uint32_t>(h.size()));
+  if (major == 1)
+    pare_test::append_le<std::uint16_t>(v, static_cast<std::uint16_t>(h.size()));
+  else
+    pare_test::append_le<std::uint32_t>(v, static_cast<std::uint32_t>(h.size()));
   pare_test::append(v, h);
   v.resize(v.size() + data_bytes, std::byte{0});
   return v;
@@ -92,10 +108,12 @@ std::vector<std::byte> make_npy(const std::string& dict, std::size_t data_bytes,
 
 }  // namespace
 
-#define PARE_NPY_TYPES float, double, pare::f16, std::int8_t, std::int16_t, std::int32_t, std::int64_t, \
-                       std::uint8_t, std::uint16_t, std::uint32_t, std::uint64_t, bool
+#define PARE_NPY_TYPES                                                                           \
+  float, double, pare::f16, std::int8_t, std::int16_t, std::int32_t, std::int64_t, std::uint8_t, \
+      std::uint16_t, std::uint32_t, std::uint64_t, bool
 
-TEMPLATE_TEST_CASE("read_npy reads what numpy wrote, C and Fortran order", "[io][npy]", PARE_NPY_TYPES) {
+TEMPLATE_TEST_CASE("read_npy reads what numpy wrote, C and Fortran order", "[io][npy]",
+                   PARE_NPY_TYPES) {
   using T = TestType;
   const auto want = expected_tensor<T>();
   const auto c = pare::io::read_npy<T, 2>(pare_test::io_data("npy/" + tag<T>() + "_c.npy"));
@@ -117,7 +135,8 @@ TEMPLATE_TEST_CASE("write_npy writes the bytes numpy writes", "[io][npy]", PARE_
   pare_test::TempDir dir;
   const auto t = expected_tensor<T>();
   pare::io::write_npy(dir / "out.npy", t);
-  REQUIRE(pare_test::read_all(dir / "out.npy") == pare_test::read_all(pare_test::io_data("npy/" + tag<T>() + "_c.npy")));
+  REQUIRE(pare_test::read_all(dir / "out.npy") ==
+          pare_test::read_all(pare_test::io_data("npy/" + tag<T>() + "_c.npy")));
   REQUIRE(dir.count() == 1);
 }
 
@@ -149,7 +168,8 @@ TEMPLATE_TEST_CASE("npy round trips are bit-exact for every dtype", "[io][npy]",
   // A Fortran-order array read type-erased and written back keeps its bytes.
   const auto fa = pare::io::read_npy_array(pare_test::io_data("npy/" + tag<T>() + "_fortran.npy"));
   pare::io::write_npy(dir / "f.npy", fa);
-  REQUIRE(pare_test::read_all(dir / "f.npy") == pare_test::read_all(pare_test::io_data("npy/" + tag<T>() + "_fortran.npy")));
+  REQUIRE(pare_test::read_all(dir / "f.npy") ==
+          pare_test::read_all(pare_test::io_data("npy/" + tag<T>() + "_fortran.npy")));
 }
 
 TEST_CASE("npy: rank-3 Fortran, big-endian, 0-d, empty, versions 2 and 3", "[io][npy]") {
@@ -157,7 +177,8 @@ TEST_CASE("npy: rank-3 Fortran, big-endian, 0-d, empty, versions 2 and 3", "[io]
   REQUIRE(f3.extents() == pare::Shape<3>{2, 3, 4});
   for (std::size_t i = 0; i < 2; ++i)
     for (std::size_t j = 0; j < 3; ++j)
-      for (std::size_t k = 0; k < 4; ++k) REQUIRE(f3(i, j, k) == static_cast<std::int16_t>(12 * i + 4 * j + k));
+      for (std::size_t k = 0; k < 4; ++k)
+        REQUIRE(f3(i, j, k) == static_cast<std::int16_t>(12 * i + 4 * j + k));
 
   const auto be = pare::io::read_npy<float, 2>(pare_test::io_data("npy/f4_be.npy"));
   const auto bi = pare::io::read_npy<std::int32_t, 2>(pare_test::io_data("npy/i4_be.npy"));
@@ -182,22 +203,26 @@ TEST_CASE("npy: rank-3 Fortran, big-endian, 0-d, empty, versions 2 and 3", "[io]
   }
   pare_test::TempDir dir;
   pare::io::write_npy(dir / "v2.npy", expected_tensor<float>(), 2);
-  REQUIRE(pare_test::read_all(dir / "v2.npy") == pare_test::read_all(pare_test::io_data("npy/f4_v2.npy")));
+  REQUIRE(pare_test::read_all(dir / "v2.npy") ==
+          pare_test::read_all(pare_test::io_data("npy/f4_v2.npy")));
   pare::io::write_npy(dir / "v3.npy", expected_tensor<float>(), 3);
-  REQUIRE(pare_test::read_all(dir / "v3.npy") == pare_test::read_all(pare_test::io_data("npy/f4_v3.npy")));
+  REQUIRE(pare_test::read_all(dir / "v3.npy") ==
+          pare_test::read_all(pare_test::io_data("npy/f4_v3.npy")));
   // Empty arrays round-trip too.
   pare::io::write_npy(dir / "e.npy", e);
-  REQUIRE(pare_test::read_all(dir / "e.npy") == pare_test::read_all(pare_test::io_data("npy/empty_f4.npy")));
+  REQUIRE(pare_test::read_all(dir / "e.npy") ==
+          pare_test::read_all(pare_test::io_data("npy/empty_f4.npy")));
 }
 
 TEST_CASE("npy: asking for the wrong type or rank names the file and both sides", "[io][npy]") {
   const auto p = pare_test::io_data("npy/f8_c.npy");
   REQUIRE_THROWS_AS((pare::io::read_npy<float, 2>(p)), pare::FormatError);
   REQUIRE_THROWS_WITH((pare::io::read_npy<float, 2>(p)),
-                      Catch::Contains("f8_c.npy") && Catch::Contains("f64") && Catch::Contains("f32") &&
-                          Catch::Contains("descr"));
+                      Catch::Contains("f8_c.npy") && Catch::Contains("f64") &&
+                          Catch::Contains("f32") && Catch::Contains("descr"));
   REQUIRE_THROWS_AS((pare::io::read_npy<double, 3>(p)), pare::ShapeError);
-  REQUIRE_THROWS_WITH((pare::io::read_npy<double, 3>(p)), Catch::Contains("(2, 3)") && Catch::Contains("rank 3"));
+  REQUIRE_THROWS_WITH((pare::io::read_npy<double, 3>(p)),
+                      Catch::Contains("(2, 3)") && Catch::Contains("rank 3"));
 }
 
 TEST_CASE("npy: every truncation is a FormatError and every flipped byte is safe", "[io][npy]") {
@@ -205,7 +230,8 @@ TEST_CASE("npy: every truncation is a FormatError and every flipped byte is safe
                         "npy/scalar_f8.npy", "npy/i4_be.npy"}) {
     INFO(f);
     const auto good = pare_test::read_all(pare_test::io_data(f));
-    pare_test::every_prefix_throws_format_error(good, [](std::vector<std::byte> b) { (void)parse_mem(std::move(b)); });
+    pare_test::every_prefix_throws_format_error(
+        good, [](std::vector<std::byte> b) { (void)parse_mem(std::move(b)); });
     pare_test::every_flip_is_safe(good, [](std::vector<std::byte> b) {
       const NpyArray a = parse_mem(std::move(b));
       if (a.dtype == pare::DType::boolean && a.rank() == 2) (void)a.to_tensor<bool, 2>();
@@ -220,8 +246,11 @@ TEST_CASE("npy: every truncation is a FormatError and every flipped byte is safe
 TEST_CASE("npy: malformed headers are FormatErrors naming the field and offset", "[io][npy]") {
   const std::string ok = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }";
   REQUIRE(parse_mem(make_npy(ok, 8)).shape == std::vector<std::size_t>{2});
-  REQUIRE(parse_mem(make_npy("{\"shape\":(2,),\"descr\":\"<f4\",\"fortran_order\":False}", 8)).size() == 2);
-  REQUIRE(parse_mem(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2L, 1L), }", 8)).size() == 2);
+  REQUIRE(
+      parse_mem(make_npy("{\"shape\":(2,),\"descr\":\"<f4\",\"fortran_order\":False}", 8)).size() ==
+      2);
+  REQUIRE(parse_mem(make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2L, 1L), }", 8))
+              .size() == 2);
 
   auto bad_magic = make_npy(ok, 8);
   bad_magic[1] = std::byte{'X'};
@@ -246,13 +275,16 @@ TEST_CASE("npy: malformed headers are FormatErrors naming the field and offset",
       {"{'fortran_order': False, 'shape': (2,), }", "missing key 'descr'"},
       {"{'descr': '<f4', 'fortran_order': False, }", "missing key 'shape'"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'extra': 1, }", "unknown key"},
-      {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", "duplicate key"},
+      {"{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,), }",
+       "duplicate key"},
       {"{'descr': '<f4', 'fortran_order': 0, 'shape': (2,), }", "True or False"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (2), }", "not a tuple"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (-2,), }", "non-negative integer"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': [2], }", "expected a tuple"},
-      {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }", "overflows"},
-      {"{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }", "overflows"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }",
+       "overflows"},
+      {"{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 1099511627776), }",
+       "overflows"},
       {"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), } x", "after the closing"},
       {"{'descr': '<f4' 'fortran_order': False, 'shape': (2,), }", "expected ','"},
       {"{'descr': '<f4\\n', 'fortran_order': False, 'shape': (2,), }", "unexpected character"},
@@ -272,12 +304,15 @@ TEST_CASE("npy: malformed headers are FormatErrors naming the field and offset",
     REQUIRE(e.offset() == 20);
   }
   // Valid numpy dtypes pare does not hold are UnsupportedError, not FormatError.
-  REQUIRE_THROWS_AS(parse_mem(make_npy("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", 16)),
-                    pare::UnsupportedError);
-  REQUIRE_THROWS_AS(parse_mem(make_npy("{'descr': '<f16', 'fortran_order': False, 'shape': (2,), }", 32)),
-                    pare::UnsupportedError);
-  REQUIRE_THROWS_AS(parse_mem(make_npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8)),
-                    pare::UnsupportedError);
+  REQUIRE_THROWS_AS(
+      parse_mem(make_npy("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", 16)),
+      pare::UnsupportedError);
+  REQUIRE_THROWS_AS(
+      parse_mem(make_npy("{'descr': '<f16', 'fortran_order': False, 'shape': (2,), }", 32)),
+      pare::UnsupportedError);
+  REQUIRE_THROWS_AS(
+      parse_mem(make_npy("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", 8)),
+      pare::UnsupportedError);
   // Header length larger than the file.
   auto huge = make_npy(ok, 8);
   huge[8] = std::byte{0xFF};
@@ -289,9 +324,11 @@ TEST_CASE("npy: malformed headers are FormatErrors naming the field and offset",
 }
 
 TEST_CASE("npy: a 100-byte file declaring 2^40 elements fails before allocating", "[io][npy]") {
-  const auto b = make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1048576, 1048576), }", 36);
+  const auto b =
+      make_npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1048576, 1048576), }", 36);
   REQUIRE(b.size() == 164);
-  REQUIRE_THROWS_WITH(parse_mem(b), Catch::Contains("truncated") && Catch::Contains("4398046511104 bytes"));
+  REQUIRE_THROWS_WITH(parse_mem(b),
+                      Catch::Contains("truncated") && Catch::Contains("4398046511104 bytes"));
   pare_test::TempDir dir;
   pare_test::write_all(dir / "big.npy", b);
   REQUIRE_THROWS_AS((pare::io::read_npy<float, 2>(dir / "big.npy")), pare::FormatError);

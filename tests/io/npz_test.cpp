@@ -30,9 +30,9 @@ struct ZipSpec {
   std::string name = "a.npy";
   std::string data = "hello";
   std::uint16_t method = 0;
-  std::uint16_t flags = 0;             // 8: sizes in a data descriptor, local sizes unchecked
-  bool zip64_size_in_cd = false;       // put the size in a zip64 extra field of the CD record
-  std::uint64_t zip64_size = 0;        // ... with this value
+  std::uint16_t flags = 0;        // 8: sizes in a data descriptor, local sizes unchecked
+  bool zip64_size_in_cd = false;  // put the size in a zip64 extra field of the CD record
+  std::uint64_t zip64_size = 0;   // ... with this value
 };
 
 // A minimal, valid zip with one stored entry, built from the spec.
@@ -62,7 +62,8 @@ std::vector<std::byte> make_zip(const ZipSpec& s) {
   append_le<std::uint16_t>(v, s.method);
   append_le<std::uint32_t>(v, 0);
   append_le<std::uint32_t>(v, crc);
-  const std::uint32_t size32 = s.zip64_size_in_cd ? 0xFFFFFFFFu : static_cast<std::uint32_t>(data.size());
+  const std::uint32_t size32 =
+      s.zip64_size_in_cd ? 0xFFFFFFFFu : static_cast<std::uint32_t>(data.size());
   append_le<std::uint32_t>(v, size32);
   append_le<std::uint32_t>(v, size32);
   append_le<std::uint16_t>(v, static_cast<std::uint16_t>(s.name.size()));
@@ -109,7 +110,8 @@ TEST_CASE("npz: reads every array np.savez wrote", "[io][npz]") {
   REQUIRE(b(0, 0) == std::numeric_limits<std::int64_t>::min());
   REQUIRE(b(1, 2) == std::numeric_limits<std::int64_t>::max());
   REQUIRE(z.array("c").item<double>() == 3.5);
-  REQUIRE_THROWS_WITH(z.array("nope"), Catch::Contains("no array 'nope'") && Catch::Contains("a, b, c"));
+  REQUIRE_THROWS_WITH(z.array("nope"),
+                      Catch::Contains("no array 'nope'") && Catch::Contains("a, b, c"));
   REQUIRE_THROWS_AS(z.array("nope"), pare::ArgumentError);
   // Errors inside an entry name the archive, the entry and the offset within the archive.
   REQUIRE_THROWS_WITH((z.read<double, 2>("a")), Catch::Contains("arrays.npz:a.npy"));
@@ -122,14 +124,18 @@ TEST_CASE("npz: compressed entries are listed but reading them is UnsupportedErr
   REQUIRE_THROWS_WITH(z.array("a"), Catch::Contains("'a.npy'") && Catch::Contains("deflate"));
 }
 
-TEST_CASE("npz: every truncation is a FormatError and every flipped byte is safe", "[io][npz][zip]") {
+TEST_CASE("npz: every truncation is a FormatError and every flipped byte is safe",
+          "[io][npz][zip]") {
   const auto good = pare_test::read_all(pare_test::io_data("npy/arrays.npz"));
-  pare_test::every_prefix_throws_format_error(good, [](std::vector<std::byte> b) { read_everything(std::move(b)); });
-  const std::size_t rejected = pare_test::every_flip_is_safe(good, [](std::vector<std::byte> b) { read_everything(std::move(b)); });
+  pare_test::every_prefix_throws_format_error(
+      good, [](std::vector<std::byte> b) { read_everything(std::move(b)); });
+  const std::size_t rejected = pare_test::every_flip_is_safe(
+      good, [](std::vector<std::byte> b) { read_everything(std::move(b)); });
   // Nearly every byte is covered by a signature, a size, a CRC or the .npy header check.
   REQUIRE(rejected > good.size());
   const auto compressed = pare_test::read_all(pare_test::io_data("npy/arrays_compressed.npz"));
-  pare_test::every_prefix_throws_format_error(compressed, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); });
+  pare_test::every_prefix_throws_format_error(
+      compressed, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); });
 }
 
 TEST_CASE("zip: a flipped data byte fails the CRC check", "[io][zip]") {
@@ -154,7 +160,8 @@ TEST_CASE("zip: hostile directories are FormatErrors", "[io][zip]") {
   {  // EOCD points the central directory outside the file
     auto b = ok;
     put_u32(b, eocd + 16, 0x7FFFFFF0u);
-    REQUIRE_THROWS_WITH(ZipReader(b, "bad.zip"), Catch::Contains("central directory") && Catch::Contains("bad.zip"));
+    REQUIRE_THROWS_WITH(ZipReader(b, "bad.zip"),
+                        Catch::Contains("central directory") && Catch::Contains("bad.zip"));
   }
   {  // central directory size runs past the end record
     auto b = ok;
@@ -168,14 +175,18 @@ TEST_CASE("zip: hostile directories are FormatErrors", "[io][zip]") {
     REQUIRE_THROWS_WITH(ZipReader(b, "bad.zip"), Catch::Contains("entries cannot fit"));
   }
   {  // zip64 size that overflows offset + size
-    const auto b = make_zip({.flags = 8, .zip64_size_in_cd = true, .zip64_size = 0xFFFFFFFFFFFFFFF0ull});
+    const auto b =
+        make_zip({.flags = 8, .zip64_size_in_cd = true, .zip64_size = 0xFFFFFFFFFFFFFFF0ull});
     REQUIRE_THROWS_WITH(ZipReader(b, "bad.zip"), Catch::Contains("overflows"));
   }
   {  // zip64 size that is merely too large (with and without a data descriptor)
-    REQUIRE_THROWS_AS(ZipReader(make_zip({.zip64_size_in_cd = true, .zip64_size = 1ull << 40}), "bad.zip"),
-                      pare::FormatError);
-    REQUIRE_THROWS_WITH(ZipReader(make_zip({.flags = 8, .zip64_size_in_cd = true, .zip64_size = 1ull << 40}), "bad.zip"),
-                        Catch::Contains("runs into the central directory"));
+    REQUIRE_THROWS_AS(
+        ZipReader(make_zip({.zip64_size_in_cd = true, .zip64_size = 1ull << 40}), "bad.zip"),
+        pare::FormatError);
+    REQUIRE_THROWS_WITH(
+        ZipReader(make_zip({.flags = 8, .zip64_size_in_cd = true, .zip64_size = 1ull << 40}),
+                  "bad.zip"),
+        Catch::Contains("runs into the central directory"));
   }
   {  // zip64 size equal to the real size is fine
     const auto b = make_zip({.zip64_size_in_cd = true, .zip64_size = 5});

@@ -25,7 +25,8 @@ SafetensorsFile open_mem(std::vector<std::byte> b) {
 }
 
 // A safetensors image: length, the JSON verbatim (no padding), then `data_bytes` bytes.
-std::vector<std::byte> make_st(const std::string& json, std::size_t data_bytes, std::uint8_t fill = 0) {
+std::vector<std::byte> make_st(const std::string& json, std::size_t data_bytes,
+                               std::uint8_t fill = 0) {
   std::vector<std::byte> v;
   pare_test::append_le<std::uint64_t>(v, json.size());
   pare_test::append(v, json);
@@ -37,13 +38,15 @@ template <class T>
 T expected(std::size_t i) {
   if constexpr (std::is_same_v<T, bool>) {
     return i % 3 == 0;
-  } else if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, pare::f16> || std::is_same_v<T, pare::bf16>) {
+  } else if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, pare::f16> ||
+                       std::is_same_v<T, pare::bf16>) {
     return T((static_cast<float>(i) - 2.5f) * 0.5f);
   } else if constexpr (std::is_signed_v<T>) {
     constexpr T v[] = {std::numeric_limits<T>::min(), -1, 0, 1, 2, std::numeric_limits<T>::max()};
     return v[i];
   } else {
-    constexpr T v[] = {0, 1, 2, 3, std::numeric_limits<T>::max() - 1, std::numeric_limits<T>::max()};
+    constexpr T v[] = {
+        0, 1, 2, 3, std::numeric_limits<T>::max() - 1, std::numeric_limits<T>::max()};
     return v[i];
   }
 }
@@ -72,7 +75,8 @@ pare::Tensor<T, 2> expected_tensor() {
 
 TEST_CASE("safetensors: reads every dtype and the metadata", "[io][safetensors]") {
   const auto f = SafetensorsFile::open(pare_test::io_data("safetensors/mixed.safetensors"));
-  REQUIRE(f.metadata() == std::map<std::string, std::string>{{"format", "pt"}, {"source", "make_io_refs.py"}});
+  REQUIRE(f.metadata() ==
+          std::map<std::string, std::string>{{"format", "pt"}, {"source", "make_io_refs.py"}});
   REQUIRE(f.names().size() == 14);
   REQUIRE(f.names().front() == "i64");  // data order: widest dtypes first
   check_values<float>(f, "f32");
@@ -117,7 +121,8 @@ TEST_CASE("safetensors: views keep the map alive; the file object can go", "[io]
   REQUIRE(v[2] == 2.0f);
 }
 
-TEST_CASE("safetensors: the writer produces the reference layout byte for byte", "[io][safetensors]") {
+TEST_CASE("safetensors: the writer produces the reference layout byte for byte",
+          "[io][safetensors]") {
   pare_test::TempDir dir;
   const auto f32 = expected_tensor<float>();
   const auto f64 = expected_tensor<double>();
@@ -143,10 +148,11 @@ TEST_CASE("safetensors: the writer produces the reference layout byte for byte",
   pare::io::write_safetensors(
       dir / "mixed.safetensors",
       {safetensors_entry("vec", vec), safetensors_entry("bool", b), safetensors_entry("f32", f32),
-       safetensors_entry("f64", f64), safetensors_entry("f16", f16), safetensors_entry("bf16", bf16),
-       safetensors_entry("i64", i64), safetensors_entry("i32", i32), safetensors_entry("i16", i16),
-       safetensors_entry("i8", i8), safetensors_entry("u8", u8), safetensors_entry("e4m3", e4),
-       safetensors_entry("e5m2", e5), safetensors_entry("empty", empty)},
+       safetensors_entry("f64", f64), safetensors_entry("f16", f16),
+       safetensors_entry("bf16", bf16), safetensors_entry("i64", i64),
+       safetensors_entry("i32", i32), safetensors_entry("i16", i16), safetensors_entry("i8", i8),
+       safetensors_entry("u8", u8), safetensors_entry("e4m3", e4), safetensors_entry("e5m2", e5),
+       safetensors_entry("empty", empty)},
       {{"source", "make_io_refs.py"}, {"format", "pt"}});
   REQUIRE(pare_test::read_all(dir / "mixed.safetensors") ==
           pare_test::read_all(pare_test::io_data("safetensors/mixed.safetensors")));
@@ -170,10 +176,10 @@ TEST_CASE("safetensors: random round trips are bit-exact and aligned", "[io][saf
   pare::Tensor<pare::bf16, 2> bf({3, 3});
   fill(odd), fill(w), fill(u64), fill(u32), fill(u16), fill(bf);
   using pare::io::safetensors_entry;
-  pare::io::write_safetensors(dir / "r.safetensors",
-                              {safetensors_entry("odd", odd), safetensors_entry("w", w), safetensors_entry("u64", u64),
-                               safetensors_entry("u32", u32), safetensors_entry("u16", u16),
-                               safetensors_entry("bf", bf)});
+  pare::io::write_safetensors(
+      dir / "r.safetensors",
+      {safetensors_entry("odd", odd), safetensors_entry("w", w), safetensors_entry("u64", u64),
+       safetensors_entry("u32", u32), safetensors_entry("u16", u16), safetensors_entry("bf", bf)});
   const auto f = SafetensorsFile::open(dir / "r.safetensors");
   REQUIRE(f.metadata().empty());
   REQUIRE(std::memcmp(f.view<std::uint8_t, 1>("odd").data(), odd.data(), odd.size_bytes()) == 0);
@@ -183,22 +189,31 @@ TEST_CASE("safetensors: random round trips are bit-exact and aligned", "[io][saf
   REQUIRE(std::memcmp(f.view<std::uint16_t, 1>("u16").data(), u16.data(), u16.size_bytes()) == 0);
   REQUIRE(std::memcmp(f.view<pare::bf16, 2>("bf").data(), bf.data(), bf.size_bytes()) == 0);
   // Writer misuse.
-  REQUIRE_THROWS_AS(pare::io::write_safetensors(dir / "x", {safetensors_entry("a", w), safetensors_entry("a", odd)}),
+  REQUIRE_THROWS_AS(pare::io::write_safetensors(
+                        dir / "x", {safetensors_entry("a", w), safetensors_entry("a", odd)}),
                     pare::ArgumentError);
-  REQUIRE_THROWS_AS(pare::io::write_safetensors(dir / "x", {safetensors_entry("__metadata__", w)}), pare::ArgumentError);
+  REQUIRE_THROWS_AS(pare::io::write_safetensors(dir / "x", {safetensors_entry("__metadata__", w)}),
+                    pare::ArgumentError);
   REQUIRE_THROWS_AS(safetensors_entry("t", w.view().transposed()), pare::ShapeError);
-  pare::io::SafetensorsEntry short_entry{"s", pare::DType::f32, {4}, odd.view().span().size() ? std::as_bytes(odd.span()) : std::span<const std::byte>{}};
+  pare::io::SafetensorsEntry short_entry{
+      "s",
+      pare::DType::f32,
+      {4},
+      odd.view().span().size() ? std::as_bytes(odd.span()) : std::span<const std::byte>{}};
   REQUIRE_THROWS_AS(pare::io::write_safetensors(dir / "x", {short_entry}), pare::ShapeError);
-  REQUIRE_THROWS_AS(pare::io::write_safetensors(dir / "x", {pare::io::SafetensorsEntry{"p", pare::DType::i4, {2}, {}}}),
+  REQUIRE_THROWS_AS(pare::io::write_safetensors(
+                        dir / "x", {pare::io::SafetensorsEntry{"p", pare::DType::i4, {2}, {}}}),
                     pare::UnsupportedError);
   REQUIRE(dir.count() == 1);
 }
 
-TEST_CASE("safetensors: every truncation is a FormatError and every flipped byte is safe", "[io][safetensors]") {
+TEST_CASE("safetensors: every truncation is a FormatError and every flipped byte is safe",
+          "[io][safetensors]") {
   for (const char* f : {"safetensors/small.safetensors", "safetensors/mixed.safetensors"}) {
     INFO(f);
     const auto good = pare_test::read_all(pare_test::io_data(f));
-    pare_test::every_prefix_throws_format_error(good, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); });
+    pare_test::every_prefix_throws_format_error(
+        good, [](std::vector<std::byte> b) { (void)open_mem(std::move(b)); });
     pare_test::every_flip_is_safe(good, [](std::vector<std::byte> b) {
       const auto s = open_mem(std::move(b));
       if (s.contains("bool")) (void)s.view<bool, 2>("bool");
@@ -207,8 +222,12 @@ TEST_CASE("safetensors: every truncation is a FormatError and every flipped byte
 }
 
 TEST_CASE("safetensors: hostile headers are FormatErrors naming the problem", "[io][safetensors]") {
-  REQUIRE(open_mem(make_st(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8)).names().size() == 1);
-  REQUIRE(open_mem(make_st(R"({"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}   )", 4)).info("a").size() == 1);
+  REQUIRE(open_mem(make_st(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8))
+              .names()
+              .size() == 1);
+  REQUIRE(open_mem(make_st(R"({"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]}}   )", 4))
+              .info("a")
+              .size() == 1);
   REQUIRE(open_mem(make_st("{}", 0)).names().empty());
 
   struct Case {
@@ -218,19 +237,26 @@ TEST_CASE("safetensors: hostile headers are FormatErrors naming the problem", "[
   };
   const Case cases[] = {
       {R"({"a":{"dtype":"F33","shape":[2],"data_offsets":[0,8]}})", 8, "unknown dtype \"F33\""},
-      {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", 16, "duplicate key \"a\""},
-      {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12, "overlaps"},
-      {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}})", 20, "belong to no tensor"},
+      {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+       16, "duplicate key \"a\""},
+      {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+       12, "overlaps"},
+      {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[12,20]}})",
+       20, "belong to no tensor"},
       {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 12, "after the last tensor"},
       {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", 12, "belong to no tensor"},
       {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,80]}})", 8, "not inside"},
       {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8, "not inside"},
       {R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", 8, "needs 12 bytes"},
-      {R"({"a":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,8]}})", 8, "overflows"},
-      {R"({"a":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,8]}})", 8, "needs 4398046511104 bytes"},
+      {R"({"a":{"dtype":"F32","shape":[1099511627776,1099511627776],"data_offsets":[0,8]}})", 8,
+       "overflows"},
+      {R"({"a":{"dtype":"F32","shape":[1099511627776],"data_offsets":[0,8]}})", 8,
+       "needs 4398046511104 bytes"},
       {R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", 8, "negative"},
-      {R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8, "not a non-negative integer"},
-      {R"({"a":{"dtype":"F32","shape":[18446744073709551616],"data_offsets":[0,8]}})", 8, "not a non-negative integer"},
+      {R"({"a":{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}})", 8,
+       "not a non-negative integer"},
+      {R"({"a":{"dtype":"F32","shape":[18446744073709551616],"data_offsets":[0,8]}})", 8,
+       "not a non-negative integer"},
       {R"({"a":{"dtype":"F32","data_offsets":[0,8]}})", 8, "needs \"dtype\", \"shape\""},
       {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0]}})", 8, "needs 2 values"},
       {R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8,8]}})", 8, "more than 2"},
@@ -247,12 +273,13 @@ TEST_CASE("safetensors: hostile headers are FormatErrors naming the problem", "[
       {R"([1,2,3])", 0, "must start with '{'"},
       {R"( {})", 0, "must start with '{'"},
       {"{\"a\xff\":{}}", 0, "header"},
-      {"{" + std::string(100000, '[') , 0, "header"},
+      {"{" + std::string(100000, '['), 0, "header"},
   };
   for (const auto& c : cases) {
     INFO(c.json.substr(0, 200));
     REQUIRE_THROWS_AS(open_mem(make_st(c.json, c.data)), pare::FormatError);
-    REQUIRE_THROWS_WITH(open_mem(make_st(c.json, c.data)), Catch::Contains(c.needle) && Catch::Contains("mem.safetensors"));
+    REQUIRE_THROWS_WITH(open_mem(make_st(c.json, c.data)),
+                        Catch::Contains(c.needle) && Catch::Contains("mem.safetensors"));
   }
 }
 
@@ -269,10 +296,12 @@ TEST_CASE("safetensors: header length checks come first", "[io][safetensors]") {
   REQUIRE_THROWS_WITH(open_mem(pare_test::bytes("abc")), Catch::Contains("shorter than"));
 }
 
-TEST_CASE("safetensors: misaligned data is refused for views and copied by load", "[io][safetensors]") {
+TEST_CASE("safetensors: misaligned data is refused for views and copied by load",
+          "[io][safetensors]") {
   // A hand-packed file: 3 u8 bytes, then an f32 at data offset 3 (the reference writer never
   // does this, but other writers may).
-  std::string json = R"({"u":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},"f":{"dtype":"F32","shape":[1],"data_offsets":[3,7]}})";
+  std::string json =
+      R"({"u":{"dtype":"U8","shape":[3],"data_offsets":[0,3]},"f":{"dtype":"F32","shape":[1],"data_offsets":[3,7]}})";
   json.append((8 - json.size() % 8) % 8, ' ');
   auto b = make_st(json, 0);
   const std::size_t data_at = b.size();
@@ -282,13 +311,15 @@ TEST_CASE("safetensors: misaligned data is refused for views and copied by load"
   // The data section starts 8-aligned (and the buffer is 16-aligned), so "f" is misaligned.
   REQUIRE(data_at % 8 == 0);
   const auto f = open_mem(b);
-  REQUIRE_THROWS_WITH((f.view<float, 1>("f")), Catch::Contains("not aligned") && Catch::Contains("load()"));
+  REQUIRE_THROWS_WITH((f.view<float, 1>("f")),
+                      Catch::Contains("not aligned") && Catch::Contains("load()"));
   REQUIRE(f.load<float, 1>("f")(0) == 1.5f);
   REQUIRE(f.view<std::uint8_t, 1>("u")(2) == 3);
 }
 
 TEST_CASE("safetensors: BOOL tensors must hold 0 or 1", "[io][safetensors]") {
-  const auto f = open_mem(make_st(R"({"b":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})", 2, 2));
+  const auto f =
+      open_mem(make_st(R"({"b":{"dtype":"BOOL","shape":[2],"data_offsets":[0,2]}})", 2, 2));
   REQUIRE_THROWS_WITH((f.view<bool, 1>("b")), Catch::Contains("neither 0 nor 1"));
   REQUIRE_THROWS_AS((f.load<bool, 1>("b")), pare::FormatError);
 }

@@ -121,7 +121,8 @@ TEST_CASE("Axpy matches the reference on every arch and size", "[kernels][axpy]"
   }
 }
 
-TEST_CASE("pare::dot and pare::axpy take the kernel or the reference by layout", "[kernels][dot][axpy]") {
+TEST_CASE("pare::dot and pare::axpy take the kernel or the reference by layout",
+          "[kernels][dot][axpy]") {
   pare::Rng rng(4);
   for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{17}, std::size_t{1000}}) {
     const auto a = test::normal(n, rng);
@@ -151,12 +152,13 @@ TEST_CASE("pare::dot and pare::axpy take the kernel or the reference by layout",
   }
 }
 
-TEST_CASE("pare::dot and pare::axpy reject mismatched shapes, naming both", "[kernels][dot][axpy]") {
+TEST_CASE("pare::dot and pare::axpy reject mismatched shapes, naming both",
+          "[kernels][dot][axpy]") {
   std::vector<float> a(3), b(4);
   CHECK_THAT(test::shape_error_of([&] { static_cast<void>(pare::dot(cview(a), cview(b))); }),
              Catch::Matchers::Contains("[3]") && Catch::Matchers::Contains("[4]") &&
-                           Catch::Matchers::Contains("dot"));
+                 Catch::Matchers::Contains("dot"));
   CHECK_THAT(test::shape_error_of([&] { pare::axpy(1.0f, cview(a), mview(b)); }),
              Catch::Matchers::Contains("[3]") && Catch::Matchers::Contains("[4]") &&
-                           Catch::Matchers::Contains("axpy"));
+                 Catch::Matchers::Contains("axpy"));
 }

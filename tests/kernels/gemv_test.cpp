@@ -20,17 +20,21 @@ namespace test = pare::test;
 namespace {
 
 const std::vector<std::pair<std::size_t, std::size_t>> shapes = {
-    {0, 0},  {0, 5},   {5, 0},   {1, 1},    {1, 16},    {3, 17},    {4, 32},     {5, 31},
-    {7, 64}, {17, 3},  {8, 33},  {65, 129}, {9, 1023},  {257, 1000}, {131, 65},  {2, 4096},
-    {6, 4097}, {9, 5003}};  // the last two take Gemv's long-row (4-row block) path
+    {0, 0},    {0, 5},    {5, 0},    {1, 1},   {1, 16},   {3, 17},   {4, 32},
+    {5, 31},   {7, 64},   {17, 3},   {8, 33},  {65, 129}, {9, 1023}, {257, 1000},
+    {131, 65}, {2, 4096}, {6, 4097}, {9, 5003}};  // the last two take Gemv's long-row (4-row block)
+                                                  // path
 
 enum class Data { normal, wide, ints };
 
 std::vector<float> make(std::size_t n, pare::Rng& rng, Data d) {
   switch (d) {
-    case Data::normal: return test::normal(n, rng);
-    case Data::wide: return test::wide_range(n, rng);
-    case Data::ints: return test::small_ints(n, rng);
+    case Data::normal:
+      return test::normal(n, rng);
+    case Data::wide:
+      return test::wide_range(n, rng);
+    case Data::ints:
+      return test::small_ints(n, rng);
   }
   return {};
 }
@@ -56,23 +60,27 @@ void check_gemv(std::size_t rows, std::size_t cols, std::size_t ld, Data d, pare
     CHECK(y[rows] == -7.0f);
     for (std::size_t r = 0; r < rows; ++r) {
       double abs_sum = 0;
-      for (std::size_t c = 0; c < cols; ++c) abs_sum += std::abs(static_cast<double>(wv(r, c)) * x[c]);
+      for (std::size_t c = 0; c < cols; ++c)
+        abs_sum += std::abs(static_cast<double>(wv(r, c)) * x[c]);
       INFO("row " << r);
       if (d == Data::ints)
         CHECK(y[r] == expect[r]);
       else
-        CHECK(std::abs(static_cast<double>(y[r]) - expect[r]) <= test::dot_tolerance(cols, abs_sum));
+        CHECK(std::abs(static_cast<double>(y[r]) - expect[r]) <=
+              test::dot_tolerance(cols, abs_sum));
     }
   });
 }
 
 }  // namespace
 
-TEST_CASE("Gemv matches the reference on every arch, shape and leading dimension", "[kernels][gemv]") {
+TEST_CASE("Gemv matches the reference on every arch, shape and leading dimension",
+          "[kernels][gemv]") {
   pare::Rng rng(10);
   for (auto [rows, cols] : shapes) {
     for (std::size_t pad : {0, 1, 16}) {
-      for (Data d : {Data::normal, Data::wide, Data::ints}) check_gemv(rows, cols, cols + pad, d, rng);
+      for (Data d : {Data::normal, Data::wide, Data::ints})
+        check_gemv(rows, cols, cols + pad, d, rng);
     }
   }
 }
@@ -100,23 +108,27 @@ TEST_CASE("Gemv handles zeros, subnormals and large magnitudes", "[kernels][gemv
       CHECK(y == std::vector<float>(rows, 0.0f));
     });
     // 1e18 * 1e18 = 1e36 per term: finite sums, relative bound unchanged.
-    std::vector<float> big_w = test::normal(rows * cols, rng, 1e18f), big_x = test::normal(cols, rng, 1e18f);
+    std::vector<float> big_w = test::normal(rows * cols, rng, 1e18f),
+                       big_x = test::normal(cols, rng, 1e18f);
     ref::gemv({big_w.data(), {rows, cols}}, {big_x.data(), {cols}}, {expect.data(), {rows}});
     pare::simd::for_each_arch([&](auto arch) {
       std::vector<float> y(rows);
       pare::kernels::Gemv{}(arch, big_w.data(), rows, cols, cols, big_x.data(), y.data());
       for (std::size_t r = 0; r < rows; ++r) {
         double abs_sum = 0;
-        for (std::size_t c = 0; c < cols; ++c) abs_sum += std::abs(static_cast<double>(big_w[r * cols + c]) * big_x[c]);
+        for (std::size_t c = 0; c < cols; ++c)
+          abs_sum += std::abs(static_cast<double>(big_w[r * cols + c]) * big_x[c]);
         INFO("arch " << decltype(arch)::name() << ", row " << r);
         CHECK(std::isfinite(y[r]));
-        CHECK(std::abs(static_cast<double>(y[r]) - expect[r]) <= test::dot_tolerance(cols, abs_sum));
+        CHECK(std::abs(static_cast<double>(y[r]) - expect[r]) <=
+              test::dot_tolerance(cols, abs_sum));
       }
     });
   }
 }
 
-TEST_CASE("pare::gemv takes row-strided W fast and other layouts through the reference", "[kernels][gemv]") {
+TEST_CASE("pare::gemv takes row-strided W fast and other layouts through the reference",
+          "[kernels][gemv]") {
   pare::Rng rng(12);
   const std::size_t rows = 37, cols = 45;
   Tensor<float, 2> big({rows + 3, cols + 11});
@@ -132,12 +144,15 @@ TEST_CASE("pare::gemv takes row-strided W fast and other layouts through the ref
     pare::gemv(w, xv, got);
     for (std::size_t r = 0; r < w.extent(0); ++r) {
       double abs_sum = 0;
-      for (std::size_t c = 0; c < w.extent(1); ++c) abs_sum += std::abs(static_cast<double>(wc(r, c)) * xc(c));
-      CHECK(std::abs(static_cast<double>(got(r)) - expect(r)) <= test::dot_tolerance(w.extent(1), abs_sum));
+      for (std::size_t c = 0; c < w.extent(1); ++c)
+        abs_sum += std::abs(static_cast<double>(wc(r, c)) * xc(c));
+      CHECK(std::abs(static_cast<double>(got(r)) - expect(r)) <=
+            test::dot_tolerance(w.extent(1), abs_sum));
     }
   };
   // A block of a larger matrix: rows contiguous, row stride cols + 11.
-  const TensorView<const float, 2> block = TensorView<const float, 2>(big).slice(0, 1, rows + 1).slice(1, 2, cols + 2);
+  const TensorView<const float, 2> block =
+      TensorView<const float, 2>(big).slice(0, 1, rows + 1).slice(1, 2, cols + 2);
   check_against_copy(block, x);
   // Transposed: columns contiguous instead, so the reference path.
   const TensorView<const float, 2> t = TensorView<const float, 2>(big).transposed();
@@ -159,8 +174,10 @@ TEST_CASE("pare::gemv takes row-strided W fast and other layouts through the ref
   ref::gemv(block, x, expect);
   for (std::size_t r = 0; r < rows; ++r) {
     double abs_sum = 0;
-    for (std::size_t c = 0; c < cols; ++c) abs_sum += std::abs(static_cast<double>(block(r, c)) * x(c));
-    CHECK(std::abs(static_cast<double>(y2(2 * r)) - expect(r)) <= test::dot_tolerance(cols, abs_sum));
+    for (std::size_t c = 0; c < cols; ++c)
+      abs_sum += std::abs(static_cast<double>(block(r, c)) * x(c));
+    CHECK(std::abs(static_cast<double>(y2(2 * r)) - expect(r)) <=
+          test::dot_tolerance(cols, abs_sum));
     CHECK(y2(2 * r + 1) == -1.0f);
   }
 }
@@ -171,7 +188,7 @@ TEST_CASE("pare::gemv rejects mismatched shapes, naming all three", "[kernels][g
   CHECK_NOTHROW(pare::gemv(w, x4, y3));
   CHECK_THAT(test::shape_error_of([&] { pare::gemv(w, x5, y3); }),
              Catch::Matchers::Contains("[3, 4]") && Catch::Matchers::Contains("[5]") &&
-                           Catch::Matchers::Contains("[3]"));
+                 Catch::Matchers::Contains("[3]"));
   CHECK_THAT(test::shape_error_of([&] { pare::gemv(w, x4, y2); }),
              Catch::Matchers::Contains("[3, 4]") && Catch::Matchers::Contains("[2]"));
 }

@@ -31,19 +31,23 @@ TensorView<float, 1> mview(std::vector<float>& v) { return {v.data(), {v.size()}
 // Error analysis of exp(x_i - m) / s against a reference computed in double:
 //  - fl(x_i - m) has relative error u, i.e. absolute u|x_i - m|, which exp turns into relative
 //    error u|x_i - m|; exp itself adds exp_rel;
-//  - the sum s of n terms e_j(1 + eps_j) has relative error gamma_n + exp_rel + u sum e_j|x_j - m| / s,
+//  - the sum s of n terms e_j(1 + eps_j) has relative error gamma_n + exp_rel + u sum e_j|x_j - m|
+//  / s,
 //    and e^-t t <= 1/e bounds the last by n u / e (s >= 1 because the max term is exp(0) = 1);
 //  - the division and the reference's own rounding add u each.
-double softmax_sum_rel(std::size_t n) { return test::gamma(n) + exp_rel + static_cast<double>(n) * u / 2.718; }
+double softmax_sum_rel(std::size_t n) {
+  return test::gamma(n) + exp_rel + static_cast<double>(n) * u / 2.718;
+}
 
 double softmax_tol(double shifted, double expect, std::size_t n) {
   return (u * std::abs(shifted) + exp_rel + softmax_sum_rel(n) + 2 * u) * expect + 0x1.0p-125;
 }
 
-// log: y = fl(fl(x_i - m) - fl(log s')); |log s' - log s| <= rel(s') (1 + rel), std::log adds 2u|log s|,
-// the subtraction u|y|, fl(x_i - m) u|x_i - m|, the reference u|y|.
+// log: y = fl(fl(x_i - m) - fl(log s')); |log s' - log s| <= rel(s') (1 + rel), std::log adds
+// 2u|log s|, the subtraction u|y|, fl(x_i - m) u|x_i - m|, the reference u|y|.
 double log_softmax_tol(double shifted, double expect, double log_s, std::size_t n) {
-  return u * std::abs(shifted) + 2 * u * std::abs(expect) + 2 * u * std::abs(log_s) + 1.01 * softmax_sum_rel(n);
+  return u * std::abs(shifted) + 2 * u * std::abs(expect) + 2 * u * std::abs(log_s) +
+         1.01 * softmax_sum_rel(n);
 }
 
 void check_softmax(const std::vector<float>& x) {
@@ -80,18 +84,20 @@ void check_softmax(const std::vector<float>& x) {
       }
       const double shifted = static_cast<double>(x[i]) - m;
       CHECK(std::abs(static_cast<double>(y[i]) - expect[i]) <= softmax_tol(shifted, expect[i], n));
-      CHECK(std::abs(static_cast<double>(z[i]) - expect_log[i]) <= log_softmax_tol(shifted, expect_log[i], log_s, n));
+      CHECK(std::abs(static_cast<double>(z[i]) - expect_log[i]) <=
+            log_softmax_tol(shifted, expect_log[i], log_s, n));
     }
     // Every y_i is within softmax_tol of its reference, and the references sum to 1 within n u.
     if (n > 0)
-      CHECK(std::abs(total - 1.0) <=
-            u * max_shift + exp_rel + softmax_sum_rel(n) + 2 * u + static_cast<double>(n) * (u + 0x1.0p-125));
+      CHECK(std::abs(total - 1.0) <= u * max_shift + exp_rel + softmax_sum_rel(n) + 2 * u +
+                                         static_cast<double>(n) * (u + 0x1.0p-125));
   });
 }
 
 }  // namespace
 
-TEST_CASE("Softmax and LogSoftmax match the reference on every arch and size", "[kernels][softmax]") {
+TEST_CASE("Softmax and LogSoftmax match the reference on every arch and size",
+          "[kernels][softmax]") {
   pare::Rng rng(20);
   for (std::size_t n : test::sizes) {
     check_softmax(test::normal(n, rng));
@@ -132,7 +138,8 @@ TEST_CASE("Softmax stays finite for huge, equal and -inf logits", "[kernels][sof
   }
 }
 
-TEST_CASE("Softmax of one element is 1, of nothing is nothing, of all -inf is NaN", "[kernels][softmax]") {
+TEST_CASE("Softmax of one element is 1, of nothing is nothing, of all -inf is NaN",
+          "[kernels][softmax]") {
   pare::simd::for_each_arch([&](auto arch) {
     INFO("arch " << decltype(arch)::name());
     for (float v : {0.0f, -1e4f, 1e4f, 3.0f}) {
@@ -171,7 +178,8 @@ TEST_CASE("Softmax works in place", "[kernels][softmax]") {
   });
 }
 
-TEST_CASE("pare::softmax and pare::log_softmax: vectors, rows, strided views", "[kernels][softmax]") {
+TEST_CASE("pare::softmax and pare::log_softmax: vectors, rows, strided views",
+          "[kernels][softmax]") {
   pare::Rng rng(23);
   const std::size_t rows = 9, cols = 37;
   Tensor<float, 2> x({rows, cols});
@@ -204,7 +212,8 @@ TEST_CASE("pare::softmax and pare::log_softmax: vectors, rows, strided views", "
   std::vector<float> s(3 * cols, std::numeric_limits<float>::quiet_NaN()), out(3 * cols, -1.0f);
   std::vector<float> dense(cols), e(cols);
   for (std::size_t i = 0; i < cols; ++i) s[3 * i] = dense[i] = rng.normal();
-  pare::softmax(TensorView<const float, 1>(s.data(), {cols}, {3}), TensorView<float, 1>(out.data(), {cols}, {3}));
+  pare::softmax(TensorView<const float, 1>(s.data(), {cols}, {3}),
+                TensorView<float, 1>(out.data(), {cols}, {3}));
   ref::softmax(cview(dense), mview(e));
   for (std::size_t i = 0; i < cols; ++i) {
     CHECK(out[3 * i] == e[i]);

@@ -15,12 +15,13 @@ namespace pare::test {
 
 /// Unit roundoff of float (round to nearest): |fl(x) - x| <= u |x| for normal results.
 inline constexpr double unit_roundoff = 0x1.0p-24;
-/// Smallest subnormal float: the absolute error of one rounding near underflow is at most half this.
+/// Smallest subnormal float: the absolute error of one rounding near underflow is at most half
+/// this.
 inline constexpr double denorm_min = 0x1.0p-149;
 
 /// Sizes that cover empty, shorter than one batch, exactly one/two batches of every width
 /// (4, 8, 16 floats) and the unrolled step, and off-by-one around each.
-inline const std::vector<std::size_t> sizes = {0,  1,  2,  3,   7,   15,  16,   17,
+inline const std::vector<std::size_t> sizes = {0,  1,  2,  3,  7,  15,  16,   17,
                                                31, 33, 63, 64, 65, 127, 1000, 1023};
 
 /// Higham's gamma_n = n u / (1 - n u): a sum of n terms (in any order, with or without FMA) has

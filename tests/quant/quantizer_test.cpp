@@ -46,8 +46,8 @@ TEST_CASE("MinMax + scheme give PyTorch's scale and zero point, fake quantizatio
     INFO(tag);
     const pare::CodeRange codes = codes_of(m);
     const bool symmetric = tag.find("symmetric") != std::string::npos;
-    const pare::QuantParams p = symmetric ? pare::Symmetric{}.params(range, codes)
-                                          : pare::Affine{}.params(range, codes);
+    const pare::QuantParams p =
+        symmetric ? pare::Symmetric{}.params(range, codes) : pare::Affine{}.params(range, codes);
     CHECK(p.scale == std::stof(m.tokens[3]));  // bit-exact: same float32 arithmetic
     CHECK(p.zero_point == std::stoi(m.tokens[4]));
     REQUIRE(fqs[i].tokens[0] == tag);
@@ -94,8 +94,8 @@ TEST_CASE("Per-channel symmetric int8 matches torch.fake_quantize_per_channel_af
   CHECK(q.size_bytes() == 16 * 40 + 16 * 4);  // int8 codes + f32 scales, no zero points
 }
 
-TEMPLATE_TEST_CASE("Round trip error is at most half a step", "[quant]", pare::Int<8>, pare::UInt<8>,
-                   pare::Int<4>, pare::UInt<4>, pare::Int<2>) {
+TEMPLATE_TEST_CASE("Round trip error is at most half a step", "[quant]", pare::Int<8>,
+                   pare::UInt<8>, pare::Int<4>, pare::UInt<4>, pare::Int<2>) {
   const auto w = gaussian(37, 64, 99);
   auto check = [&](const auto& quantizer) {
     const auto q = quantizer.quantize(w.view());
@@ -115,11 +115,16 @@ TEMPLATE_TEST_CASE("Round trip error is at most half a step", "[quant]", pare::I
 TEST_CASE("Finer granularity and more bits give higher SQNR", "[quant]") {
   const auto w = gaussian(64, 256, 5);
   using namespace pare;
-  const double t8 = sqnr_db(w.view(), round_trip(Quantizer<Int<8>, Symmetric, PerTensor>{}, w).view());
-  const double c8 = sqnr_db(w.view(), round_trip(Quantizer<Int<8>, Symmetric, PerChannel>{}, w).view());
-  const double c4 = sqnr_db(w.view(), round_trip(Quantizer<Int<4>, Symmetric, PerChannel>{}, w).view());
-  const double g4 = sqnr_db(w.view(), round_trip(Quantizer<Int<4>, Symmetric, PerGroup<32>>{}, w).view());
-  const double a4 = sqnr_db(w.view(), round_trip(Quantizer<Int<4>, Affine, PerGroup<32>>{}, w).view());
+  const double t8 =
+      sqnr_db(w.view(), round_trip(Quantizer<Int<8>, Symmetric, PerTensor>{}, w).view());
+  const double c8 =
+      sqnr_db(w.view(), round_trip(Quantizer<Int<8>, Symmetric, PerChannel>{}, w).view());
+  const double c4 =
+      sqnr_db(w.view(), round_trip(Quantizer<Int<4>, Symmetric, PerChannel>{}, w).view());
+  const double g4 =
+      sqnr_db(w.view(), round_trip(Quantizer<Int<4>, Symmetric, PerGroup<32>>{}, w).view());
+  const double a4 =
+      sqnr_db(w.view(), round_trip(Quantizer<Int<4>, Affine, PerGroup<32>>{}, w).view());
   CHECK(c8 > t8);
   CHECK(g4 > c4);
   CHECK(a4 > g4);
@@ -130,11 +135,13 @@ TEST_CASE("Finer granularity and more bits give higher SQNR", "[quant]") {
 
 TEST_CASE("Packed 4-bit storage is half a byte a weight", "[quant]") {
   const auto w = gaussian(8, 64, 3);
-  const auto q = pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>>{}.quantize(w.view());
+  const auto q =
+      pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>>{}.quantize(w.view());
   REQUIRE(q.codes().extents() == pare::Shape<2>{8, 32});
   CHECK(q.size_bytes() == 8 * 32 + 16 * 4);
   CHECK(q.bits_per_weight() == Approx(5.0));  // 4 bits + a 32-bit scale per 32 weights
-  const auto qa = pare::Quantizer<pare::UInt<4>, pare::Affine, pare::PerGroup<32>>{}.quantize(w.view());
+  const auto qa =
+      pare::Quantizer<pare::UInt<4>, pare::Affine, pare::PerGroup<32>>{}.quantize(w.view());
   CHECK(qa.bits_per_weight() == Approx(4 + 32.0 / 32 + 4.0 / 32));
   // Codes read back through the packed bytes equal a scalar recomputation.
   for (std::size_t r = 0; r < 8; ++r)
@@ -149,7 +156,8 @@ TEST_CASE("Restricted range and power-of-two scales", "[quant]") {
   const pare::Range r{-2.0f, 1.0f};
   const auto p = pare::Symmetric{.restricted_range = true}.params(r, {-128, 127});
   CHECK(p.scale == 2.0f / 127.0f);
-  CHECK(pare::Symmetric{.restricted_range = true}.code_range({-128, 127}) == pare::CodeRange{-127, 127});
+  CHECK(pare::Symmetric{.restricted_range = true}.code_range({-128, 127}) ==
+        pare::CodeRange{-127, 127});
   const auto p2 = pare::Symmetric{.power_of_two = true}.params(r, {-128, 127});
   CHECK(p2.scale == 1.0f / 32.0f);  // 2 / 127.5 = 0.01569 > 2^-6 = 0.01563, so up to 2^-5
   const auto pa = pare::Affine{.power_of_two = true}.params({0.0f, 1.0f}, {0, 255});
@@ -180,10 +188,12 @@ TEST_CASE("Quantizer rejects shapes and values it cannot represent", "[quant]") 
 TEST_CASE("PerChannel along axis 1 quantizes columns", "[quant]") {
   auto w = gaussian(10, 6, 8);
   for (std::size_t r = 0; r < 10; ++r) w(r, 3) *= 100.0f;  // one loud column
-  const pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel> q{.granularity = {.axis = 1}};
+  const pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel> q{
+      .granularity = {.axis = 1}};
   const auto qw = q.quantize(w.view());
   REQUIRE(qw.unit_count() == 6);
   CHECK(qw.params(3).scale > 50 * qw.params(0).scale);
   // Quiet columns keep their precision despite the loud one.
-  for (std::size_t r = 0; r < 10; ++r) CHECK(std::abs(qw.value(r, 0) - w(r, 0)) <= qw.params(0).scale);
+  for (std::size_t r = 0; r < 10; ++r)
+    CHECK(std::abs(qw.value(r, 0) - w(r, 0)) <= qw.params(0).scale);
 }

@@ -71,7 +71,8 @@ std::set<std::string> proc_cpuinfo_flags() {
 }
 }  // namespace
 
-TEST_CASE("cpu_features agree with /proc/cpuinfo and the compiler's cpu detection", "[simd][arch]") {
+TEST_CASE("cpu_features agree with /proc/cpuinfo and the compiler's cpu detection",
+          "[simd][arch]") {
   const auto flags = proc_cpuinfo_flags();
   if (flags.empty()) {
     WARN("/proc/cpuinfo has no flags line; cross-check skipped");
@@ -103,7 +104,8 @@ TEST_CASE("cpu_features agree with /proc/cpuinfo and the compiler's cpu detectio
   CHECK(f.avx512vl == static_cast<bool>(__builtin_cpu_supports("avx512vl")));
 
   CHECK(simd::runnable<xsimd::avx512bw>() ==
-        (xsimd::avx512bw::supported() && has("avx512f") && has("avx512cd") && has("avx512dq") && has("avx512bw")));
+        (xsimd::avx512bw::supported() && has("avx512f") && has("avx512cd") && has("avx512dq") &&
+         has("avx512bw")));
   CHECK(simd::runnable<xsimd::fma3<xsimd::avx2>>() ==
         (xsimd::fma3<xsimd::avx2>::supported() && has("avx2") && has("fma")));
 }
@@ -115,7 +117,8 @@ TEST_CASE("cpu_report names the CPU, its features and the paths", "[simd][arch]"
   INFO(report);
   CHECK(report.rfind(f.brand, 0) == 0);
   CHECK(report.find(std::string("default: ") + simd::default_arch_name()) != std::string::npos);
-  CHECK((report.find(" avx512bw") != std::string::npos) == (f.avx512bw || simd::compiled_archs::contains<xsimd::avx512bw>()));
+  CHECK((report.find(" avx512bw") != std::string::npos) ==
+        (f.avx512bw || simd::compiled_archs::contains<xsimd::avx512bw>()));
   CHECK((report.find(" avx2") != std::string::npos) == f.avx2);
   CHECK((report.find("amx-tile") != std::string::npos) == f.amx_tile);
   simd::for_each_arch([&](auto arch) {

@@ -10,9 +10,8 @@ namespace {
 
 template <class T, std::size_t Bytes>
 constexpr bool storage_like =
-    sizeof(T) == Bytes &&
-    alignof(T) <= Bytes&& std::is_trivially_copyable_v<T>&& std::is_standard_layout_v<
-                      T>&& std::is_nothrow_default_constructible_v<T>;
+    sizeof(T) == Bytes && alignof(T) <= Bytes && std::is_trivially_copyable_v<T> &&
+    std::is_standard_layout_v<T> && std::is_nothrow_default_constructible_v<T>;
 
 static_assert(storage_like<pare::f16, 2> && storage_like<pare::bf16, 2>);
 static_assert(storage_like<pare::fp8_e4m3, 1> && storage_like<pare::fp8_e5m2, 1>);

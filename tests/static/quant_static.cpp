@@ -8,7 +8,8 @@ static_assert(pare::UInt<4>::qmin == 0 && pare::UInt<4>::qmax == 15);
 static_assert(pare::codes_per_byte<pare::Int<4>> == 2 && pare::codes_per_byte<pare::Int<2>> == 4);
 static_assert(pare::codes_per_byte<pare::Int<8>> == 1 && pare::codes_per_byte<pare::Int<3>> == 1);
 static_assert(pare::QuantScheme<pare::Symmetric> && pare::QuantScheme<pare::Affine>);
-static_assert(pare::scheme_is_symmetric<pare::Symmetric> && !pare::scheme_is_symmetric<pare::Affine>);
+static_assert(pare::scheme_is_symmetric<pare::Symmetric> &&
+              !pare::scheme_is_symmetric<pare::Affine>);
 static_assert(pare::Granularity<pare::PerTensor> && pare::Granularity<pare::PerGroup<32>>);
 static_assert(pare::Observer<pare::MinMax> && pare::Observer<pare::MovingAverageMinMax>);
 static_assert(!pare::QuantFormat<float>);

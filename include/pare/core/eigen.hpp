@@ -21,15 +21,17 @@ namespace pare {
 template <class T>
 using EigenMatrixMap = Eigen::Map<
     std::conditional_t<std::is_const_v<T>,
-                       const Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>,
+                       const Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, Eigen::Dynamic,
+                                           Eigen::RowMajor>,
                        Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>,
     Eigen::Unaligned, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
 
 template <class T>
-using EigenVectorMap = Eigen::Map<
-    std::conditional_t<std::is_const_v<T>, const Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, 1>,
-                       Eigen::Matrix<T, Eigen::Dynamic, 1>>,
-    Eigen::Unaligned, Eigen::InnerStride<Eigen::Dynamic>>;
+using EigenVectorMap =
+    Eigen::Map<std::conditional_t<std::is_const_v<T>,
+                                  const Eigen::Matrix<std::remove_const_t<T>, Eigen::Dynamic, 1>,
+                                  Eigen::Matrix<T, Eigen::Dynamic, 1>>,
+               Eigen::Unaligned, Eigen::InnerStride<Eigen::Dynamic>>;
 
 /// An Eigen::Map over a matrix view (row-major map with the view's strides; no copy).
 template <class T>
@@ -70,12 +72,11 @@ concept ForeignViewable = requires(M& m) {
 
 namespace detail {
 template <class Derived>
-concept EigenDense = std::derived_from<Derived, Eigen::DenseBase<Derived>> &&
-                     requires(Derived& d) {
-                       { d.data() };
-                       { d.innerStride() } -> std::convertible_to<Eigen::Index>;
-                       { d.outerStride() } -> std::convertible_to<Eigen::Index>;
-                     };
+concept EigenDense = std::derived_from<Derived, Eigen::DenseBase<Derived>> && requires(Derived& d) {
+  { d.data() };
+  { d.innerStride() } -> std::convertible_to<Eigen::Index>;
+  { d.outerStride() } -> std::convertible_to<Eigen::Index>;
+};
 }  // namespace detail
 
 /// Eigen dense objects with direct access (Matrix, Array, Map, Ref, Block) view as Rank 2, or as
@@ -83,7 +84,8 @@ concept EigenDense = std::derived_from<Derived, Eigen::DenseBase<Derived>> &&
 template <detail::EigenDense D>
 struct foreign_view_traits<D> {
   using element_type = std::remove_reference_t<decltype(*std::declval<D&>().data())>;
-  static constexpr std::size_t rank = (D::ColsAtCompileTime == 1 || D::RowsAtCompileTime == 1) ? 1 : 2;
+  static constexpr std::size_t rank =
+      (D::ColsAtCompileTime == 1 || D::RowsAtCompileTime == 1) ? 1 : 2;
 
   template <class M>
   static auto view(M& m) noexcept {

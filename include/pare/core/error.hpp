@@ -39,8 +39,8 @@ class FormatError : public Error {
   [[nodiscard]] std::uint64_t offset() const noexcept { return offset_; }
 
  private:
-  static std::string compose(const std::string& file, const std::string& field, std::uint64_t offset,
-                             const std::string& what) {
+  static std::string compose(const std::string& file, const std::string& field,
+                             std::uint64_t offset, const std::string& what) {
     std::ostringstream s;
     s << file << ": field '" << field << "' at byte " << offset << ": " << what;
     return s.str();
@@ -82,9 +82,9 @@ template <class E, class... Parts>
 // PARE_CHECK is always on and guards public entry points; PARE_ASSERT guards hot paths in debug
 // builds only. Both may be predefined by the user (as {fmt} allows for FMT_ASSERT).
 #ifndef PARE_CHECK
-#define PARE_CHECK(cond, ErrorType, ...)                                  \
-  do {                                                                    \
-    if (!(cond)) ::pare::detail::raise<ErrorType>(__VA_ARGS__);           \
+#define PARE_CHECK(cond, ErrorType, ...)                        \
+  do {                                                          \
+    if (!(cond)) ::pare::detail::raise<ErrorType>(__VA_ARGS__); \
   } while (false)
 #endif
 

@@ -44,8 +44,7 @@ class TensorView {
       : data_(data), extents_(extents), strides_(strides) {}
 
   /// A contiguous view over a span, checking that the span holds exactly the shape.
-  TensorView(std::span<T> span, const Shape<Rank>& extents)
-      : TensorView(span.data(), extents) {
+  TensorView(std::span<T> span, const Shape<Rank>& extents) : TensorView(span.data(), extents) {
     PARE_CHECK(checked_size(extents) == span.size(), ShapeError, "a view of shape ",
                to_string(extents), " needs ", checked_size(extents), " elements, the span has ",
                span.size());
@@ -54,14 +53,16 @@ class TensorView {
   /// Views of mutable data convert to views of const data.
   template <class U>
     requires(std::is_same_v<const U, T> && !std::is_same_v<U, T>)
-  constexpr TensorView(const TensorView<U, Rank>& other) noexcept  // NOLINT(google-explicit-constructor)
+  constexpr TensorView(const TensorView<U, Rank>& other) noexcept
       : data_(other.data()), extents_(other.extents()), strides_(other.strides()) {}
 
   [[nodiscard]] constexpr T* data() const noexcept { return data_; }
   [[nodiscard]] constexpr const Shape<Rank>& extents() const noexcept { return extents_; }
   [[nodiscard]] constexpr const Strides<Rank>& strides() const noexcept { return strides_; }
   [[nodiscard]] constexpr std::size_t extent(std::size_t d) const noexcept { return extents_[d]; }
-  [[nodiscard]] constexpr std::ptrdiff_t stride(std::size_t d) const noexcept { return strides_[d]; }
+  [[nodiscard]] constexpr std::ptrdiff_t stride(std::size_t d) const noexcept {
+    return strides_[d];
+  }
   [[nodiscard]] constexpr std::size_t size() const noexcept {
     std::size_t n = 1;
     for (auto e : extents_) n *= e;
@@ -136,7 +137,9 @@ class TensorView {
 
 namespace detail {
 struct AlignedDelete {
-  void operator()(void* p) const noexcept { ::operator delete(p, std::align_val_t{tensor_alignment}); }
+  void operator()(void* p) const noexcept {
+    ::operator delete(p, std::align_val_t{tensor_alignment});
+  }
 };
 }  // namespace detail
 
@@ -181,7 +184,8 @@ class Tensor {
     return *this;
   }
   Tensor(Tensor&& o) noexcept
-      : storage_(std::move(o.storage_)), extents_(std::exchange(o.extents_, {})),
+      : storage_(std::move(o.storage_)),
+        extents_(std::exchange(o.extents_, {})),
         size_(std::exchange(o.size_, 0)) {}
   Tensor& operator=(Tensor&& o) noexcept {
     storage_ = std::move(o.storage_);
@@ -201,8 +205,8 @@ class Tensor {
 
   [[nodiscard]] TensorView<T, Rank> view() noexcept { return {data(), extents_}; }
   [[nodiscard]] TensorView<const T, Rank> view() const noexcept { return {data(), extents_}; }
-  operator TensorView<T, Rank>() noexcept { return view(); }              // NOLINT(google-explicit-constructor)
-  operator TensorView<const T, Rank>() const noexcept { return view(); }  // NOLINT(google-explicit-constructor)
+  operator TensorView<T, Rank>() noexcept { return view(); }
+  operator TensorView<const T, Rank>() const noexcept { return view(); }
 
   [[nodiscard]] std::span<T> span() noexcept { return {data(), size_}; }
   [[nodiscard]] std::span<const T> span() const noexcept { return {data(), size_}; }
@@ -247,7 +251,8 @@ class Tensor {
     Shape<Rank> idx{};
     for (std::size_t n = 0; n < size_; ++n) {
       std::ptrdiff_t off = 0;
-      for (std::size_t d = 0; d < Rank; ++d) off += static_cast<std::ptrdiff_t>(idx[d]) * src.stride(d);
+      for (std::size_t d = 0; d < Rank; ++d)
+        off += static_cast<std::ptrdiff_t>(idx[d]) * src.stride(d);
       data()[out++] = src.data()[off];
       for (std::size_t d = Rank; d-- > 0;) {
         if (++idx[d] < extents_[d]) break;
@@ -264,8 +269,7 @@ class Tensor {
 /// Throws ShapeError unless the two shapes are equal; `what` names the operation.
 template <std::size_t Rank>
 void check_same_shape(const Shape<Rank>& a, const Shape<Rank>& b, const char* what) {
-  PARE_CHECK(a == b, ShapeError, what, ": shapes ", to_string(a), " and ", to_string(b),
-             " differ");
+  PARE_CHECK(a == b, ShapeError, what, ": shapes ", to_string(a), " and ", to_string(b), " differ");
 }
 
 }  // namespace pare

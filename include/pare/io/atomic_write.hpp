@@ -150,7 +150,7 @@ void atomic_write(const std::filesystem::path& path, F&& fill) {
   }
   bool renamed = false;
   try {
-    struct stat st {};
+    struct stat st{};
     if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode))
       (void)::fchmod(fd.get(), st.st_mode & 07777);
     FileSink sink(fd.get(), target);
@@ -166,7 +166,8 @@ void atomic_write(const std::filesystem::path& path, F&& fill) {
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
       const int err = errno;
-      throw Error("cannot rename " + tmp.string() + " to " + target + ": " + detail::errno_text(err));
+      throw Error("cannot rename " + tmp.string() + " to " + target + ": " +
+                  detail::errno_text(err));
     }
     renamed = true;
     detail::fsync_directory(path.parent_path(), target);

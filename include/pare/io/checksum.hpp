@@ -66,7 +66,8 @@ template <std::uint32_t Poly>
 }
 
 // GF(2) linear operators on the 32-bit CRC register, as 32 columns (zlib's crc32_combine).
-[[nodiscard]] constexpr std::uint32_t gf2_times(const std::uint32_t* mat, std::uint32_t vec) noexcept {
+[[nodiscard]] constexpr std::uint32_t gf2_times(const std::uint32_t* mat,
+                                                std::uint32_t vec) noexcept {
   std::uint32_t sum = 0;
   for (int i = 0; vec != 0; ++i, vec >>= 1)
     if (vec & 1u) sum ^= mat[i];
@@ -126,7 +127,9 @@ inline constexpr std::size_t crc32c_short_block = 256;
 inline constexpr ShiftTable crc32c_long_shift = make_shift_table<crc32c_poly>(crc32c_long_block);
 inline constexpr ShiftTable crc32c_short_shift = make_shift_table<crc32c_poly>(crc32c_short_block);
 
-[[nodiscard]] inline std::uint64_t load_u64(const std::byte* p) noexcept { return load_le<std::uint64_t>(p); }
+[[nodiscard]] inline std::uint64_t load_u64(const std::byte* p) noexcept {
+  return load_le<std::uint64_t>(p);
+}
 
 /// SSE4.2 CRC32C over the raw register, three streams interleaved.
 [[nodiscard]] inline std::uint32_t crc32c_sse42(std::uint32_t crc, const std::byte* p,
@@ -156,7 +159,8 @@ inline constexpr ShiftTable crc32c_short_shift = make_shift_table<crc32c_poly>(c
   three_streams(crc32c_long_block, crc32c_long_shift);
   three_streams(crc32c_short_block, crc32c_short_shift);
   for (; n >= 8; n -= 8, p += 8) c0 = _mm_crc32_u64(c0, load_u64(p));
-  for (; n > 0; --n) c0 = _mm_crc32_u8(static_cast<std::uint32_t>(c0), std::to_integer<unsigned char>(*p++));
+  for (; n > 0; --n)
+    c0 = _mm_crc32_u8(static_cast<std::uint32_t>(c0), std::to_integer<unsigned char>(*p++));
   return static_cast<std::uint32_t>(c0);
 }
 #endif
@@ -174,7 +178,8 @@ inline constexpr bool crc32c_is_hardware =
 /// CRC32C of `data`, continuing from `crc` (the CRC of the preceding bytes, 0 to start).
 ///
 ///     auto c = pare::io::crc32c(std::as_bytes(std::span(buf)));
-[[nodiscard]] inline std::uint32_t crc32c(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
+[[nodiscard]] inline std::uint32_t crc32c(std::span<const std::byte> data,
+                                          std::uint32_t crc = 0) noexcept {
 #if defined(__SSE4_2__)
   return ~detail::crc32c_sse42(~crc, data.data(), data.size());
 #else
@@ -195,7 +200,8 @@ inline constexpr bool crc32c_is_hardware =
 }
 
 /// CRC-32 (IEEE 802.3 / zip / PNG / zlib) of `data`, continuing from `crc` (0 to start).
-[[nodiscard]] inline std::uint32_t crc32(std::span<const std::byte> data, std::uint32_t crc = 0) noexcept {
+[[nodiscard]] inline std::uint32_t crc32(std::span<const std::byte> data,
+                                         std::uint32_t crc = 0) noexcept {
   return ~detail::crc_slicing8<detail::crc32_poly>(~crc, data.data(), data.size());
 }
 

@@ -29,13 +29,13 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
-#include <limits>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <initializer_list>
+#include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -70,7 +70,7 @@ struct GgufTensorInfo {
   std::uint64_t file_offset = 0;   ///< absolute offset of the data in the file
   std::uint64_t byte_size = 0;     ///< bytes of packed data
   std::uint64_t element_count = 0;
-  std::uint64_t info_offset = 0;   ///< where the tensor info starts in the file
+  std::uint64_t info_offset = 0;  ///< where the tensor info starts in the file
 
   /// Elements per row: the innermost dimension (ggml's ne[0]); 1 for a 0-dim tensor.
   [[nodiscard]] std::size_t row_length() const noexcept { return shape.empty() ? 1 : shape.back(); }
@@ -101,10 +101,14 @@ class GgufFile {
   [[nodiscard]] const GgufMetadata& metadata() const noexcept { return metadata_; }
   /// Tensors in the order of their infos in the file.
   [[nodiscard]] const std::vector<GgufTensorInfo>& tensors() const noexcept { return tensors_; }
-  [[nodiscard]] bool contains(std::string_view name) const { return index_.find(name) != index_.end(); }
+  [[nodiscard]] bool contains(std::string_view name) const {
+    return index_.find(name) != index_.end();
+  }
   [[nodiscard]] const MappedFile& file() const noexcept { return file_; }
   /// Keeps the map (and so every span from raw()) alive.
-  [[nodiscard]] std::shared_ptr<const void> keep_alive() const noexcept { return file_.keep_alive(); }
+  [[nodiscard]] std::shared_ptr<const void> keep_alive() const noexcept {
+    return file_.keep_alive();
+  }
 
   /// Info of `name`; ArgumentError when there is no such tensor.
   [[nodiscard]] const GgufTensorInfo& info(std::string_view name) const {
@@ -117,7 +121,8 @@ class GgufFile {
   /// another), inside the map: valid while this object or keep_alive() lives.
   [[nodiscard]] std::span<const std::byte> raw(std::string_view name) const {
     const GgufTensorInfo& i = info(name);
-    return file_.bytes().subspan(static_cast<std::size_t>(i.file_offset), static_cast<std::size_t>(i.byte_size));
+    return file_.bytes().subspan(static_cast<std::size_t>(i.file_offset),
+                                 static_cast<std::size_t>(i.byte_size));
   }
 
   /// `name` decoded to float as a matrix [rows, row_length] (all outer dimensions folded into
@@ -139,8 +144,8 @@ class GgufFile {
     if (i.shape.empty() && Rank == 1) {
       ext[0] = 1;
     } else {
-      PARE_CHECK(i.shape.size() == Rank, ShapeError, file_.name(), ": tensor '", name, "' has rank ",
-                 i.shape.size(), ", the caller asked for rank ", Rank);
+      PARE_CHECK(i.shape.size() == Rank, ShapeError, file_.name(), ": tensor '", name,
+                 "' has rank ", i.shape.size(), ", the caller asked for rank ", Rank);
       std::copy(i.shape.begin(), i.shape.end(), ext.begin());
     }
     Tensor<float, Rank> out(ext);
@@ -152,23 +157,28 @@ class GgufFile {
   void decode(const GgufTensorInfo& i, std::span<float> out) const {
     const auto t = *ggml_type_info(i.type);  // parse() admitted only known types
     if (!t.dequantizable)
-      throw UnsupportedError(::pare::detail::concat(file_.name(), ": tensor '", i.name, "' is ", t.name,
-                                                    ", which pare cannot dequantize; raw() gives its blocks"));
-    detail::gguf_dequantize_unchecked(i.type, file_.bytes().data() + i.file_offset, out.data(), out.size());
+      throw UnsupportedError(
+          ::pare::detail::concat(file_.name(), ": tensor '", i.name, "' is ", t.name,
+                                 ", which pare cannot dequantize; raw() gives its blocks"));
+    detail::gguf_dequantize_unchecked(i.type, file_.bytes().data() + i.file_offset, out.data(),
+                                      out.size());
   }
 
   void parse() {
     const std::string& fname = file_.name();
     detail::ByteReader r(file_.bytes(), fname);
     const auto magic = r.read_bytes(4, "magic");
-    if (std::memcmp(magic.data(), "GGUF", 4) != 0) r.fail_at(0, "magic", "not a GGUF file (magic is not \"GGUF\")");
+    if (std::memcmp(magic.data(), "GGUF", 4) != 0)
+      r.fail_at(0, "magic", "not a GGUF file (magic is not \"GGUF\")");
     version_ = r.read_u32("version");
     if (version_ == 0) r.fail_at(4, "version", "version 0 does not exist");
     if ((version_ & 0xFFFFu) == 0)
-      throw UnsupportedError(::pare::detail::concat(fname, ": version field reads ", version_,
-                                                    ": a big-endian GGUF file, which pare does not read"));
+      throw UnsupportedError(
+          ::pare::detail::concat(fname, ": version field reads ", version_,
+                                 ": a big-endian GGUF file, which pare does not read"));
     if (version_ == 1)
-      throw UnsupportedError(fname + ": GGUF version 1 (32-bit counts) is obsolete; pare reads versions 2 and 3");
+      throw UnsupportedError(
+          fname + ": GGUF version 1 (32-bit counts) is obsolete; pare reads versions 2 and 3");
     if (version_ > 3)
       throw UnsupportedError(::pare::detail::concat(fname, ": GGUF version ", version_,
                                                     " is newer than pare reads (2 and 3)"));
@@ -179,7 +189,8 @@ class GgufFile {
     constexpr std::uint64_t min_kv = 8 + 1 + 4 + 1, min_info = 8 + 4 + 4 + 8;
     if (n_kv > r.remaining() / min_kv)
       r.fail_at(16, "metadata_kv_count",
-                ::pare::detail::concat(n_kv, " key/value pairs cannot fit in the ", r.remaining(), " bytes left"));
+                ::pare::detail::concat(n_kv, " key/value pairs cannot fit in the ", r.remaining(),
+                                       " bytes left"));
     if (n_tensors > r.remaining() / min_info ||
         n_tensors * min_info > r.remaining() - n_kv * min_kv)
       r.fail_at(8, "tensor_count",
@@ -205,7 +216,8 @@ class GgufFile {
       if (v == nullptr)
         r.fail_at(e.offset, "general.alignment", "must be a u32, is " + name(a->type()));
       if (*v == 0 || (*v & (*v - 1)) != 0)
-        r.fail_at(e.offset, "general.alignment", ::pare::detail::concat(*v, " is not a power of two"));
+        r.fail_at(e.offset, "general.alignment",
+                  ::pare::detail::concat(*v, " is not a power of two"));
       alignment_ = *v;
     }
 
@@ -216,32 +228,36 @@ class GgufFile {
     data_offset_ = align_up(end_of_infos, fname);
     if (n_tensors > 0 && data_offset_ > r.size())
       r.fail_at(end_of_infos, "data section",
-                ::pare::detail::concat("data section would start at ", data_offset_, " (aligned to ", alignment_,
-                                       "), past the end of the file"));
+                ::pare::detail::concat("data section would start at ", data_offset_,
+                                       " (aligned to ", alignment_, "), past the end of the file"));
     for (auto& t : tensors_) {
       if (t.offset % alignment_ != 0)
         r.fail_at(t.info_offset, t.name,
-                  ::pare::detail::concat("data offset ", t.offset, " is not a multiple of the alignment ", alignment_));
+                  ::pare::detail::concat("data offset ", t.offset,
+                                         " is not a multiple of the alignment ", alignment_));
       t.file_offset = detail::checked_add(data_offset_, t.offset, fname, t.name, t.info_offset);
-      const std::uint64_t end = detail::checked_add(t.file_offset, t.byte_size, fname, t.name, t.info_offset);
+      const std::uint64_t end =
+          detail::checked_add(t.file_offset, t.byte_size, fname, t.name, t.info_offset);
       if (end > r.size())
         r.fail_at(t.info_offset, t.name,
-                  ::pare::detail::concat(t.byte_size, " bytes of ", name(t.type), " data at ", t.file_offset,
-                                         " run past the end of the file (", r.size(), " bytes)"));
+                  ::pare::detail::concat(t.byte_size, " bytes of ", name(t.type), " data at ",
+                                         t.file_offset, " run past the end of the file (", r.size(),
+                                         " bytes)"));
     }
     std::vector<std::size_t> order(tensors_.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(),
-              [&](std::size_t a, std::size_t b) { return tensors_[a].file_offset < tensors_[b].file_offset; });
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return tensors_[a].file_offset < tensors_[b].file_offset;
+    });
     const GgufTensorInfo* prev = nullptr;
     for (std::size_t k : order) {
       const GgufTensorInfo& t = tensors_[k];
       if (t.byte_size == 0) continue;
       if (prev != nullptr && t.file_offset < prev->file_offset + prev->byte_size)
         r.fail_at(t.info_offset, t.name,
-                  ::pare::detail::concat("data [", t.offset, ", ", t.offset + t.byte_size, ") overlaps tensor '",
-                                         prev->name, "' at [", prev->offset, ", ", prev->offset + prev->byte_size,
-                                         ")"));
+                  ::pare::detail::concat("data [", t.offset, ", ", t.offset + t.byte_size,
+                                         ") overlaps tensor '", prev->name, "' at [", prev->offset,
+                                         ", ", prev->offset + prev->byte_size, ")"));
       prev = &t;
     }
   }
@@ -251,17 +267,20 @@ class GgufFile {
     GgufTensorInfo t;
     t.info_offset = r.offset();
     t.name = GgufCodec::read_string(r, ::pare::detail::concat("tensor name #", k));
-    if (index_.find(t.name) != index_.end()) r.fail_at(t.info_offset, t.name, "duplicate tensor name");
+    if (index_.find(t.name) != index_.end())
+      r.fail_at(t.info_offset, t.name, "duplicate tensor name");
     const std::uint64_t dims_at = r.offset();
     const std::uint32_t n_dims = r.read_u32(t.name);
     if (n_dims > max_dims)
-      r.fail_at(dims_at, t.name, ::pare::detail::concat("n_dims is ", n_dims, ", GGUF allows at most ", max_dims));
+      r.fail_at(dims_at, t.name,
+                ::pare::detail::concat("n_dims is ", n_dims, ", GGUF allows at most ", max_dims));
     std::uint64_t ne[max_dims] = {1, 1, 1, 1};
     t.element_count = 1;
     for (std::uint32_t d = 0; d < n_dims; ++d) {
       ne[d] = r.read_u64(t.name);
       if (ne[d] > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-        r.fail_at(dims_at, t.name, ::pare::detail::concat("dimension ", d, " is ", ne[d], ", above 2^63 - 1"));
+        r.fail_at(dims_at, t.name,
+                  ::pare::detail::concat("dimension ", d, " is ", ne[d], ", above 2^63 - 1"));
       t.element_count = detail::checked_mul(t.element_count, ne[d], fname, t.name, dims_at);
     }
     if (t.element_count > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
@@ -273,16 +292,17 @@ class GgufFile {
     if (!ti) {
       const auto removed = detail::ggml_removed_type_name(type_id);
       r.fail_at(type_at, t.name,
-                removed.empty()
-                    ? ::pare::detail::concat("unknown ggml type ", type_id)
-                    : ::pare::detail::concat("ggml type ", type_id, " (", removed, ") was removed from GGUF"));
+                removed.empty() ? ::pare::detail::concat("unknown ggml type ", type_id)
+                                : ::pare::detail::concat("ggml type ", type_id, " (", removed,
+                                                         ") was removed from GGUF"));
     }
     t.type = static_cast<GgmlType>(type_id);
     if (ne[0] % ti->block_size != 0)
       r.fail_at(dims_at, t.name,
-                ::pare::detail::concat("row length ne[0] = ", ne[0], " is not a multiple of ", ti->name,
-                                       "'s block size ", ti->block_size));
-    t.byte_size = detail::checked_mul(t.element_count / ti->block_size, ti->type_size, fname, t.name, dims_at);
+                ::pare::detail::concat("row length ne[0] = ", ne[0], " is not a multiple of ",
+                                       ti->name, "'s block size ", ti->block_size));
+    t.byte_size = detail::checked_mul(t.element_count / ti->block_size, ti->type_size, fname,
+                                      t.name, dims_at);
     t.offset = r.read_u64(t.name);
     index_.emplace(t.name, static_cast<std::size_t>(k));
     return t;
@@ -316,12 +336,17 @@ struct GgufWriteTensor {
 template <std::size_t Rank>
 [[nodiscard]] GgufWriteTensor gguf_tensor(std::string name, TensorView<const float, Rank> v,
                                           GgmlType type = GgmlType::f32) {
-  PARE_CHECK(v.is_contiguous(), ShapeError, "gguf_tensor('", name, "'): the view is strided; copy it first");
-  return {std::move(name), std::vector<std::size_t>(v.extents().begin(), v.extents().end()), type,
-          std::span<const float>(v.data(), v.size()), {}};
+  PARE_CHECK(v.is_contiguous(), ShapeError, "gguf_tensor('", name,
+             "'): the view is strided; copy it first");
+  return {std::move(name),
+          std::vector<std::size_t>(v.extents().begin(), v.extents().end()),
+          type,
+          std::span<const float>(v.data(), v.size()),
+          {}};
 }
 template <std::size_t Rank>
-[[nodiscard]] GgufWriteTensor gguf_tensor(std::string name, TensorView<float, Rank> v, GgmlType type = GgmlType::f32) {
+[[nodiscard]] GgufWriteTensor gguf_tensor(std::string name, TensorView<float, Rank> v,
+                                          GgmlType type = GgmlType::f32) {
   return gguf_tensor(std::move(name), TensorView<const float, Rank>(v), type);
 }
 template <std::size_t Rank>
@@ -335,8 +360,8 @@ namespace detail {
 inline void gguf_check_depth(const GgufValue& v, const std::string& key, int depth = 0) {
   const auto* a = v.get_if<GgufArray>();
   if (a == nullptr) return;
-  PARE_CHECK(depth < GgufCodec::max_depth, ArgumentError, "write_gguf: metadata '", key, "' nests arrays deeper than ",
-             GgufCodec::max_depth, " levels");
+  PARE_CHECK(depth < GgufCodec::max_depth, ArgumentError, "write_gguf: metadata '", key,
+             "' nests arrays deeper than ", GgufCodec::max_depth, " levels");
   for (const auto& item : a->items()) gguf_check_depth(item, key, depth + 1);
 }
 
@@ -353,7 +378,8 @@ void gguf_encode_values(GgmlType type, std::span<const float> values, Sink&& sin
         continue;
       case GgmlType::f16:
         buf.resize(part.size() * 2);
-        for (std::size_t k = 0; k < part.size(); ++k) store_le<std::uint16_t>(buf.data() + 2 * k, f16(part[k]).bits());
+        for (std::size_t k = 0; k < part.size(); ++k)
+          store_le<std::uint16_t>(buf.data() + 2 * k, f16(part[k]).bits());
         break;
       default:
         buf.resize(part.size() / 32 * (type == GgmlType::q8_0 ? 34 : 18));
@@ -405,11 +431,13 @@ inline void write_gguf(const std::filesystem::path& path, const GgufMetadata& me
   std::map<std::string_view, int> names;
   std::uint64_t offset = 0;
   for (const auto& t : tensors) {
-    PARE_CHECK(!t.name.empty() && t.name.size() < 64, ArgumentError, "write_gguf: tensor name '", t.name,
-               "' must have 1 to 63 bytes");
-    PARE_CHECK(names.emplace(t.name, 0).second, ArgumentError, "write_gguf: duplicate tensor name '", t.name, "'");
-    PARE_CHECK(!t.shape.empty() && t.shape.size() <= GgufFile::max_dims, ArgumentError, "write_gguf: tensor '",
-               t.name, "' has rank ", t.shape.size(), "; GGUF stores 1 to 4 dimensions");
+    PARE_CHECK(!t.name.empty() && t.name.size() < 64, ArgumentError, "write_gguf: tensor name '",
+               t.name, "' must have 1 to 63 bytes");
+    PARE_CHECK(names.emplace(t.name, 0).second, ArgumentError,
+               "write_gguf: duplicate tensor name '", t.name, "'");
+    PARE_CHECK(!t.shape.empty() && t.shape.size() <= GgufFile::max_dims, ArgumentError,
+               "write_gguf: tensor '", t.name, "' has rank ", t.shape.size(),
+               "; GGUF stores 1 to 4 dimensions");
     const auto info = ggml_type_info(t.type);
     PARE_CHECK(info.has_value(), ArgumentError, "write_gguf: tensor '", t.name, "': ", name(t.type),
                " is not a ggml type");
@@ -419,24 +447,26 @@ inline void write_gguf(const std::filesystem::path& path, const GgufMetadata& me
                  "write_gguf: tensor '", t.name, "': element count overflows");
       count *= d;
     }
-    PARE_CHECK(t.shape.back() % info->block_size == 0, ArgumentError, "write_gguf: tensor '", t.name,
-               "': row length ", t.shape.back(), " is not a multiple of ", info->name, "'s block size ",
-               info->block_size);
+    PARE_CHECK(t.shape.back() % info->block_size == 0, ArgumentError, "write_gguf: tensor '",
+               t.name, "': row length ", t.shape.back(), " is not a multiple of ", info->name,
+               "'s block size ", info->block_size);
     const std::uint64_t bytes = count / info->block_size * info->type_size;
     if (!t.packed.empty() || t.values.empty()) {
-      PARE_CHECK(t.values.empty() && t.packed.size() == bytes, ArgumentError, "write_gguf: tensor '", t.name,
-                 "' needs ", bytes, " packed bytes of ", info->name, " (and no float values), got ", t.packed.size());
+      PARE_CHECK(t.values.empty() && t.packed.size() == bytes, ArgumentError,
+                 "write_gguf: tensor '", t.name, "' needs ", bytes, " packed bytes of ", info->name,
+                 " (and no float values), got ", t.packed.size());
     } else {
       PARE_CHECK(t.type == GgmlType::f32 || t.type == GgmlType::f16 || t.type == GgmlType::q8_0 ||
                      t.type == GgmlType::q4_0,
-                 UnsupportedError, "write_gguf: tensor '", t.name, "': pare encodes floats as f32, f16, q8_0 or q4_0, not ",
-                 info->name, "; pass packed bytes instead");
-      PARE_CHECK(t.values.size() == count, ArgumentError, "write_gguf: tensor '", t.name, "' has shape of ", count,
-                 " elements, got ", t.values.size(), " values");
+                 UnsupportedError, "write_gguf: tensor '", t.name,
+                 "': pare encodes floats as f32, f16, q8_0 or q4_0, not ", info->name,
+                 "; pass packed bytes instead");
+      PARE_CHECK(t.values.size() == count, ArgumentError, "write_gguf: tensor '", t.name,
+                 "' has shape of ", count, " elements, got ", t.values.size(), " values");
       if (t.type == GgmlType::q8_0 || t.type == GgmlType::q4_0)
         for (std::size_t i = 0; i < t.values.size(); ++i)
-          PARE_CHECK(std::isfinite(t.values[i]), ArgumentError, "write_gguf: tensor '", t.name, "' value ", i, " is ",
-                     t.values[i], "; only finite values can be quantized");
+          PARE_CHECK(std::isfinite(t.values[i]), ArgumentError, "write_gguf: tensor '", t.name,
+                     "' value ", i, " is ", t.values[i], "; only finite values can be quantized");
     }
     GgufCodec::write_string(header, t.name);
     GgufCodec::write_u32(header, static_cast<std::uint32_t>(t.shape.size()));
@@ -455,7 +485,8 @@ inline void write_gguf(const std::filesystem::path& path, const GgufMetadata& me
       if (!t.packed.empty())
         s.write(t.packed);
       else
-        detail::gguf_encode_values(t.type, t.values, [&](std::span<const std::byte> b) { s.write(b); });
+        detail::gguf_encode_values(t.type, t.values,
+                                   [&](std::span<const std::byte> b) { s.write(b); });
       s.fill(static_cast<std::size_t>(pad(sizes[k])), std::byte{0});
     }
   });

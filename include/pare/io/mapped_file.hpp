@@ -100,7 +100,7 @@ class MappedFile {
       const int err = errno;
       throw Error(concat_error("cannot open ", name, err));
     }
-    struct stat st {};
+    struct stat st{};
     if (::fstat(fd.get(), &st) != 0) {
       const int err = errno;
       throw Error(concat_error("cannot stat ", name, err));
@@ -157,10 +157,14 @@ class MappedFile {
   }
   static int advice(AccessHint h) noexcept {
     switch (h) {
-      case AccessHint::sequential: return MADV_SEQUENTIAL;
-      case AccessHint::random: return MADV_RANDOM;
-      case AccessHint::will_need: return MADV_WILLNEED;
-      case AccessHint::normal: break;
+      case AccessHint::sequential:
+        return MADV_SEQUENTIAL;
+      case AccessHint::random:
+        return MADV_RANDOM;
+      case AccessHint::will_need:
+        return MADV_WILLNEED;
+      case AccessHint::normal:
+        break;
     }
     return MADV_NORMAL;
   }

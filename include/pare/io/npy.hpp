@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — numpy .npy files: read versions 1.0, 2.0 and 3.0, write 1.0 (2.0 when the header needs it).
+// pare — numpy .npy files: read versions 1.0, 2.0 and 3.0, write 1.0 (2.0 when the header needs
+// it).
 //
 //     auto w = pare::io::read_npy<float, 2>("w.npy");          // Tensor<float, 2>, row-major
 //     pare::io::write_npy("w2.npy", w);                          // atomic, numpy-identical bytes
@@ -44,9 +45,9 @@ namespace pare::io {
 /// An element type .npy can hold and pare can read without conversion: one element per object,
 /// whole bytes (excludes the packed int4/int2 types).
 template <class T>
-concept NpyElement = ElementType<T> && dtype_traits<T>::lanes == 1 &&
-                     detail::npy_descr(dtype_traits<T>::dtype).has_value() &&
-                     sizeof(T) * 8 == dtype_traits<T>::bits;
+concept NpyElement =
+    ElementType<T> && dtype_traits<T>::lanes == 1 &&
+    detail::npy_descr(dtype_traits<T>::dtype).has_value() && sizeof(T) * 8 == dtype_traits<T>::bits;
 
 /// A .npy array as stored: element type, shape, memory order and the little-endian data bytes.
 /// `data` points into the mapped file (or into a byte-swapped copy) that `owner` keeps alive, so
@@ -119,9 +120,10 @@ struct NpyArray {
   template <class T>
   void check_type() const {
     if (dtype_traits<T>::dtype != dtype)
-      throw FormatError(file, "descr", header_offset,
-                        ::pare::detail::concat("the array holds ", name(dtype), ", the caller asked for ",
-                                               name(dtype_traits<T>::dtype)));
+      throw FormatError(
+          file, "descr", header_offset,
+          ::pare::detail::concat("the array holds ", name(dtype), ", the caller asked for ",
+                                 name(dtype_traits<T>::dtype)));
   }
   template <class T>
   void check_bools() const {
@@ -143,8 +145,9 @@ inline void byte_swap_elements(std::byte* p, std::size_t n, std::size_t width) n
 
 /// Parses a .npy image in `bytes`. `owner` keeps `bytes` alive in the result; `file` names it
 /// in errors and `base` is its offset inside that file (an entry of an .npz archive).
-[[nodiscard]] inline NpyArray parse_npy(std::span<const std::byte> bytes, std::shared_ptr<const void> owner,
-                                        std::string file, std::uint64_t base = 0) {
+[[nodiscard]] inline NpyArray parse_npy(std::span<const std::byte> bytes,
+                                        std::shared_ptr<const void> owner, std::string file,
+                                        std::uint64_t base = 0) {
   detail::ByteReader r(bytes, file, base);
   static constexpr unsigned char magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
   if (r.size() < 6 || std::memcmp(r.bytes().data(), magic, 6) != 0)
@@ -153,14 +156,15 @@ inline void byte_swap_elements(std::byte* p, std::size_t n, std::size_t width) n
   const unsigned major = r.read_u8("version");
   const unsigned minor = r.read_u8("version");
   if (minor != 0 || major < 1 || major > 3)
-    r.fail_at(6, "version", ::pare::detail::concat("unknown .npy version ", major, ".", minor,
-                                                   " (pare reads 1.0, 2.0 and 3.0)"));
+    r.fail_at(6, "version",
+              ::pare::detail::concat("unknown .npy version ", major, ".", minor,
+                                     " (pare reads 1.0, 2.0 and 3.0)"));
   const std::uint64_t hlen = major == 1 ? r.read_u16("header length") : r.read_u32("header length");
   const std::uint64_t header_at = r.offset();
   if (hlen > r.remaining())
     r.fail_at(8, "header length",
-              ::pare::detail::concat("header of ", hlen, " bytes does not fit in the ", r.remaining(),
-                                     " bytes left"));
+              ::pare::detail::concat("header of ", hlen, " bytes does not fit in the ",
+                                     r.remaining(), " bytes left"));
   const std::string text = r.read_string(hlen, "header");
   detail::NpyHeader h = detail::NpyHeaderParser(text, file, base + header_at).parse();
 
@@ -171,20 +175,24 @@ inline void byte_swap_elements(std::byte* p, std::size_t n, std::size_t width) n
   a.header_offset = base + header_at;
   a.data_offset = base + r.offset();
   std::uint64_t count = 1;
-  for (std::size_t e : h.shape) count = detail::checked_mul(count, e, file, "shape", base + header_at);
-  const std::uint64_t nbytes = detail::checked_mul(count, detail::npy_itemsize(h.dtype), file, "shape", base + header_at);
+  for (std::size_t e : h.shape)
+    count = detail::checked_mul(count, e, file, "shape", base + header_at);
+  const std::uint64_t nbytes =
+      detail::checked_mul(count, detail::npy_itemsize(h.dtype), file, "shape", base + header_at);
   if (nbytes > r.remaining())
-    r.fail("data", ::pare::detail::concat("shape ", detail::npy_shape_text(h.shape), " of ", h.descr,
-                                          " needs ", nbytes, " bytes, the file has ", r.remaining(),
-                                          " (truncated)"));
+    r.fail("data", ::pare::detail::concat("shape ", detail::npy_shape_text(h.shape), " of ",
+                                          h.descr, " needs ", nbytes, " bytes, the file has ",
+                                          r.remaining(), " (truncated)"));
   if (nbytes < r.remaining())
-    r.fail_at(r.offset() + nbytes, "data",
-              ::pare::detail::concat(r.remaining() - nbytes, " bytes after the end of the array data"));
+    r.fail_at(
+        r.offset() + nbytes, "data",
+        ::pare::detail::concat(r.remaining() - nbytes, " bytes after the end of the array data"));
   a.shape = std::move(h.shape);
   const auto raw = r.read_bytes(nbytes, "data");
   if (h.big_endian) {
     auto copy = std::make_shared<std::vector<std::byte>>(raw.begin(), raw.end());
-    detail::byte_swap_elements(copy->data(), static_cast<std::size_t>(count), detail::npy_itemsize(h.dtype));
+    detail::byte_swap_elements(copy->data(), static_cast<std::size_t>(count),
+                               detail::npy_itemsize(h.dtype));
     a.data = *copy;
     a.owner = std::move(copy);
   } else {
@@ -240,8 +248,8 @@ template <class T, std::size_t Rank>
 void write_npy(const std::filesystem::path& path, TensorView<T, Rank> v, int major_version = 0) {
   using V = std::remove_cv_t<T>;
   const std::vector<std::size_t> shape(v.extents().begin(), v.extents().end());
-  const std::string header =
-      detail::npy_header_bytes(*detail::npy_descr(dtype_traits<V>::dtype), shape, false, major_version);
+  const std::string header = detail::npy_header_bytes(*detail::npy_descr(dtype_traits<V>::dtype),
+                                                      shape, false, major_version);
   atomic_write(path, [&](FileSink& s) {
     s.write(header);
     detail::write_elements(s, TensorView<const V, Rank>(v));
@@ -257,10 +265,12 @@ void write_npy(const std::filesystem::path& path, const Tensor<T, Rank>& t, int 
 /// Writes a type-erased array: `data` holds the elements in native byte order, row-major unless
 /// `fortran_order`. Throws UnsupportedError for DTypes numpy lacks and ShapeError when the data
 /// size does not match the shape.
-inline void write_npy(const std::filesystem::path& path, DType dtype, const std::vector<std::size_t>& shape,
-                      std::span<const std::byte> data, bool fortran_order = false, int major_version = 0) {
+inline void write_npy(const std::filesystem::path& path, DType dtype,
+                      const std::vector<std::size_t>& shape, std::span<const std::byte> data,
+                      bool fortran_order = false, int major_version = 0) {
   const auto descr = detail::npy_descr(dtype);
-  if (!descr) throw UnsupportedError(::pare::detail::concat("numpy has no dtype for ", name(dtype)));
+  if (!descr)
+    throw UnsupportedError(::pare::detail::concat("numpy has no dtype for ", name(dtype)));
   std::size_t count = 1;
   for (auto e : shape) {
     PARE_CHECK(e == 0 || count <= std::numeric_limits<std::size_t>::max() / e, ShapeError,

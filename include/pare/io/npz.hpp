@@ -52,7 +52,8 @@ class NpzFile {
     if (e == nullptr) {
       std::string list;
       for (const auto& n : names()) list += (list.empty() ? "" : ", ") + n;
-      throw ArgumentError(file_.name() + " has no array '" + std::string(name) + "' (it has: " + list + ")");
+      throw ArgumentError(file_.name() + " has no array '" + std::string(name) +
+                          "' (it has: " + list + ")");
     }
     const auto bytes = zip_.read(*e);
     return parse_npy(bytes, file_.keep_alive(), file_.name() + ":" + e->name, e->data_offset);

@@ -63,7 +63,7 @@ concept SafetensorsElement = ElementType<T> && dtype_traits<T>::lanes == 1 &&
 /// One tensor of a safetensors file.
 struct SafetensorsInfo {
   DType dtype = DType::f32;
-  std::vector<std::size_t> shape;   ///< empty for a scalar
+  std::vector<std::size_t> shape;    ///< empty for a scalar
   std::span<const std::byte> bytes;  ///< the tensor's data, inside the map
   std::uint64_t offset = 0;          ///< file offset of `bytes`
 
@@ -89,11 +89,17 @@ class SafetensorsFile {
 
   /// Tensor names in the order of their data in the file.
   [[nodiscard]] const std::vector<std::string>& names() const noexcept { return names_; }
-  [[nodiscard]] bool contains(std::string_view name) const { return index_.find(name) != index_.end(); }
-  [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
+  [[nodiscard]] bool contains(std::string_view name) const {
+    return index_.find(name) != index_.end();
+  }
+  [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept {
+    return metadata_;
+  }
   [[nodiscard]] const MappedFile& file() const noexcept { return file_; }
   /// Keeps the map (and so every view) alive.
-  [[nodiscard]] std::shared_ptr<const void> keep_alive() const noexcept { return file_.keep_alive(); }
+  [[nodiscard]] std::shared_ptr<const void> keep_alive() const noexcept {
+    return file_.keep_alive();
+  }
 
   /// dtype, shape and bytes of `name`; ArgumentError when there is no such tensor.
   [[nodiscard]] const SafetensorsInfo& info(std::string_view name) const {
@@ -114,9 +120,10 @@ class SafetensorsFile {
     const Shape<Rank> ext = extents<Rank>(i);
     if (i.bytes.empty()) return TensorView<const T, Rank>(nullptr, ext);
     if (reinterpret_cast<std::uintptr_t>(i.bytes.data()) % alignof(T) != 0)
-      throw FormatError(file_.name(), std::string(name), i.offset,
-                        ::pare::detail::concat("data is not aligned to ", alignof(T),
-                                               " bytes, so it cannot be viewed in place; load() copies it"));
+      throw FormatError(
+          file_.name(), std::string(name), i.offset,
+          ::pare::detail::concat("data is not aligned to ", alignof(T),
+                                 " bytes, so it cannot be viewed in place; load() copies it"));
     return TensorView<const T, Rank>(reinterpret_cast<const T*>(i.bytes.data()), ext);
   }
 
@@ -125,7 +132,8 @@ class SafetensorsFile {
   [[nodiscard]] Tensor<T, Rank> load(std::string_view name) const {
     const SafetensorsInfo& i = checked<T, Rank>(name);
     Tensor<T, Rank> out(extents<Rank>(i));
-    if (!i.bytes.empty()) std::memcpy(static_cast<void*>(out.data()), i.bytes.data(), i.bytes.size());
+    if (!i.bytes.empty())
+      std::memcpy(static_cast<void*>(out.data()), i.bytes.data(), i.bytes.size());
     return out;
   }
 
@@ -134,15 +142,17 @@ class SafetensorsFile {
   const SafetensorsInfo& checked(std::string_view name) const {
     const SafetensorsInfo& i = info(name);
     if (i.dtype != dtype_traits<T>::dtype)
-      throw FormatError(file_.name(), std::string(name), i.offset,
-                        ::pare::detail::concat("tensor holds ", *detail::safetensors_dtype_name(i.dtype),
-                                               ", the caller asked for ", pare::name(dtype_traits<T>::dtype)));
+      throw FormatError(
+          file_.name(), std::string(name), i.offset,
+          ::pare::detail::concat("tensor holds ", *detail::safetensors_dtype_name(i.dtype),
+                                 ", the caller asked for ", pare::name(dtype_traits<T>::dtype)));
     PARE_CHECK(i.shape.size() == Rank, ShapeError, file_.name(), ": tensor '", name, "' has rank ",
                i.shape.size(), ", the caller asked for rank ", Rank);
     if constexpr (std::is_same_v<T, bool>)
       for (std::size_t k = 0; k < i.bytes.size(); ++k)
         if (std::to_integer<unsigned>(i.bytes[k]) > 1)
-          throw FormatError(file_.name(), std::string(name), i.offset + k, "BOOL element is neither 0 nor 1");
+          throw FormatError(file_.name(), std::string(name), i.offset + k,
+                            "BOOL element is neither 0 nor 1");
     return i;
   }
   template <std::size_t Rank>
@@ -155,17 +165,19 @@ class SafetensorsFile {
   void parse() {
     const std::string& fname = file_.name();
     detail::ByteReader r(file_.bytes(), fname);
-    if (r.size() < 8) r.fail_at(0, "header length", "file is shorter than the 8-byte header length");
+    if (r.size() < 8)
+      r.fail_at(0, "header length", "file is shorter than the 8-byte header length");
     const std::uint64_t n = r.read_u64("header length");
     if (n > max_header_size)
       r.fail_at(0, "header length",
                 ::pare::detail::concat("header of ", n, " bytes exceeds the 100 MB limit"));
     if (n > r.remaining())
       r.fail_at(0, "header length",
-                ::pare::detail::concat("header of ", n, " bytes does not fit in the ", r.remaining(),
-                                       " bytes after the length"));
+                ::pare::detail::concat("header of ", n, " bytes does not fit in the ",
+                                       r.remaining(), " bytes after the length"));
     const auto header = r.read_bytes(n, "header");
-    if (n == 0 || header[0] != std::byte{'{'}) r.fail_at(8, "header", "JSON header must start with '{'");
+    if (n == 0 || header[0] != std::byte{'{'})
+      r.fail_at(8, "header", "JSON header must start with '{'");
 
     detail::SafetensorsSax sax;
     const auto* first = reinterpret_cast<const char*>(header.data());
@@ -176,7 +188,8 @@ class SafetensorsFile {
       r.fail_at(8, "header", std::string("invalid JSON: ") + e.what());
     }
     if (!ok || !sax.complete()) {
-      const std::uint64_t at = sax.error_position ? 8 + (*sax.error_position > 0 ? *sax.error_position - 1 : 0) : 8;
+      const std::uint64_t at =
+          sax.error_position ? 8 + (*sax.error_position > 0 ? *sax.error_position - 1 : 0) : 8;
       r.fail_at(std::min<std::uint64_t>(at, 8 + n), "header",
                 sax.error.empty() ? std::string("incomplete JSON header") : sax.error);
     }
@@ -196,12 +209,12 @@ class SafetensorsFile {
       const std::uint64_t end = t.offsets[1];
       if (begin > end || end > data_size)
         r.fail_at(8, t.name,
-                  ::pare::detail::concat("data_offsets [", begin, ", ", end, ") are not inside the ", data_size,
-                                         "-byte data section"));
+                  ::pare::detail::concat("data_offsets [", begin, ", ", end,
+                                         ") are not inside the ", data_size, "-byte data section"));
       if (end - begin != nbytes)
         r.fail_at(data_start + begin, t.name,
-                  ::pare::detail::concat("shape ", shape_text(t.shape), " of ", t.dtype, " needs ", nbytes,
-                                         " bytes, data_offsets span ", end - begin));
+                  ::pare::detail::concat("shape ", shape_text(t.shape), " of ", t.dtype, " needs ",
+                                         nbytes, " bytes, data_offsets span ", end - begin));
       SafetensorsInfo info;
       info.dtype = *dt;
       info.shape.assign(t.shape.begin(), t.shape.end());
@@ -214,7 +227,8 @@ class SafetensorsFile {
     std::vector<std::size_t> order(infos_.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return std::pair(infos_[a].offset, infos_[a].bytes.size()) < std::pair(infos_[b].offset, infos_[b].bytes.size());
+      return std::pair(infos_[a].offset, infos_[a].bytes.size()) <
+             std::pair(infos_[b].offset, infos_[b].bytes.size());
     });
     std::uint64_t cursor = data_start;
     for (std::size_t k = 0; k < order.size(); ++k) {
@@ -223,14 +237,16 @@ class SafetensorsFile {
         r.fail_at(i.offset, names_[order[k]],
                   ::pare::detail::concat("tensor overlaps tensor '", names_[order[k - 1]], "'"));
       if (i.offset > cursor)
-        r.fail_at(cursor, names_[order[k]],
-                  ::pare::detail::concat("bytes [", cursor - data_start, ", ", i.offset - data_start,
-                                         ") of the data section belong to no tensor"));
+        r.fail_at(
+            cursor, names_[order[k]],
+            ::pare::detail::concat("bytes [", cursor - data_start, ", ", i.offset - data_start,
+                                   ") of the data section belong to no tensor"));
       cursor = i.offset + i.bytes.size();
     }
     if (cursor != r.size())
       r.fail_at(cursor, "data",
-                ::pare::detail::concat(r.size() - cursor, " bytes after the last tensor belong to no tensor"));
+                ::pare::detail::concat(r.size() - cursor,
+                                       " bytes after the last tensor belong to no tensor"));
 
     std::vector<SafetensorsInfo> infos;
     std::vector<std::string> names;
@@ -289,25 +305,28 @@ template <class T, std::size_t Rank>
 /// empty), padded with spaces to a multiple of 8 bytes. Throws ArgumentError for duplicate or
 /// reserved names and names that are not valid UTF-8, UnsupportedError for DTypes safetensors
 /// lacks, ShapeError when an entry's bytes do not match its shape.
-inline void write_safetensors(const std::filesystem::path& path, std::span<const SafetensorsEntry> entries,
+inline void write_safetensors(const std::filesystem::path& path,
+                              std::span<const SafetensorsEntry> entries,
                               const std::map<std::string, std::string>& metadata = {}) {
   std::vector<const SafetensorsEntry*> sorted;
   sorted.reserve(entries.size());
   for (const auto& e : entries) {
     if (!detail::safetensors_dtype_name(e.dtype))
-      throw UnsupportedError(::pare::detail::concat("safetensors has no dtype for ", name(e.dtype), " (tensor '",
-                                                    e.name, "')"));
-    PARE_CHECK(e.name != "__metadata__", ArgumentError, "\"__metadata__\" is reserved, not a tensor name");
+      throw UnsupportedError(::pare::detail::concat("safetensors has no dtype for ", name(e.dtype),
+                                                    " (tensor '", e.name, "')"));
+    PARE_CHECK(e.name != "__metadata__", ArgumentError,
+               "\"__metadata__\" is reserved, not a tensor name");
     std::size_t count = 1;
     for (auto d : e.shape) {
-      PARE_CHECK(d == 0 || count <= std::numeric_limits<std::size_t>::max() / d, ShapeError, "tensor '", e.name,
-                 "': element count overflows");
+      PARE_CHECK(d == 0 || count <= std::numeric_limits<std::size_t>::max() / d, ShapeError,
+                 "tensor '", e.name, "': element count overflows");
       count *= d;
     }
     const std::size_t item = size_bits(e.dtype) / 8;
-    PARE_CHECK(count <= std::numeric_limits<std::size_t>::max() / item && count * item == e.data.size(),
-               ShapeError, "tensor '", e.name, "': ", count, " elements of ", name(e.dtype), " need ",
-               count * item, " bytes, got ", e.data.size());
+    PARE_CHECK(
+        count <= std::numeric_limits<std::size_t>::max() / item && count * item == e.data.size(),
+        ShapeError, "tensor '", e.name, "': ", count, " elements of ", name(e.dtype), " need ",
+        count * item, " bytes, got ", e.data.size());
     sorted.push_back(&e);
   }
   std::sort(sorted.begin(), sorted.end(), [](const SafetensorsEntry* a, const SafetensorsEntry* b) {
@@ -321,7 +340,8 @@ inline void write_safetensors(const std::filesystem::path& path, std::span<const
     for (auto* e : sorted) names.push_back(e->name);
     std::sort(names.begin(), names.end());
     const auto dup = std::adjacent_find(names.begin(), names.end());
-    PARE_CHECK(dup == names.end(), ArgumentError, "duplicate tensor name '", dup == names.end() ? "" : *dup, "'");
+    PARE_CHECK(dup == names.end(), ArgumentError, "duplicate tensor name '",
+               dup == names.end() ? "" : *dup, "'");
   }
 
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
@@ -343,7 +363,9 @@ inline void write_safetensors(const std::filesystem::path& path, std::span<const
   try {
     text = header.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::strict);
   } catch (const nlohmann::json::exception& ex) {
-    throw ArgumentError(std::string("write_safetensors: a name or metadata string is not valid UTF-8: ") + ex.what());
+    throw ArgumentError(
+        std::string("write_safetensors: a name or metadata string is not valid UTF-8: ") +
+        ex.what());
   }
   text.append((8 - text.size() % 8) % 8, ' ');
   std::byte len[8];
@@ -355,9 +377,11 @@ inline void write_safetensors(const std::filesystem::path& path, std::span<const
   });
 }
 
-inline void write_safetensors(const std::filesystem::path& path, std::initializer_list<SafetensorsEntry> entries,
+inline void write_safetensors(const std::filesystem::path& path,
+                              std::initializer_list<SafetensorsEntry> entries,
                               const std::map<std::string, std::string>& metadata = {}) {
-  write_safetensors(path, std::span<const SafetensorsEntry>(entries.begin(), entries.size()), metadata);
+  write_safetensors(path, std::span<const SafetensorsEntry>(entries.begin(), entries.size()),
+                    metadata);
 }
 
 }  // namespace pare::io

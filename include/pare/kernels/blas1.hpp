@@ -14,7 +14,8 @@ namespace pare::kernels {
 /// Summation order differs from the scalar reference; error is within gamma_n * sum |a_i b_i|.
 struct Dot {
   template <class Arch>
-  [[nodiscard]] float operator()(Arch, const float* a, const float* b, std::size_t n) const noexcept {
+  [[nodiscard]] float operator()(Arch, const float* a, const float* b,
+                                 std::size_t n) const noexcept {
     using B = xsimd::batch<float, Arch>;
     constexpr std::size_t w = B::size;
     B s0(0.0f), s1(0.0f), s2(0.0f), s3(0.0f);
@@ -25,7 +26,8 @@ struct Dot {
       s2 = xsimd::fma(B::load_unaligned(a + i + 2 * w), B::load_unaligned(b + i + 2 * w), s2);
       s3 = xsimd::fma(B::load_unaligned(a + i + 3 * w), B::load_unaligned(b + i + 3 * w), s3);
     }
-    for (; i + w <= n; i += w) s0 = xsimd::fma(B::load_unaligned(a + i), B::load_unaligned(b + i), s0);
+    for (; i + w <= n; i += w)
+      s0 = xsimd::fma(B::load_unaligned(a + i), B::load_unaligned(b + i), s0);
     float s = xsimd::hadd((s0 + s1) + (s2 + s3));
     for (; i < n; ++i) s += a[i] * b[i];
     return s;
@@ -46,7 +48,8 @@ struct Axpy {
       y0.store_unaligned(y + i);
       y1.store_unaligned(y + i + w);
     }
-    for (; i + w <= n; i += w) xsimd::fma(a, B::load_unaligned(x + i), B::load_unaligned(y + i)).store_unaligned(y + i);
+    for (; i + w <= n; i += w)
+      xsimd::fma(a, B::load_unaligned(x + i), B::load_unaligned(y + i)).store_unaligned(y + i);
     for (; i < n; ++i) y[i] += alpha * x[i];
   }
 };

@@ -22,7 +22,8 @@ namespace detail {
 /// y[r] = sum_c W[r*ld + c] x[c] for `Rows` consecutive rows, `Unroll` batches per row per step,
 /// software-prefetching each row `PrefetchBytes` ahead (0: rely on the hardware prefetcher).
 template <std::size_t Rows, std::size_t Unroll, std::size_t PrefetchBytes, class Arch>
-inline void gemv_rows(const float* w, std::size_t ld, const float* x, float* y, std::size_t cols) noexcept {
+inline void gemv_rows(const float* w, std::size_t ld, const float* x, float* y,
+                      std::size_t cols) noexcept {
   using B = xsimd::batch<float, Arch>;
   constexpr std::size_t width = B::size;
   constexpr std::size_t step = Unroll * width;
@@ -34,12 +35,14 @@ inline void gemv_rows(const float* w, std::size_t ld, const float* x, float* y, 
       // A prefetch past the end of W is harmless: prefetches never fault.
       for (std::size_t r = 0; r < Rows; ++r)
         for (std::size_t b = 0; b < step * sizeof(float); b += 64)
-          __builtin_prefetch(reinterpret_cast<const char*>(w + r * ld + c) + PrefetchBytes + b, 0, 0);
+          __builtin_prefetch(reinterpret_cast<const char*>(w + r * ld + c) + PrefetchBytes + b, 0,
+                             0);
     }
     for (std::size_t u = 0; u < Unroll; ++u) {
       const B xv = B::load_unaligned(x + c + u * width);
       for (std::size_t r = 0; r < Rows; ++r)
-        acc[r * Unroll + u] = xsimd::fma(B::load_unaligned(w + r * ld + c + u * width), xv, acc[r * Unroll + u]);
+        acc[r * Unroll + u] =
+            xsimd::fma(B::load_unaligned(w + r * ld + c + u * width), xv, acc[r * Unroll + u]);
     }
   }
   for (; c + width <= cols; c += width) {
@@ -73,17 +76,18 @@ struct GemvTuned {
     std::size_t r = 0;
     for (; r + BlockRows <= rows; r += BlockRows)
       detail::gemv_rows<BlockRows, Unroll, PrefetchBytes, Arch>(w + r * ld, ld, x, y + r, cols);
-    for (; r < rows; ++r) detail::gemv_rows<1, Unroll, PrefetchBytes, Arch>(w + r * ld, ld, x, y + r, cols);
+    for (; r < rows; ++r)
+      detail::gemv_rows<1, Unroll, PrefetchBytes, Arch>(w + r * ld, ld, x, y + r, cols);
   }
 };
 
 /// The GEMV kernel. Rows of up to 4096 floats go one at a time with 4 accumulators; longer rows
-/// go 4 at a time with 2 accumulators each. Why, from the Zen 4 measurements in docs/performance.md:
-/// with x in L1 (<= 16 KiB, half of L1d) a single sequential stream feeds the hardware prefetcher
-/// best (row blocking was up to 25% slower for 1024-float rows); once x spills to L2 (11008 floats
-/// = 43 KiB), re-reading it for every row costs ~20%, and a 4-row block reads it 4x less often.
-/// Software prefetch 512 B-2 KiB ahead never helped. Re-tune on other CPUs with the tune-* entries
-/// of bench/kernels/gemv_bench.cpp.
+/// go 4 at a time with 2 accumulators each. Why, from the Zen 4 measurements in
+/// docs/performance.md: with x in L1 (<= 16 KiB, half of L1d) a single sequential stream feeds the
+/// hardware prefetcher best (row blocking was up to 25% slower for 1024-float rows); once x spills
+/// to L2 (11008 floats = 43 KiB), re-reading it for every row costs ~20%, and a 4-row block reads
+/// it 4x less often. Software prefetch 512 B-2 KiB ahead never helped. Re-tune on other CPUs with
+/// the tune-* entries of bench/kernels/gemv_bench.cpp.
 struct Gemv {
   static constexpr std::size_t short_row = 4096;
 
@@ -108,9 +112,10 @@ namespace pare {
 /// ```
 /// pare::gemv(w.view(), x.view(), y.view());
 /// ```
-inline void gemv(TensorView<const float, 2> w, TensorView<const float, 1> x, TensorView<float, 1> y) {
-  PARE_CHECK(w.extent(1) == x.extent(0) && w.extent(0) == y.extent(0), ShapeError,
-             "gemv: W ", to_string(w.extents()), " x ", to_string(x.extents()), " -> y ",
+inline void gemv(TensorView<const float, 2> w, TensorView<const float, 1> x,
+                 TensorView<float, 1> y) {
+  PARE_CHECK(w.extent(1) == x.extent(0) && w.extent(0) == y.extent(0), ShapeError, "gemv: W ",
+             to_string(w.extents()), " x ", to_string(x.extents()), " -> y ",
              to_string(y.extents()));
   if constexpr (simd::has_simd) {
     const bool rows_contiguous = w.stride(1) == 1 || w.extent(1) <= 1;

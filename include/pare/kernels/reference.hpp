@@ -15,9 +15,11 @@
 namespace pare::kernels::reference {
 
 /// Sum of a[i] * b[i], accumulated in double.
-[[nodiscard]] inline float dot(TensorView<const float, 1> a, TensorView<const float, 1> b) noexcept {
+[[nodiscard]] inline float dot(TensorView<const float, 1> a,
+                               TensorView<const float, 1> b) noexcept {
   double s = 0;
-  for (std::size_t i = 0; i < a.extent(0); ++i) s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
+  for (std::size_t i = 0; i < a.extent(0); ++i)
+    s += static_cast<double>(a[i]) * static_cast<double>(b[i]);
   return static_cast<float>(s);
 }
 
@@ -29,7 +31,8 @@ inline void axpy(float alpha, TensorView<const float, 1> x, TensorView<float, 1>
 }
 
 /// y = W x, each row accumulated in double. @pre y does not alias W or x.
-inline void gemv(TensorView<const float, 2> w, TensorView<const float, 1> x, TensorView<float, 1> y) noexcept {
+inline void gemv(TensorView<const float, 2> w, TensorView<const float, 1> x,
+                 TensorView<float, 1> y) noexcept {
   for (std::size_t r = 0; r < w.extent(0); ++r) y[r] = dot(w[r], x);
 }
 

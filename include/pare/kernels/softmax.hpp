@@ -47,7 +47,8 @@ template <class Arch>
 // exp(x[i] - m) for i < n, stored to y when Store, summed. The tail goes through a padded batch
 // (pad -inf, exp gives 0) so every element uses the same exp.
 template <bool Store, class Arch>
-[[nodiscard]] inline float exp_shifted_sum(const float* x, float* y, std::size_t n, float m) noexcept {
+[[nodiscard]] inline float exp_shifted_sum(const float* x, float* y, std::size_t n,
+                                           float m) noexcept {
   using B = xsimd::batch<float, Arch>;
   constexpr std::size_t w = B::size;
   const B mv(m);
@@ -94,7 +95,8 @@ struct Softmax {
     constexpr std::size_t w = B::size;
     const float m = detail::max_of<Arch>(x, n);
     const float s = detail::exp_shifted_sum<true, Arch>(x, y, n, m);
-    // Division, not multiplication by 1/s: one rounding instead of two, and the pass is memory-bound.
+    // Division, not multiplication by 1/s: one rounding instead of two, and the pass is
+    // memory-bound.
     const B sv(s);
     std::size_t i = 0;
     for (; i + w <= n; i += w) (B::load_unaligned(y + i) / sv).store_unaligned(y + i);
@@ -178,14 +180,15 @@ inline void log_softmax(TensorView<const float, 1> x, TensorView<float, 1> y) {
 /// the SIMD path.
 inline void softmax(TensorView<const float, 2> x, TensorView<float, 2> y) {
   check_same_shape(x.extents(), y.extents(), "softmax");
-  detail::rowwise<kernels::Softmax>(x, y, [](auto xr, auto yr) { kernels::reference::softmax(xr, yr); });
+  detail::rowwise<kernels::Softmax>(x, y,
+                                    [](auto xr, auto yr) { kernels::reference::softmax(xr, yr); });
 }
 
 /// Row-wise log-softmax of a matrix.
 inline void log_softmax(TensorView<const float, 2> x, TensorView<float, 2> y) {
   check_same_shape(x.extents(), y.extents(), "log_softmax");
-  detail::rowwise<kernels::LogSoftmax>(x, y,
-                                       [](auto xr, auto yr) { kernels::reference::log_softmax(xr, yr); });
+  detail::rowwise<kernels::LogSoftmax>(
+      x, y, [](auto xr, auto yr) { kernels::reference::log_softmax(xr, yr); });
 }
 
 }  // namespace pare

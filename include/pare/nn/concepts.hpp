@@ -30,16 +30,16 @@ struct ParameterVisitorArchetype {
 /// - `for_each_parameter(f)` calls `f(Parameter)` for each trainable tensor, in a fixed order;
 ///   a layer without parameters calls it zero times.
 template <class L>
-concept Layer = requires(L& l, const L& cl, TensorView<const float, 2> batch,
-                         TensorView<const float, 1> x, TensorView<float, 1> y, std::size_t width,
-                         detail::ParameterVisitorArchetype visit) {
-  { l.forward(batch) } -> std::same_as<Tensor<float, 2>>;
-  { l.backward(batch) } -> std::same_as<Tensor<float, 2>>;
-  { cl.infer(batch) } -> std::same_as<Tensor<float, 2>>;
-  { cl.infer(x, y) } -> std::same_as<void>;
-  { cl.output_size(width) } -> std::convertible_to<std::size_t>;
-  l.for_each_parameter(visit);
-};
+concept Layer =
+    requires(L& l, const L& cl, TensorView<const float, 2> batch, TensorView<const float, 1> x,
+             TensorView<float, 1> y, std::size_t width, detail::ParameterVisitorArchetype visit) {
+      { l.forward(batch) } -> std::same_as<Tensor<float, 2>>;
+      { l.backward(batch) } -> std::same_as<Tensor<float, 2>>;
+      { cl.infer(batch) } -> std::same_as<Tensor<float, 2>>;
+      { cl.infer(x, y) } -> std::same_as<void>;
+      { cl.output_size(width) } -> std::convertible_to<std::size_t>;
+      l.for_each_parameter(visit);
+    };
 
 /// Updates parameters in place from their gradients. An optimizer keeps per-parameter state
 /// (momentum, moments) by position, so pass the same parameters in the same order every step.

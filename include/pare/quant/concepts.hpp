@@ -74,7 +74,8 @@ concept Granularity = requires(const G& g, const Shape<2>& s, TensorView<const f
   { g.unit_count(s) } -> std::same_as<std::size_t>;
   { g.unit_of(s, i, i) } -> std::same_as<std::size_t>;
   { g.unit_values(w, i, scratch) } -> std::same_as<std::span<const float>>;
-  g.check(s);  // throws ArgumentError when the shape does not fit (a group size that doesn't divide)
+  g.check(
+      s);  // throws ArgumentError when the shape does not fit (a group size that doesn't divide)
 };
 
 /// Accumulates calibration data and proposes a clipping range. Observers are copied once per

@@ -68,8 +68,11 @@ struct PerGroup {
     PARE_CHECK(s[1] % G == 0, ArgumentError, "PerGroup<", G, "> needs the row length to be a ",
                "multiple of ", G, ", the matrix has shape ", to_string(s));
   }
-  [[nodiscard]] std::size_t unit_count(const Shape<2>& s) const noexcept { return s[0] * (s[1] / G); }
-  [[nodiscard]] std::size_t unit_of(const Shape<2>& s, std::size_t r, std::size_t c) const noexcept {
+  [[nodiscard]] std::size_t unit_count(const Shape<2>& s) const noexcept {
+    return s[0] * (s[1] / G);
+  }
+  [[nodiscard]] std::size_t unit_of(const Shape<2>& s, std::size_t r,
+                                    std::size_t c) const noexcept {
     return r * (s[1] / G) + c / G;
   }
   [[nodiscard]] std::span<const float> unit_values(TensorView<const float, 2> w, std::size_t u,

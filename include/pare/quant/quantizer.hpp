@@ -71,8 +71,9 @@ struct Quantizer {
   [[nodiscard]] QuantizedTensor<F, G> quantize(TensorView<const float, 2> w,
                                                const std::vector<QuantParams>& params) const {
     granularity.check(w.extents());
-    PARE_CHECK(params.size() == granularity.unit_count(w.extents()), ArgumentError, "quantize: ",
-               params.size(), " parameter sets for ", granularity.unit_count(w.extents()), " units");
+    PARE_CHECK(params.size() == granularity.unit_count(w.extents()), ArgumentError,
+               "quantize: ", params.size(), " parameter sets for ",
+               granularity.unit_count(w.extents()), " units");
     const CodeRange codes = scheme.code_range(code_range_of<F>);
     QuantizedTensor<F, G> q(w.extents(), granularity, codes, symmetric);
     std::vector<float> inv(params.size());

@@ -74,7 +74,8 @@ struct Affine {
     scale = std::max(scale, detail::scale_floor);
     if (power_of_two) scale = detail::round_up_to_power_of_two(scale);
     // nearbyint rounds half to even under the default rounding mode, as torch.round does.
-    const auto zp = static_cast<std::int64_t>(c.qmin) - static_cast<std::int64_t>(std::nearbyint(lo / scale));
+    const auto zp =
+        static_cast<std::int64_t>(c.qmin) - static_cast<std::int64_t>(std::nearbyint(lo / scale));
     return {scale, static_cast<std::int32_t>(std::clamp<std::int64_t>(zp, c.qmin, c.qmax))};
   }
 };

@@ -61,12 +61,12 @@ inline constexpr bool has_simd = !std::is_same_v<xsimd::default_arch, xsimd::una
 
 /// CPU features read at run time with cpuid, gated by the OS-enabled register state (xgetbv).
 struct CpuFeatures {
-  std::string brand;        ///< cpuid 0x80000002..4, trimmed; "unknown" if absent
+  std::string brand;  ///< cpuid 0x80000002..4, trimmed; "unknown" if absent
   bool sse2 = false;
-  bool avx = false;         ///< AVX and the OS saves YMM state
+  bool avx = false;  ///< AVX and the OS saves YMM state
   bool avx2 = false;
   bool fma = false;
-  bool avx512f = false;     ///< AVX-512F and the OS saves opmask/ZMM state
+  bool avx512f = false;  ///< AVX-512F and the OS saves opmask/ZMM state
   bool avx512cd = false;
   bool avx512dq = false;
   bool avx512bw = false;
@@ -74,7 +74,7 @@ struct CpuFeatures {
   bool avx512vnni = false;
   bool avx512bf16 = false;
   bool avx512fp16 = false;
-  bool amx_tile = false;    ///< AMX and XCR0 has tile state (Linux also needs ARCH_REQ_XCOMP_PERM)
+  bool amx_tile = false;  ///< AMX and XCR0 has tile state (Linux also needs ARCH_REQ_XCOMP_PERM)
   bool amx_int8 = false;
   bool amx_bf16 = false;
 };
@@ -111,9 +111,9 @@ inline CpuFeatures detect_cpu() {
   f.sse2 = bit(l1.d, 26);
   const bool osxsave = bit(l1.c, 27);
   const std::uint64_t xcr0 = osxsave ? xgetbv0() : 0;
-  const bool os_ymm = (xcr0 & 0x6) == 0x6;            // SSE + AVX state
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;              // SSE + AVX state
   const bool os_zmm = os_ymm && (xcr0 & 0xe0) == 0xe0;  // opmask, ZMM_Hi256, Hi16_ZMM
-  const bool os_amx = (xcr0 & 0x60000) == 0x60000;    // XTILECFG + XTILEDATA
+  const bool os_amx = (xcr0 & 0x60000) == 0x60000;      // XTILECFG + XTILEDATA
   f.avx = os_ymm && bit(l1.c, 28);
   f.fma = f.avx && bit(l1.c, 12);
   if (max_leaf >= 7) {
@@ -136,7 +136,8 @@ inline CpuFeatures detect_cpu() {
     for (unsigned i = 0; i < 3; ++i) {
       const CpuidRegs r = cpuid(0x80000002 + i);
       const unsigned w[4] = {r.a, r.b, r.c, r.d};
-      for (unsigned j = 0; j < 16; ++j) b[i * 16 + j] = static_cast<char>((w[j / 4] >> (8 * (j % 4))) & 0xff);
+      for (unsigned j = 0; j < 16; ++j)
+        b[i * 16 + j] = static_cast<char>((w[j / 4] >> (8 * (j % 4))) & 0xff);
     }
     std::string s(b);
     const auto first = s.find_first_not_of(' ');
@@ -192,8 +193,10 @@ void for_each_arch(F f) {
 
 /// Name of the arch the public wrappers (pare::dot, pare::gemv, ...) use in this build.
 [[nodiscard]] constexpr const char* default_arch_name() noexcept {
-  if constexpr (has_simd) return xsimd::default_arch::name();
-  else return "scalar";
+  if constexpr (has_simd)
+    return xsimd::default_arch::name();
+  else
+    return "scalar";
 }
 
 /// One paragraph for logs and benchmark context: CPU brand, run-time features, compiled paths.
@@ -202,11 +205,17 @@ void for_each_arch(F f) {
   const CpuFeatures& f = cpu_features();
   std::ostringstream o;
   o << f.brand << " | features:";
-  const std::pair<const char*, bool> feats[] = {
-      {"avx2", f.avx2},           {"fma", f.fma},           {"avx512f", f.avx512f},
-      {"avx512bw", f.avx512bw},   {"avx512vl", f.avx512vl}, {"avx512vnni", f.avx512vnni},
-      {"avx512bf16", f.avx512bf16}, {"avx512fp16", f.avx512fp16}, {"amx-tile", f.amx_tile},
-      {"amx-int8", f.amx_int8},   {"amx-bf16", f.amx_bf16}};
+  const std::pair<const char*, bool> feats[] = {{"avx2", f.avx2},
+                                                {"fma", f.fma},
+                                                {"avx512f", f.avx512f},
+                                                {"avx512bw", f.avx512bw},
+                                                {"avx512vl", f.avx512vl},
+                                                {"avx512vnni", f.avx512vnni},
+                                                {"avx512bf16", f.avx512bf16},
+                                                {"avx512fp16", f.avx512fp16},
+                                                {"amx-tile", f.amx_tile},
+                                                {"amx-int8", f.amx_int8},
+                                                {"amx-bf16", f.amx_bf16}};
   bool any = false;
   for (const auto& [name, on] : feats) {
     if (on) {

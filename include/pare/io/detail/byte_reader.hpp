@@ -32,13 +32,13 @@ template <class U>
 /// Stores `v` as sizeof(U) little-endian bytes at `p`.
 template <class U>
 constexpr void store_le(std::byte* p, U v) noexcept {
-  for (std::size_t i = 0; i < sizeof(U); ++i)
-    p[i] = static_cast<std::byte>((v >> (8 * i)) & 0xFFu);
+  for (std::size_t i = 0; i < sizeof(U); ++i) p[i] = static_cast<std::byte>((v >> (8 * i)) & 0xFFu);
 }
 
 /// `a + b`, or FormatError naming `field` when the sum does not fit in 64 bits.
-[[nodiscard]] inline std::uint64_t checked_add(std::uint64_t a, std::uint64_t b, const std::string& file,
-                                               std::string_view field, std::uint64_t at) {
+[[nodiscard]] inline std::uint64_t checked_add(std::uint64_t a, std::uint64_t b,
+                                               const std::string& file, std::string_view field,
+                                               std::uint64_t at) {
   if (b > std::numeric_limits<std::uint64_t>::max() - a)
     throw FormatError(file, std::string(field), at,
                       ::pare::detail::concat("offset ", a, " + size ", b, " overflows 64 bits"));
@@ -46,10 +46,12 @@ constexpr void store_le(std::byte* p, U v) noexcept {
 }
 
 /// `a * b`, or FormatError naming `field` when the product does not fit in 64 bits.
-[[nodiscard]] inline std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b, const std::string& file,
-                                               std::string_view field, std::uint64_t at) {
+[[nodiscard]] inline std::uint64_t checked_mul(std::uint64_t a, std::uint64_t b,
+                                               const std::string& file, std::string_view field,
+                                               std::uint64_t at) {
   if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a)
-    throw FormatError(file, std::string(field), at, ::pare::detail::concat(a, " * ", b, " overflows 64 bits"));
+    throw FormatError(file, std::string(field), at,
+                      ::pare::detail::concat(a, " * ", b, " overflows 64 bits"));
   return a * b;
 }
 
@@ -72,17 +74,27 @@ class ByteReader {
   /// Moves the cursor to `offset` (which may equal size()).
   void seek(std::uint64_t offset, std::string_view field) {
     if (offset > bytes_.size())
-      fail_at(pos_, field, ::pare::detail::concat("seek to ", base_ + offset, " past the end of the ", size_text()));
+      fail_at(
+          pos_, field,
+          ::pare::detail::concat("seek to ", base_ + offset, " past the end of the ", size_text()));
     pos_ = offset;
   }
   void skip(std::uint64_t n, std::string_view field) {
     seek(checked_add(pos_, n, file_, field, base_ + pos_), field);
   }
 
-  [[nodiscard]] std::uint8_t read_u8(std::string_view field) { return read_le<std::uint8_t>(field); }
-  [[nodiscard]] std::uint16_t read_u16(std::string_view field) { return read_le<std::uint16_t>(field); }
-  [[nodiscard]] std::uint32_t read_u32(std::string_view field) { return read_le<std::uint32_t>(field); }
-  [[nodiscard]] std::uint64_t read_u64(std::string_view field) { return read_le<std::uint64_t>(field); }
+  [[nodiscard]] std::uint8_t read_u8(std::string_view field) {
+    return read_le<std::uint8_t>(field);
+  }
+  [[nodiscard]] std::uint16_t read_u16(std::string_view field) {
+    return read_le<std::uint16_t>(field);
+  }
+  [[nodiscard]] std::uint32_t read_u32(std::string_view field) {
+    return read_le<std::uint32_t>(field);
+  }
+  [[nodiscard]] std::uint64_t read_u64(std::string_view field) {
+    return read_le<std::uint64_t>(field);
+  }
   [[nodiscard]] std::int64_t read_i64(std::string_view field) {
     return static_cast<std::int64_t>(read_le<std::uint64_t>(field));
   }
@@ -117,7 +129,8 @@ class ByteReader {
     const std::uint64_t end = checked_add(offset, n, file_, field, base_ + offset);
     if (end > bytes_.size())
       fail_at(offset, field,
-              ::pare::detail::concat("needs ", n, " bytes at ", base_ + offset, " but the ", size_text()));
+              ::pare::detail::concat("needs ", n, " bytes at ", base_ + offset, " but the ",
+                                     size_text()));
     return bytes_.subspan(static_cast<std::size_t>(offset), static_cast<std::size_t>(n));
   }
 
@@ -126,7 +139,8 @@ class ByteReader {
     fail_at(pos_, field, what);
   }
   /// Throws FormatError for `field` at `offset` (relative to the span).
-  [[noreturn]] void fail_at(std::uint64_t offset, std::string_view field, const std::string& what) const {
+  [[noreturn]] void fail_at(std::uint64_t offset, std::string_view field,
+                            const std::string& what) const {
     throw FormatError(file_, std::string(field), base_ + offset, what);
   }
 
@@ -134,7 +148,8 @@ class ByteReader {
   template <class U>
   [[nodiscard]] U read_le(std::string_view field) {
     if (remaining() < sizeof(U))
-      fail(field, ::pare::detail::concat("needs ", sizeof(U), " bytes at ", base_ + pos_, " but the ", size_text()));
+      fail(field, ::pare::detail::concat("needs ", sizeof(U), " bytes at ", base_ + pos_,
+                                         " but the ", size_text()));
     const U v = load_le<U>(bytes_.data() + pos_);
     pos_ += sizeof(U);
     return v;

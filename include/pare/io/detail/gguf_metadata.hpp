@@ -43,19 +43,34 @@ concept GgufScalar = std::same_as<T, std::uint8_t> || std::same_as<T, std::int8_
 /// The GGUF value type of a C++ type (GgufScalar or std::string).
 template <class T>
 inline constexpr GgufValueType gguf_value_type_of = [] {
-  if constexpr (std::same_as<T, std::uint8_t>) return GgufValueType::u8;
-  else if constexpr (std::same_as<T, std::int8_t>) return GgufValueType::i8;
-  else if constexpr (std::same_as<T, std::uint16_t>) return GgufValueType::u16;
-  else if constexpr (std::same_as<T, std::int16_t>) return GgufValueType::i16;
-  else if constexpr (std::same_as<T, std::uint32_t>) return GgufValueType::u32;
-  else if constexpr (std::same_as<T, std::int32_t>) return GgufValueType::i32;
-  else if constexpr (std::same_as<T, float>) return GgufValueType::f32;
-  else if constexpr (std::same_as<T, bool>) return GgufValueType::boolean;
-  else if constexpr (std::same_as<T, std::string>) return GgufValueType::string;
-  else if constexpr (std::same_as<T, std::uint64_t>) return GgufValueType::u64;
-  else if constexpr (std::same_as<T, std::int64_t>) return GgufValueType::i64;
-  else if constexpr (std::same_as<T, double>) return GgufValueType::f64;
-  else static_assert(sizeof(T) == 0, "not a GGUF value type: use a fixed-width integer, float, double, bool or std::string");
+  if constexpr (std::same_as<T, std::uint8_t>)
+    return GgufValueType::u8;
+  else if constexpr (std::same_as<T, std::int8_t>)
+    return GgufValueType::i8;
+  else if constexpr (std::same_as<T, std::uint16_t>)
+    return GgufValueType::u16;
+  else if constexpr (std::same_as<T, std::int16_t>)
+    return GgufValueType::i16;
+  else if constexpr (std::same_as<T, std::uint32_t>)
+    return GgufValueType::u32;
+  else if constexpr (std::same_as<T, std::int32_t>)
+    return GgufValueType::i32;
+  else if constexpr (std::same_as<T, float>)
+    return GgufValueType::f32;
+  else if constexpr (std::same_as<T, bool>)
+    return GgufValueType::boolean;
+  else if constexpr (std::same_as<T, std::string>)
+    return GgufValueType::string;
+  else if constexpr (std::same_as<T, std::uint64_t>)
+    return GgufValueType::u64;
+  else if constexpr (std::same_as<T, std::int64_t>)
+    return GgufValueType::i64;
+  else if constexpr (std::same_as<T, double>)
+    return GgufValueType::f64;
+  else
+    static_assert(
+        sizeof(T) == 0,
+        "not a GGUF value type: use a fixed-width integer, float, double, bool or std::string");
 }();
 
 class GgufValue;
@@ -112,18 +127,21 @@ class GgufArray {
 /// One GGUF metadata value. The variant's index is the GgufValueType id.
 class GgufValue {
  public:
-  using Storage = std::variant<std::uint8_t, std::int8_t, std::uint16_t, std::int16_t, std::uint32_t, std::int32_t,
-                               float, bool, std::string, GgufArray, std::uint64_t, std::int64_t, double>;
+  using Storage = std::variant<std::uint8_t, std::int8_t, std::uint16_t, std::int16_t,
+                               std::uint32_t, std::int32_t, float, bool, std::string, GgufArray,
+                               std::uint64_t, std::int64_t, double>;
 
   GgufValue() = default;
   template <GgufScalar T>
-  GgufValue(T v) : v_(std::in_place_type<T>, v) {}  // NOLINT(google-explicit-constructor)
+  GgufValue(T v) : v_(std::in_place_type<T>, v) {}
   GgufValue(std::string s) : v_(std::in_place_type<std::string>, std::move(s)) {}  // NOLINT
   GgufValue(std::string_view s) : v_(std::in_place_type<std::string>, s) {}        // NOLINT
   GgufValue(const char* s) : v_(std::in_place_type<std::string>, s) {}             // NOLINT
   GgufValue(GgufArray a) : v_(std::in_place_type<GgufArray>, std::move(a)) {}      // NOLINT
 
-  [[nodiscard]] GgufValueType type() const noexcept { return static_cast<GgufValueType>(v_.index()); }
+  [[nodiscard]] GgufValueType type() const noexcept {
+    return static_cast<GgufValueType>(v_.index());
+  }
   /// The value if it holds a T (GgufScalar, std::string or GgufArray), else nullptr.
   template <class T>
   [[nodiscard]] const T* get_if() const noexcept {
@@ -137,11 +155,13 @@ class GgufValue {
   Storage v_;
 };
 
-inline GgufArray::GgufArray(const std::vector<std::string>& v) : type_(GgufValueType::string), count_(v.size()) {
+inline GgufArray::GgufArray(const std::vector<std::string>& v)
+    : type_(GgufValueType::string), count_(v.size()) {
   items_.reserve(v.size());
   for (const auto& s : v) items_.emplace_back(s);
 }
-inline GgufArray::GgufArray(const std::vector<GgufArray>& v) : type_(GgufValueType::array), count_(v.size()) {
+inline GgufArray::GgufArray(const std::vector<GgufArray>& v)
+    : type_(GgufValueType::array), count_(v.size()) {
   items_.reserve(v.size());
   for (const auto& a : v) items_.emplace_back(a);
 }
@@ -151,8 +171,8 @@ inline bool operator==(const GgufArray& a, const GgufArray& b) {
 
 template <class T>
 std::vector<T> GgufArray::values() const {
-  PARE_CHECK(gguf_value_type_of<T> == type_, ArgumentError, "GGUF array holds ", name(type_), ", asked for ",
-             name(gguf_value_type_of<T>));
+  PARE_CHECK(gguf_value_type_of<T> == type_, ArgumentError, "GGUF array holds ", name(type_),
+             ", asked for ", name(gguf_value_type_of<T>));
   std::vector<T> out;
   out.reserve(count_);
   if constexpr (std::same_as<T, std::string>) {
@@ -197,7 +217,9 @@ class GgufMetadata {
   [[nodiscard]] bool empty() const noexcept { return entries_.empty(); }
   [[nodiscard]] auto begin() const noexcept { return entries_.begin(); }
   [[nodiscard]] auto end() const noexcept { return entries_.end(); }
-  [[nodiscard]] bool contains(std::string_view key) const { return index_.find(key) != index_.end(); }
+  [[nodiscard]] bool contains(std::string_view key) const {
+    return index_.find(key) != index_.end();
+  }
   /// The value of `key`, or nullptr.
   [[nodiscard]] const GgufValue* find(std::string_view key) const {
     auto it = index_.find(key);
@@ -211,8 +233,8 @@ class GgufMetadata {
     const Entry& e = entry(key);
     if (const T* v = e.value.get_if<T>()) return *v;
     throw FormatError(file_, e.key, e.offset,
-                      ::pare::detail::concat("metadata value is ", name(e.value.type()), ", expected ",
-                                             name(gguf_value_type_of<T>)));
+                      ::pare::detail::concat("metadata value is ", name(e.value.type()),
+                                             ", expected ", name(gguf_value_type_of<T>)));
   }
   /// Like get(), or `fallback` when the key is missing.
   template <class T>
@@ -225,10 +247,11 @@ class GgufMetadata {
     const Entry& e = entry(key);
     const GgufArray* a = e.value.get_if<GgufArray>();
     if (a == nullptr || a->element_type() != gguf_value_type_of<T>)
-      throw FormatError(file_, e.key, e.offset,
-                        ::pare::detail::concat("metadata value is ",
-                                               a ? "array of " + name(a->element_type()) : name(e.value.type()),
-                                               ", expected array of ", name(gguf_value_type_of<T>)));
+      throw FormatError(
+          file_, e.key, e.offset,
+          ::pare::detail::concat("metadata value is ",
+                                 a ? "array of " + name(a->element_type()) : name(e.value.type()),
+                                 ", expected array of ", name(gguf_value_type_of<T>)));
     return a->values<T>();
   }
 
@@ -238,7 +261,8 @@ class GgufMetadata {
  private:
   const Entry& entry(std::string_view key) const {
     auto it = index_.find(key);
-    PARE_CHECK(it != index_.end(), ArgumentError, file_.empty() ? "GGUF metadata" : file_, " has no key '", key, "'");
+    PARE_CHECK(it != index_.end(), ArgumentError, file_.empty() ? "GGUF metadata" : file_,
+               " has no key '", key, "'");
     return entries_[it->second];
   }
 
@@ -257,38 +281,55 @@ struct GgufCodec {
     const std::uint64_t n = r.read_u64(field);
     if (n > r.remaining())
       r.fail_at(at, field,
-                ::pare::detail::concat("string length ", n, " exceeds the ", r.remaining(), " bytes left in the file"));
+                ::pare::detail::concat("string length ", n, " exceeds the ", r.remaining(),
+                                       " bytes left in the file"));
     return r.read_string(n, field);
   }
 
   static GgufValueType read_type(detail::ByteReader& r, std::string_view field) {
     const std::uint64_t at = r.offset();
     const std::uint32_t t = r.read_u32(field);
-    if (!detail::gguf_valid_value_type(t)) r.fail_at(at, field, ::pare::detail::concat("unknown GGUF value type ", t));
+    if (!detail::gguf_valid_value_type(t))
+      r.fail_at(at, field, ::pare::detail::concat("unknown GGUF value type ", t));
     return static_cast<GgufValueType>(t);
   }
 
   /// Reads one value of type `t`; `depth` counts enclosing arrays.
-  static GgufValue read_value(detail::ByteReader& r, GgufValueType t, std::string_view field, int depth = 0) {
+  static GgufValue read_value(detail::ByteReader& r, GgufValueType t, std::string_view field,
+                              int depth = 0) {
     switch (t) {
-      case GgufValueType::u8: return r.read_u8(field);
-      case GgufValueType::i8: return static_cast<std::int8_t>(r.read_u8(field));
-      case GgufValueType::u16: return r.read_u16(field);
-      case GgufValueType::i16: return static_cast<std::int16_t>(r.read_u16(field));
-      case GgufValueType::u32: return r.read_u32(field);
-      case GgufValueType::i32: return static_cast<std::int32_t>(r.read_u32(field));
-      case GgufValueType::f32: return r.read_f32(field);
-      case GgufValueType::u64: return r.read_u64(field);
-      case GgufValueType::i64: return r.read_i64(field);
-      case GgufValueType::f64: return r.read_f64(field);
+      case GgufValueType::u8:
+        return r.read_u8(field);
+      case GgufValueType::i8:
+        return static_cast<std::int8_t>(r.read_u8(field));
+      case GgufValueType::u16:
+        return r.read_u16(field);
+      case GgufValueType::i16:
+        return static_cast<std::int16_t>(r.read_u16(field));
+      case GgufValueType::u32:
+        return r.read_u32(field);
+      case GgufValueType::i32:
+        return static_cast<std::int32_t>(r.read_u32(field));
+      case GgufValueType::f32:
+        return r.read_f32(field);
+      case GgufValueType::u64:
+        return r.read_u64(field);
+      case GgufValueType::i64:
+        return r.read_i64(field);
+      case GgufValueType::f64:
+        return r.read_f64(field);
       case GgufValueType::boolean: {
         const std::uint64_t at = r.offset();
         const std::uint8_t b = r.read_u8(field);
-        if (b > 1) r.fail_at(at, field, ::pare::detail::concat("bool value is ", unsigned{b}, ", neither 0 nor 1"));
+        if (b > 1)
+          r.fail_at(at, field,
+                    ::pare::detail::concat("bool value is ", unsigned{b}, ", neither 0 nor 1"));
         return b == 1;
       }
-      case GgufValueType::string: return read_string(r, field);
-      case GgufValueType::array: return read_array(r, field, depth + 1);
+      case GgufValueType::string:
+        return read_string(r, field);
+      case GgufValueType::array:
+        return read_array(r, field, depth + 1);
     }
     r.fail(field, "unknown GGUF value type");  // unreachable: read_type validated t
   }
@@ -296,27 +337,31 @@ struct GgufCodec {
   static GgufArray read_array(detail::ByteReader& r, std::string_view field, int depth) {
     const std::uint64_t at = r.offset();
     if (depth > max_depth)
-      r.fail_at(at, field, ::pare::detail::concat("arrays nested deeper than ", max_depth, " levels"));
+      r.fail_at(at, field,
+                ::pare::detail::concat("arrays nested deeper than ", max_depth, " levels"));
     GgufArray a;
     a.type_ = read_type(r, field);
     const std::uint64_t count = r.read_u64(field);
     const std::uint64_t min = detail::gguf_min_size(a.type_);
     if (count > r.remaining() / min)
-      r.fail_at(at, field,
-                ::pare::detail::concat("array of ", count, " ", name(a.type_), " values needs at least ", min,
-                                       " bytes each, only ", r.remaining(), " bytes are left"));
+      r.fail_at(
+          at, field,
+          ::pare::detail::concat("array of ", count, " ", name(a.type_), " values needs at least ",
+                                 min, " bytes each, only ", r.remaining(), " bytes are left"));
     a.count_ = static_cast<std::size_t>(count);
     if (const std::uint64_t size = detail::gguf_fixed_size(a.type_); size != 0) {
       const auto bytes = r.read_bytes(count * size, field);
       if (a.type_ == GgufValueType::boolean)
         for (std::size_t i = 0; i < bytes.size(); ++i)
           if (std::to_integer<unsigned>(bytes[i]) > 1)
-            r.fail_at(r.offset() - bytes.size() + i, field, "bool array element is neither 0 nor 1");
+            r.fail_at(r.offset() - bytes.size() + i, field,
+                      "bool array element is neither 0 nor 1");
       a.fixed_.assign(bytes.begin(), bytes.end());
       return a;
     }
     a.items_.reserve(a.count_);
-    for (std::uint64_t i = 0; i < count; ++i) a.items_.push_back(read_value(r, a.type_, field, depth));
+    for (std::uint64_t i = 0; i < count; ++i)
+      a.items_.push_back(read_value(r, a.type_, field, depth));
     return a;
   }
 

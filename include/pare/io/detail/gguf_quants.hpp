@@ -3,14 +3,12 @@
 // reference quantizers, bit for bit as ggml's C code does them.
 //
 // Layouts (little-endian; f16 = IEEE half; QK_K = 256):
-//   Q4_0  32 w, 18 B: f16 d, 16 B qs       w[j] = ((qs[j] & 15) - 8)·d, w[j+16] = ((qs[j] >> 4) - 8)·d
-//   Q4_1  32 w, 20 B: f16 d, f16 m, 16 B   w = q·d + m (nibbles as Q4_0)
-//   Q5_0  32 w, 22 B: f16 d, u32 qh, 16 B  5th bit of w[j] is bit j of qh; w = (q - 16)·d
-//   Q5_1  32 w, 24 B: f16 d, f16 m, u32 qh, 16 B   w = q·d + m
-//   Q8_0  32 w, 34 B: f16 d, 32 i8         w = q·d
-//   Q8_1  32 w, 36 B: f16 d, f16 s (= d·Σq, unused here), 32 i8
-//   Q2_K  84 B: 16 B scales (4-bit scale | 4-bit min), 64 B qs (2-bit), f16 d, f16 dmin
-//   Q3_K  110 B: 32 B hmask, 64 B qs, 12 B packed 6-bit scales, f16 d
+//   Q4_0  32 w, 18 B: f16 d, 16 B qs       w[j] = ((qs[j] & 15) - 8)·d, w[j+16] = ((qs[j] >> 4) -
+//   8)·d Q4_1  32 w, 20 B: f16 d, f16 m, 16 B   w = q·d + m (nibbles as Q4_0) Q5_0  32 w, 22 B: f16
+//   d, u32 qh, 16 B  5th bit of w[j] is bit j of qh; w = (q - 16)·d Q5_1  32 w, 24 B: f16 d, f16 m,
+//   u32 qh, 16 B   w = q·d + m Q8_0  32 w, 34 B: f16 d, 32 i8         w = q·d Q8_1  32 w, 36 B: f16
+//   d, f16 s (= d·Σq, unused here), 32 i8 Q2_K  84 B: 16 B scales (4-bit scale | 4-bit min), 64 B
+//   qs (2-bit), f16 d, f16 dmin Q3_K  110 B: 32 B hmask, 64 B qs, 12 B packed 6-bit scales, f16 d
 //   Q4_K  144 B: f16 d, f16 dmin, 12 B packed 6-bit scales/mins, 128 B qs
 //   Q5_K  176 B: f16 d, f16 dmin, 12 B scales/mins, 32 B qh, 128 B qs
 //   Q6_K  210 B: 128 B ql, 64 B qh, 16 i8 scales, f16 d
@@ -40,7 +38,9 @@ namespace pare::io::detail {
 [[nodiscard]] inline float gguf_f16(const std::byte* p) noexcept {
   return static_cast<float>(f16::from_bits(load_le<std::uint16_t>(p)));
 }
-[[nodiscard]] inline std::uint8_t gguf_u8(const std::byte* p) noexcept { return std::to_integer<std::uint8_t>(*p); }
+[[nodiscard]] inline std::uint8_t gguf_u8(const std::byte* p) noexcept {
+  return std::to_integer<std::uint8_t>(*p);
+}
 [[nodiscard]] inline std::int8_t gguf_i8(const std::byte* p) noexcept {
   return static_cast<std::int8_t>(std::to_integer<std::uint8_t>(*p));
 }
@@ -186,9 +186,11 @@ inline void dequantize_q5_k(const std::byte* b, float* y) noexcept {
     k4_scale_min(is + 1, scales, sc, m);
     const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(m);
     for (int l = 0; l < 32; ++l)
-      *y++ = d1 * static_cast<float>((gguf_u8(ql + l) & 0xF) + ((gguf_u8(qh + l) & u1) ? 16 : 0)) - m1;
+      *y++ =
+          d1 * static_cast<float>((gguf_u8(ql + l) & 0xF) + ((gguf_u8(qh + l) & u1) ? 16 : 0)) - m1;
     for (int l = 0; l < 32; ++l)
-      *y++ = d2 * static_cast<float>((gguf_u8(ql + l) >> 4) + ((gguf_u8(qh + l) & u2) ? 16 : 0)) - m2;
+      *y++ =
+          d2 * static_cast<float>((gguf_u8(ql + l) >> 4) + ((gguf_u8(qh + l) & u2) ? 16 : 0)) - m2;
     ql += 32;
     u1 = static_cast<std::uint8_t>(u1 << 2);
     u2 = static_cast<std::uint8_t>(u2 << 2);
@@ -243,11 +245,13 @@ inline void dequantize_q8_k(const std::byte* b, float* y) noexcept {
 
 /// Decodes `n` elements of type `t` from `src` (exactly n / block_size blocks) into `dst`.
 /// @pre ggml_type_info(t)->dequantizable, n is a multiple of the block size, the spans match.
-inline void gguf_dequantize_unchecked(GgmlType t, const std::byte* src, float* dst, std::size_t n) noexcept {
+inline void gguf_dequantize_unchecked(GgmlType t, const std::byte* src, float* dst,
+                                      std::size_t n) noexcept {
   const auto info = *ggml_type_info(t);
   const std::size_t blocks = n / info.block_size;
   auto each = [&](auto fn) {
-    for (std::size_t i = 0; i < blocks; ++i) fn(src + i * info.type_size, dst + i * info.block_size);
+    for (std::size_t i = 0; i < blocks; ++i)
+      fn(src + i * info.type_size, dst + i * info.block_size);
   };
   switch (t) {
     case GgmlType::f32:
@@ -285,19 +289,44 @@ inline void gguf_dequantize_unchecked(GgmlType t, const std::byte* src, float* d
       for (std::size_t i = 0; i < n; ++i)
         dst[i] = static_cast<float>(static_cast<std::int64_t>(load_le<std::uint64_t>(src + 8 * i)));
       return;
-    case GgmlType::q4_0: each(dequantize_q4_0); return;
-    case GgmlType::q4_1: each(dequantize_q4_1); return;
-    case GgmlType::q5_0: each(dequantize_q5_0); return;
-    case GgmlType::q5_1: each(dequantize_q5_1); return;
-    case GgmlType::q8_0: each(dequantize_q8_0); return;
-    case GgmlType::q8_1: each(dequantize_q8_1); return;
-    case GgmlType::q2_k: each(dequantize_q2_k); return;
-    case GgmlType::q3_k: each(dequantize_q3_k); return;
-    case GgmlType::q4_k: each(dequantize_q4_k); return;
-    case GgmlType::q5_k: each(dequantize_q5_k); return;
-    case GgmlType::q6_k: each(dequantize_q6_k); return;
-    case GgmlType::q8_k: each(dequantize_q8_k); return;
-    default: return;  // excluded by the precondition
+    case GgmlType::q4_0:
+      each(dequantize_q4_0);
+      return;
+    case GgmlType::q4_1:
+      each(dequantize_q4_1);
+      return;
+    case GgmlType::q5_0:
+      each(dequantize_q5_0);
+      return;
+    case GgmlType::q5_1:
+      each(dequantize_q5_1);
+      return;
+    case GgmlType::q8_0:
+      each(dequantize_q8_0);
+      return;
+    case GgmlType::q8_1:
+      each(dequantize_q8_1);
+      return;
+    case GgmlType::q2_k:
+      each(dequantize_q2_k);
+      return;
+    case GgmlType::q3_k:
+      each(dequantize_q3_k);
+      return;
+    case GgmlType::q4_k:
+      each(dequantize_q4_k);
+      return;
+    case GgmlType::q5_k:
+      each(dequantize_q5_k);
+      return;
+    case GgmlType::q6_k:
+      each(dequantize_q6_k);
+      return;
+    case GgmlType::q8_k:
+      each(dequantize_q8_k);
+      return;
+    default:
+      return;  // excluded by the precondition
   }
 }
 
@@ -323,7 +352,8 @@ inline void quantize_q8_0_block(const float* x, std::byte* out) noexcept {
   const float id = d != 0.0f ? 1.0f / d : 0.0f;
   store_le<std::uint16_t>(out, f16(d).bits());
   for (int j = 0; j < 32; ++j)
-    out[2 + j] = static_cast<std::byte>(static_cast<std::uint8_t>(gguf_trunc_i8(std::round(x[j] * id))));
+    out[2 + j] =
+        static_cast<std::byte>(static_cast<std::uint8_t>(gguf_trunc_i8(std::round(x[j] * id))));
 }
 
 /// ggml's quantize_row_q4_0_ref for one block of 32: d = max / -8 where max is the element of
@@ -342,7 +372,8 @@ inline void quantize_q4_0_block(const float* x, std::byte* out) noexcept {
   for (int j = 0; j < 16; ++j) {
     const int q0 = std::min(15, gguf_trunc_i8(gguf_no_fuse(x[j] * id) + 8.5f));
     const int q1 = std::min(15, gguf_trunc_i8(gguf_no_fuse(x[j + 16] * id) + 8.5f));
-    out[2 + j] = static_cast<std::byte>(static_cast<std::uint8_t>(q0) | static_cast<std::uint8_t>(q1 << 4));
+    out[2 + j] =
+        static_cast<std::byte>(static_cast<std::uint8_t>(q0) | static_cast<std::uint8_t>(q1 << 4));
   }
 }
 
@@ -359,12 +390,13 @@ namespace pare::io {
 inline void gguf_dequantize(GgmlType t, std::span<const std::byte> src, std::span<float> dst) {
   const auto info = ggml_type_info(t);
   PARE_CHECK(info.has_value(), ArgumentError, name(t), " is not a ggml type");
-  PARE_CHECK(info->dequantizable, UnsupportedError, "pare cannot dequantize ggml type ", info->name);
+  PARE_CHECK(info->dequantizable, UnsupportedError, "pare cannot dequantize ggml type ",
+             info->name);
   PARE_CHECK(dst.size() % info->block_size == 0 &&
                  src.size() == dst.size() / info->block_size * info->type_size,
              ArgumentError, "gguf_dequantize: ", dst.size(), " ", info->name, " elements need ",
-             dst.size() / info->block_size * info->type_size, " bytes in whole blocks of ", info->block_size,
-             ", got ", src.size());
+             dst.size() / info->block_size * info->type_size, " bytes in whole blocks of ",
+             info->block_size, ", got ", src.size());
   detail::gguf_dequantize_unchecked(t, src.data(), dst.data(), dst.size());
 }
 
@@ -373,12 +405,12 @@ inline void gguf_dequantize(GgmlType t, std::span<const std::byte> src, std::spa
 /// (34 or 18 bytes per 32 values); ArgumentError otherwise, or for a non-finite input
 /// (ggml's C code has no defined result for it), UnsupportedError for another type.
 inline void gguf_quantize(GgmlType t, std::span<const float> src, std::span<std::byte> dst) {
-  PARE_CHECK(t == GgmlType::q8_0 || t == GgmlType::q4_0, UnsupportedError, "pare quantizes to q8_0 and q4_0, not ",
-             name(t));
+  PARE_CHECK(t == GgmlType::q8_0 || t == GgmlType::q4_0, UnsupportedError,
+             "pare quantizes to q8_0 and q4_0, not ", name(t));
   const std::size_t bsize = t == GgmlType::q8_0 ? 34 : 18;
-  PARE_CHECK(src.size() % 32 == 0 && dst.size() == src.size() / 32 * bsize, ArgumentError, "gguf_quantize: ",
-             src.size(), " values need a multiple of 32 and ", src.size() / 32 * bsize, " output bytes, got ",
-             dst.size());
+  PARE_CHECK(src.size() % 32 == 0 && dst.size() == src.size() / 32 * bsize, ArgumentError,
+             "gguf_quantize: ", src.size(), " values need a multiple of 32 and ",
+             src.size() / 32 * bsize, " output bytes, got ", dst.size());
   for (std::size_t i = 0; i < src.size(); ++i)
     PARE_CHECK(std::isfinite(src[i]), ArgumentError, "gguf_quantize: value ", i, " is ", src[i],
                "; only finite values can be quantized");

@@ -34,19 +34,32 @@ struct NpyHeader {
 /// numpy's type string for a DType ('<f4', '|u1', ...), or nullopt when numpy has no such type.
 [[nodiscard]] constexpr std::optional<std::string_view> npy_descr(DType t) noexcept {
   switch (t) {
-    case DType::f32: return "<f4";
-    case DType::f64: return "<f8";
-    case DType::f16: return "<f2";
-    case DType::i8: return "|i1";
-    case DType::i16: return "<i2";
-    case DType::i32: return "<i4";
-    case DType::i64: return "<i8";
-    case DType::u8: return "|u1";
-    case DType::u16: return "<u2";
-    case DType::u32: return "<u4";
-    case DType::u64: return "<u8";
-    case DType::boolean: return "|b1";
-    default: return std::nullopt;
+    case DType::f32:
+      return "<f4";
+    case DType::f64:
+      return "<f8";
+    case DType::f16:
+      return "<f2";
+    case DType::i8:
+      return "|i1";
+    case DType::i16:
+      return "<i2";
+    case DType::i32:
+      return "<i4";
+    case DType::i64:
+      return "<i8";
+    case DType::u8:
+      return "|u1";
+    case DType::u16:
+      return "<u2";
+    case DType::u32:
+      return "<u4";
+    case DType::u64:
+      return "<u8";
+    case DType::boolean:
+      return "|b1";
+    default:
+      return std::nullopt;
   }
 }
 
@@ -85,7 +98,8 @@ class NpyHeaderParser {
         if (have_descr) fail(key_at, key, "duplicate key");
         have_descr = true;
         if (peek() == '[')
-          throw UnsupportedError(file_ + ": structured dtypes (a list as 'descr') are not supported");
+          throw UnsupportedError(file_ +
+                                 ": structured dtypes (a list as 'descr') are not supported");
         const std::size_t at = i_;
         h.descr = parse_string(key);
         parse_descr(h, at);
@@ -98,7 +112,8 @@ class NpyHeaderParser {
         have_shape = true;
         h.shape = parse_shape();
       } else {
-        fail(key_at, key, "unknown key (a .npy header has exactly 'descr', 'fortran_order', 'shape')");
+        fail(key_at, key,
+             "unknown key (a .npy header has exactly 'descr', 'fortran_order', 'shape')");
       }
       skip_ws();
       if (peek() == ',') {
@@ -122,7 +137,8 @@ class NpyHeaderParser {
   }
   [[nodiscard]] char peek() const noexcept { return i_ < s_.size() ? s_[i_] : '\0'; }
   void skip_ws() noexcept {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r'))
+      ++i_;
   }
   void expect(char c, std::string_view field, const char* what) {
     if (peek() != c || i_ >= s_.size()) fail(i_, field, what);
@@ -162,12 +178,14 @@ class NpyHeaderParser {
     std::uint64_t v = 0;
     while (peek() >= '0' && peek() <= '9') {
       const auto d = static_cast<std::uint64_t>(peek() - '0');
-      if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) fail(start, field, "integer overflows 64 bits");
+      if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10)
+        fail(start, field, "integer overflows 64 bits");
       v = v * 10 + d;
       ++i_;
     }
     if (peek() == 'L') ++i_;  // Python 2 long, written by old numpy
-    if (v > std::numeric_limits<std::size_t>::max()) fail(start, field, "integer does not fit in size_t");
+    if (v > std::numeric_limits<std::size_t>::max())
+      fail(start, field, "integer does not fit in size_t");
     return static_cast<std::size_t>(v);
   }
 
@@ -225,11 +243,14 @@ class NpyHeaderParser {
     } else if (kind == 'b') {
       if (digits == "1") t = DType::boolean;
     } else if (std::string_view("cmMOSUVa").find(kind) != std::string_view::npos) {
-      throw UnsupportedError(file_ + ": numpy dtype '" + d + "' (complex, datetime, object, string or void) is not supported");
+      throw UnsupportedError(file_ + ": numpy dtype '" + d +
+                             "' (complex, datetime, object, string or void) is not supported");
     } else {
       fail(at, "descr", "unknown dtype '" + d + "'");
     }
-    if (!t) throw UnsupportedError(file_ + ": numpy dtype '" + d + "' is not supported (no matching pare::DType)");
+    if (!t)
+      throw UnsupportedError(file_ + ": numpy dtype '" + d +
+                             "' is not supported (no matching pare::DType)");
     const std::size_t size = npy_itemsize(*t);
     if (order == '|' && size != 1)
       fail(at, "descr", "dtype '" + d + "' has no byte order but is wider than one byte");
@@ -247,7 +268,8 @@ class NpyHeaderParser {
 /// the dict (keys sorted, trailing ", "), 21 - digits(shape[0]) spare spaces so the array can
 /// grow in place, space padding to a multiple of 64 bytes, and '\n'. `major` is 1, 2 or 3
 /// (0 picks 1 unless the header needs 2, as numpy does).
-[[nodiscard]] inline std::string npy_header_bytes(std::string_view descr, const std::vector<std::size_t>& shape,
+[[nodiscard]] inline std::string npy_header_bytes(std::string_view descr,
+                                                  const std::vector<std::size_t>& shape,
                                                   bool fortran_order, int major = 0) {
   std::string dict = "{'descr': '";
   dict += descr;
@@ -283,9 +305,11 @@ class NpyHeaderParser {
     if (auto h = wrap(1)) return *h;
     return *wrap(2);
   }
-  PARE_CHECK(major >= 1 && major <= 3, ArgumentError, ".npy version ", major, ".0 does not exist (1, 2 or 3)");
+  PARE_CHECK(major >= 1 && major <= 3, ArgumentError, ".npy version ", major,
+             ".0 does not exist (1, 2 or 3)");
   auto h = wrap(major);
-  PARE_CHECK(h.has_value(), ArgumentError, "a .npy 1.0 header is limited to 65535 bytes; use version 2");
+  PARE_CHECK(h.has_value(), ArgumentError,
+             "a .npy 1.0 header is limited to 65535 bytes; use version 2");
   return *h;
 }
 
