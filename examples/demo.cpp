@@ -17,6 +17,7 @@
 #include "pare/nn/metrics.hpp"
 #include "pare/nn/relu.hpp"
 #include "pare/nn/sequential.hpp"
+#include "pare/quant.hpp"
 
 #ifndef PARE_EXAMPLES_DATA_DIR  // set by examples/CMakeLists.txt; a copied demo looks here
 #define PARE_EXAMPLES_DATA_DIR "examples/data"
@@ -41,6 +42,24 @@ double latency_us(const Model& model, const pare::Dataset& data) {
   for (std::size_t i = 0; i < n; ++i) sink = pare::predict(model, data.x[i % data.size()]);
   (void)sink;
   return ms_since(t0) * 1e3 / static_cast<double>(n);
+}
+
+// Post-training weight quantization of every Linear layer with quantizer Q. The model computes
+// with what the codes stand for (dequantized f32 weights); the bytes are those of the packed
+// codes, scales and biases, which is what a saved model holds.
+template <class Q, class Model>
+void print_quantized(const char* name, Model model, const pare::Dataset& test) {
+  std::size_t bytes = 0;
+  auto quantize = [&](pare::Linear& fc) {
+    const auto q = Q{}.quantize(fc.weight().view());
+    fc.weight() = pare::dequantize(q);
+    bytes += q.size_bytes() + fc.bias().size_bytes();
+  };
+  quantize(model.template layer<0>());
+  quantize(model.template layer<2>());
+  quantize(model.template layer<4>());
+  std::printf("%-26s %10zu %10zu %8.2f%% %13s\n", name, model.parameter_count(), bytes,
+              100 * pare::accuracy(model, test), "(as f32)");
 }
 
 }  // namespace
@@ -81,6 +100,11 @@ int main(int argc, char** argv) try {
               "latency (us)");
   std::printf("%-26s %10zu %10zu %8.2f%% %13.2f\n", "mlp 64-128-64-10 f32", model.parameter_count(),
               model.size_bytes(), 100 * pare::accuracy(model, test), latency_us(model, test));
+  using Int8PerChannel = pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel>;
+  using Int4Group32 =
+      pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>, pare::MseSearch>;
+  print_quantized<Int8PerChannel>("  weights int8/channel", model, test);
+  print_quantized<Int4Group32>("  weights int4/group32 mse", model, test);
   std::printf("\ntotal %.0f ms\n", ms_since(t_start));
   return 0;
 } catch (const pare::Error& e) {
