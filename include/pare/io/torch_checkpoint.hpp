@@ -143,6 +143,21 @@ class TorchCheckpoint {
     return out;
   }
 
+  /// The elements of `name` as contiguous row-major bytes in native byte order, whatever its
+  /// dtype (what a converter to another format needs). FormatError as for load().
+  [[nodiscard]] std::vector<std::byte> load_bytes(std::string_view name) const {
+    const std::size_t k = find(name);
+    const TorchTensorInfo& i = infos_[k];
+    std::vector<std::byte> out(i.size() * (size_bits(i.dtype) / 8));
+    gather(k, out.data());
+    if (i.dtype == DType::boolean)
+      for (std::byte b : out)
+        if (b > std::byte{1})
+          throw FormatError(file_.name(), std::string(name), i.offset,
+                            "a bool tensor holds a byte other than 0 and 1");
+    return out;
+  }
+
   /// The single element of a 0-d (or one-element) tensor.
   template <TorchElement T>
   [[nodiscard]] T item(std::string_view name) const {
