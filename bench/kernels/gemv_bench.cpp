@@ -9,6 +9,7 @@
 // which main() sets and re-executes itself for, because libgomp reads it only at load time).
 #include <benchmark/benchmark.h>
 
+#include <unistd.h>
 #include <Eigen/Core>
 #include <algorithm>
 #include <cstddef>
@@ -18,14 +19,13 @@
 #include <memory>
 #include <new>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
+#include "../common/membw.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemv.hpp"
 #include "pare/simd/arch.hpp"
-#include "../common/membw.hpp"
 
 #ifdef PARE_BENCH_HAVE_OPENBLAS
 #include <cblas.h>
@@ -76,11 +76,12 @@ class ColdPool {
   std::size_t rows_ = ~std::size_t{0}, cols_ = 0, stride_ = 0, copies_ = 0;
 };
 
-using GemvFn = std::function<void(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y)>;
+using GemvFn = std::function<void(const float* w, std::size_t rows, std::size_t cols,
+                                  const float* x, float* y)>;
 
 void pare_gemv(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y) {
-  pare::gemv(pare::TensorView<const float, 2>(w, {rows, cols}), pare::TensorView<const float, 1>(x, {cols}),
-             pare::TensorView<float, 1>(y, {rows}));
+  pare::gemv(pare::TensorView<const float, 2>(w, {rows, cols}),
+             pare::TensorView<const float, 1>(x, {cols}), pare::TensorView<float, 1>(y, {rows}));
 }
 
 template <class Kernel>
@@ -90,7 +91,8 @@ void pare_variant(const float* w, std::size_t rows, std::size_t cols, const floa
 
 void eigen_gemv(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y) {
   using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-  const Eigen::Map<const Mat> W(w, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  const Eigen::Map<const Mat> W(w, static_cast<Eigen::Index>(rows),
+                                static_cast<Eigen::Index>(cols));
   const Eigen::Map<const Eigen::VectorXf> X(x, static_cast<Eigen::Index>(cols));
   Eigen::Map<Eigen::VectorXf> Y(y, static_cast<Eigen::Index>(rows));
   Y.noalias() = W * X;
@@ -98,8 +100,8 @@ void eigen_gemv(const float* w, std::size_t rows, std::size_t cols, const float*
 
 #ifdef PARE_BENCH_HAVE_OPENBLAS
 void openblas_gemv(const float* w, std::size_t rows, std::size_t cols, const float* x, float* y) {
-  cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<blasint>(rows), static_cast<blasint>(cols), 1.0f, w,
-              static_cast<blasint>(cols), x, 1, 0.0f, y, 1);
+  cblas_sgemv(CblasRowMajor, CblasNoTrans, static_cast<blasint>(rows), static_cast<blasint>(cols),
+              1.0f, w, static_cast<blasint>(cols), x, 1, 0.0f, y, 1);
 }
 #endif
 
@@ -111,7 +113,8 @@ void dnnl_gemv(const float* w, std::size_t rows, std::size_t cols, const float* 
 }
 #endif
 
-void bm_gemv(benchmark::State& state, const GemvFn& fn, std::size_t rows, std::size_t cols, bool cold) {
+void bm_gemv(benchmark::State& state, const GemvFn& fn, std::size_t rows, std::size_t cols,
+             bool cold) {
   pare::Tensor<float, 1> x({cols}), y({rows});
   fill_normal(x.data(), cols, 2);
   Buffer hot;
@@ -131,8 +134,10 @@ void bm_gemv(benchmark::State& state, const GemvFn& fn, std::size_t rows, std::s
     benchmark::ClobberMemory();
   }
   const auto bytes = static_cast<double>(rows * cols * sizeof(float));
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(bytes));
-  state.counters["GB/s"] = benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(bytes));
+  state.counters["GB/s"] =
+      benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   if (cold) state.counters["copies"] = static_cast<double>(pool->copies());
 }
 
@@ -151,22 +156,29 @@ void register_all() {
   // Kernel variants for re-tuning on a new CPU: rows per block, batches per row, prefetch distance.
   using namespace pare::kernels;
   const std::vector<Impl> variants = {
-      {"tune-r1u4", pare_variant<GemvTuned<1, 4, 0>>},      {"tune-r2u4", pare_variant<GemvTuned<2, 4, 0>>},
-      {"tune-r4u1", pare_variant<GemvTuned<4, 1, 0>>},      {"tune-r4u2", pare_variant<GemvTuned<4, 2, 0>>},
-      {"tune-r4u4", pare_variant<GemvTuned<4, 4, 0>>},      {"tune-r8u2", pare_variant<GemvTuned<8, 2, 0>>},
+      {"tune-r1u4", pare_variant<GemvTuned<1, 4, 0>>},
+      {"tune-r2u4", pare_variant<GemvTuned<2, 4, 0>>},
+      {"tune-r4u1", pare_variant<GemvTuned<4, 1, 0>>},
+      {"tune-r4u2", pare_variant<GemvTuned<4, 2, 0>>},
+      {"tune-r4u4", pare_variant<GemvTuned<4, 4, 0>>},
+      {"tune-r8u2", pare_variant<GemvTuned<8, 2, 0>>},
       {"tune-r8u1", pare_variant<GemvTuned<8, 1, 0>>},
-      {"tune-r4u2pf512", pare_variant<GemvTuned<4, 2, 512>>}, {"tune-r4u2pf2k", pare_variant<GemvTuned<4, 2, 2048>>},
-      {"tune-r2u4pf1k", pare_variant<GemvTuned<2, 4, 1024>>}, {"tune-r1u4pf1k", pare_variant<GemvTuned<1, 4, 1024>>},
+      {"tune-r4u2pf512", pare_variant<GemvTuned<4, 2, 512>>},
+      {"tune-r4u2pf2k", pare_variant<GemvTuned<4, 2, 2048>>},
+      {"tune-r2u4pf1k", pare_variant<GemvTuned<2, 4, 1024>>},
+      {"tune-r1u4pf1k", pare_variant<GemvTuned<1, 4, 1024>>},
   };
   const std::size_t shapes[][2] = {{1024, 1024}, {4096, 4096}, {4096, 11008}, {11008, 4096}};
   // Cold runs are grouped by shape so each pool is built once for all impls of that shape.
   for (bool cold : {false, true}) {
     for (const auto& s : shapes) {
-      for (const std::vector<Impl>* list : {static_cast<const std::vector<Impl>*>(&impls), &variants}) {
+      for (const std::vector<Impl>* list :
+           {static_cast<const std::vector<Impl>*>(&impls), &variants}) {
         for (const Impl& impl : *list) {
-          const std::string name = "gemv/f32/" + std::to_string(s[0]) + "x" + std::to_string(s[1]) + "/" +
-                                   (cold ? "cold/" : "hot/") + impl.name;
-          benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, r = s[0], c = s[1], cold](benchmark::State& st) {
+          const std::string name = "gemv/f32/" + std::to_string(s[0]) + "x" + std::to_string(s[1]) +
+                                   "/" + (cold ? "cold/" : "hot/") + impl.name;
+          benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, r = s[0], c = s[1],
+                                                      cold](benchmark::State& st) {
             bm_gemv(st, fn, r, c, cold);
           })->Unit(benchmark::kMicrosecond);
         }
@@ -192,10 +204,15 @@ int main(int argc, char** argv) {
 #endif
   benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
   benchmark::AddCustomContext("pare_gemv_arch", pare::simd::default_arch_name());
-  benchmark::AddCustomContext("pare_gemv_kernel", "cols <= 4096: GemvTuned<1 row, 4 batches/row>; else GemvTuned<4 rows, 2 batches/row>; no prefetch");
-  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) +
-                                           "." + std::to_string(EIGEN_MINOR_VERSION) + " " + Eigen::SimdInstructionSetsInUse());
-  if (const char* omp = std::getenv("OMP_NUM_THREADS")) benchmark::AddCustomContext("OMP_NUM_THREADS", omp);
+  benchmark::AddCustomContext("pare_gemv_kernel",
+                              "cols <= 4096: GemvTuned<1 row, 4 batches/row>; else GemvTuned<4 "
+                              "rows, 2 batches/row>; no prefetch");
+  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." +
+                                           std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                                           std::to_string(EIGEN_MINOR_VERSION) + " " +
+                                           Eigen::SimdInstructionSetsInUse());
+  if (const char* omp = std::getenv("OMP_NUM_THREADS"))
+    benchmark::AddCustomContext("OMP_NUM_THREADS", omp);
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

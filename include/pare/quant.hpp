@@ -7,6 +7,7 @@
 #include "pare/quant/format.hpp"
 #include "pare/quant/granularity.hpp"
 #include "pare/quant/histogram_observer.hpp"
+#include "pare/quant/int4_block.hpp"
 #include "pare/quant/observer.hpp"
 #include "pare/quant/quantized_tensor.hpp"
 #include "pare/quant/quantizer.hpp"

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+// 4-bit weight-only GEMV y = W x (W packed Q4G16 / Q4G32, f32 x): hot (same W every call) and
+// cold (each call streams a different copy of the packed W, cycling through > 1.1 GiB), the f32
+// GEMV of the same shape as a reference line, and the single-core read-bandwidth probe.
+//
+//   build/h-int4/bench/pare_gemv_int4_bench --benchmark_filter=cold
+//
+// Names: gemv/<q4g16|q4g32|f32>/<rows>x<cols>/<hot|cold>/<impl>; membw/read/cold/<isa>.
+// Impls: pare (GemvInt4Q8, what pare::gemv runs), f32-decode (GemvInt4), tune-r<N>[pf<B>]
+// (GemvInt4Q8Tuned: rows per block, software prefetch B row blocks ahead). Bytes
+// (SetBytesProcessed, GB/s) count the packed codes and scales read per call.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "../common/membw.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/kernels/gemv.hpp"
+#include "pare/kernels/gemv_int4.hpp"
+#include "pare/quant/int4_block.hpp"
+#include "pare/simd/arch.hpp"
+
+namespace {
+
+using pare::bench::cold_bytes;
+using pare::bench::fill_normal;
+
+template <class Format>
+pare::Int4Matrix<Format> make_matrix(std::size_t rows, std::size_t cols) {
+  pare::Tensor<float, 2> w({rows, cols});
+  fill_normal(w.data(), rows * cols, 1);
+  // No scale search keeps setup fast; the kernel's speed does not depend on the codes.
+  return pare::pack_int4_blocks<Format>(w.view(), pare::Int4PackOptions{.search_radius = 0});
+}
+
+template <class Format, class Kernel>
+void bm_int4(benchmark::State& state, std::size_t rows, std::size_t cols, bool cold) {
+  const pare::Int4Matrix<Format> w = make_matrix<Format>(rows, cols);
+  const std::size_t copies =
+      cold ? std::max<std::size_t>(2, (cold_bytes + w.size_bytes() - 1) / w.size_bytes()) : 1;
+  std::vector<pare::Int4Matrix<Format>> pool;
+  pool.reserve(copies);
+  for (std::size_t k = 0; k < copies; ++k) pool.push_back(w);
+  pare::Tensor<float, 1> x({cols}), y({rows});
+  fill_normal(x.data(), cols, 2);
+  std::size_t k = 0;
+  for (auto _ : state) {
+    Kernel{}(xsimd::default_arch{}, pool[k], x.data(), y.data());
+    if (++k == copies) k = 0;
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const auto bytes = static_cast<double>(w.size_bytes());
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(bytes));
+  state.counters["GB/s"] =
+      benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["bpw"] = w.bits_per_weight();
+  if (cold) state.counters["copies"] = static_cast<double>(copies);
+}
+
+void bm_f32(benchmark::State& state, std::size_t rows, std::size_t cols, bool cold) {
+  const std::size_t n = rows * cols;
+  const std::size_t copies =
+      cold ? std::max<std::size_t>(2, (cold_bytes + n * 4 - 1) / (n * 4)) : 1;
+  const std::size_t stride = (n + 1023) / 1024 * 1024;
+  pare::bench::Buffer buf = pare::bench::allocate(stride * copies);
+  fill_normal(buf.get(), n, 1);
+  for (std::size_t k = 1; k < copies; ++k)
+    std::memcpy(buf.get() + k * stride, buf.get(), n * sizeof(float));
+  pare::Tensor<float, 1> x({cols}), y({rows});
+  fill_normal(x.data(), cols, 2);
+  std::size_t k = 0;
+  for (auto _ : state) {
+    pare::kernels::Gemv{}(xsimd::default_arch{}, buf.get() + k * stride, rows, cols, cols, x.data(),
+                          y.data());
+    if (++k == copies) k = 0;
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const auto bytes = static_cast<double>(n * sizeof(float));
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(bytes));
+  state.counters["GB/s"] =
+      benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_all() {
+  using namespace pare::kernels;
+  const std::size_t shapes[][2] = {{1024, 1024}, {4096, 4096}, {4096, 11008}, {11008, 4096}};
+  for (bool cold : {false, true}) {
+    for (const auto& s : shapes) {
+      const std::string shape =
+          std::to_string(s[0]) + "x" + std::to_string(s[1]) + (cold ? "/cold/" : "/hot/");
+      const std::size_t r = s[0], c = s[1];
+      const auto add = [&](const std::string& name, auto fn) {
+        benchmark::RegisterBenchmark(name.c_str(), [fn, r, c, cold](benchmark::State& st) {
+          fn(st, r, c, cold);
+        })->Unit(benchmark::kMicrosecond);
+      };
+      add("gemv/q4g16/" + shape + "pare", bm_int4<pare::Q4G16, GemvInt4Q8>);
+      add("gemv/q4g32/" + shape + "pare", bm_int4<pare::Q4G32, GemvInt4Q8>);
+      add("gemv/q4g16/" + shape + "f32-decode", bm_int4<pare::Q4G16, GemvInt4>);
+      add("gemv/q4g32/" + shape + "f32-decode", bm_int4<pare::Q4G32, GemvInt4>);
+      add("gemv/q4g16/" + shape + "tune-r1", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<1>>);
+      add("gemv/q4g16/" + shape + "tune-r8pf1", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<8, 1>>);
+      add("gemv/q4g16/" + shape + "tune-r4", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<4>>);
+      add("gemv/q4g16/" + shape + "tune-r4pf1", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<4, 1>>);
+      add("gemv/q4g16/" + shape + "tune-r8pf2", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<8, 2>>);
+      add("gemv/f32/" + shape + "pare", bm_f32);
+    }
+  }
+  pare::bench::register_read_bandwidth();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
+  benchmark::AddCustomContext("pare_gemv_int4_arch", pare::simd::default_arch_name());
+  benchmark::AddCustomContext("pare_gemv_int4_kernel",
+                              "GemvInt4Q8Tuned<8 rows, no prefetch>: x to int8 per group, vpshufb "
+                              "codebook decode, vpdpbusd, scales per group in f32");
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
