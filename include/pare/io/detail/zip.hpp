@@ -29,13 +29,13 @@ namespace pare::io::detail {
 /// One member of a zip archive, as the central directory describes it.
 struct ZipEntry {
   std::string name;
-  std::uint16_t method = 0;           ///< 0 stored, 8 deflate, ...
-  std::uint16_t flags = 0;            ///< general purpose bit flags
-  std::uint32_t crc32 = 0;            ///< CRC-32 of the uncompressed data
+  std::uint16_t method = 0;  ///< 0 stored, 8 deflate, ...
+  std::uint16_t flags = 0;   ///< general purpose bit flags
+  std::uint32_t crc32 = 0;   ///< CRC-32 of the uncompressed data
   std::uint64_t compressed_size = 0;
-  std::uint64_t size = 0;             ///< uncompressed size
-  std::uint64_t header_offset = 0;    ///< offset of the local file header
-  std::uint64_t data_offset = 0;      ///< offset of the (compressed) data, from the local header
+  std::uint64_t size = 0;           ///< uncompressed size
+  std::uint64_t header_offset = 0;  ///< offset of the local file header
+  std::uint64_t data_offset = 0;    ///< offset of the (compressed) data, from the local header
 };
 
 class ZipReader {
@@ -69,10 +69,11 @@ class ZipReader {
   /// UnsupportedError naming the entry and its method.
   [[nodiscard]] std::span<const std::byte> read(const ZipEntry& e) const {
     if (e.method != method_stored)
-      throw UnsupportedError(concat(r_.file(), ": zip entry '", e.name, "' is ",
-                                    e.method == method_deflate ? "deflate-compressed"
-                                                               : concat("compressed (method ", e.method, ")"),
-                                    "; pare reads only stored entries (np.savez, not np.savez_compressed)"));
+      throw UnsupportedError(
+          concat(r_.file(), ": zip entry '", e.name, "' is ",
+                 e.method == method_deflate ? "deflate-compressed"
+                                            : concat("compressed (method ", e.method, ")"),
+                 "; pare reads only stored entries (np.savez, not np.savez_compressed)"));
     auto data = r_.bytes_at(e.data_offset, e.size, e.name);
     const std::uint32_t c = crc32(data);
     if (c != e.crc32)
@@ -95,14 +96,16 @@ class ZipReader {
 
   void parse() {
     const std::uint64_t size = r_.size();
-    if (size < 22) r_.fail_at(0, "end of central directory", "file is too short to be a zip archive");
+    if (size < 22)
+      r_.fail_at(0, "end of central directory", "file is too short to be a zip archive");
     // The EOCD record is 22 bytes plus a comment of at most 65535 bytes, so it starts in the last
     // 65557 bytes; the comment length must reach exactly to the end of the file.
     const std::uint64_t lowest = size > 22 + 65535 ? size - 22 - 65535 : 0;
     std::optional<std::uint64_t> eocd;
     for (std::uint64_t at = size - 22 + 1; at-- > lowest;) {
       const auto* p = r_.bytes().data() + at;
-      if (load_le<std::uint32_t>(p) == eocd_signature && at + 22 + load_le<std::uint16_t>(p + 20) == size) {
+      if (load_le<std::uint32_t>(p) == eocd_signature &&
+          at + 22 + load_le<std::uint16_t>(p + 20) == size) {
         eocd = at;
         break;
       }
@@ -124,16 +127,19 @@ class ZipReader {
     std::uint64_t disks = disk;
     std::uint64_t cd_disks = cd_disk;
     if (zip64) {
-      if (*eocd < 20) r_.fail_at(*eocd, "zip64 locator", "zip64 values but no room for a zip64 locator");
+      if (*eocd < 20)
+        r_.fail_at(*eocd, "zip64 locator", "zip64 values but no room for a zip64 locator");
       r_.seek(*eocd - 20, "zip64 locator");
       if (r_.read_u32("zip64 locator") != zip64_locator_signature)
-        r_.fail_at(*eocd - 20, "zip64 locator", "zip64 values but no zip64 end-of-central-directory locator");
+        r_.fail_at(*eocd - 20, "zip64 locator",
+                   "zip64 values but no zip64 end-of-central-directory locator");
       (void)r_.read_u32("zip64 locator disk");
       const std::uint64_t z_off = r_.read_u64("zip64 end of central directory offset");
       (void)r_.read_u32("zip64 disk count");
       if (z_off > *eocd - 20 || *eocd - 20 - z_off < 56)
-        r_.fail_at(*eocd - 12, "zip64 end of central directory offset",
-                   concat("offset ", z_off, " leaves no room for the 56-byte record before the locator"));
+        r_.fail_at(
+            *eocd - 12, "zip64 end of central directory offset",
+            concat("offset ", z_off, " leaves no room for the 56-byte record before the locator"));
       r_.seek(z_off, "zip64 end of central directory");
       if (r_.read_u32("zip64 end of central directory") != zip64_eocd_signature)
         r_.fail_at(z_off, "zip64 end of central directory", "bad signature");
@@ -150,11 +156,12 @@ class ZipReader {
     }
     if (disks != 0 || cd_disks != 0 || count_disk != count)
       throw UnsupportedError(r_.file() + ": multi-disk (split) zip archives are not supported");
-    const std::uint64_t cd_end = checked_add(cd_offset, cd_size, r_.file(), "central directory size", *eocd + 12);
+    const std::uint64_t cd_end =
+        checked_add(cd_offset, cd_size, r_.file(), "central directory size", *eocd + 12);
     if (cd_end > cd_end_limit)
       r_.fail_at(*eocd + 16, "central directory offset",
-                 concat("central directory [", cd_offset, ", ", cd_end, ") runs past its end record at ",
-                        cd_end_limit));
+                 concat("central directory [", cd_offset, ", ", cd_end,
+                        ") runs past its end record at ", cd_end_limit));
     // Each central record is at least 46 bytes: the count cannot exceed what the bytes hold,
     // which bounds the allocation below by the file size.
     if (count > cd_size / 46)
@@ -198,7 +205,8 @@ class ZipReader {
     (void)r_.read_u32("external attributes");
     e.header_offset = r_.read_u32("local header offset");
     const std::uint64_t record_end = at + 46 + name_len + extra_len + comment_len;
-    if (record_end > cd_end) r_.fail_at(at, "central directory entry", "record runs past the directory");
+    if (record_end > cd_end)
+      r_.fail_at(at, "central directory entry", "record runs past the directory");
     e.name = r_.read_string(name_len, "entry name");
     if (e.name.empty()) r_.fail_at(at + 46, "entry name", "empty name");
     const std::uint64_t extra_at = r_.offset();
@@ -213,7 +221,8 @@ class ZipReader {
       if (e.header_offset == 0xFFFFFFFFu) e.header_offset = x.read_u64("zip64 local header offset");
       if (disk == 0xFFFF) disk = x.read_u32("zip64 disk number");
     }
-    if (disk != 0) throw UnsupportedError(r_.file() + ": multi-disk (split) zip archives are not supported");
+    if (disk != 0)
+      throw UnsupportedError(r_.file() + ": multi-disk (split) zip archives are not supported");
     if (e.flags & 0x0001u)
       throw UnsupportedError(concat(r_.file(), ": zip entry '", e.name, "' is encrypted"));
     if (e.method == method_stored && e.compressed_size != e.size)
@@ -242,9 +251,12 @@ class ZipReader {
   void read_local_header(ZipEntry& e, std::uint64_t cd_offset) {
     const std::uint64_t at = e.header_offset;
     if (at > cd_offset || cd_offset - at < 30)
-      r_.fail_at(at, e.name, concat("local header at ", at, " is not before the central directory at ", cd_offset));
+      r_.fail_at(
+          at, e.name,
+          concat("local header at ", at, " is not before the central directory at ", cd_offset));
     r_.seek(at, e.name);
-    if (r_.read_u32("local header") != local_signature) r_.fail_at(at, e.name, "bad local header signature");
+    if (r_.read_u32("local header") != local_signature)
+      r_.fail_at(at, e.name, "bad local header signature");
     (void)r_.read_u16("version needed");
     const std::uint16_t flags = r_.read_u16("flags");
     const std::uint16_t method = r_.read_u16("compression method");
@@ -261,7 +273,9 @@ class ZipReader {
       r_.fail_at(at + 30, "entry name",
                  concat("local header names '", name, "' but the directory names '", e.name, "'"));
     if (method != e.method)
-      r_.fail_at(at + 8, e.name, concat("local header method ", method, " differs from the directory's ", e.method));
+      r_.fail_at(
+          at + 8, e.name,
+          concat("local header method ", method, " differs from the directory's ", e.method));
     if (!(flags & 0x0008u)) {  // without a data descriptor the local sizes and CRC are real
       if (usize == 0xFFFFFFFFu || csize == 0xFFFFFFFFu) {
         auto z = find_extra(extra, extra_at, 0x0001);
@@ -274,17 +288,19 @@ class ZipReader {
         r_.fail_at(at + 14, e.name, "local header CRC or sizes differ from the central directory");
     }
     e.data_offset = r_.offset();
-    const std::uint64_t end = checked_add(e.data_offset, e.compressed_size, r_.file(), e.name, at + 18);
+    const std::uint64_t end =
+        checked_add(e.data_offset, e.compressed_size, r_.file(), e.name, at + 18);
     if (end > cd_offset)
       r_.fail_at(e.data_offset, e.name,
-                 concat("entry data [", e.data_offset, ", ", end, ") runs into the central directory at ",
-                        cd_offset));
+                 concat("entry data [", e.data_offset, ", ", end,
+                        ") runs into the central directory at ", cd_offset));
   }
 
   void check_no_overlap() const {
     std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
     spans.reserve(entries_.size());
-    for (const auto& e : entries_) spans.emplace_back(e.header_offset, e.data_offset + e.compressed_size);
+    for (const auto& e : entries_)
+      spans.emplace_back(e.header_offset, e.data_offset + e.compressed_size);
     std::sort(spans.begin(), spans.end());
     for (std::size_t i = 1; i < spans.size(); ++i)
       if (spans[i].first < spans[i - 1].second)
