@@ -11,18 +11,39 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <unistd.h>
 
 #include "pare/core/error.hpp"
+#include "pare/core/float16.hpp"
 
 namespace pare_test {
 
 namespace fs = std::filesystem;
+
+// The formulas tests/data/io/make_io_refs.py used for element i (row-major) of each file.
+template <class T>
+T expected(std::size_t i) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return i % 3 == 0;
+  } else if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, pare::f16> ||
+                       std::is_same_v<T, pare::bf16>) {
+    return T((static_cast<float>(i) - 2.5f) * 0.5f);
+  } else if constexpr (std::is_signed_v<T>) {
+    constexpr T v[] = {std::numeric_limits<T>::min(), -1, 0, 1, 2, std::numeric_limits<T>::max()};
+    return v[i];
+  } else {
+    constexpr T v[] = {
+        0, 1, 2, 3, std::numeric_limits<T>::max() - 1, std::numeric_limits<T>::max()};
+    return v[i];
+  }
+}
 
 inline fs::path io_data(std::string_view rel) { return fs::path(PARE_TEST_DATA_DIR) / "io" / rel; }
 

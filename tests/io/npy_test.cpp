@@ -14,6 +14,7 @@
 namespace {
 
 using pare::io::NpyArray;
+using pare_test::expected;
 
 template <class T>
 std::string tag() {
@@ -45,23 +46,6 @@ std::string tag() {
       return "b1";
     default:
       return "?";
-  }
-}
-
-// The formulas tests/data/io/make_io_refs.py used for element i (row-major) of each file.
-template <class T>
-T expected(std::size_t i) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return i % 3 == 0;
-  } else if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, pare::f16>) {
-    return T((static_cast<float>(i) - 2.5f) * 0.5f);
-  } else if constexpr (std::is_signed_v<T>) {
-    constexpr T v[] = {std::numeric_limits<T>::min(), -1, 0, 1, 2, std::numeric_limits<T>::max()};
-    return v[i];
-  } else {
-    constexpr T v[] = {
-        0, 1, 2, 3, std::numeric_limits<T>::max() - 1, std::numeric_limits<T>::max()};
-    return v[i];
   }
 }
 

@@ -13,6 +13,7 @@
 namespace {
 
 using pare::io::SafetensorsFile;
+using pare_test::expected;
 
 SafetensorsFile open_mem(std::vector<std::byte> b) {
   SafetensorsFile f(pare::io::MappedFile::from_buffer(std::move(b), "mem.safetensors"));
@@ -32,23 +33,6 @@ std::vector<std::byte> make_st(const std::string& json, std::size_t data_bytes,
   pare_test::append(v, json);
   v.resize(v.size() + data_bytes, std::byte{fill});
   return v;
-}
-
-template <class T>
-T expected(std::size_t i) {
-  if constexpr (std::is_same_v<T, bool>) {
-    return i % 3 == 0;
-  } else if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, pare::f16> ||
-                       std::is_same_v<T, pare::bf16>) {
-    return T((static_cast<float>(i) - 2.5f) * 0.5f);
-  } else if constexpr (std::is_signed_v<T>) {
-    constexpr T v[] = {std::numeric_limits<T>::min(), -1, 0, 1, 2, std::numeric_limits<T>::max()};
-    return v[i];
-  } else {
-    constexpr T v[] = {
-        0, 1, 2, 3, std::numeric_limits<T>::max() - 1, std::numeric_limits<T>::max()};
-    return v[i];
-  }
 }
 
 template <class T>
