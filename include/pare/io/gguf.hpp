@@ -54,10 +54,8 @@
 #include "pare/io/detail/gguf_metadata.hpp"
 #include "pare/io/detail/gguf_quants.hpp"
 #include "pare/io/detail/gguf_types.hpp"
+#include "pare/io/detail/little_endian.hpp"
 #include "pare/io/mapped_file.hpp"
-
-static_assert(std::endian::native == std::endian::little,
-              "pare's file readers assume a little-endian host (x86-64, AArch64, RISC-V)");
 
 namespace pare::io {
 

@@ -70,9 +70,7 @@
 #include "pare/core/shape.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/io/detail/hdf5_handle.hpp"
-
-static_assert(std::endian::native == std::endian::little,
-              "pare's file readers assume a little-endian host (x86-64, AArch64, RISC-V)");
+#include "pare/io/detail/little_endian.hpp"
 
 namespace pare::io {
 

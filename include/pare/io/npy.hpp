@@ -34,11 +34,9 @@
 #include "pare/core/tensor.hpp"
 #include "pare/io/atomic_write.hpp"
 #include "pare/io/detail/byte_reader.hpp"
+#include "pare/io/detail/little_endian.hpp"
 #include "pare/io/detail/npy_header.hpp"
 #include "pare/io/mapped_file.hpp"
-
-static_assert(std::endian::native == std::endian::little,
-              "pare's file readers assume a little-endian host (x86-64, AArch64, RISC-V)");
 
 namespace pare::io {
 

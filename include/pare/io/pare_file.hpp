@@ -42,13 +42,11 @@
 #include "pare/core/tensor.hpp"
 #include "pare/io/atomic_write.hpp"
 #include "pare/io/checksum.hpp"
+#include "pare/io/detail/little_endian.hpp"
 #include "pare/io/detail/pare_header.hpp"
 #include "pare/io/detail/pare_quant.hpp"
 #include "pare/io/mapped_file.hpp"
 #include "pare/quant/quantized_tensor.hpp"
-
-static_assert(std::endian::native == std::endian::little,
-              "pare's file readers assume a little-endian host (x86-64, AArch64, RISC-V)");
 
 namespace pare::io {
 

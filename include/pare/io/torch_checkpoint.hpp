@@ -43,13 +43,11 @@
 #include "pare/core/shape.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/io/detail/byte_reader.hpp"
+#include "pare/io/detail/little_endian.hpp"
 #include "pare/io/detail/pickle.hpp"
 #include "pare/io/detail/pickle_state_dict.hpp"
 #include "pare/io/detail/zip.hpp"
 #include "pare/io/mapped_file.hpp"
-
-static_assert(std::endian::native == std::endian::little,
-              "pare's file readers assume a little-endian host (x86-64, AArch64, RISC-V)");
 
 namespace pare::io {
 
