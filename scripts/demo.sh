@@ -6,4 +6,10 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 cmake --preset release -DPARE_BUILD_TESTS=OFF -DPARE_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build --preset release -j"$(nproc)" --target demo
-build/release/examples/demo "$@"
+# Writes the table and the accuracy-vs-size plot to docs/results.md (pass other arguments to
+# choose: demo [data-dir] [results-dir]).
+if [ $# -eq 0 ]; then
+  build/release/examples/demo examples/data docs
+else
+  build/release/examples/demo "$@"
+fi

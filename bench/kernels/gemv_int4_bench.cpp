@@ -5,10 +5,12 @@
 //
 //   build/h-int4/bench/pare_gemv_int4_bench --benchmark_filter=cold
 //
-// Names: gemv/<q4g16|q4g32|f32>/<rows>x<cols>/<hot|cold>/<impl>; membw/read/cold/<isa>.
-// Impls: pare (GemvInt4Q8, what pare::gemv runs), f32-decode (GemvInt4), tune-r<N>[pf<B>]
-// (GemvInt4Q8Tuned: rows per block, software prefetch B row blocks ahead). Bytes
-// (SetBytesProcessed, GB/s) count the packed codes and scales read per call.
+// Names: gemv/<q4g16|q4g32|q4g128|f32>/<rows>x<cols>/<hot|cold>/<impl>;
+// gemm/<fmt>/<shape>/<mode>/b<N> (GemmInt4Q8, N vectors per call); membw/read/cold/<isa>. Impls:
+// pare (GemvInt4Q8 on the best arch, what pare::gemv runs), avx2 (GemvInt4Q8 forced to the AVX2
+// path), f32-decode (GemvInt4), tune-r<N>[pf<K>k] (GemvInt4Q8Tuned: rows per block, software
+// prefetch K KiB ahead in the code stream). Bytes (SetBytesProcessed, GB/s) count the packed codes
+// and scales read per call.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -37,7 +39,7 @@ pare::Int4Matrix<Format> make_matrix(std::size_t rows, std::size_t cols) {
   return pare::pack_int4_blocks<Format>(w.view(), pare::Int4PackOptions{.search_radius = 0});
 }
 
-template <class Format, class Kernel>
+template <class Format, class Kernel, class Arch = xsimd::default_arch>
 void bm_int4(benchmark::State& state, std::size_t rows, std::size_t cols, bool cold) {
   const pare::Int4Matrix<Format> w = make_matrix<Format>(rows, cols);
   const std::size_t copies =
@@ -49,7 +51,7 @@ void bm_int4(benchmark::State& state, std::size_t rows, std::size_t cols, bool c
   fill_normal(x.data(), cols, 2);
   std::size_t k = 0;
   for (auto _ : state) {
-    Kernel{}(xsimd::default_arch{}, pool[k], x.data(), y.data());
+    Kernel{}(Arch{}, pool[k], x.data(), y.data());
     if (++k == copies) k = 0;
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -61,6 +63,37 @@ void bm_int4(benchmark::State& state, std::size_t rows, std::size_t cols, bool c
       benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["bpw"] = w.bits_per_weight();
   if (cold) state.counters["copies"] = static_cast<double>(copies);
+}
+
+// Small-batch GEMM: `Batch` activation vectors per call; bytes count W once per call (the kernel
+// streams W once per 8 vectors), items = weights x vectors (multiply-adds).
+template <class Format, std::size_t Batch>
+void bm_gemm(benchmark::State& state, std::size_t rows, std::size_t cols, bool cold) {
+  const pare::Int4Matrix<Format> w = make_matrix<Format>(rows, cols);
+  const std::size_t copies =
+      cold ? std::max<std::size_t>(2, (cold_bytes + w.size_bytes() - 1) / w.size_bytes()) : 1;
+  std::vector<pare::Int4Matrix<Format>> pool;
+  pool.reserve(copies);
+  for (std::size_t k = 0; k < copies; ++k) pool.push_back(w);
+  pare::Tensor<float, 2> x({Batch, cols}), y({Batch, rows});
+  fill_normal(x.data(), Batch * cols, 2);
+  std::size_t k = 0;
+  for (auto _ : state) {
+    pare::kernels::GemmInt4Q8{}(xsimd::default_arch{}, pool[k], x.data(), Batch, cols, y.data(),
+                                rows);
+    if (++k == copies) k = 0;
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const auto bytes = static_cast<double>(w.size_bytes());
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(bytes));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * rows * cols * Batch));
+  state.counters["GB/s"] =
+      benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["us/vector"] =
+      benchmark::Counter(static_cast<double>(Batch), benchmark::Counter::kIsIterationInvariantRate |
+                                                         benchmark::Counter::kInvert);
 }
 
 void bm_f32(benchmark::State& state, std::size_t rows, std::size_t cols, bool cold) {
@@ -102,15 +135,27 @@ void register_all() {
           fn(st, r, c, cold);
         })->Unit(benchmark::kMicrosecond);
       };
+      using Avx2 = xsimd::fma3<xsimd::avx2>;
       add("gemv/q4g16/" + shape + "pare", bm_int4<pare::Q4G16, GemvInt4Q8>);
       add("gemv/q4g32/" + shape + "pare", bm_int4<pare::Q4G32, GemvInt4Q8>);
+      add("gemv/q4g128/" + shape + "pare", bm_int4<pare::Q4G128, GemvInt4Q8>);
       add("gemv/q4g16/" + shape + "f32-decode", bm_int4<pare::Q4G16, GemvInt4>);
-      add("gemv/q4g32/" + shape + "f32-decode", bm_int4<pare::Q4G32, GemvInt4>);
-      add("gemv/q4g16/" + shape + "tune-r1", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<1>>);
-      add("gemv/q4g16/" + shape + "tune-r8pf1", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<8, 1>>);
+      add("gemv/q4g128/" + shape + "f32-decode", bm_int4<pare::Q4G128, GemvInt4>);
+      if (Avx2::supported()) {
+        add("gemv/q4g16/" + shape + "avx2", bm_int4<pare::Q4G16, GemvInt4Q8, Avx2>);
+        add("gemv/q4g128/" + shape + "avx2", bm_int4<pare::Q4G128, GemvInt4Q8, Avx2>);
+      }
       add("gemv/q4g16/" + shape + "tune-r4", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<4>>);
-      add("gemv/q4g16/" + shape + "tune-r4pf1", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<4, 1>>);
-      add("gemv/q4g16/" + shape + "tune-r8pf2", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<8, 2>>);
+      add("gemv/q4g16/" + shape + "tune-r8", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<8>>);
+      add("gemv/q4g16/" + shape + "tune-r8pf1k", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<8, 1024>>);
+      add("gemv/q4g16/" + shape + "tune-r8pf2k", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<8, 2048>>);
+      add("gemv/q4g16/" + shape + "tune-r8pf4k", bm_int4<pare::Q4G16, GemvInt4Q8Tuned<8, 4096>>);
+      add("gemv/q4g128/" + shape + "tune-r8pf2k", bm_int4<pare::Q4G128, GemvInt4Q8Tuned<8, 2048>>);
+      add("gemm/q4g16/" + shape + "b2", bm_gemm<pare::Q4G16, 2>);
+      add("gemm/q4g16/" + shape + "b4", bm_gemm<pare::Q4G16, 4>);
+      add("gemm/q4g16/" + shape + "b1", bm_gemm<pare::Q4G16, 1>);
+      add("gemm/q4g16/" + shape + "b8", bm_gemm<pare::Q4G16, 8>);
+      add("gemm/q4g128/" + shape + "b8", bm_gemm<pare::Q4G128, 8>);
       add("gemv/f32/" + shape + "pare", bm_f32);
     }
   }
@@ -122,9 +167,10 @@ void register_all() {
 int main(int argc, char** argv) {
   benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
   benchmark::AddCustomContext("pare_gemv_int4_arch", pare::simd::default_arch_name());
-  benchmark::AddCustomContext("pare_gemv_int4_kernel",
-                              "GemvInt4Q8Tuned<8 rows, no prefetch>: x to int8 per group, vpshufb "
-                              "codebook decode, vpdpbusd, scales per group in f32");
+  benchmark::AddCustomContext(
+      "pare_gemv_int4_kernel",
+      "GemvInt4Q8Tuned<8 rows, prefetch 1 KiB ahead>: x to int8 per group, vpermb (VBMI) "
+      "codebook decode, vpdpbusd, scales per group in f32");
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

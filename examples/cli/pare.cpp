@@ -3,6 +3,8 @@
 //
 //   pare inspect FILE        format, tensors (dtype, shape, bytes), metadata
 //   pare convert IN OUT      between formats; OUT's format from its extension (.pare, .safetensors)
+//   pare quantize / prune    compress a model (commands.hpp), written as a pare.sequential .pare
+//   pare eval / bench        accuracy on labelled data; latency and throughput
 //
 // Input formats are recognized by their first bytes: .pare, safetensors, .npy, .npz, PyTorch
 // checkpoints (torch.save), GGUF. GGUF's quantized blocks are dequantized to f32 on conversion.
@@ -16,6 +18,10 @@
 
 #include "pare/io.hpp"
 #include "pare/io/detect.hpp"
+#include "pare/io/load_model.hpp"
+#include "pare/io/onnx.hpp"
+
+#include "commands.hpp"
 
 namespace {
 
@@ -142,6 +148,23 @@ Model read_model(const std::filesystem::path& path, bool load) {
       m.keep_alive = f.keep_alive();
       break;
     }
+    case io::FileFormat::onnx: {  // the initializers (weights); the graph is pare::load_model's
+      const auto f = io::OnnxModel::open(path);
+      for (const auto& t : f.initializers) {
+        using O = io::OnnxDataType;
+        const pare::DType d = t.dtype == O::float32    ? pare::DType::f32
+                              : t.dtype == O::float16  ? pare::DType::f16
+                              : t.dtype == O::bfloat16 ? pare::DType::bf16
+                              : t.dtype == O::float64  ? pare::DType::f64
+                              : t.dtype == O::int8     ? pare::DType::i8
+                              : t.dtype == O::uint8    ? pare::DType::u8
+                              : t.dtype == O::int32    ? pare::DType::i32
+                              : t.dtype == O::int64    ? pare::DType::i64
+                                                       : pare::DType::boolean;
+        m.entries.push_back(owned_entry(t.name, d, {t.dims.begin(), t.dims.end()}, t.data));
+      }
+      break;
+    }
     case io::FileFormat::hdf5:
       throw pare::UnsupportedError(path.string() +
                                    ": HDF5 files are read by the optional pare::hdf5 component "
@@ -183,6 +206,12 @@ int convert(const std::filesystem::path& in, const std::filesystem::path& out) {
                  out.c_str());
     return 2;
   }
+  if (ext == ".pare" && io::detect_format(in) == io::FileFormat::onnx) {
+    // keep the graph (BN folded, GELU fused) so pare::load_model can run the .pare file
+    pare::save_model(pare::load_model(in), out);
+    std::printf("%s -> %s: ONNX graph and initializers\n", in.c_str(), out.c_str());
+    return 0;
+  }
   const Model m = read_model(in, /*load=*/true);
   if (ext == ".pare") {
     io::PareWriter w;
@@ -202,12 +231,24 @@ int convert(const std::filesystem::path& in, const std::filesystem::path& out) {
   return 0;
 }
 
-int usage() {
-  std::fprintf(stderr,
-               "usage: pare inspect FILE\n"
-               "       pare convert IN OUT     (OUT: .pare or .safetensors)\n"
-               "Reads .pare, safetensors, .npy, .npz, PyTorch checkpoints and GGUF, recognized by "
-               "content.\n");
+constexpr const char* usage_text =
+    "usage: pare inspect FILE\n"
+    "       pare convert IN OUT            (OUT: .pare or .safetensors)\n"
+    "       pare quantize IN OUT [--format int8|int4|nf4] [--group G]\n"
+    "                            [--calib FILE --method rtn|gptq]\n"
+    "       pare prune IN OUT --sparsity S [--pattern unstructured|2:4]\n"
+    "                         [--method magnitude|wanda|sparsegpt --calib FILE]\n"
+    "       pare eval MODEL DATA [--split all|train|test]\n"
+    "       pare bench MODEL [--iterations N]\n"
+    "Files are recognized by content: .pare, safetensors, .npy, .npz, PyTorch checkpoints,\n"
+    "GGUF, ONNX. A MODEL is a .pare written by pare (quantize/prune/save_model), a state_dict\n"
+    "of an nn.Sequential MLP, or (eval) an ONNX model. DATA and --calib: a digits-format CSV\n"
+    "(64 features and a label per line) or, for --calib, a float .npy [N, inputs].\n"
+    "Exit codes: 0 success, 1 a file could not be read or written, 2 bad arguments.\n";
+
+int usage(const std::string& why = {}) {
+  if (!why.empty()) std::fprintf(stderr, "pare: %s\n", why.c_str());
+  std::fputs(usage_text, stderr);
   return 2;
 }
 
@@ -215,8 +256,20 @@ int usage() {
 
 int main(int argc, char** argv) try {
   const std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() == 2 && args[0] == "inspect") return inspect(args[1]);
-  if (args.size() == 3 && args[0] == "convert") return convert(args[1], args[2]);
+  if (args.size() == 1 && (args[0] == "--help" || args[0] == "help")) {
+    std::fputs(usage_text, stdout);
+    return 0;
+  }
+  try {
+    if (args.size() == 2 && args[0] == "inspect") return inspect(args[1]);
+    if (args.size() == 3 && args[0] == "convert") return convert(args[1], args[2]);
+    if (!args.empty() && args[0] == "quantize") return pare_cli::quantize(args);
+    if (!args.empty() && args[0] == "prune") return pare_cli::prune(args);
+    if (!args.empty() && args[0] == "eval") return pare_cli::eval(args);
+    if (!args.empty() && args[0] == "bench") return pare_cli::bench(args);
+  } catch (const pare_cli::UsageError& e) {
+    return usage(e.what());
+  }
   return usage();
 } catch (const pare::Error& e) {
   std::fprintf(stderr, "pare: %s\n", e.what());

@@ -52,8 +52,8 @@ double row_tolerance(const pare::Int4Matrix<Format>& q, std::size_t r, const std
     abs_sum += w * std::abs(static_cast<double>(x[c]));
     if (int8_x && c < full) {
       double m = 0;
-      const std::size_t b0 = c / 32 * 32;
-      for (std::size_t i = b0; i < b0 + 32; ++i)
+      const std::size_t b0 = c / Format::group * Format::group;
+      for (std::size_t i = b0; i < b0 + Format::group; ++i)
         m = std::max(m, std::abs(static_cast<double>(x[i])));
       x_err += w * (m / 127.0 / 2.0) * (1 + 1e-6);  // 1e-6: the f32 rounding of the step and code
       abs_sum += w * m / 127.0;
@@ -94,17 +94,74 @@ void check_kernels(std::size_t rows, std::size_t cols, pare::Rng& rng) {
     run(pare::kernels::GemvInt4Tuned<8>{}, "GemvInt4Tuned<8>", false);
     run(pare::kernels::GemvInt4Q8{}, "GemvInt4Q8", true);
     run(pare::kernels::GemvInt4Q8Tuned<2>{}, "GemvInt4Q8Tuned<2>", true);
-    run(pare::kernels::GemvInt4Q8Tuned<4, 2>{}, "GemvInt4Q8Tuned<4, 2>", true);
-    run(pare::kernels::GemvInt4Q8Tuned<8, 2>{}, "GemvInt4Q8Tuned<8, 2>", true);
+    run(pare::kernels::GemvInt4Q8Tuned<4, 256>{}, "GemvInt4Q8Tuned<4, 256>", true);
+    run(pare::kernels::GemvInt4Q8Tuned<8, 1024>{}, "GemvInt4Q8Tuned<8, 1024>", true);
   });
 }
 
 }  // namespace
 
 TEMPLATE_TEST_CASE("Int4 GEMV kernels match dequantize-then-GEMV on every arch and shape",
-                   "[kernels][int4]", pare::Q4G16, pare::Q4G32) {
+                   "[kernels][int4]", pare::Q4G16, pare::Q4G32, pare::Q4G64, pare::Q4G128) {
   pare::Rng rng(40);
   for (auto [rows, cols] : shapes<TestType>()) check_kernels<TestType>(rows, cols, rng);
+}
+
+// The batched kernel against the same reference, every batch size 1..9 (tiles of 8 plus a
+// remainder; 4 rows per block up to 4 vectors, 2 beyond), X and Y with padded rows.
+TEMPLATE_TEST_CASE("Int4 small-batch GEMM matches dequantize-then-GEMV for batches 1 to 9",
+                   "[kernels][int4][gemm]", pare::Q4G16, pare::Q4G32, pare::Q4G128) {
+  pare::Rng rng(44);
+  for (auto [rows, cols] : shapes<TestType>()) {
+    if (rows * cols > 6000) continue;  // the small shapes cover every path; keep the test quick
+    const auto q = pare::pack_int4_blocks<TestType>(normal_matrix(rows, cols, rng));
+    for (std::size_t batch = 1; batch <= 9; ++batch) {
+      const std::size_t ldx = cols + 3, ldy = rows + 2;
+      std::vector<float> x(batch * ldx), expect(batch * ldy, -5.0f);
+      for (auto& v : x) v = rng.normal();
+      pare::kernels::gemm_int4_reference(q, x.data(), batch, ldx, expect.data(), ldy);
+      pare::simd::for_each_arch([&](auto arch) {
+        std::vector<float> y(batch * ldy, -5.0f);
+        pare::kernels::GemmInt4Q8{}(arch, q, x.data(), batch, ldx, y.data(), ldy);
+        INFO("arch " << decltype(arch)::name() << ", W " << rows << "x" << cols << ", batch "
+                     << batch << ", group " << TestType::group);
+        for (std::size_t b = 0; b < batch; ++b) {
+          const std::vector<float> xb(x.begin() + static_cast<std::ptrdiff_t>(b * ldx),
+                                      x.begin() + static_cast<std::ptrdiff_t>(b * ldx + cols));
+          for (std::size_t r = 0; r < rows; ++r) {
+            INFO("vector " << b << ", row " << r);
+            CHECK(std::abs(static_cast<double>(y[b * ldy + r]) - expect[b * ldy + r]) <=
+                  row_tolerance(q, r, xb, true));
+          }
+          for (std::size_t r = rows; r < ldy; ++r) CHECK(y[b * ldy + r] == -5.0f);
+        }
+      });
+    }
+  }
+}
+
+TEST_CASE("pare::gemm_int4 checks shapes and takes strided operands", "[kernels][int4][gemm]") {
+  pare::Rng rng(45);
+  const std::size_t rows = 10, cols = 256, batch = 3;
+  const auto q = pare::pack_int4_blocks<pare::Q4G32>(normal_matrix(rows, cols, rng));
+  Tensor<float, 2> x({batch, cols}), y({batch, rows}), yt({rows, batch});
+  for (auto& v : x.span()) v = rng.normal();
+  pare::gemm_int4(q, x, y);
+  // Y written through a transposed (column-strided) view lands in the same values.
+  pare::gemm_int4(q, x, yt.view().transposed());
+  std::vector<float> expect(batch * rows);
+  pare::kernels::gemm_int4_reference(q, x.data(), batch, cols, expect.data(), rows);
+  for (std::size_t b = 0; b < batch; ++b)
+    for (std::size_t r = 0; r < rows; ++r) {
+      CHECK(yt(r, b) == y(b, r));
+      const std::vector<float> xb(x.data() + b * cols, x.data() + (b + 1) * cols);
+      CHECK(std::abs(static_cast<double>(y(b, r)) - expect[b * rows + r]) <=
+            row_tolerance(q, r, xb, true));
+    }
+  Tensor<float, 2> x5({batch, cols + 1}), y3({batch, rows}), y4({batch + 1, rows});
+  CHECK_THAT(test::shape_error_of([&] { pare::gemm_int4(q, x5, y3); }),
+             Catch::Matchers::Contains("[3, 257]") && Catch::Matchers::Contains("[10, 256]"));
+  CHECK_THROWS_AS(pare::gemm_int4(q, x, y4), pare::ShapeError);
 }
 
 TEMPLATE_TEST_CASE(

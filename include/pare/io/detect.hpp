@@ -16,7 +16,7 @@
 
 namespace pare::io {
 
-enum class FileFormat { pare, safetensors, npy, npz, torch, gguf, hdf5, unknown };
+enum class FileFormat { pare, safetensors, npy, npz, torch, gguf, hdf5, onnx, unknown };
 
 [[nodiscard]] constexpr std::string_view name(FileFormat f) noexcept {
   switch (f) {
@@ -34,10 +34,47 @@ enum class FileFormat { pare, safetensors, npy, npz, torch, gguf, hdf5, unknown 
       return "GGUF";
     case FileFormat::hdf5:
       return "HDF5";
+    case FileFormat::onnx:
+      return "ONNX";
     case FileFormat::unknown:
       break;
   }
   return "unknown";
+}
+
+/// True when `b` starts like an ONNX ModelProto: field 1 (ir_version) as a varint (tag 0x08)
+/// holding 1..255, followed by the end of the bytes or the tag of another ModelProto field with
+/// its proper wire type. Protobuf has no magic number; this rejects other formats' headers
+/// (a safetensors length, a text file) while every exporter writes ir_version first.
+[[nodiscard]] inline bool looks_like_onnx(std::span<const std::byte> b) noexcept {
+  auto at = [&](std::size_t i) { return std::to_integer<unsigned>(b[i]); };
+  if (b.size() < 2 || at(0) != 0x08) return false;
+  std::size_t i = 1;
+  unsigned version = at(i++);
+  if (version & 0x80u) {  // a two-byte varint: versions up to 255
+    if (i >= b.size() || at(i) > 1) return false;
+    version = (version & 0x7Fu) | (at(i++) << 7);
+  }
+  if (version == 0) return false;
+  if (i == b.size()) return true;
+  const unsigned tag = at(i);
+  const unsigned field = tag >> 3, wire = tag & 7u;
+  switch (field) {
+    case 2:
+    case 3:
+    case 4:
+    case 6:
+    case 7:
+    case 8:
+    case 14:
+    case 20:
+    case 25:
+      return wire == 2;  // strings and messages
+    case 5:
+      return wire == 0;  // model_version
+    default:
+      return false;
+  }
 }
 
 /// The format of a file in memory. A zip archive is a PyTorch checkpoint when it holds a
@@ -60,6 +97,7 @@ enum class FileFormat { pare, safetensors, npy, npz, torch, gguf, hdf5, unknown 
     }
     return FileFormat::npz;
   }
+  if (looks_like_onnx(b)) return FileFormat::onnx;
   if (b.size() >= 10) {
     std::uint64_t n = 0;
     std::memcpy(&n, b.data(), 8);  // little-endian hosts only (pare's io requires it)

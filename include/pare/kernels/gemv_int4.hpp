@@ -7,14 +7,16 @@
 //                (AVX-512 `vpermps`, 16 codes per instruction), FMA with x, scale per group.
 //                Exact up to f32 rounding; ~4 vector instructions per 16 weights.
 //   GemvInt4Q8   x is first quantized to int8 per weight group (once per call, shared by all
-//                rows); codes decode to int8 with `vpshufb` (64 per instruction) and multiply with
-//                AVX-512 VNNI `vpdpbusd` (64 products per instruction): ~3x fewer instructions per
-//                weight (~11 per 128 weights and row). Adds x's rounding error: at most half an
-//                int8 step of x per weight (0.4 % of the group's largest |x|), far below the
-//                4-bit weight error.
-// pare::gemv(Int4Matrix, x, y) uses GemvInt4Q8 where the CPU has VNNI; docs/performance.md has the
-// measurements behind the choice. Without AVX-512 (AVX2, SSE2, other ISAs) both kernels decode
-// a group through a scalar table and multiply with the arch's xsimd FMA: correct, not yet fast.
+//                rows); codes decode to int8 with `vpermb` (VBMI; else mask + `vpshufb`), 64 per
+//                instruction, and multiply with AVX-512 VNNI `vpdpbusd` (64 products per
+//                instruction): ~3x fewer instructions per weight (~9 per 128 weights and row). Adds
+//                x's rounding error: at most half an int8 step of x per weight (0.4 % of the
+//                group's largest |x|), far below the 4-bit weight error. AVX2 (no VNNI): `vpshufb`
+//                to signed int8 levels, `vpmaddubsw(|w|, sign(x, w))`.
+//   GemmInt4Q8   the same for a small batch (2-8 vectors): each decoded block serves up to 4.
+// pare::gemv(Int4Matrix, x, y) uses GemvInt4Q8 (pare::gemm_int4 GemmInt4Q8); docs/kernels-int4.md
+// has the measurements. SSE2 and other ISAs decode a group through a scalar table and multiply
+// with the arch's xsimd FMA: correct, not fast.
 #pragma once
 
 #include <algorithm>
@@ -59,12 +61,10 @@ inline void gemv_int4_reference(const Int4Matrix<Format>& w, const float* x, flo
 
 namespace detail {
 
-/// Every scale code decoded: 256 floats, built once per call (cheaper than one row).
+/// Every scale code decoded (kept by the matrix, so a call costs nothing to set up).
 template <class Format>
-inline std::array<float, 256> scale_table(const Int4Matrix<Format>& w) noexcept {
-  std::array<float, 256> t{};
-  for (unsigned s = 0; s < 256; ++s) t[s] = w.decode_scale(static_cast<std::uint8_t>(s));
-  return t;
+inline const std::array<float, 256>& scale_table(const Int4Matrix<Format>& w) noexcept {
+  return w.scale_table();
 }
 
 /// sum_{c in [c0, c1)} value(r, c) x[c] in f32 through the scale table: tails and the portable
@@ -127,10 +127,11 @@ inline void gemv_int4_rows_avx512(const Int4Matrix<Format>& w, const std::array<
         const __m512 wh = _mm512_permutexvar_ps(_mm512_srli_epi32(idx, 4), cb);
         const __m512 part = _mm512_fmadd_ps(wh, xh, _mm512_mul_ps(wl, xl));
         const std::uint8_t* sr = s + w.scale_index(r0 + r, g);  // a block's groups are consecutive
-        // These 16 floats are one group (G = 32: group j) or two (G = 16: 2j, then 2j + 1).
-        const __m512 sv = G == 32 ? _mm512_set1_ps(st[sr[j]])
-                                  : _mm512_insertf32x8(_mm512_set1_ps(st[sr[2 * j]]),
-                                                       _mm256_set1_ps(st[sr[2 * j + 1]]), 1);
+        // These 16 floats (lanes 4j..4j+3) are two groups (G = 16: 2j, then 2j + 1) or one
+        // (G >= 32: group 32 j / G).
+        const __m512 sv = G == 16 ? _mm512_insertf32x8(_mm512_set1_ps(st[sr[2 * j]]),
+                                                       _mm256_set1_ps(st[sr[2 * j + 1]]), 1)
+                                  : _mm512_set1_ps(st[sr[32 * j / G]]);
         acc[r] = _mm512_fmadd_ps(part, sv, acc[r]);
       }
     }
@@ -153,7 +154,7 @@ struct GemvInt4Tuned {
                 "GemvInt4Tuned<BlockRows> needs BlockRows to divide 8, the layout's row block");
   template <class Arch, class Format>
   void operator()(Arch, const Int4Matrix<Format>& w, const float* x, float* y) const noexcept {
-    const auto st = detail::scale_table(w);
+    const auto& st = detail::scale_table(w);
     const std::size_t rows = w.rows(), cols = w.cols();
     std::size_t r = 0;
 #if PARE_INT4_AVX512
@@ -200,7 +201,7 @@ struct GemvInt4 {
   }
 };
 
-/// x quantized to int8 for GemvInt4Q8, in blocks the size of the weight groups (16 or 32): codes,
+/// x quantized to int8 for GemvInt4Q8, in blocks the size of the weight groups (16..128): codes,
 /// each block's scale, and each block's bias correction -128 * scale * (sum of its codes), which
 /// undoes the +128 that makes the weight levels unsigned for vpdpbusd (u8 x s8).
 struct QuantizedActivations {
@@ -259,101 +260,228 @@ inline __m512 decode_scales16(const std::uint8_t* p, unsigned count, __m512 frac
                        _mm512_permutexvar_ps(_mm512_srli_epi32(c, 4), octave));
 }
 
-template <std::size_t Rows, std::size_t PrefetchBlocks, class Format>
-inline void gemv_int4_q8_rows(const Int4Matrix<Format>& w, const std::array<float, 256>& st,
-                              const QuantizedActivations& xa, std::size_t r0, const float* x,
-                              float* y) noexcept {
+/// The constants every VNNI row kernel needs: the codebook as unsigned bytes (level + 128)
+/// repeated over 64 bytes, the scale-decoding tables and each lane's group within a block.
+template <class Format>
+struct Q8Constants {
+  __m512i table, lane_group;
+  __m512 frac, octave;
+  explicit Q8Constants(const Int4Matrix<Format>& w) noexcept {
+    alignas(64) std::uint8_t lut[64];
+    for (std::size_t i = 0; i < 64; ++i)
+      lut[i] = static_cast<std::uint8_t>(Format::levels()[i % 16] + 128);
+    table = _mm512_load_si512(lut);
+    frac = _mm512_loadu_ps(w.scale_fractions().data());
+    alignas(64) float oct[16];
+    for (int i = 0; i < 16; ++i) oct[i] = std::ldexp((i & 8) != 0 ? -1.0f : 1.0f, -2 * (i & 7));
+    octave = _mm512_load_ps(oct);
+    // Lane l of a block holds group l / (G / 8) of the block, in both halves.
+    alignas(64) std::int32_t lg[16];
+    for (int l = 0; l < 16; ++l) lg[l] = l / static_cast<int>(Format::group / 8);
+    lane_group = _mm512_load_si512(lg);
+  }
+};
+
+/// 64 code bytes to 64 + 64 unsigned weights (level + 128), low nibbles then high nibbles.
+/// With VBMI, `vpermb` reads 6 index bits and the table repeats every 16 bytes, so the nibble
+/// masks are not needed; else `vpshufb` (4 bits per 128-bit lane, bit 7 zeroes) after a mask.
+inline void decode_codes64(__m512i v, __m512i table, __m512i& lo, __m512i& hi) noexcept {
+#if defined(__AVX512VBMI__)
+  lo = _mm512_permutexvar_epi8(v, table);
+  hi = _mm512_permutexvar_epi8(_mm512_srli_epi16(v, 4), table);
+#else
+  const __m512i nib = _mm512_set1_epi8(0x0F);
+  lo = _mm512_shuffle_epi8(table, _mm512_and_si512(v, nib));
+  hi = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+#endif
+}
+
+/// `Rows` rows (of one row block) times `Batch` activation vectors, x quantized per group (xa),
+/// y[b * ldy + r] written. Each 64-byte code load is decoded once and used for every vector.
+/// PrefetchBytes > 0: software prefetch that far ahead in the code stream (and proportionally in
+/// the scale stream); the layout makes both one sequential stream over the whole matrix.
+template <std::size_t Rows, std::size_t Batch, std::size_t PrefetchBytes, class Format>
+inline void int4_q8_rows(const Int4Matrix<Format>& w, const std::array<float, 256>& st,
+                         const Q8Constants<Format>& k, const QuantizedActivations* xa,
+                         std::size_t r0, const float* x, std::size_t ldx, float* y,
+                         std::size_t ldy) noexcept {
   constexpr std::size_t G = Format::group;
   constexpr std::size_t chunk = 16 * G;  // weights per 16 decoded scales
-  const std::size_t cols = w.cols(), ld = cols / 2, full = cols / int4_block * int4_block;
-  alignas(64) std::uint8_t lut[64];
-  for (std::size_t i = 0; i < 64; ++i)
-    lut[i] = static_cast<std::uint8_t>(Format::levels()[i % 16] + 128);
-  const __m512i table = _mm512_load_si512(lut);
-  const __m512 frac = _mm512_loadu_ps(w.scale_fractions().data());
-  alignas(64) float oct[16];
-  for (int i = 0; i < 16; ++i) oct[i] = std::ldexp((i & 8) != 0 ? -1.0f : 1.0f, -2 * (i & 7));
-  const __m512 octave = _mm512_load_ps(oct);
-  const __m512i nib = _mm512_set1_epi8(0x0F);
+  const std::size_t cols = w.cols(), full = cols / int4_block * int4_block;
   // Rows r0.. share a row block (Rows divides 8, r0 % Rows == 0): one sequential stream of codes.
   const std::uint8_t* q = w.block_codes(r0, 0);
   const std::size_t stride = w.block_stride(r0);
-  __m512 acc[Rows];
-  for (auto& a : acc) a = _mm512_setzero_ps();
-  // Lane l of block k of a chunk holds group 128 k / G + l / (16 G / 128), in both halves.
-  const __m512i lane = _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0);
-  const __m512i lane_group = _mm512_srli_epi32(lane, G == 16 ? 1 : 2);
+  __m512 acc[Rows][Batch];
+  for (auto& ar : acc)
+    for (auto& a : ar) a = _mm512_setzero_ps();
   for (std::size_t c0 = 0; c0 < full; c0 += chunk) {
     const std::size_t c1 = std::min(full, c0 + chunk);
     const auto n = static_cast<unsigned>((c1 - c0) / G);
     const __mmask16 m = n >= 16 ? __mmask16(0xFFFF) : static_cast<__mmask16>((1u << n) - 1);
     // Per group: weight scale * x scale, applied per lane; the bias correction once per group.
-    const __m512 xs = _mm512_maskz_loadu_ps(m, xa.scale.data() + c0 / G);
-    const __m512 xb = _mm512_maskz_loadu_ps(m, xa.bias.data() + c0 / G);
-    __m512 sc[Rows];
+    // Batch 1: per group weight scale * x scale, one vector per row. Batch > 1: the two factors
+    // kept apart (Rows + Batch vectors instead of Rows * Batch, which would not fit in registers)
+    // and applied per block, one multiply more per row and vector.
+    constexpr std::size_t SC = Batch == 1 ? 1 : 0;
+    __m512 sc[Rows], ws[Rows], xs[Batch];
+    for (std::size_t b = 0; b < Batch; ++b)
+      xs[b] = _mm512_maskz_loadu_ps(m, xa[b].scale.data() + c0 / G);
     for (std::size_t r = 0; r < Rows; ++r) {
       const std::uint8_t* sp = w.scale_codes() + w.scale_index(r0 + r, c0 / G);
-      if constexpr (PrefetchBlocks > 0)
-        __builtin_prefetch(sp + PrefetchBlocks * Rows * (cols / G), 0, 3);
-      const __m512 ws = decode_scales16(sp, n, frac, octave);
-      acc[r] = _mm512_fmadd_ps(ws, xb, acc[r]);
-      sc[r] = _mm512_mul_ps(ws, xs);
+      if constexpr (PrefetchBytes > 0) __builtin_prefetch(sp + PrefetchBytes * 2 / G, 0, 3);
+      ws[r] = decode_scales16(sp, n, k.frac, k.octave);
+      for (std::size_t b = 0; b < Batch; ++b)
+        acc[r][b] =
+            _mm512_fmadd_ps(ws[r], _mm512_maskz_loadu_ps(m, xa[b].bias.data() + c0 / G), acc[r][b]);
+      if constexpr (SC == 1) sc[r] = _mm512_mul_ps(ws[r], xs[0]);
     }
     for (std::size_t c = c0; c < c1; c += int4_block) {
-      const __m512i xlo = _mm512_loadu_si512(xa.codes.data() + c),
-                    xhi = _mm512_loadu_si512(xa.codes.data() + c + 64);
       const __m512i gi =
-          _mm512_add_epi32(lane_group, _mm512_set1_epi32(static_cast<int>((c - c0) / G)));
+          _mm512_add_epi32(k.lane_group, _mm512_set1_epi32(static_cast<int>((c - c0) / G)));
+      const std::uint8_t* qc = q + (c / int4_block) * stride;
+      if constexpr (PrefetchBytes > 0) {  // past the end of W is harmless: prefetches never fault
+        for (std::size_t r = 0; r < Rows; ++r)
+          __builtin_prefetch(qc + r * 64 + PrefetchBytes, 0, 3);
+      }
+      __m512 xl[Batch];
+      if constexpr (SC == 0)
+        for (std::size_t b = 0; b < Batch; ++b) xl[b] = _mm512_permutexvar_ps(gi, xs[b]);
       for (std::size_t r = 0; r < Rows; ++r) {
-        if constexpr (PrefetchBlocks > 0)  // past the end of W is harmless: prefetches never fault
-          __builtin_prefetch(q + PrefetchBlocks * Rows * ld + (c / int4_block) * stride + r * 64, 0,
-                             3);
-        const __m512i v = _mm512_loadu_si512(q + (c / int4_block) * stride + r * 64);
-        const __m512i wlo = _mm512_shuffle_epi8(table, _mm512_and_si512(v, nib));
-        const __m512i whi =
-            _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
-        // Both halves' lanes hold the same groups: sum them in int32, scale each lane once.
-        const __m512i d =
-            _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wlo, xlo), whi, xhi);
-        acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), _mm512_permutexvar_ps(gi, sc[r]), acc[r]);
+        __m512i wlo, whi;
+        decode_codes64(_mm512_loadu_si512(qc + r * 64), k.table, wlo, whi);
+        const __m512 lane_scale = _mm512_permutexvar_ps(gi, SC == 1 ? sc[r] : ws[r]);
+        for (std::size_t b = 0; b < Batch; ++b) {
+          const __m512i xlo = _mm512_loadu_si512(xa[b].codes.data() + c),
+                        xhi = _mm512_loadu_si512(xa[b].codes.data() + c + 64);
+          // Both halves' lanes hold the same groups: sum them in int32, scale each lane once.
+          const __m512i d =
+              _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wlo, xlo), whi, xhi);
+          __m512 v = _mm512_cvtepi32_ps(d);
+          if constexpr (SC == 0) v = _mm512_mul_ps(v, xl[b]);
+          acc[r][b] = _mm512_fmadd_ps(v, lane_scale, acc[r][b]);
+        }
       }
     }
   }
   for (std::size_t r = 0; r < Rows; ++r)
-    y[r] = _mm512_reduce_add_ps(acc[r]) + dot_int4_scalar(w, st, r0 + r, full, cols, x);
+    for (std::size_t b = 0; b < Batch; ++b)
+      y[b * ldy + r] =
+          _mm512_reduce_add_ps(acc[r][b]) + dot_int4_scalar(w, st, r0 + r, full, cols, x + b * ldx);
 }
+#endif
+
+#if PARE_SIMD_X86 && defined(__AVX2__) && defined(__FMA__)
+#define PARE_INT4_AVX2 1
+/// GemvInt4Q8 on AVX2 for `Rows` rows: per half block (32 code bytes), `vpshufb` decodes signed
+/// levels, and `vpmaddubsw(|w|, sign(x, w))` + `vpmaddwd` sums products in int32 (|level|, |x| <=
+/// 127: a pair sums to at most 32258, no saturation), then one FMA with the lane's scale.
+template <std::size_t Rows, class Format>
+inline void gemv_int4_q8_rows_avx2(const Int4Matrix<Format>& w, const std::array<float, 256>& st,
+                                   const QuantizedActivations& xa, std::size_t r0, const float* x,
+                                   float* y) noexcept {
+  constexpr std::size_t G = Format::group, chunk = 16 * G, groups_per_block = int4_block / G;
+  const std::size_t cols = w.cols(), full = cols / int4_block * int4_block;
+  alignas(16) std::int8_t lv[16];
+  for (std::size_t i = 0; i < 16; ++i) lv[i] = Format::levels()[i];
+  const __m256i table =
+      _mm256_broadcastsi128_si256(_mm_load_si128(reinterpret_cast<const __m128i*>(lv)));
+  const __m256i nib = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+  // Lane l of half h of a block holds group (8 h + l) / (G / 8) of the block.
+  alignas(32) std::int32_t i0[8], i1[8];
+  for (int l = 0; l < 8; ++l) {
+    i0[l] = l / static_cast<int>(G / 8);
+    i1[l] = (8 + l) / static_cast<int>(G / 8);
+  }
+  const __m256i idx[2] = {_mm256_load_si256(reinterpret_cast<const __m256i*>(i0)),
+                          _mm256_load_si256(reinterpret_cast<const __m256i*>(i1))};
+  const std::uint8_t* q = w.block_codes(r0, 0);
+  const std::size_t stride = w.block_stride(r0);
+  __m256 acc[Rows];
+  for (auto& a : acc) a = _mm256_setzero_ps();
+  alignas(32) float comb[Rows][24] = {};  // a chunk's weight scale * x scale per group, padded
+  for (std::size_t c0 = 0; c0 < full; c0 += chunk) {
+    const std::size_t c1 = std::min(full, c0 + chunk), n = (c1 - c0) / G;
+    for (std::size_t r = 0; r < Rows; ++r) {
+      const std::uint8_t* sp = w.scale_codes() + w.scale_index(r0 + r, c0 / G);
+      for (std::size_t g = 0; g < n; ++g) comb[r][g] = st[sp[g]] * xa.scale[c0 / G + g];
+    }
+    for (std::size_t c = c0; c < c1; c += int4_block) {
+      const std::size_t gb = (c - c0) / G;
+      for (std::size_t h = 0; h < 2; ++h) {
+        const __m256i xl =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xa.codes.data() + c + 32 * h));
+        const __m256i xh =
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xa.codes.data() + c + 64 + 32 * h));
+        for (std::size_t r = 0; r < Rows; ++r) {
+          const __m256i v = _mm256_loadu_si256(
+              reinterpret_cast<const __m256i*>(q + (c / int4_block) * stride + r * 64 + 32 * h));
+          const __m256i wl = _mm256_shuffle_epi8(table, _mm256_and_si256(v, nib));
+          const __m256i wh =
+              _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(v, 4), nib));
+          const __m256i pl = _mm256_maddubs_epi16(_mm256_abs_epi8(wl), _mm256_sign_epi8(xl, wl));
+          const __m256i ph = _mm256_maddubs_epi16(_mm256_abs_epi8(wh), _mm256_sign_epi8(xh, wh));
+          const __m256i d =
+              _mm256_add_epi32(_mm256_madd_epi16(pl, ones), _mm256_madd_epi16(ph, ones));
+          const __m256 s = _mm256_permutevar8x32_ps(_mm256_loadu_ps(comb[r] + gb), idx[h]);
+          acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), s, acc[r]);
+        }
+      }
+    }
+    static_cast<void>(groups_per_block);
+  }
+  for (std::size_t r = 0; r < Rows; ++r) {
+    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc[r]), _mm256_extractf128_ps(acc[r], 1));
+    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    const float s1 = _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+    y[r] = s1 + dot_int4_scalar(w, st, r0 + r, full, cols, x);
+  }
+}
+#else
+#define PARE_INT4_AVX2 0
 #endif
 
 }  // namespace detail
 
-/// y = W x with x quantized to int8 per weight group (see the file comment): AVX-512 VNNI,
-/// `BlockRows` rows at a time; each row's codes and scales are software-prefetched `PrefetchBlocks`
-/// row blocks ahead (same columns, PrefetchBlocks * BlockRows rows further on; 0: none), streams
-/// the hardware prefetcher does not see coming; on other archs it is GemvInt4 (f32). The last
-/// partial 128-weight block of a row, if any, is computed in f32 with the exact x. Error: the f32
-/// kernel's, plus sum_c |w_rc| * d_b(c) / 2 for x's rounding (d_b = the largest |x| of c's group /
-/// 127).
+/// y = W x with x quantized to int8 per weight group (see the file comment), `BlockRows` rows at
+/// a time. AVX-512 VNNI: `vpdpbusd`; with PrefetchBytes > 0 each code and scale stream is
+/// software-prefetched that far ahead. AVX2: `vpmaddubsw` (4 rows at a time). Other archs: it is
+/// GemvInt4 (f32). The last partial 128-weight block of a row, if any, is computed in f32 with the
+/// exact x. Error: the f32 kernel's, plus sum_c |w_rc| * d_b(c) / 2 for x's rounding (d_b = the
+/// largest |x| of c's group / 127).
 /// @pre y does not overlap x.
-template <std::size_t BlockRows, std::size_t PrefetchBlocks = 0>
+template <std::size_t BlockRows, std::size_t PrefetchBytes = 0>
 struct GemvInt4Q8Tuned {
   static_assert(8 % BlockRows == 0,
                 "GemvInt4Q8Tuned<BlockRows> needs BlockRows to divide 8, the layout's row block");
   template <class Arch, class Format>
   void operator()(Arch arch, const Int4Matrix<Format>& w, const float* x, float* y) const noexcept {
+    [[maybe_unused]] const std::size_t block_rows_end =
+        w.rows() / Int4Matrix<Format>::row_block * Int4Matrix<Format>::row_block;
+    [[maybe_unused]] const std::size_t full = w.cols() / int4_block * int4_block;
 #if PARE_INT4_VNNI
     if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
       thread_local QuantizedActivations xa;
-      const std::size_t full = w.cols() / int4_block * int4_block;
       xa.quantize<Format::group>(x, full);
       // The f32 tail (a last partial 128-block) decodes scales through a table.
-      const auto st = full < w.cols() ? detail::scale_table(w) : std::array<float, 256>{};
+      const auto& st = detail::scale_table(w);
+      const detail::Q8Constants<Format> k(w);
       std::size_t r = 0;
       // Whole row blocks BlockRows rows at a time; the last, shorter row block row by row.
-      const std::size_t block_rows_end =
-          w.rows() / Int4Matrix<Format>::row_block * Int4Matrix<Format>::row_block;
       for (; r + BlockRows <= block_rows_end; r += BlockRows)
-        detail::gemv_int4_q8_rows<BlockRows, PrefetchBlocks>(w, st, xa, r, x, y + r);
-      for (; r < w.rows(); ++r) detail::gemv_int4_q8_rows<1, 0>(w, st, xa, r, x, y + r);
+        detail::int4_q8_rows<BlockRows, 1, PrefetchBytes>(w, st, k, &xa, r, x, 0, y + r, 0);
+      for (; r < w.rows(); ++r) detail::int4_q8_rows<1, 1, 0>(w, st, k, &xa, r, x, 0, y + r, 0);
+      return;
+    }
+#endif
+#if PARE_INT4_AVX2
+    if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+      thread_local QuantizedActivations xa;
+      xa.quantize<Format::group>(x, full);
+      const auto& st = detail::scale_table(w);
+      std::size_t r = 0;
+      for (; r + 4 <= block_rows_end; r += 4)
+        detail::gemv_int4_q8_rows_avx2<4>(w, st, xa, r, x, y + r);
+      for (; r < w.rows(); ++r) detail::gemv_int4_q8_rows_avx2<1>(w, st, xa, r, x, y + r);
       return;
     }
 #endif
@@ -361,16 +489,94 @@ struct GemvInt4Q8Tuned {
   }
 };
 
-/// The int4 GEMV kernel: 8 rows per block (one interleaved row block of the layout), no software
-/// prefetch. On Zen 4 (docs/performance.md, "4-bit weight-only GEMV"): 8 rows beat 4 (x's codes
-/// and scales load once per 8 rows); with rows interleaved by 8 the kernel reads one sequential
-/// code stream, and prefetching the next row block, which gained 12-80 % when each row was its own
-/// short stream, lost 25-32 % cold.
+/// The int4 GEMV kernel: 8 rows per block (one interleaved row block of the layout), software
+/// prefetch 1 KiB ahead in the code stream. On Zen 4 (docs/kernels-int4.md): 8 rows beat 4 (x's
+/// codes and scales load once per 8 rows, and the code stream is read in order); the prefetch
+/// gained 9-25 % when W streams from DRAM (the LLM decoding case) and was within the noise
+/// (+2 % / -18 % in two runs) when W is cache resident, where GemvInt4Q8Tuned<8, 0> is the choice.
 struct GemvInt4Q8 {
   template <class Arch, class Format>
   void operator()(Arch arch, const Int4Matrix<Format>& w, const float* x, float* y) const noexcept {
-    GemvInt4Q8Tuned<8, 0>{}(arch, w, x, y);
+    GemvInt4Q8Tuned<8, 1024>{}(arch, w, x, y);
   }
+};
+
+/// Scalar reference of the batched product: y[b * ldy + r] = sum_c value(r, c) x[b * ldx + c],
+/// accumulated in double.
+template <class Format>
+inline void gemm_int4_reference(const Int4Matrix<Format>& w, const float* x, std::size_t batch,
+                                std::size_t ldx, float* y, std::size_t ldy) noexcept {
+  for (std::size_t b = 0; b < batch; ++b)
+    for (std::size_t r = 0; r < w.rows(); ++r) {
+      double s = 0;
+      for (std::size_t c = 0; c < w.cols(); ++c)
+        s += static_cast<double>(w.value(r, c)) * x[b * ldx + c];
+      y[b * ldy + r] = static_cast<float>(s);
+    }
+}
+
+/// Small-batch int4 GEMM, Y = X W^T: `batch` activation vectors (rows of X, stride ldx) times the
+/// 4-bit matrix W [rows, cols], Y [batch, rows] (stride ldy) — the speculative-decoding and
+/// small-batch serving case. AVX-512 VNNI: each x quantized to int8 per group as in GemvInt4Q8,
+/// vectors taken 4 at a time (2 with 8 rows per block, 3-4 with 4: the accumulators must stay in
+/// the 32 registers), each decoded block of weights used for all of them, so W streams from
+/// memory once per 4 vectors. Other archs: GemvInt4Q8 per vector. Error bound per element:
+/// GemvInt4Q8's.
+/// @pre Y does not overlap X.
+struct GemmInt4Q8 {
+  template <class Arch, class Format>
+  void operator()(Arch arch, const Int4Matrix<Format>& w, const float* x, std::size_t batch,
+                  std::size_t ldx, float* y, std::size_t ldy) const noexcept {
+#if PARE_INT4_VNNI
+    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+      thread_local std::vector<QuantizedActivations> xa;
+      const std::size_t full = w.cols() / int4_block * int4_block;
+      if (xa.size() < 4) xa.resize(4);
+      const auto& st = detail::scale_table(w);
+      const detail::Q8Constants<Format> k(w);
+      for (std::size_t b0 = 0; b0 < batch; b0 += 4) {
+        const std::size_t nb = std::min<std::size_t>(4, batch - b0);
+        for (std::size_t b = 0; b < nb; ++b)
+          xa[b].quantize<Format::group>(x + (b0 + b) * ldx, full);
+        run_tile(nb, w, st, k, xa.data(), x + b0 * ldx, ldx, y + b0 * ldy, ldy);
+      }
+      return;
+    }
+#endif
+    for (std::size_t b = 0; b < batch; ++b) GemvInt4Q8{}(arch, w, x + b * ldx, y + b * ldy);
+  }
+
+ private:
+#if PARE_INT4_VNNI
+  template <std::size_t Rows, std::size_t Batch, std::size_t PrefetchBytes = 0, class Format>
+  static void run_rows(const Int4Matrix<Format>& w, const std::array<float, 256>& st,
+                       const detail::Q8Constants<Format>& k, const QuantizedActivations* xa,
+                       const float* x, std::size_t ldx, float* y, std::size_t ldy) noexcept {
+    const std::size_t block_rows_end =
+        w.rows() / Int4Matrix<Format>::row_block * Int4Matrix<Format>::row_block;
+    std::size_t r = 0;
+    for (; r + Rows <= block_rows_end; r += Rows)
+      detail::int4_q8_rows<Rows, Batch, PrefetchBytes>(w, st, k, xa, r, x, ldx, y + r, ldy);
+    for (; r < w.rows(); ++r)
+      detail::int4_q8_rows<1, Batch, 0>(w, st, k, xa, r, x, ldx, y + r, ldy);
+  }
+  template <class Format>
+  static void run_tile(std::size_t nb, const Int4Matrix<Format>& w,
+                       const std::array<float, 256>& st, const detail::Q8Constants<Format>& k,
+                       const QuantizedActivations* xa, const float* x, std::size_t ldx, float* y,
+                       std::size_t ldy) noexcept {
+    switch (nb) {
+      case 1:  // GemvInt4Q8's kernel
+        return run_rows<8, 1, 1024>(w, st, k, xa, x, ldx, y, ldy);
+      case 2:
+        return run_rows<8, 2>(w, st, k, xa, x, ldx, y, ldy);
+      case 3:
+        return run_rows<4, 3>(w, st, k, xa, x, ldx, y, ldy);
+      default:
+        return run_rows<4, 4>(w, st, k, xa, x, ldx, y, ldy);
+    }
+  }
+#endif
 };
 
 }  // namespace pare::kernels
@@ -400,6 +606,37 @@ inline void gemv(const Int4Matrix<Format>& w, TensorView<const float, 1> x,
   Tensor<float, 1> yc({y.extent(0)});
   kernels::GemvInt4Q8{}(xsimd::default_arch{}, w, xp, yc.data());
   for (std::size_t r = 0; r < y.extent(0); ++r) y[r] = yc(r);
+}
+
+/// Y = X W^T for a small batch of activations X [batch, cols] (rows of X are the vectors) and a
+/// 4-bit block matrix W [rows, cols], Y [batch, rows]: kernels::GemmInt4Q8, which decodes each
+/// block of W once for up to 8 vectors. Rows of X and Y may be strided (inner stride 1); other
+/// layouts go through a contiguous copy.
+/// @pre y does not overlap x. Shapes must agree (else ShapeError naming all three).
+/// ```
+/// pare::gemm_int4(q, x.view(), y.view());  // x [4, 4096], q [11008, 4096], y [4, 11008]
+/// ```
+template <class Format>
+inline void gemm_int4(const Int4Matrix<Format>& w, TensorView<const float, 2> x,
+                      TensorView<float, 2> y) {
+  PARE_CHECK(w.cols() == x.extent(1) && w.rows() == y.extent(1) && x.extent(0) == y.extent(0),
+             ShapeError, "gemm_int4: X ", to_string(x.extents()), " x W^T, W [", w.rows(), ", ",
+             w.cols(), "] (int4) -> Y ", to_string(y.extents()));
+  // Rows of X (and Y) reachable with a non-negative row stride and unit inner stride.
+  const bool x_rows = x.stride(1) == 1 && x.stride(0) >= 0,
+             y_rows = y.stride(1) == 1 && y.stride(0) >= 0;
+  const Tensor<float, 2> xc = x_rows ? Tensor<float, 2>() : Tensor<float, 2>(x);
+  const float* xp = x_rows ? x.data() : xc.data();
+  const std::size_t ldx = x_rows ? static_cast<std::size_t>(x.stride(0)) : x.extent(1);
+  if (y_rows) {
+    kernels::GemmInt4Q8{}(xsimd::default_arch{}, w, xp, x.extent(0), ldx, y.data(),
+                          static_cast<std::size_t>(y.stride(0)));
+    return;
+  }
+  Tensor<float, 2> yc(y.extents());
+  kernels::GemmInt4Q8{}(xsimd::default_arch{}, w, xp, x.extent(0), ldx, yc.data(), y.extent(1));
+  for (std::size_t b = 0; b < y.extent(0); ++b)
+    for (std::size_t r = 0; r < y.extent(1); ++r) y(b, r) = yc(b, r);
 }
 
 }  // namespace pare

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — Adam, as torch.optim.Adam (amsgrad off).
+// pare — Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW (amsgrad off).
 #pragma once
 
 #include <cmath>
@@ -12,6 +12,58 @@
 #include "pare/nn/parameter.hpp"
 
 namespace pare {
+
+namespace detail {
+
+/// Adam's moments, by parameter position, and the step count.
+struct AdamState {
+  std::vector<std::vector<float>> m, v;
+  std::size_t t = 0;
+};
+
+/// One Adam step with PyTorch's arithmetic. `l2` adds l2·p to the gradient (torch.optim.Adam's
+/// weight_decay); `decoupled` first shrinks p by lr·decoupled·p (torch.optim.AdamW's).
+inline void adam_step(AdamState& state, std::span<const Parameter> params, float lr, float beta1,
+                      float beta2, float eps, float l2, float decoupled, const char* who) {
+  auto& ms = state.m;
+  auto& vs = state.v;
+  auto& t = state.t;
+  if (ms.empty()) {
+    ms.resize(params.size());
+    vs.resize(params.size());
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      ms[i].assign(params[i].value.size(), 0.0f);
+      vs[i].assign(params[i].value.size(), 0.0f);
+    }
+  }
+  PARE_CHECK(ms.size() == params.size(), ArgumentError, who, ": got ", params.size(),
+             " parameters, the optimizer state has ", ms.size());
+  ++t;
+  // PyTorch computes the bias corrections in double precision (Python floats).
+  const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t));
+  const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t));
+  const auto step_size = static_cast<float>(static_cast<double>(lr) / bc1);
+  const auto bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  const float shrink = 1.0f - lr * decoupled;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& p = params[i];
+    PARE_CHECK(p.value.size() == p.grad.size() && p.value.size() == ms[i].size(), ArgumentError,
+               who, ": parameter ", i, " has ", p.value.size(), " values, ", p.grad.size(),
+               " gradients and ", ms[i].size(), " moments");
+    for (std::size_t k = 0; k < p.value.size(); ++k) {
+      float g = p.grad[k];
+      if (l2 != 0.0f) g += l2 * p.value[k];
+      if (decoupled != 0.0f) p.value[k] *= shrink;
+      float& m = ms[i][k];
+      float& v = vs[i][k];
+      m = beta1 * m + (1.0f - beta1) * g;
+      v = beta2 * v + (1.0f - beta2) * g * g;
+      p.value[k] -= step_size * m / (std::sqrt(v) / bc2_sqrt + eps);
+    }
+  }
+}
+
+}  // namespace detail
 
 /// Adam (Kingma & Ba) with PyTorch's arithmetic, so results match torch.optim.Adam to rounding:
 ///   g = grad + weight_decay · p;  m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²
@@ -28,40 +80,7 @@ struct Adam {
 
   /// @pre the same parameters, in the same order, on every call (moments are positional)
   void step(std::span<const Parameter> params) {
-    auto& ms = state_.m;
-    auto& vs = state_.v;
-    auto& t = state_.t;
-    if (ms.empty()) {
-      ms.resize(params.size());
-      vs.resize(params.size());
-      for (std::size_t i = 0; i < params.size(); ++i) {
-        ms[i].assign(params[i].value.size(), 0.0f);
-        vs[i].assign(params[i].value.size(), 0.0f);
-      }
-    }
-    PARE_CHECK(ms.size() == params.size(), ArgumentError, "Adam::step: got ", params.size(),
-               " parameters, the optimizer state has ", ms.size());
-    ++t;
-    // PyTorch computes the bias corrections in double precision (Python floats).
-    const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t));
-    const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t));
-    const auto step_size = static_cast<float>(static_cast<double>(lr) / bc1);
-    const auto bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const auto& p = params[i];
-      PARE_CHECK(p.value.size() == p.grad.size() && p.value.size() == ms[i].size(), ArgumentError,
-                 "Adam::step: parameter ", i, " has ", p.value.size(), " values, ", p.grad.size(),
-                 " gradients and ", ms[i].size(), " moments");
-      for (std::size_t k = 0; k < p.value.size(); ++k) {
-        float g = p.grad[k];
-        if (weight_decay != 0.0f) g += weight_decay * p.value[k];
-        float& m = ms[i][k];
-        float& v = vs[i][k];
-        m = beta1 * m + (1.0f - beta1) * g;
-        v = beta2 * v + (1.0f - beta2) * g * g;
-        p.value[k] -= step_size * m / (std::sqrt(v) / bc2_sqrt + eps);
-      }
-    }
+    detail::adam_step(state_, params, lr, beta1, beta2, eps, weight_decay, 0.0f, "Adam::step");
   }
 
   /// Number of steps taken so far.
@@ -72,12 +91,36 @@ struct Adam {
 
   // Optimizer state. Public only so that Adam stays an aggregate (designated initializers);
   // not part of the API.
-  struct State {
-    std::vector<std::vector<float>> m, v;
-    std::size_t t = 0;
-  } state_{};
+  detail::AdamState state_{};
 };
 
 static_assert(Optimizer<Adam>);
+
+/// AdamW (Loshchilov & Hutter), as torch.optim.AdamW: weight decay is decoupled from the
+/// gradient — each step first shrinks p by lr·weight_decay·p, then takes the plain Adam step —
+/// so the decay does not pass through the adaptive scaling (unlike Adam's L2 weight_decay).
+/// torch's default weight_decay of 0.01 is the default here too.
+///
+///   pare::AdamW opt{.lr = 1e-3f, .weight_decay = 0.05f};
+struct AdamW {
+  float lr = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float eps = 1e-8f;
+  float weight_decay = 0.01f;
+
+  /// @pre the same parameters, in the same order, on every call (moments are positional)
+  void step(std::span<const Parameter> params) {
+    detail::adam_step(state_, params, lr, beta1, beta2, eps, 0.0f, weight_decay, "AdamW::step");
+  }
+
+  [[nodiscard]] std::size_t steps() const noexcept { return state_.t; }
+  void reset() noexcept { state_ = {}; }
+
+  // Optimizer state; public only so that AdamW stays an aggregate. Not part of the API.
+  detail::AdamState state_{};
+};
+
+static_assert(Optimizer<AdamW>);
 
 }  // namespace pare

@@ -9,6 +9,7 @@
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/blas1.hpp"
+#include "pare/kernels/gemm.hpp"
 #include "pare/kernels/gemv.hpp"
 #include "pare/nn/concepts.hpp"
 #include "pare/nn/init.hpp"
@@ -71,30 +72,25 @@ class Linear {
                ShapeError, "Linear::backward: gradient ", to_string(grad_out.extents()),
                " does not match the last forward output [", input_.extent(0), ", ", out_features(),
                "]");
-    // Row by row through pare's vector kernels (axpy), so this gains from their SIMD versions.
-    // Not Eigen's GEMM through as_eigen: with GCC 12.2 and -march=native on AVX-512 its packet
-    // code raises a false -Wmaybe-uninitialized inside avx512fintrin.h, which -Werror makes fatal.
-    // Replace with pare's f32 GEMM kernel once there is one.
+    // Three GEMMs' worth of work: dL/dx = g·W, dL/dW += gᵀ·x, dL/db += column sums of g.
     Tensor<float, 2> grad_in({grad_out.extent(0), in_features()});
-    const TensorView<const float, 2> w = weight_;
-    const TensorView<const float, 2> x = input_;
-    for (std::size_t n = 0; n < grad_out.extent(0); ++n) {
-      const auto g = grad_out[n];
-      axpy(1.0f, g, bias_grad_.view());
-      for (std::size_t o = 0; o < out_features(); ++o) {
-        axpy(g[o], x[n], weight_grad_.view()[o]);
-        axpy(g[o], w[o], grad_in.view()[n]);
-      }
-    }
+    gemm(grad_out, weight_, grad_in.view());
+    gemm_tn(grad_out, input_, weight_grad_.view(), 1.0f, 1.0f);
+    for (std::size_t n = 0; n < grad_out.extent(0); ++n) axpy(1.0f, grad_out[n], bias_grad_.view());
     return grad_in;
   }
 
-  /// y = x Wᵀ + b for a batch (one gemv per row), remembering nothing.
+  /// y = x Wᵀ + b for a batch (one GEMM; a single row takes the gemv path), remembering nothing.
   [[nodiscard]] Tensor<float, 2> infer(TensorView<const float, 2> x) const {
     PARE_CHECK(x.extent(1) == in_features(), ShapeError, "Linear(", in_features(), " -> ",
                out_features(), "): input ", to_string(x.extents()), " has the wrong width");
     Tensor<float, 2> y({x.extent(0), out_features()});
-    for (std::size_t n = 0; n < x.extent(0); ++n) infer(x[n], y.view()[n]);
+    if (x.extent(0) == 1) {
+      infer(x[0], y.view()[0]);
+      return y;
+    }
+    gemm_nt(x, weight_, y.view());
+    for (std::size_t n = 0; n < x.extent(0); ++n) axpy(1.0f, bias_, y.view()[n]);
     return y;
   }
 

@@ -105,6 +105,20 @@ class Sequential {
     return ps;
   }
 
+  /// Switches every layer that has a training mode (BatchNorm, Dropout, nested Sequentials) to
+  /// training (true) or eval (false) behaviour in `forward`; `infer` always behaves as eval.
+  void set_training(bool on) {
+    std::apply(
+        [&](auto&... l) {
+          (
+              [&](auto& layer) {
+                if constexpr (requires { layer.set_training(on); }) layer.set_training(on);
+              }(l),
+              ...);
+        },
+        layers_);
+  }
+
   /// Sets every gradient to zero (gradients accumulate across backward calls).
   void zero_grad() {
     for_each_parameter([](const Parameter& p) {

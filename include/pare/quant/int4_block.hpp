@@ -17,6 +17,8 @@
 // When to use which:
 //   Q4G16  4.5 bits per weight, 23.2 dB SQNR on N(0,1) weights (Q4_K-class formats: 22.9).
 //   Q4G32  4.25 bits per weight, 22.2 dB; 6 % smaller, 1 dB worse.
+//   Q4G64 / Q4G128  4.125 / 4.0625 bits per weight, for the largest models (and the issue's
+//          group-128 speed case); docs/quantization-accuracy.md has their SQNR.
 #pragma once
 
 #include <algorithm>
@@ -39,27 +41,40 @@ inline constexpr Int4Codebook gauss_levels_g16 = {-127, -107, -89, -73, -58, -43
 /// The same fit for groups of 32.
 inline constexpr Int4Codebook gauss_levels_g32 = {-127, -104, -86, -70, -56, -42, -28, -14,
                                                   0,    14,   28,  42,  56,  71,  87,  107};
+/// Lloyd–Max fits for groups of 64 and 128 (the group-128 layout), with the level nearest
+/// zero set to 0 so that exact zeros stay exact.
+inline constexpr Int4Codebook gauss_levels_g64 = {-127, -100, -79, -62, -48, -34, -22, -10,
+                                                  0,    14,   26,  39,  53,  69,  87,  110};
+inline constexpr Int4Codebook gauss_levels_g128 = {-127, -98, -77, -60, -46, -33, -21, -10,
+                                                   0,    13,  25,  37,  50,  66,  84,  108};
 
 /// A 4-bit block format: `Group` codes per 8-bit scale and a codebook.
-/// @tparam Group weights per scale: 16 or 32 (a divisor of the 128-weight layout block).
+/// @tparam Group weights per scale: 16, 32, 64 or 128 (a divisor of the 128-weight layout block).
 template <std::size_t Group>
 struct Int4BlockFormat {
-  static_assert(Group == 16 || Group == 32,
-                "Int4BlockFormat<Group> supports groups of 16 or 32 weights: the kernels decode "
-                "128-weight blocks and expand one scale per 4 or 8 lanes");
+  static_assert(Group == 16 || Group == 32 || Group == 64 || Group == 128,
+                "Int4BlockFormat<Group> supports groups of 16, 32, 64 or 128 weights: the kernels "
+                "decode 128-weight blocks and expand one scale per 2, 4, 8 or 16 lanes");
   static constexpr std::size_t group = Group;
   /// Storage bits per weight: 4 per code, 8 per group scale (plus 4 bytes per matrix for T).
   static constexpr double bits_per_weight = 4.0 + 8.0 / static_cast<double>(Group);
   static constexpr const Int4Codebook& levels() noexcept {
     if constexpr (Group == 16)
       return gauss_levels_g16;
-    else
+    else if constexpr (Group == 32)
       return gauss_levels_g32;
+    else if constexpr (Group == 64)
+      return gauss_levels_g64;
+    else
+      return gauss_levels_g128;
   }
 };
 
 using Q4G16 = Int4BlockFormat<16>;
 using Q4G32 = Int4BlockFormat<32>;
+/// 4.0625 bits per weight: the group-128 case, for speed comparisons and largest models.
+using Q4G64 = Int4BlockFormat<64>;
+using Q4G128 = Int4BlockFormat<128>;
 
 /// Layout block: 128 weights of a row in 64 bytes.
 inline constexpr std::size_t int4_block = 128;
@@ -104,6 +119,12 @@ class Int4Matrix {
     for (std::size_t i = 0; i < 16; ++i)
       frac_[i] =
           static_cast<float>(static_cast<double>(top_) * std::exp2(-static_cast<double>(i) / 8.0));
+    // Every scale code decoded once here: kernels look scales up instead of calling ldexp, which
+    // for small matrices cost more than the products.
+    for (unsigned s = 0; s < 256; ++s) {
+      const float m = std::ldexp(frac_[s & 0xFu], -2 * static_cast<int>((s & 0x7Fu) >> 4));
+      scale_lut_[s] = (s & 0x80u) != 0 ? -m : m;
+    }
   }
 
   [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
@@ -173,10 +194,9 @@ class Int4Matrix {
     b = static_cast<std::uint8_t>((b & ~(0xFu << shift)) | ((code & 0xFu) << shift));
   }
   /// The real scale a scale code stands for: exact, T's table entry times a power of two.
-  [[nodiscard]] float decode_scale(std::uint8_t s) const noexcept {
-    const float m = std::ldexp(frac_[s & 0xFu], -2 * ((s & 0x7F) >> 4));
-    return (s & 0x80) != 0 ? -m : m;
-  }
+  [[nodiscard]] float decode_scale(std::uint8_t s) const noexcept { return scale_lut_[s]; }
+  /// decode_scale for all 256 scale codes.
+  [[nodiscard]] const std::array<float, 256>& scale_table() const noexcept { return scale_lut_; }
   [[nodiscard]] float scale(std::size_t r, std::size_t g) const noexcept {
     return decode_scale(scales_.data()[scale_index(r, g)]);
   }
@@ -199,6 +219,7 @@ class Int4Matrix {
   std::size_t rows_ = 0, cols_ = 0;
   float top_ = 1.0f;
   std::array<float, 16> frac_{};
+  std::array<float, 256> scale_lut_{};
   Tensor<std::uint8_t, 2> codes_;
   Tensor<std::uint8_t, 2> scales_;
 };

@@ -28,6 +28,10 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #define PARE_SIMD_X86 1
 #else
 #define PARE_SIMD_X86 0
@@ -74,6 +78,7 @@ struct CpuFeatures {
   bool avx512vnni = false;
   bool avx512bf16 = false;
   bool avx512fp16 = false;
+  bool avx_vnni = false;  ///< VEX-encoded vpdpbusd on ymm (Alder Lake, Zen 5), no AVX-512 needed
   bool amx_tile = false;  ///< AMX and XCR0 has tile state (Linux also needs ARCH_REQ_XCOMP_PERM)
   bool amx_int8 = false;
   bool amx_bf16 = false;
@@ -129,7 +134,11 @@ inline CpuFeatures detect_cpu() {
     f.amx_bf16 = os_amx && bit(l7.d, 22);
     f.amx_tile = os_amx && bit(l7.d, 24);
     f.amx_int8 = os_amx && bit(l7.d, 25);
-    if (l7.a >= 1) f.avx512bf16 = f.avx512f && bit(cpuid(7, 1).a, 5);
+    if (l7.a >= 1) {
+      const CpuidRegs l71 = cpuid(7, 1);
+      f.avx512bf16 = f.avx512f && bit(l71.a, 5);
+      f.avx_vnni = f.avx2 && bit(l71.a, 4);
+    }
   }
   if (cpuid(0x80000000).a >= 0x80000004) {
     char b[49] = {};
@@ -154,6 +163,27 @@ inline CpuFeatures detect_cpu() {
 [[nodiscard]] inline const CpuFeatures& cpu_features() {
   static const CpuFeatures f = detail::detect_cpu();
   return f;
+}
+
+/// True when this thread may execute AMX tile instructions: the CPU has AMX-TILE and AMX-INT8,
+/// XCR0 enables tile state, and (Linux) the kernel granted the process XTILEDATA permission,
+/// requested here once with arch_prctl(ARCH_REQ_XCOMP_PERM). Without the grant the first tile
+/// instruction faults, so every AMX path must be gated by this.
+[[nodiscard]] inline bool amx_int8_usable() {
+  static const bool usable = [] {
+    const CpuFeatures& f = cpu_features();
+    if (!f.amx_tile || !f.amx_int8) return false;
+#if PARE_SIMD_X86 && defined(__linux__)
+    constexpr long arch_req_xcomp_perm = 0x1023;  // ARCH_REQ_XCOMP_PERM (asm/prctl.h)
+    constexpr long xfeature_xtiledata = 18;
+    return syscall(SYS_arch_prctl, arch_req_xcomp_perm, xfeature_xtiledata) == 0;
+#elif PARE_SIMD_X86
+    return true;  // other OSes enable tile state for every process once XCR0 has it
+#else
+    return false;
+#endif
+  }();
+  return usable;
 }
 
 /// True when code compiled for `Arch` is in this binary and the CPU and OS can run it.
@@ -213,6 +243,7 @@ void for_each_arch(F f) {
                                                 {"avx512vnni", f.avx512vnni},
                                                 {"avx512bf16", f.avx512bf16},
                                                 {"avx512fp16", f.avx512fp16},
+                                                {"avx-vnni", f.avx_vnni},
                                                 {"amx-tile", f.amx_tile},
                                                 {"amx-int8", f.amx_int8},
                                                 {"amx-bf16", f.amx_bf16}};

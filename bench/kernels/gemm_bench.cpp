@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: Apache-2.0
+// f32 GEMM C = A·B (square, 64³..1024³): pare vs Eigen vs OpenBLAS vs oneDNN, single thread, in
+// GFLOP/s (2·M·N·K flops per call), plus pare's A·Bᵀ (gemm_nt, the Linear layout) and tuning
+// variants of the blocked kernel.
+//
+//   build/bench/bench/pare_gemm_bench --benchmark_filter='gemm/f32/512/'
+//
+// Names: gemm/f32/<n>/<impl>. Peers run single-threaded (OpenBLAS via openblas_set_num_threads,
+// oneDNN via OMP_NUM_THREADS=1, which main() sets and re-executes itself for).
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+
+// Eigen's AVX-512 GEMM packet code trips GCC 12's false -Wmaybe-uninitialized (GCC bug 105593);
+// the peer is measured, not linted.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+#include <Eigen/Core>
+#include <cstddef>
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "../common/membw.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/kernels/gemm.hpp"
+#include "pare/simd/arch.hpp"
+
+#ifdef PARE_BENCH_HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+#ifdef PARE_BENCH_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+
+namespace {
+
+using pare::bench::fill_normal;
+
+// C[n×n] = A[n×n] · B[n×n], all row-major and contiguous.
+using GemmFn = std::function<void(const float* a, const float* b, float* c, std::size_t n)>;
+
+pare::TensorView<const float, 2> square(const float* p, std::size_t n) { return {p, {n, n}}; }
+
+void pare_gemm(const float* a, const float* b, float* c, std::size_t n) {
+  pare::gemm(square(a, n), square(b, n), pare::TensorView<float, 2>(c, {n, n}));
+}
+
+// B read as the weight of a Linear layer ([N, K]); same flops, different packing.
+void pare_gemm_nt(const float* a, const float* b, float* c, std::size_t n) {
+  pare::gemm_nt(square(a, n), square(b, n), pare::TensorView<float, 2>(c, {n, n}));
+}
+
+template <class Kernel>
+void pare_variant(const float* a, const float* b, float* c, std::size_t n) {
+  using Arch = xsimd::default_arch;
+  static pare::Tensor<float, 1> ws({Kernel::template workspace_size<Arch>()});
+  const auto ld = static_cast<std::ptrdiff_t>(n);
+  Kernel{}(Arch{}, n, n, n, 1.0f, {a, ld, 1}, {b, ld, 1}, 0.0f, c, ld, ws.data());
+}
+
+void eigen_gemm(const float* a, const float* b, float* c, std::size_t n) {
+  using Mat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const auto e = static_cast<Eigen::Index>(n);
+  const Eigen::Map<const Mat> A(a, e, e), B(b, e, e);
+  Eigen::Map<Mat> C(c, e, e);
+  C.noalias() = A * B;
+}
+
+#ifdef PARE_BENCH_HAVE_OPENBLAS
+void openblas_gemm(const float* a, const float* b, float* c, std::size_t n) {
+  const auto e = static_cast<blasint>(n);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, e, e, e, 1.0f, a, e, b, e, 0.0f, c, e);
+}
+#endif
+
+#ifdef PARE_BENCH_HAVE_DNNL
+void dnnl_gemm(const float* a, const float* b, float* c, std::size_t n) {
+  const auto e = static_cast<dnnl_dim_t>(n);
+  dnnl_sgemm('N', 'N', e, e, e, 1.0f, a, e, b, e, 0.0f, c, e);
+}
+#endif
+
+void bm_gemm(benchmark::State& state, const GemmFn& fn, std::size_t n) {
+  pare::Tensor<float, 2> a({n, n}), b({n, n}), c({n, n});
+  fill_normal(a.data(), n * n, 1);
+  fill_normal(b.data(), n * n, 2);
+  for (auto _ : state) {
+    fn(a.data(), b.data(), c.data(), n);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  const double flops =
+      2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void register_all() {
+  struct Impl {
+    const char* name;
+    GemmFn fn;
+  };
+  std::vector<Impl> impls = {{"pare", pare_gemm}, {"pare-nt", pare_gemm_nt}, {"eigen", eigen_gemm}};
+#ifdef PARE_BENCH_HAVE_OPENBLAS
+  impls.push_back({"openblas", openblas_gemm});
+#endif
+#ifdef PARE_BENCH_HAVE_DNNL
+  impls.push_back({"onednn", dnnl_gemm});
+#endif
+  // Register tile (MR rows × NV batches) and cache blocking (KC, MC, NC) for re-tuning.
+  using namespace pare::kernels;
+  impls.push_back({"tune-6x2-k256-m96", pare_variant<GemmTuned<6, 2, 256, 96, 2048>>});
+  impls.push_back({"tune-4x3-k256-m96", pare_variant<GemmTuned<4, 3, 256, 96, 2048>>});
+  impls.push_back({"tune-8x2-k256-m96", pare_variant<GemmTuned<8, 2, 256, 96, 2048>>});
+  impls.push_back({"tune-12x2-k256-m96", pare_variant<GemmTuned<12, 2, 256, 96, 2048>>});
+  impls.push_back({"tune-6x2-k384-m192", pare_variant<GemmTuned<6, 2, 384, 192, 2048>>});
+  impls.push_back({"tune-6x2-k128-m96", pare_variant<GemmTuned<6, 2, 128, 96, 2048>>});
+  for (std::size_t n : {64, 128, 256, 512, 1024}) {
+    for (const Impl& impl : impls) {
+      const std::string name = "gemm/f32/" + std::to_string(n) + "/" + impl.name;
+      benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, n](benchmark::State& st) {
+        bm_gemm(st, fn, n);
+      })->Unit(benchmark::kMicrosecond);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#ifdef PARE_BENCH_HAVE_DNNL
+  // libgomp reads OMP_NUM_THREADS when it is loaded, before main; set it and start again.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
+    setenv("OMP_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);  // on failure, fall through and run with the default threads
+  }
+#endif
+#ifdef PARE_BENCH_HAVE_OPENBLAS
+  openblas_set_num_threads(1);
+  benchmark::AddCustomContext("openblas", std::string(openblas_get_corename()) + ", 1 thread");
+#endif
+  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
+  benchmark::AddCustomContext("pare_gemm_arch", pare::simd::default_arch_name());
+  benchmark::AddCustomContext("pare_gemm_kernel", "GemmTuned<MR 6, NV 2, KC 256, MC 96, NC 2048>");
+  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." +
+                                           std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                                           std::to_string(EIGEN_MINOR_VERSION) + " " +
+                                           Eigen::SimdInstructionSetsInUse());
+  if (const char* omp = std::getenv("OMP_NUM_THREADS"))
+    benchmark::AddCustomContext("OMP_NUM_THREADS", omp);
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+// int8 GEMM and GEMV: pare (every path this CPU runs) vs oneDNN's matmul and gemmlowp, single
+// thread, plus the read-bandwidth probe for the GEMV roofline.
+//
+//   build/h-b/bench/pare_gemm_int8_bench --benchmark_filter='gemm/'
+//   build/h-b/bench/pare_gemm_int8_bench --benchmark_filter='gemv/.*/cold|membw'
+//
+// Names: gemm/u8s8<s32|f32>/<M>x<N>x<K>/<impl>[/<path>] (GOP/s counter: 2 M N K per call);
+//        gemv/u8s8s32/<N>x<K>/<hot|cold>/<impl>[/<path>] (GB/s of weights, N K bytes per call);
+//        membw/read/cold/<isa>.
+// Weights are prepared ahead of time for every impl (pare: pack_int8_weights; oneDNN: reorder to
+// the format its primitive asks for; gemmlowp takes them as they are). oneDNN runs with
+// OMP_NUM_THREADS=1 (main() sets it and re-executes itself), gemmlowp with max_num_threads 1.
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../common/membw.hpp"
+#include "pare/core/random.hpp"
+#include "pare/kernels/gemm_int8.hpp"
+#include "pare/kernels/gemv_int8.hpp"
+#include "pare/simd/arch.hpp"
+
+#if __has_include(<gemmlowp/public/gemmlowp.h>)
+#include <gemmlowp/public/gemmlowp.h>
+#define PARE_BENCH_HAVE_GEMMLOWP 1
+#endif
+#ifdef PARE_BENCH_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace {
+
+using pare::bench::cold_bytes;
+
+template <class T>
+std::vector<T> random_bytes(std::size_t n, std::uint64_t seed, int lo, int hi) {
+  pare::Rng rng(seed);
+  std::vector<T> v(n);
+  for (auto& x : v) x = static_cast<T>(lo + static_cast<int>(rng.below(hi - lo + 1)));
+  return v;
+}
+
+void set_gops(benchmark::State& state, double ops) {
+  state.counters["GOP/s"] =
+      benchmark::Counter(ops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void set_gbs(benchmark::State& state, double bytes) {
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(bytes));
+  state.counters["GB/s"] =
+      benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// ---------------------------------------------------------------------------- pare
+void bm_pare_gemm(benchmark::State& state, std::size_t s, pare::Int8Path path, bool f32) {
+  const auto a = random_bytes<std::uint8_t>(s * s, 1, 0, 255);
+  const auto b = random_bytes<std::int8_t>(s * s, 2, -127, 127);
+  std::vector<float> scales(s, 0.01f), bias(s, 0.5f), a_scales(s, 0.02f);
+  std::vector<std::int32_t> a_zeros(s, 128);
+  const pare::PackedInt8Weights p(b.data(), s, s, s, scales.data());
+  std::vector<std::int32_t> c(s * s);
+  std::vector<float> y(s * s);
+  for (auto _ : state) {
+    if (f32)
+      pare::gemm_u8s8_f32(a.data(), s, s, a_scales.data(), a_zeros.data(), p, bias.data(), y.data(),
+                          s, path);
+    else
+      pare::gemm_u8s8s32(a.data(), s, s, p, c.data(), s, path);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  set_gops(state, 2.0 * static_cast<double>(s * s * s));
+}
+
+// Weight copies for cold runs: enough that cycling through them evicts every cache.
+std::size_t copies_for(std::size_t bytes, bool cold) {
+  return cold ? std::max<std::size_t>(2, (cold_bytes + bytes - 1) / bytes) : 1;
+}
+
+void bm_pare_gemv(benchmark::State& state, std::size_t n, std::size_t k, bool cold,
+                  pare::Int8Path path) {
+  const auto a = random_bytes<std::uint8_t>(k, 1, 0, 255);
+  const auto b = random_bytes<std::int8_t>(n * k, 2, -127, 127);
+  const std::size_t copies = copies_for(n * k, cold);
+  std::vector<pare::PackedInt8Weights> pool;
+  pool.reserve(copies);
+  pool.emplace_back(b.data(), n, k, k);
+  for (std::size_t i = 1; i < copies; ++i) pool.push_back(pool.front());
+  std::vector<std::int32_t> c(n);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    pare::gemv_u8s8s32(a.data(), pool[i], c.data(), path);
+    if (++i == copies) i = 0;
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_gbs(state, static_cast<double>(n * k));
+  if (cold) state.counters["copies"] = static_cast<double>(copies);
+}
+
+// ---------------------------------------------------------------------------- oneDNN
+#ifdef PARE_BENCH_HAVE_DNNL
+struct DnnlMatmul {
+  dnnl::engine eng{dnnl::engine::kind::cpu, 0};
+  dnnl::stream strm{eng};
+  dnnl::matmul prim;
+  dnnl::matmul::primitive_desc pd;
+  std::vector<dnnl::memory> weights;  // reordered copies
+
+  DnnlMatmul(std::size_t m, std::size_t n, std::size_t k, const std::int8_t* b_nk,
+             std::size_t copies) {
+    using dt = dnnl::memory::data_type;
+    using tag = dnnl::memory::format_tag;
+    const auto M = static_cast<dnnl::memory::dim>(m), N = static_cast<dnnl::memory::dim>(n),
+               K = static_cast<dnnl::memory::dim>(k);
+    const dnnl::memory::desc a_md({M, K}, dt::u8, tag::ab), b_any({K, N}, dt::s8, tag::any),
+        c_md({M, N}, dt::s32, tag::ab);
+    pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_md, b_any, c_md), eng);
+    prim = dnnl::matmul(pd);
+    // B [N, K] row-major is B^T [K, N] with strides (1, K): tag ba.
+    dnnl::memory src({{K, N}, dt::s8, tag::ba}, eng, const_cast<std::int8_t*>(b_nk));
+    for (std::size_t i = 0; i < copies; ++i) {
+      weights.emplace_back(pd.weights_desc(), eng);
+      dnnl::reorder(src, weights.back()).execute(strm, src, weights.back());
+    }
+    strm.wait();
+  }
+  void run(const std::uint8_t* a, std::size_t i, std::int32_t* c) {
+    dnnl::memory am(pd.src_desc(), eng, const_cast<std::uint8_t*>(a));
+    dnnl::memory cm(pd.dst_desc(), eng, c);
+    prim.execute(strm, {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, weights[i]}, {DNNL_ARG_DST, cm}});
+    strm.wait();
+  }
+};
+
+void bm_dnnl_gemm(benchmark::State& state, std::size_t s) {
+  const auto a = random_bytes<std::uint8_t>(s * s, 1, 0, 255);
+  const auto b = random_bytes<std::int8_t>(s * s, 2, -127, 127);
+  DnnlMatmul mm(s, s, s, b.data(), 1);
+  std::vector<std::int32_t> c(s * s);
+  for (auto _ : state) {
+    mm.run(a.data(), 0, c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_gops(state, 2.0 * static_cast<double>(s * s * s));
+  state.SetLabel(mm.pd.impl_info_str());
+}
+
+void bm_dnnl_gemv(benchmark::State& state, std::size_t n, std::size_t k, bool cold) {
+  const auto a = random_bytes<std::uint8_t>(k, 1, 0, 255);
+  const auto b = random_bytes<std::int8_t>(n * k, 2, -127, 127);
+  const std::size_t copies = copies_for(n * k, cold);
+  DnnlMatmul mm(1, n, k, b.data(), copies);
+  std::vector<std::int32_t> c(n);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    mm.run(a.data(), i, c.data());
+    if (++i == copies) i = 0;
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_gbs(state, static_cast<double>(n * k));
+  state.SetLabel(mm.pd.impl_info_str());
+}
+#endif
+
+// ---------------------------------------------------------------------------- gemmlowp
+#ifdef PARE_BENCH_HAVE_GEMMLOWP
+// gemmlowp multiplies u8 by u8 with offsets: the s8 weights are stored as u8 = w + 128 with
+// rhs_offset -128, the activations with offset 0, so the s32 result equals the u8 x s8 product.
+void bm_gemmlowp_gemm(benchmark::State& state, std::size_t s) {
+  const auto a = random_bytes<std::uint8_t>(s * s, 1, 0, 255);
+  const auto b = random_bytes<std::uint8_t>(s * s, 2, 1, 255);
+  gemmlowp::GemmContext ctx;
+  ctx.set_max_num_threads(1);
+  const int n = static_cast<int>(s);
+  std::vector<std::int32_t> c(s * s);
+  const gemmlowp::MatrixMap<const std::uint8_t, gemmlowp::MapOrder::RowMajor> lhs(a.data(), n, n);
+  const gemmlowp::MatrixMap<const std::uint8_t, gemmlowp::MapOrder::ColMajor> rhs(b.data(), n, n);
+  gemmlowp::MatrixMap<std::int32_t, gemmlowp::MapOrder::RowMajor> res(c.data(), n, n);
+  const std::tuple<> pipeline;
+  for (auto _ : state) {
+    gemmlowp::GemmWithOutputPipeline<std::uint8_t, std::int32_t,
+                                     gemmlowp::DefaultL8R8BitDepthParams>(&ctx, lhs, rhs, &res, 0,
+                                                                          -128, pipeline);
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_gops(state, 2.0 * static_cast<double>(s * s * s));
+}
+#endif
+
+void register_all() {
+  const std::vector<pare::Int8Path> paths = pare::available_int8_paths();
+  for (std::size_t s : {256, 1024}) {
+    const std::string shape = std::to_string(s) + "x" + std::to_string(s) + "x" + std::to_string(s);
+    for (pare::Int8Path path : paths) {
+      if (path == pare::Int8Path::scalar && s > 256) continue;  // seconds per call
+      for (bool f32 : {false, true})
+        benchmark::RegisterBenchmark(("gemm/u8s8" + std::string(f32 ? "f32/" : "s32/") + shape +
+                                      "/pare/" + pare::to_string(path))
+                                         .c_str(),
+                                     [=](benchmark::State& st) { bm_pare_gemm(st, s, path, f32); })
+            ->Unit(benchmark::kMillisecond);
+    }
+#ifdef PARE_BENCH_HAVE_DNNL
+    benchmark::RegisterBenchmark(("gemm/u8s8s32/" + shape + "/onednn").c_str(),
+                                 [=](benchmark::State& st) { bm_dnnl_gemm(st, s); })
+        ->Unit(benchmark::kMillisecond);
+#endif
+#ifdef PARE_BENCH_HAVE_GEMMLOWP
+    benchmark::RegisterBenchmark(("gemm/u8s8s32/" + shape + "/gemmlowp").c_str(),
+                                 [=](benchmark::State& st) { bm_gemmlowp_gemm(st, s); })
+        ->Unit(benchmark::kMillisecond);
+#endif
+  }
+  const std::size_t gemv_shapes[][2] = {{4096, 4096}, {4096, 11008}, {11008, 4096}};
+  for (bool cold : {false, true}) {
+    for (const auto& sh : gemv_shapes) {
+      const std::size_t n = sh[0], k = sh[1];
+      const std::string base = "gemv/u8s8s32/" + std::to_string(n) + "x" + std::to_string(k) +
+                               (cold ? "/cold/" : "/hot/");
+      for (pare::Int8Path path : paths) {
+        if (path == pare::Int8Path::scalar) continue;
+        benchmark::RegisterBenchmark(
+            (base + "pare/" + pare::to_string(path)).c_str(),
+            [=](benchmark::State& st) { bm_pare_gemv(st, n, k, cold, path); })
+            ->Unit(benchmark::kMicrosecond);
+      }
+#ifdef PARE_BENCH_HAVE_DNNL
+      benchmark::RegisterBenchmark((base + "onednn").c_str(), [=](benchmark::State& st) {
+        bm_dnnl_gemv(st, n, k, cold);
+      })->Unit(benchmark::kMicrosecond);
+#endif
+    }
+  }
+  pare::bench::register_read_bandwidth();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+#ifdef PARE_BENCH_HAVE_DNNL
+  // libgomp reads OMP_NUM_THREADS when it is loaded, before main; set it and start again.
+  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
+    setenv("OMP_NUM_THREADS", "1", 1);
+    execv("/proc/self/exe", argv);  // on failure, fall through and run with the default threads
+  }
+#endif
+  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
+  benchmark::AddCustomContext("pare_int8_best_path", pare::to_string(pare::best_int8_path()));
+  if (const char* omp = std::getenv("OMP_NUM_THREADS"))
+    benchmark::AddCustomContext("OMP_NUM_THREADS", omp);
+  register_all();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — HardLabel: cross-entropy of the student with the ground truth, with label smoothing.
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "pare/distill/concepts.hpp"
+#include "pare/distill/detail/rows.hpp"
+#include "pare/distill/row_kernels.hpp"
+
+namespace pare {
+
+namespace detail {
+
+inline void check_smoothing(float eps, const char* name) {
+  PARE_CHECK(eps >= 0.0f && eps <= 1.0f, ArgumentError, name,
+             ": label_smoothing must be in [0, 1], got ", eps);
+}
+
+/// Σ_i w_i · CE(softmax(s_i), (1 − ε) onehot(label(i)) + ε / C); adds scale · ∂/∂s to g.logits.
+template <class LabelOf>
+float smoothed_cross_entropy(const DistillBatch& b, float smoothing, float scale,
+                             const DistillGrad& g, LabelOf label_of, const char* name) {
+  const std::size_t n = b.student_logits.extent(0), c = b.student_logits.extent(1);
+  const RowWeights weight(b, n, name);
+  std::vector<float> s_buf, g_buf;
+  double total = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double w = weight(i);
+    if (w == 0.0) continue;
+    const float* s = contiguous_row(b.student_logits, i, s_buf);
+    float* gr = grad_row(g.logits, i, g_buf);
+    const auto gs = static_cast<float>(static_cast<double>(scale) * w);
+    const std::size_t y = label_of(i);
+    float row;
+    if constexpr (simd::has_simd)
+      row = kernels::SmoothedCrossEntropyRow{}(xsimd::default_arch{}, s, c, y, smoothing, gs, gr);
+    else
+      row = kernels::reference::smoothed_cross_entropy_row(s, c, y, smoothing, gs, gr);
+    finish_grad_row(g.logits, i, gr);
+    total += w * row;
+  }
+  return static_cast<float>(total);
+}
+
+}  // namespace detail
+
+/// Cross-entropy with the ground-truth labels, as
+/// `F.cross_entropy(s, labels, label_smoothing=ε)`: the target is (1 − ε)·onehot + ε/C. The
+/// "student" term of Hinton's recipe; smoothing ε ≈ 0.1 regularizes a student that would
+/// otherwise become over-confident. Needs student_logits [N, C] and labels [N].
+struct HardLabel {
+  float label_smoothing = 0.0f;
+
+  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const {
+    constexpr const char* name = "HardLabel";
+    detail::check_present(b.student_logits, name, "student_logits");
+    detail::check_grad(g.logits, b.student_logits, name, "student_logits");
+    detail::check_smoothing(label_smoothing, name);
+    detail::check_labels(b.labels, b.student_logits.extent(0), b.student_logits.extent(1), name);
+    return detail::smoothed_cross_entropy(
+        b, label_smoothing, scale, g,
+        [&](std::size_t i) { return static_cast<std::size_t>(b.labels[i]); }, name);
+  }
+};
+
+static_assert(DistillLoss<HardLabel>);
+
+}  // namespace pare

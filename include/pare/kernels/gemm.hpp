@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — f32 matrix-matrix product C = alpha·op(A)·op(B) + beta·C on row-major (strided) views.
+//
+//   pare::gemm(a, b, c);         // C = A·B       A [M,K], B [K,N]
+//   pare::gemm_nt(a, w, c);      // C = A·Wᵀ      W [N,K]: the Linear / torch weight layout
+//   pare::gemm_tn(g, x, dw);     // C = Gᵀ·X      G [K,M]: weight gradients
+//
+// A blocked GEMM in the Goto/BLIS scheme, written once with xsimd for every ISA: B is packed into
+// KC×NR panels (stay in L1 while a micro-kernel sweeps down A), A into MR×KC panels (a MC×KC block
+// stays in L2), and an MR×NR register-tile micro-kernel does the FMAs. A transposed operand is
+// just a view with swapped strides; only the packing loops care, so gemm_nt and gemm_tn cost the
+// same as gemm. Not Eigen's GEMM through as_eigen: with GCC 12.2, -march=native and -Werror its
+// AVX-512 packet code trips a false -Wmaybe-uninitialized (see nn/linear.hpp's history), and a
+// kernel of our own lets the conv and training code pick the layout without copies.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+
+#include "pare/core/error.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/simd/arch.hpp"
+
+namespace pare::kernels {
+
+namespace reference {
+
+/// C = alpha·A·B + beta·C, each entry accumulated in double and rounded once; beta = 0 ignores C
+/// (NaN in C does not propagate), as BLAS does. Any strides. @pre C overlaps neither A nor B.
+inline void gemm(TensorView<const float, 2> a, TensorView<const float, 2> b, TensorView<float, 2> c,
+                 float alpha = 1.0f, float beta = 0.0f) noexcept {
+  for (std::size_t i = 0; i < c.extent(0); ++i)
+    for (std::size_t j = 0; j < c.extent(1); ++j) {
+      double s = 0;
+      for (std::size_t p = 0; p < a.extent(1); ++p)
+        s += static_cast<double>(a(i, p)) * static_cast<double>(b(p, j));
+      double r = static_cast<double>(alpha) * s;
+      if (beta != 0.0f) r += static_cast<double>(beta) * static_cast<double>(c(i, j));
+      c(i, j) = static_cast<float>(r);
+    }
+}
+
+}  // namespace reference
+
+/// A strided read-only matrix operand: element (i, j) at data[i·row_stride + j·col_stride].
+struct GemmOperand {
+  const float* data;
+  std::ptrdiff_t row_stride;
+  std::ptrdiff_t col_stride;
+};
+
+namespace detail {
+
+/// Copies rows [0, rows) × cols [0, depth) of `a` into panels of `MR` rows: panel q holds, for
+/// each p, the MR values a(q·MR + i, p) contiguously; rows past `rows` are zero.
+template <std::size_t MR>
+inline void pack_a(GemmOperand a, std::size_t rows, std::size_t depth, float* dst) noexcept {
+  for (std::size_t q = 0; q < rows; q += MR) {
+    const std::size_t mr = std::min(MR, rows - q);
+    float* panel = dst + q * depth;
+    const float* src = a.data + static_cast<std::ptrdiff_t>(q) * a.row_stride;
+    if (a.row_stride == 1 && mr == MR) {
+      // A transposed (gemm_tn): a panel's MR values for one p are adjacent in memory.
+      for (std::size_t p = 0; p < depth; ++p)
+        std::copy_n(src + static_cast<std::ptrdiff_t>(p) * a.col_stride, MR, panel + p * MR);
+      continue;
+    }
+    for (std::size_t i = 0; i < mr; ++i) {
+      const float* row = src + static_cast<std::ptrdiff_t>(i) * a.row_stride;
+      for (std::size_t p = 0; p < depth; ++p)
+        panel[p * MR + i] = row[static_cast<std::ptrdiff_t>(p) * a.col_stride];
+    }
+    for (std::size_t i = mr; i < MR; ++i)
+      for (std::size_t p = 0; p < depth; ++p) panel[p * MR + i] = 0.0f;
+  }
+}
+
+/// Copies rows [0, depth) × cols [0, cols) of `b` into panels of `NR` columns: panel q holds, for
+/// each p, the NR values b(p, q·NR + j) contiguously; columns past `cols` are zero.
+template <std::size_t NR>
+inline void pack_b(GemmOperand b, std::size_t depth, std::size_t cols, float* dst) noexcept {
+  for (std::size_t q = 0; q < cols; q += NR) {
+    const std::size_t nr = std::min(NR, cols - q);
+    float* panel = dst + q * depth;
+    const float* src = b.data + static_cast<std::ptrdiff_t>(q) * b.col_stride;
+    if (b.col_stride == 1) {
+      for (std::size_t p = 0; p < depth; ++p) {
+        const float* row = src + static_cast<std::ptrdiff_t>(p) * b.row_stride;
+        std::copy_n(row, nr, panel + p * NR);
+        std::fill(panel + p * NR + nr, panel + (p + 1) * NR, 0.0f);
+      }
+      continue;
+    }
+    // B transposed (gemm_nt): walk each column of op(B), i.e. each row of the stored matrix.
+    for (std::size_t j = 0; j < nr; ++j) {
+      const float* col = src + static_cast<std::ptrdiff_t>(j) * b.col_stride;
+      for (std::size_t p = 0; p < depth; ++p)
+        panel[p * NR + j] = col[static_cast<std::ptrdiff_t>(p) * b.row_stride];
+    }
+    for (std::size_t j = nr; j < NR; ++j)
+      for (std::size_t p = 0; p < depth; ++p) panel[p * NR + j] = 0.0f;
+  }
+}
+
+/// The MR × (NV·width) register tile: acc = Σ_p a_panel[p] ⊗ b_panel[p], then
+/// C[0:mr, 0:nr] = alpha·acc + beta·C (beta = 0: C is not read).
+template <std::size_t MR, std::size_t NV, class Arch>
+inline void micro_kernel(std::size_t depth, const float* ap, const float* bp, float alpha,
+                         float beta, float* c, std::ptrdiff_t ldc, std::size_t mr,
+                         std::size_t nr) noexcept {
+  using B = xsimd::batch<float, Arch>;
+  constexpr std::size_t W = B::size;
+  constexpr std::size_t NR = NV * W;
+  std::array<B, MR * NV> acc;
+  for (auto& x : acc) x = B(0.0f);
+  for (std::size_t p = 0; p < depth; ++p) {
+    std::array<B, NV> bv;
+    for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_aligned(bp + v * W);
+    for (std::size_t i = 0; i < MR; ++i) {
+      const B av(ap[i]);
+      for (std::size_t v = 0; v < NV; ++v) acc[i * NV + v] = xsimd::fma(av, bv[v], acc[i * NV + v]);
+    }
+    ap += MR;
+    bp += NR;
+  }
+  const B va(alpha), vb(beta);
+  if (mr == MR && nr == NR) {
+    for (std::size_t i = 0; i < MR; ++i) {
+      float* row = c + static_cast<std::ptrdiff_t>(i) * ldc;
+      for (std::size_t v = 0; v < NV; ++v) {
+        B r = va * acc[i * NV + v];
+        if (beta != 0.0f) r = xsimd::fma(vb, B::load_unaligned(row + v * W), r);
+        r.store_unaligned(row + v * W);
+      }
+    }
+    return;
+  }
+  alignas(64) std::array<float, MR * NR> tile;
+  for (std::size_t i = 0; i < MR; ++i)
+    for (std::size_t v = 0; v < NV; ++v)
+      acc[i * NV + v].store_aligned(tile.data() + i * NR + v * W);
+  for (std::size_t i = 0; i < mr; ++i) {
+    float* row = c + static_cast<std::ptrdiff_t>(i) * ldc;
+    for (std::size_t j = 0; j < nr; ++j) {
+      const float r = alpha * tile[i * NR + j];
+      row[j] = beta != 0.0f ? beta * row[j] + r : r;
+    }
+  }
+}
+
+}  // namespace detail
+
+/// C = alpha·A·B + beta·C for A [m, k], B [k, n] given as strided operands and C [m, n] with unit
+/// column stride and row stride `ldc`. Blocked: KC-deep slices of A and B, MC rows of A and NC
+/// columns of B per pack, MR × (NV·batch width) register tiles (for AVX-512, 6 × 32).
+/// Accumulates in float with FMA: each entry is within gamma_k · Σ_p |a_ip b_pj| of exact (plus
+/// one rounding for alpha and beta). `workspace` holds workspace_size() floats, 64-byte aligned.
+/// @pre C overlaps neither A nor B; m, n, k > 0.
+template <std::size_t MR = 6, std::size_t NV = 2, std::size_t KC = 256, std::size_t MC = 96,
+          std::size_t NC = 2048>
+struct GemmTuned {
+  static_assert(MC % MR == 0, "GemmTuned needs MC to be a multiple of MR so A panels tile it");
+
+  template <class Arch>
+  static constexpr std::size_t nr() noexcept {
+    return NV * xsimd::batch<float, Arch>::size;
+  }
+
+  /// Floats of packing space the kernel needs for `Arch`.
+  template <class Arch>
+  static constexpr std::size_t workspace_size() noexcept {
+    constexpr std::size_t nc = (NC + nr<Arch>() - 1) / nr<Arch>() * nr<Arch>();
+    return KC * MC + KC * nc;
+  }
+
+  template <class Arch>
+  void operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, GemmOperand a,
+                  GemmOperand b, float beta, float* c, std::ptrdiff_t ldc,
+                  float* workspace) const noexcept {
+    constexpr std::size_t NR = nr<Arch>();
+    float* pa = workspace;
+    float* pb = workspace + KC * MC;
+    for (std::size_t jc = 0; jc < n; jc += NC) {
+      const std::size_t nc = std::min(NC, n - jc);
+      for (std::size_t pc = 0; pc < k; pc += KC) {
+        const std::size_t kc = std::min(KC, k - pc);
+        // Later depth slices add to what the first one wrote.
+        const float beta_here = pc == 0 ? beta : 1.0f;
+        detail::pack_b<NR>({b.data + static_cast<std::ptrdiff_t>(pc) * b.row_stride +
+                                static_cast<std::ptrdiff_t>(jc) * b.col_stride,
+                            b.row_stride, b.col_stride},
+                           kc, nc, pb);
+        for (std::size_t ic = 0; ic < m; ic += MC) {
+          const std::size_t mc = std::min(MC, m - ic);
+          detail::pack_a<MR>({a.data + static_cast<std::ptrdiff_t>(ic) * a.row_stride +
+                                  static_cast<std::ptrdiff_t>(pc) * a.col_stride,
+                              a.row_stride, a.col_stride},
+                             mc, kc, pa);
+          for (std::size_t jr = 0; jr < nc; jr += NR) {
+            for (std::size_t ir = 0; ir < mc; ir += MR) {
+              float* ct = c + static_cast<std::ptrdiff_t>(ic + ir) * ldc +
+                          static_cast<std::ptrdiff_t>(jc + jr);
+              detail::micro_kernel<MR, NV, Arch>(kc, pa + ir * kc, pb + jr * kc, alpha, beta_here,
+                                                 ct, ldc, std::min(MR, mc - ir),
+                                                 std::min(NR, nc - jr));
+            }
+          }
+        }
+      }
+    }
+  }
+};
+
+/// The GEMM kernel pare's wrappers use.
+using Gemm = GemmTuned<>;
+
+}  // namespace pare::kernels
+
+namespace pare {
+
+namespace detail {
+
+/// Packing space for the calling thread, grown on demand and reused (GEMM is called per layer
+/// per batch in training; reallocating each time costs more than small products themselves).
+inline float* gemm_workspace(std::size_t floats) {
+  thread_local Tensor<float, 1> buffer;
+  if (buffer.size() < floats) buffer = Tensor<float, 1>({floats});
+  return buffer.data();
+}
+
+/// C = alpha·A·B + beta·C for already shape-checked views.
+inline void gemm_checked(TensorView<const float, 2> a, TensorView<const float, 2> b,
+                         TensorView<float, 2> c, float alpha, float beta) {
+  const std::size_t m = c.extent(0), n = c.extent(1), k = a.extent(1);
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < n; ++j) c(i, j) = beta != 0.0f ? beta * c(i, j) : 0.0f;
+    return;
+  }
+  if constexpr (simd::has_simd) {
+    // The kernel writes C by rows; a column-major C is computed as Cᵀ = Bᵀ·Aᵀ.
+    if (c.stride(1) != 1 && (c.stride(0) == 1 || m == 1) && n > 1) {
+      gemm_checked(b.transposed(), a.transposed(), c.transposed(), alpha, beta);
+      return;
+    }
+    if (c.stride(1) == 1 || n == 1) {
+      using Arch = xsimd::default_arch;
+      kernels::Gemm{}(Arch{}, m, n, k, alpha, {a.data(), a.stride(0), a.stride(1)},
+                      {b.data(), b.stride(0), b.stride(1)}, beta, c.data(), c.stride(0),
+                      gemm_workspace(kernels::Gemm::workspace_size<Arch>()));
+      return;
+    }
+  }
+  kernels::reference::gemm(a, b, c, alpha, beta);
+}
+
+}  // namespace detail
+
+/// C = alpha·A·B + beta·C for A [M, K], B [K, N], C [M, N]; beta = 0 overwrites C without reading
+/// it. Views may be strided (a row stride larger than the width, or transposed views).
+/// @pre C overlaps neither A nor B. Shapes must agree (else ShapeError naming all three).
+/// ```
+/// pare::gemm(a.view(), b.view(), c.view());          // C = A·B
+/// pare::gemm(a.view(), b.view(), c.view(), 1, 1);    // C += A·B
+/// ```
+inline void gemm(TensorView<const float, 2> a, TensorView<const float, 2> b, TensorView<float, 2> c,
+                 float alpha = 1.0f, float beta = 0.0f) {
+  PARE_CHECK(a.extent(1) == b.extent(0) && a.extent(0) == c.extent(0) && b.extent(1) == c.extent(1),
+             ShapeError, "gemm: A ", to_string(a.extents()), " · B ", to_string(b.extents()),
+             " -> C ", to_string(c.extents()));
+  detail::gemm_checked(a, b, c, alpha, beta);
+}
+
+/// C = alpha·A·Bᵀ + beta·C for A [M, K], B [N, K] (a Linear layer's weight), C [M, N].
+/// @pre as for gemm (else ShapeError).
+inline void gemm_nt(TensorView<const float, 2> a, TensorView<const float, 2> b,
+                    TensorView<float, 2> c, float alpha = 1.0f, float beta = 0.0f) {
+  PARE_CHECK(a.extent(1) == b.extent(1) && a.extent(0) == c.extent(0) && b.extent(0) == c.extent(1),
+             ShapeError, "gemm_nt: A ", to_string(a.extents()), " · Bᵀ with B ",
+             to_string(b.extents()), " -> C ", to_string(c.extents()));
+  detail::gemm_checked(a, b.transposed(), c, alpha, beta);
+}
+
+/// C = alpha·Aᵀ·B + beta·C for A [K, M], B [K, N], C [M, N] (dW = gradᵀ·input).
+/// @pre as for gemm (else ShapeError).
+inline void gemm_tn(TensorView<const float, 2> a, TensorView<const float, 2> b,
+                    TensorView<float, 2> c, float alpha = 1.0f, float beta = 0.0f) {
+  PARE_CHECK(a.extent(0) == b.extent(0) && a.extent(1) == c.extent(0) && b.extent(1) == c.extent(1),
+             ShapeError, "gemm_tn: Aᵀ with A ", to_string(a.extents()), " · B ",
+             to_string(b.extents()), " -> C ", to_string(c.extents()));
+  detail::gemm_checked(a.transposed(), b, c, alpha, beta);
+}
+
+}  // namespace pare

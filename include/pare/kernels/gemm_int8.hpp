@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — int8 GEMM C = A Bᵀ: A [M, K] u8 or s8 activations (row-major), B [N, K] s8 weights
+// (row-major, the Linear layout), s32 accumulation, exact.
+//
+// Packing. pack_int8_weights() turns B into panels of 16 columns; inside a panel, for each group
+// of 4 consecutive k, the 16 columns' 4 bytes follow each other (64 bytes: 16 x 4):
+//     data[((p * K4p) + k4) * 64 + c * 4 + j] = B[16 p + c, 4 k4 + j]
+// K4p = ceil(K / 4) rounded up to 16, N rounded up to 16, both zero padded. This is the operand
+// layout of AVX-512 VNNI `vpdpbusd` (one 64-byte load = 16 columns x 4 k) and, 16 k4 rows at a
+// time, exactly an AMX B tile (16 rows x 64 bytes). The packed weights also keep Σ_k B[n, k]
+// (column sums, for zero points) and optional per-column f32 scales.
+//
+// Paths (Int8Path), chosen at run time from cpuid unless given explicitly:
+//   amx          AMX-INT8 `tdpbusd`: 32x32 output blocks in 4 tiles, A copied to a zero-padded
+//                buffer; only where cpuid reports amx-tile + amx-int8 and Linux grants XTILEDATA
+//                (simd::amx_int8_usable). Not tested on the machine this was written on.
+//   avx512_vnni  `vpdpbusd` on zmm: 8 rows x 48 columns of accumulators per micro-tile, k in
+//                blocks of 256 (the B slice stays in L1), rows in blocks of 96.
+//   avx2         exact: u8 widened to s16 and `vpmaddwd` (no `vpmaddubsw`, whose s16 pair sums
+//                saturate for u8 x s8), 2 rows x 16 columns per micro-tile.
+//   scalar       plain C++ over the packed layout; gemm_int8_reference() is the independent
+//                reference over the unpacked B that tests compare every path with.
+// s8 activations go through the u8 instruction as a + 128 (a xor 0x80); the epilogue subtracts
+// 128 Σ_k B[n, k]. Exactness needs |C| < 2^31: K <= 65536 is checked.
+//
+// Epilogues see s32 tiles T[m, n] = Σ_k u[m, k] B[n, k] (u = a for u8 inputs, a + 128 for s8) and
+// write the output: raw s32 (StoreS32), f32 dequantized with per-row activation scale and zero
+// point, per-column weight scale and bias (DequantF32), or requantized u8/s8 (Requant).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "pare/core/error.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/quant/concepts.hpp"
+#include "pare/simd/arch.hpp"
+
+#if PARE_SIMD_X86
+#include <immintrin.h>
+#endif
+
+namespace pare {
+
+/// The instruction set an int8 GEMM runs on. `automatic` picks the best the CPU has.
+enum class Int8Path { automatic, amx, avx512_vnni, avx2, scalar };
+
+[[nodiscard]] constexpr const char* to_string(Int8Path p) noexcept {
+  switch (p) {
+    case Int8Path::automatic:
+      return "automatic";
+    case Int8Path::amx:
+      return "amx-int8";
+    case Int8Path::avx512_vnni:
+      return "avx512-vnni";
+    case Int8Path::avx2:
+      return "avx2";
+    case Int8Path::scalar:
+      return "scalar";
+  }
+  return "?";
+}
+
+/// True when this CPU (and OS) can run `path`.
+[[nodiscard]] inline bool int8_path_available(Int8Path path) {
+#if PARE_SIMD_X86
+  const simd::CpuFeatures& f = simd::cpu_features();
+  switch (path) {
+    case Int8Path::automatic:
+    case Int8Path::scalar:
+      return true;
+    case Int8Path::amx:
+      return f.avx512bw && simd::amx_int8_usable();
+    case Int8Path::avx512_vnni:
+      return f.avx512f && f.avx512bw && f.avx512vnni;
+    case Int8Path::avx2:
+      return f.avx2;
+  }
+  return false;
+#else
+  return path == Int8Path::automatic || path == Int8Path::scalar;
+#endif
+}
+
+/// The fastest path this CPU runs: amx, then avx512_vnni, avx2, scalar.
+[[nodiscard]] inline Int8Path best_int8_path() {
+  static const Int8Path best = [] {
+    for (Int8Path p : {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx2})
+      if (int8_path_available(p)) return p;
+    return Int8Path::scalar;
+  }();
+  return best;
+}
+
+/// Every concrete path this CPU runs, best first (tests run them all).
+[[nodiscard]] inline std::vector<Int8Path> available_int8_paths() {
+  std::vector<Int8Path> v;
+  for (Int8Path p : {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx2, Int8Path::scalar})
+    if (int8_path_available(p)) v.push_back(p);
+  return v;
+}
+
+/// s8 weights B [N, K] packed for every int8 path (layout in the file comment), with Σ_k B[n, k]
+/// and optional per-column (per output channel) scales.
+class PackedInt8Weights {
+ public:
+  static constexpr std::size_t panel = 16;   ///< columns per panel
+  static constexpr std::size_t k_step = 64;  ///< K is zero padded to a multiple of this
+
+  PackedInt8Weights() = default;
+
+  /// Packs b [n, k] (row stride ldb); `scales` (n floats) may be null.
+  PackedInt8Weights(const std::int8_t* b, std::size_t n, std::size_t k, std::size_t ldb,
+                    const float* scales = nullptr)
+      : n_(n), k_(k), k4p_((k + k_step - 1) / k_step * (k_step / 4)) {
+    PARE_CHECK(k <= max_k, ArgumentError, "int8 GEMM: K = ", k, " exceeds ", max_k,
+               " (s32 accumulation would overflow)");
+    PARE_CHECK(ldb >= k, ArgumentError, "pack_int8_weights: row stride ", ldb, " < K = ", k);
+    const std::size_t np = panels();
+    data_ = Tensor<std::int8_t, 1>({np * k4p_ * 64});
+    col_sums_ = Tensor<std::int32_t, 1>({np * panel});
+    std::int8_t* d = data_.data();
+    for (std::size_t col = 0; col < n; ++col) {
+      const std::size_t p = col / panel, c = col % panel;
+      std::int32_t s = 0;
+      for (std::size_t kk = 0; kk < k; ++kk) {
+        const std::int8_t v = b[col * ldb + kk];
+        d[(p * k4p_ + kk / 4) * 64 + c * 4 + kk % 4] = v;
+        s += v;
+      }
+      col_sums_.data()[col] = s;
+    }
+    if (scales) {
+      scales_ = Tensor<float, 1>({np * panel});
+      std::copy_n(scales, n, scales_.data());
+    }
+  }
+
+  /// Largest K for which s32 accumulation is exact: 65536 * 255 * 128 < 2^31.
+  static constexpr std::size_t max_k = 65536;
+
+  [[nodiscard]] std::size_t n() const noexcept { return n_; }
+  [[nodiscard]] std::size_t k() const noexcept { return k_; }
+  [[nodiscard]] std::size_t panels() const noexcept { return (n_ + panel - 1) / panel; }
+  /// K / 4 rounded up to a multiple of 16: the k4 rows of one panel.
+  [[nodiscard]] std::size_t k4_padded() const noexcept { return k4p_; }
+  /// Bytes from one panel to the next.
+  [[nodiscard]] std::size_t panel_stride() const noexcept { return k4p_ * 64; }
+  [[nodiscard]] const std::int8_t* data() const noexcept { return data_.data(); }
+  /// Σ_k B[n, k] for each column (padded columns: 0).
+  [[nodiscard]] const std::int32_t* column_sums() const noexcept { return col_sums_.data(); }
+  /// Per-column scales, or null when packed without.
+  [[nodiscard]] const float* scales() const noexcept {
+    return scales_.empty() ? nullptr : scales_.data();
+  }
+  /// The value B[n, k] (tests, debugging).
+  [[nodiscard]] std::int8_t at(std::size_t col, std::size_t kk) const noexcept {
+    return data_.data()[((col / panel) * k4p_ + kk / 4) * 64 + (col % panel) * 4 + kk % 4];
+  }
+  /// Bytes held: packed codes, column sums and scales.
+  [[nodiscard]] std::size_t size_bytes() const noexcept {
+    return data_.size_bytes() + col_sums_.size_bytes() + scales_.size_bytes();
+  }
+
+ private:
+  std::size_t n_ = 0, k_ = 0, k4p_ = 0;
+  Tensor<std::int8_t, 1> data_;
+  Tensor<std::int32_t, 1> col_sums_;
+  Tensor<float, 1> scales_;
+};
+
+/// Packs B [N, K] (a contiguous or row-strided view) for the int8 GEMM.
+[[nodiscard]] inline PackedInt8Weights pack_int8_weights(TensorView<const std::int8_t, 2> b,
+                                                         const float* scales = nullptr) {
+  PARE_CHECK(b.stride(1) == 1, ArgumentError, "pack_int8_weights: rows of B must be contiguous");
+  return PackedInt8Weights(b.data(), b.extent(0), b.extent(1),
+                           static_cast<std::size_t>(b.stride(0)), scales);
+}
+
+/// What an int8 GEMM epilogue promises: given an s32 tile T (rows x cols, row stride ld) for
+/// output rows [m0, m0 + rows) and columns [n0, n0 + cols), with T[i, j] = Σ_k u[m0 + i, k]
+/// B[n0 + j, k] (u = a for u8 activations, a + 128 for s8), write the final values. Called once
+/// per output element, from one thread; must not throw.
+template <class E>
+concept Int8Epilogue = requires(const E& e, std::size_t i, const std::int32_t* t) {
+  { e(i, i, i, i, t, i) } -> std::same_as<void>;
+};
+
+/// Raw s32: C[m, n] = Σ_k a[m, k] B[n, k], exact, for u8 or s8 activations.
+struct StoreS32 {
+  std::int32_t* c;
+  std::size_t ldc;
+  const std::int32_t* col_sums;  ///< PackedInt8Weights::column_sums()
+  std::int32_t a_offset;         ///< 0 for u8 activations, 128 for s8
+  void operator()(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t cols,
+                  const std::int32_t* t, std::size_t ld) const noexcept {
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t j = 0; j < cols; ++j)
+        c[(m0 + i) * ldc + n0 + j] = t[i * ld + j] - a_offset * col_sums[n0 + j];
+  }
+};
+static_assert(Int8Epilogue<StoreS32>);
+
+/// y[m, n] = fma(Σ_k (a[m,k] - z_m) B[n,k], s_m w_n, bias[n]): the dequantized f32 product with
+/// per-row activation scale s_m and zero point z_m, per-column weight scale w_n, optional bias.
+struct DequantF32 {
+  float* y;
+  std::size_t ldy;
+  const float* row_scales;        ///< s_m
+  const std::int32_t* row_zeros;  ///< z_m (u8 activations), or null for 0
+  std::int32_t a_offset;          ///< 0 for u8 activations, 128 for s8
+  const std::int32_t* col_sums;   ///< PackedInt8Weights::column_sums()
+  const float* col_scales;        ///< w_n, or null for 1
+  const float* bias;              ///< or null
+  [[nodiscard]] float value(std::size_t m, std::size_t n, std::int32_t t) const noexcept {
+    const std::int32_t z = (row_zeros ? row_zeros[m] : 0) + a_offset;
+    const std::int32_t acc = t - z * col_sums[n];
+    const float s = row_scales[m] * (col_scales ? col_scales[n] : 1.0f);
+    return std::fma(static_cast<float>(acc), s, bias ? bias[n] : 0.0f);
+  }
+  void operator()(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t cols,
+                  const std::int32_t* t, std::size_t ld) const noexcept {
+    for (std::size_t i = 0; i < rows; ++i) {
+      const std::size_t m = m0 + i;
+      const std::int32_t z = (row_zeros ? row_zeros[m] : 0) + a_offset;
+      const float sm = row_scales[m];
+      float* out = y + m * ldy + n0;
+      const std::int32_t* tr = t + i * ld;
+      for (std::size_t j = 0; j < cols; ++j) {
+        const std::size_t n = n0 + j;
+        const std::int32_t acc = tr[j] - z * col_sums[n];
+        out[j] = std::fma(static_cast<float>(acc), sm * (col_scales ? col_scales[n] : 1.0f),
+                          bias ? bias[n] : 0.0f);
+      }
+    }
+  }
+};
+static_assert(Int8Epilogue<DequantF32>);
+
+/// Requantized output: q[m, n] = clamp(nearbyint(y[m, n] / out.scale) + out.zero_point) in the
+/// range of Code (u8 or s8), with y as DequantF32 computes it.
+template <class Code>
+struct Requant {
+  static_assert(std::is_same_v<Code, std::uint8_t> || std::is_same_v<Code, std::int8_t>,
+                "Requant writes u8 or s8 codes");
+  Code* q;
+  std::size_t ldq;
+  DequantF32 dequant;  ///< its y / ldy are unused
+  QuantParams out;
+  void operator()(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t cols,
+                  const std::int32_t* t, std::size_t ld) const noexcept {
+    constexpr float lo = std::is_same_v<Code, std::uint8_t> ? 0.0f : -128.0f;
+    constexpr float hi = std::is_same_v<Code, std::uint8_t> ? 255.0f : 127.0f;
+    const float inv = 1.0f / out.scale;
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t j = 0; j < cols; ++j) {
+        const float y = dequant.value(m0 + i, n0 + j, t[i * ld + j]);
+        const float r = std::nearbyint(y * inv) + static_cast<float>(out.zero_point);
+        q[(m0 + i) * ldq + n0 + j] = static_cast<Code>(std::clamp(r, lo, hi));
+      }
+  }
+};
+static_assert(Int8Epilogue<Requant<std::uint8_t>>);
+
+namespace kernels {
+
+/// Independent reference on the unpacked operands: C[m, n] = Σ_k a[m, k] b[n, k] (int64, then
+/// narrowed; exact for K <= PackedInt8Weights::max_k).
+template <class A>
+inline void gemm_int8_reference(const A* a, std::size_t m, std::size_t lda, const std::int8_t* b,
+                                std::size_t n, std::size_t ldb, std::size_t k, std::int32_t* c,
+                                std::size_t ldc) noexcept {
+  static_assert(std::is_same_v<A, std::uint8_t> || std::is_same_v<A, std::int8_t>);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      std::int64_t s = 0;
+      for (std::size_t kk = 0; kk < k; ++kk)
+        s += static_cast<std::int64_t>(a[i * lda + kk]) * b[j * ldb + kk];
+      c[i * ldc + j] = static_cast<std::int32_t>(s);
+    }
+}
+
+namespace detail {
+
+/// Adds the last K % 4 products (k from K / 4 * 4 to K) of rows x (16 * pn) columns of panels
+/// starting at `b` to a tile: the SIMD micro-kernels do whole groups of 4 only.
+inline void add_k_tail(const std::uint8_t* a, std::size_t lda, std::size_t rows, std::size_t k,
+                       std::uint32_t flip, const std::int8_t* b, std::size_t pn,
+                       std::size_t panel_stride, std::int32_t* t, std::size_t ld) noexcept {
+  const std::size_t k0 = k / 4 * 4;
+  if (k0 == k) return;
+  const auto fb = static_cast<std::uint8_t>(flip);
+  for (std::size_t i = 0; i < rows; ++i)
+    for (std::size_t p = 0; p < pn; ++p) {
+      const std::int8_t* bk = b + p * panel_stride + (k0 / 4) * 64;
+      for (std::size_t c = 0; c < 16; ++c) {
+        std::int32_t s = 0;
+        for (std::size_t kk = k0; kk < k; ++kk)
+          s += static_cast<std::uint8_t>(a[i * lda + kk] ^ fb) * bk[c * 4 + kk - k0];
+        t[i * ld + p * 16 + c] += s;
+      }
+    }
+}
+
+/// Output tile buffer: up to 32 rows x 64 columns of s32 (the largest micro-tile of any path).
+struct alignas(64) TileBuffer {
+  static constexpr std::size_t ld = 64;
+  std::int32_t v[32 * ld];
+};
+
+// ---------------------------------------------------------------------------------- scalar
+inline void scalar_tile(const std::uint8_t* a, std::size_t lda, std::size_t rows, std::size_t k,
+                        std::uint32_t flip, const PackedInt8Weights& b, std::size_t p,
+                        std::int32_t* t, std::size_t ld) noexcept {
+  const std::int8_t* bp = b.data() + p * b.panel_stride();
+  const auto fb = static_cast<std::uint8_t>(flip);
+  for (std::size_t i = 0; i < rows; ++i) {
+    std::int32_t acc[16] = {};
+    const std::uint8_t* ar = a + i * lda;
+    for (std::size_t kk = 0; kk < k; ++kk) {
+      const std::int32_t u = static_cast<std::uint8_t>(ar[kk] ^ fb);
+      const std::int8_t* bk = bp + (kk / 4) * 64 + kk % 4;
+      for (std::size_t c = 0; c < 16; ++c) acc[c] += u * bk[c * 4];
+    }
+    std::copy_n(acc, 16, t + i * ld);
+  }
+}
+
+template <Int8Epilogue E>
+void gemm_scalar(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
+                 const PackedInt8Weights& b, const E& epi) {
+  TileBuffer tile;
+  for (std::size_t p = 0; p < b.panels(); ++p) {
+    const std::size_t n0 = p * 16, cols = std::min<std::size_t>(16, b.n() - n0);
+    for (std::size_t m0 = 0; m0 < m; m0 += 8) {
+      const std::size_t rows = std::min<std::size_t>(8, m - m0);
+      scalar_tile(a + m0 * lda, lda, rows, b.k(), flip, b, p, tile.v, TileBuffer::ld);
+      epi(m0, rows, n0, cols, tile.v, TileBuffer::ld);
+    }
+  }
+}
+
+#if PARE_SIMD_X86
+// ---------------------------------------------------------------------------------- VNNI
+/// MR rows x NRV panels (16 columns each) of accumulators; k from 0 to k, A rows at stride lda.
+// Loops over MR and NRV carry `#pragma GCC unroll`: without it GCC keeps the accumulator array
+// on the stack and reloads it every k step (3x slower). Only whole groups of 4 k: a second loop
+// over acc for the K % 4 tail makes GCC 12 spill the accumulators too; add_k_tail does it after.
+template <int MR, int NRV, bool Signed>
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_tile(
+    const std::uint8_t* a, std::size_t lda, std::size_t k, const std::int8_t* b,
+    std::size_t panel_stride, std::int32_t* t, std::size_t ld, bool accumulate) noexcept {
+  constexpr std::uint32_t flip = Signed ? 0x80808080u : 0u;
+  const __m512i flipv = _mm512_set1_epi32(static_cast<int>(flip));
+  __m512i acc[MR][NRV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < NRV; ++j)
+      acc[i][j] = accumulate ? _mm512_load_si512(t + i * ld + j * 16) : _mm512_setzero_si512();
+  const std::size_t k4 = k / 4;
+  const std::int8_t* bq = b;
+  for (std::size_t q = 0; q < k4; ++q, bq += 64) {
+    __m512i bv[NRV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NRV; ++j) bv[j] = _mm512_load_si512(bq + j * panel_stride);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      std::uint32_t d;
+      std::memcpy(&d, a + i * lda + 4 * q, 4);
+      __m512i av = _mm512_set1_epi32(static_cast<int>(d));
+      if constexpr (Signed) av = _mm512_xor_si512(av, flipv);
+#pragma GCC unroll 4
+      for (int j = 0; j < NRV; ++j) acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], av, bv[j]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int j = 0; j < NRV; ++j) _mm512_store_si512(t + i * ld + j * 16, acc[i][j]);
+}
+
+using VnniTileFn = void (*)(const std::uint8_t*, std::size_t, std::size_t, const std::int8_t*,
+                            std::size_t, std::int32_t*, std::size_t, bool) noexcept;
+
+inline constexpr int vnni_mr = 8;   // rows per micro-tile
+inline constexpr int vnni_nrv = 3;  // panels per micro-tile (48 columns); 24 zmm accumulators
+
+template <int MR, bool S>
+constexpr std::array<VnniTileFn, 4> vnni_row_table() {
+  return {&vnni_tile<MR, 1, S>, &vnni_tile<MR, 2, S>, &vnni_tile<MR, 3, S>, &vnni_tile<MR, 4, S>};
+}
+template <bool S>
+inline constexpr std::array<std::array<VnniTileFn, 4>, 8> vnni_table = {
+    vnni_row_table<1, S>(), vnni_row_table<2, S>(), vnni_row_table<3, S>(), vnni_row_table<4, S>(),
+    vnni_row_table<5, S>(), vnni_row_table<6, S>(), vnni_row_table<7, S>(), vnni_row_table<8, S>()};
+
+inline constexpr std::size_t vnni_kc = 256;  // k per block: a 48-column B slice is 12 KiB (L1)
+inline constexpr std::size_t vnni_mc = 96;   // rows per block: A's slice is 24 KiB (L1/L2)
+
+/// GotoBLAS-style blocking: for each block of rows (mc) and group of 3 panels, k runs in slices
+/// of kc so that the 12 KiB B slice stays in L1 while every micro-tile of the row block passes
+/// over it; partial sums wait in an s32 block (mc x 64) until the epilogue. The GEMV (M <= one
+/// micro-tile) streams all of K at once instead: nothing to reuse, one pass over the weights.
+template <Int8Epilogue E>
+void gemm_vnni(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
+               const PackedInt8Weights& b, const E& epi) {
+  struct alignas(64) Block {
+    std::int32_t v[vnni_mc * 64];
+  };
+  auto block = std::make_unique<Block>();
+  std::int32_t* t = block->v;
+  const std::size_t np = b.panels(), ps = b.panel_stride(), k = b.k(), kfull = k / 4 * 4;
+  const std::size_t kc =
+      m <= static_cast<std::size_t>(vnni_mr) ? std::max<std::size_t>(kfull, 4) : vnni_kc;
+  const auto& table = flip ? vnni_table<true> : vnni_table<false>;
+  for (std::size_t mb = 0; mb < m; mb += vnni_mc) {
+    const std::size_t me = std::min(m, mb + vnni_mc);
+    for (std::size_t p = 0; p < np; p += vnni_nrv) {
+      const std::size_t pn = std::min<std::size_t>(vnni_nrv, np - p);
+      const std::size_t n0 = p * 16, cols = std::min(pn * 16, b.n() - n0);
+      const std::int8_t* bp = b.data() + p * ps;
+      std::size_t k0 = 0;
+      do {  // at least once, so that K < 4 still initializes the block
+        const std::size_t kl = std::min(kc, kfull - k0);
+        for (std::size_t m0 = mb; m0 < me; m0 += vnni_mr) {
+          const std::size_t rows = std::min<std::size_t>(vnni_mr, me - m0);
+          table[rows - 1][pn - 1](a + m0 * lda + k0, lda, kl, bp + k0 * 16, ps, t + (m0 - mb) * 64,
+                                  64, k0 > 0);
+        }
+        k0 += kc;
+      } while (k0 < kfull);
+      add_k_tail(a + mb * lda, lda, me - mb, k, flip, bp, pn, ps, t, 64);
+      epi(mb, me - mb, n0, cols, t, 64);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------- AVX2
+/// MR rows x one panel: u8 and s8 widened to s16, `vpmaddwd` pairs summed in s32 (exact).
+/// Lanes 2c and 2c + 1 of accumulator g hold column 4g + c's sums over k = 0,1 and 2,3 mod 4.
+template <int MR>
+__attribute__((target("avx2"))) void avx2_tile(const std::uint8_t* a, std::size_t lda,
+                                               std::size_t k, std::uint32_t flip,
+                                               const std::int8_t* b, std::int32_t* t,
+                                               std::size_t ld) noexcept {
+  __m256i acc[MR][4];
+#pragma GCC unroll 2
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g) acc[i][g] = _mm256_setzero_si256();
+  const std::size_t k4 = k / 4;  // the K % 4 tail: add_k_tail
+  for (std::size_t q = 0; q < k4; ++q) {
+    __m256i bw[4];
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; ++g)
+      bw[g] = _mm256_cvtepi8_epi16(
+          _mm_load_si128(reinterpret_cast<const __m128i*>(b + q * 64 + g * 16)));
+#pragma GCC unroll 2
+    for (int i = 0; i < MR; ++i) {
+      std::uint32_t d;
+      std::memcpy(&d, a + i * lda + 4 * q, 4);
+      const __m256i av = _mm256_cvtepu8_epi16(_mm_set1_epi32(static_cast<int>(d ^ flip)));
+#pragma GCC unroll 4
+      for (int g = 0; g < 4; ++g)
+        acc[i][g] = _mm256_add_epi32(acc[i][g], _mm256_madd_epi16(av, bw[g]));
+    }
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int g = 0; g < 4; ++g) {
+      alignas(32) std::int32_t v[8];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(v), acc[i][g]);
+      for (int c = 0; c < 4; ++c) t[i * ld + 4 * g + c] = v[2 * c] + v[2 * c + 1];
+    }
+}
+
+template <Int8Epilogue E>
+void gemm_avx2(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
+               const PackedInt8Weights& b, const E& epi) {
+  TileBuffer tile;
+  for (std::size_t p = 0; p < b.panels(); ++p) {
+    const std::size_t n0 = p * 16, cols = std::min<std::size_t>(16, b.n() - n0);
+    const std::int8_t* bp = b.data() + p * b.panel_stride();
+    for (std::size_t m0 = 0; m0 < m; m0 += 2) {
+      const std::size_t rows = std::min<std::size_t>(2, m - m0);
+      if (rows == 2)
+        avx2_tile<2>(a + m0 * lda, lda, b.k(), flip, bp, tile.v, TileBuffer::ld);
+      else
+        avx2_tile<1>(a + m0 * lda, lda, b.k(), flip, bp, tile.v, TileBuffer::ld);
+      add_k_tail(a + m0 * lda, lda, rows, b.k(), flip, bp, 1, b.panel_stride(), tile.v,
+                 TileBuffer::ld);
+      epi(m0, rows, n0, cols, tile.v, TileBuffer::ld);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------- AMX
+/// The 64-byte tile configuration `ldtilecfg` reads (palette 1).
+struct alignas(64) AmxTileConfig {
+  std::uint8_t palette = 1;
+  std::uint8_t start_row = 0;
+  std::uint8_t reserved[14] = {};
+  std::uint16_t colsb[16] = {};
+  std::uint8_t rows[16] = {};
+};
+
+/// 32x32 output blocks: tiles 0-3 accumulate C (2 x 2 blocks of 16x16 s32), 4-5 hold two 16-row
+/// A slices (16 x 64 bytes), 6-7 two B panels (16 k4 rows x 64 bytes, the packed layout as is).
+/// A is copied 32 rows at a time into a zero-padded buffer (flipped for s8), so ragged M and K
+/// need no tile reconfiguration. Untested here (no AMX on the development machine).
+__attribute__((target("amx-tile,amx-int8,avx512f"))) inline void amx_block(
+    const std::uint8_t* abuf, std::size_t kp, const std::int8_t* b0, const std::int8_t* b1,
+    std::int32_t* t, std::size_t ld) noexcept {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  for (std::size_t kb = 0; kb < kp; kb += 64) {
+    _tile_loadd(4, abuf + kb, static_cast<long>(kp));
+    _tile_loadd(5, abuf + 16 * kp + kb, static_cast<long>(kp));
+    _tile_loadd(6, b0 + kb * 16, 64);
+    _tile_loadd(7, b1 + kb * 16, 64);
+    _tile_dpbusd(0, 4, 6);
+    _tile_dpbusd(1, 4, 7);
+    _tile_dpbusd(2, 5, 6);
+    _tile_dpbusd(3, 5, 7);
+  }
+  const long stride = static_cast<long>(ld * sizeof(std::int32_t));
+  _tile_stored(0, t, stride);
+  _tile_stored(1, t + 16, stride);
+  _tile_stored(2, t + 16 * ld, stride);
+  _tile_stored(3, t + 16 * ld + 16, stride);
+}
+
+__attribute__((target("amx-tile,amx-int8,avx512f"))) inline void amx_configure() noexcept {
+  AmxTileConfig cfg;
+  for (int i = 0; i < 8; ++i) {
+    cfg.colsb[i] = 64;
+    cfg.rows[i] = 16;
+  }
+  _tile_loadconfig(&cfg);
+}
+
+__attribute__((target("amx-tile,amx-int8,avx512f"))) inline void amx_release() noexcept {
+  _tile_release();
+}
+
+template <Int8Epilogue E>
+void gemm_amx(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
+              const PackedInt8Weights& b, const E& epi) {
+  TileBuffer tile;
+  const std::size_t k = b.k(), kp = b.k4_padded() * 4, np = b.panels(), ps = b.panel_stride();
+  std::vector<std::uint8_t> abuf(32 * kp);
+  const auto fb = static_cast<std::uint8_t>(flip);
+  amx_configure();
+  for (std::size_t m0 = 0; m0 < m; m0 += 32) {
+    const std::size_t rows = std::min<std::size_t>(32, m - m0);
+    std::fill(abuf.begin(), abuf.end(), std::uint8_t{0});
+    for (std::size_t i = 0; i < rows; ++i)
+      for (std::size_t kk = 0; kk < k; ++kk)
+        abuf[i * kp + kk] = static_cast<std::uint8_t>(a[(m0 + i) * lda + kk] ^ fb);
+    for (std::size_t p = 0; p < np; p += 2) {
+      const std::int8_t* b0 = b.data() + p * ps;
+      const std::int8_t* b1 = p + 1 < np ? b0 + ps : b0;
+      amx_block(abuf.data(), kp, b0, b1, tile.v, TileBuffer::ld);
+      const std::size_t n0 = p * 16, cols = std::min<std::size_t>(32, b.n() - n0);
+      epi(m0, rows, n0, cols, tile.v, TileBuffer::ld);
+    }
+  }
+  amx_release();
+}
+#endif  // PARE_SIMD_X86
+
+}  // namespace detail
+}  // namespace kernels
+
+/// C = A Bᵀ through `epi` (see Int8Epilogue), on `path` (automatic: the best this CPU runs).
+/// `a` is M rows of K bytes at stride lda, u8 or (a_signed) s8 reinterpreted as bytes.
+/// @pre path is available (int8_path_available), lda >= K.
+template <Int8Epilogue E>
+void gemm_int8(const std::uint8_t* a, std::size_t m, std::size_t lda, bool a_signed,
+               const PackedInt8Weights& b, const E& epi, Int8Path path = Int8Path::automatic) {
+  PARE_CHECK(lda >= b.k() || m == 0, ArgumentError, "gemm_int8: row stride ", lda,
+             " < K = ", b.k());
+  if (path == Int8Path::automatic) path = best_int8_path();
+  PARE_CHECK(int8_path_available(path), UnsupportedError, "gemm_int8: path ", to_string(path),
+             " is not available on this CPU: ", simd::cpu_report());
+  if (m == 0 || b.n() == 0) return;
+  const std::uint32_t flip = a_signed ? 0x80808080u : 0u;
+  switch (path) {
+#if PARE_SIMD_X86
+    case Int8Path::amx:
+      return kernels::detail::gemm_amx(a, m, lda, flip, b, epi);
+    case Int8Path::avx512_vnni:
+      return kernels::detail::gemm_vnni(a, m, lda, flip, b, epi);
+    case Int8Path::avx2:
+      return kernels::detail::gemm_avx2(a, m, lda, flip, b, epi);
+#endif
+    default:
+      return kernels::detail::gemm_scalar(a, m, lda, flip, b, epi);
+  }
+}
+
+/// C [M, N] s32 = A Bᵀ with u8 activations, exact.
+inline void gemm_u8s8s32(const std::uint8_t* a, std::size_t m, std::size_t lda,
+                         const PackedInt8Weights& b, std::int32_t* c, std::size_t ldc,
+                         Int8Path path = Int8Path::automatic) {
+  gemm_int8(a, m, lda, false, b, StoreS32{c, ldc, b.column_sums(), 0}, path);
+}
+
+/// C [M, N] s32 = A Bᵀ with s8 activations, exact.
+inline void gemm_s8s8s32(const std::int8_t* a, std::size_t m, std::size_t lda,
+                         const PackedInt8Weights& b, std::int32_t* c, std::size_t ldc,
+                         Int8Path path = Int8Path::automatic) {
+  gemm_int8(reinterpret_cast<const std::uint8_t*>(a), m, lda, true, b,
+            StoreS32{c, ldc, b.column_sums(), 128}, path);
+}
+
+/// y [M, N] f32 = dequantized A Bᵀ + bias: row m of A quantized (u8 affine) with scale
+/// a_scales[m] and zero point a_zeros[m] (e.g. from quantize_rows_u8; a_zeros null for 0), B's
+/// per-column scales (packed with it; 1 if none), optional bias.
+inline void gemm_u8s8_f32(const std::uint8_t* a, std::size_t m, std::size_t lda,
+                          const float* a_scales, const std::int32_t* a_zeros,
+                          const PackedInt8Weights& b, const float* bias, float* y, std::size_t ldy,
+                          Int8Path path = Int8Path::automatic) {
+  gemm_int8(a, m, lda, false, b,
+            DequantF32{y, ldy, a_scales, a_zeros, 0, b.column_sums(), b.scales(), bias}, path);
+}
+
+/// y [M, N] f32 = dequantized A Bᵀ + bias with symmetric s8 activations (per-row scales).
+inline void gemm_s8s8_f32(const std::int8_t* a, std::size_t m, std::size_t lda,
+                          const float* a_scales, const PackedInt8Weights& b, const float* bias,
+                          float* y, std::size_t ldy, Int8Path path = Int8Path::automatic) {
+  gemm_int8(reinterpret_cast<const std::uint8_t*>(a), m, lda, true, b,
+            DequantF32{y, ldy, a_scales, nullptr, 128, b.column_sums(), b.scales(), bias}, path);
+}
+
+}  // namespace pare

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — GEMV y = W x for a 4-bit lookup-table matrix (quant/lut4.hpp: NF4, FP4 or a user's 16
+// levels) with f32 activations and one f32 scale per group.
+//
+// AVX-512: 16 code bytes widen to 16 dword indices; `vpermps` (_mm512_permutexvar_ps) looks the
+// low nibbles up in the 16-float codebook held in one register (it reads only the low 4 bits of
+// each index, so no mask), a shift gives the high nibbles; two FMAs with x, and one FMA per group
+// applies the scale. Four rows at a time share the loads of x. Other archs decode a chunk
+// through the codebook in scalar code and multiply with the arch's xsimd FMA.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "pare/core/error.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/quant/lut4.hpp"
+#include "pare/simd/arch.hpp"
+
+#if PARE_SIMD_X86
+#include <immintrin.h>
+#endif
+
+namespace pare::kernels {
+
+/// Scalar reference: y[r] = Σ_c value(r, c) x[c], accumulated in double.
+inline void gemv_lut4_reference(const Lut4Matrix& w, const float* x, float* y) noexcept {
+  for (std::size_t r = 0; r < w.rows(); ++r) {
+    double s = 0;
+    for (std::size_t c = 0; c < w.cols(); ++c) s += static_cast<double>(w.value(r, c)) * x[c];
+    y[r] = static_cast<float>(s);
+  }
+}
+
+namespace detail {
+
+#if PARE_SIMD_X86 && defined(__AVX512F__)
+template <std::size_t Rows>
+inline void gemv_lut4_rows_avx512(const Lut4Matrix& w, std::size_t r0, const float* x,
+                                  float* y) noexcept {
+  const __m512 cb = _mm512_loadu_ps(w.levels().data());
+  const std::size_t cols = w.cols(), group = w.group(), bytes = cols / 2, groups = cols / group;
+  const std::uint8_t* q = w.codes() + r0 * bytes;
+  const float* s = w.scales() + r0 * groups;
+  __m512 acc[Rows];
+  for (auto& a : acc) a = _mm512_setzero_ps();
+  for (std::size_t g = 0; g < groups; ++g) {
+    __m512 part[Rows];
+    for (auto& p : part) p = _mm512_setzero_ps();
+    for (std::size_t c = g * group; c < (g + 1) * group; c += lut4_chunk) {
+      const __m512 xl = _mm512_loadu_ps(x + c), xh = _mm512_loadu_ps(x + c + 16);
+      for (std::size_t r = 0; r < Rows; ++r) {
+        const __m512i idx = _mm512_cvtepu8_epi32(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(q + r * bytes + c / 2)));
+        part[r] = _mm512_fmadd_ps(_mm512_permutexvar_ps(idx, cb), xl, part[r]);
+        part[r] =
+            _mm512_fmadd_ps(_mm512_permutexvar_ps(_mm512_srli_epi32(idx, 4), cb), xh, part[r]);
+      }
+    }
+    for (std::size_t r = 0; r < Rows; ++r)
+      acc[r] = _mm512_fmadd_ps(part[r], _mm512_set1_ps(s[r * groups + g]), acc[r]);
+  }
+  for (std::size_t r = 0; r < Rows; ++r) y[r] = _mm512_reduce_add_ps(acc[r]);
+}
+#endif
+
+}  // namespace detail
+
+/// y = W x for a Lut4Matrix, every arch: AVX-512 with `vpermps` lookups, else a scalar decode and
+/// the arch's FMA. Each result is within about gamma_cols · Σ_c |w_rc x_c| of exact (f32 group
+/// sums, scaled once per group).
+/// @pre y does not overlap x.
+struct GemvLut4 {
+  template <class Arch>
+  void operator()(Arch, const Lut4Matrix& w, const float* x, float* y) const noexcept {
+    const std::size_t rows = w.rows();
+    std::size_t r = 0;
+#if PARE_SIMD_X86 && defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, Arch>) {
+      for (; r + 4 <= rows; r += 4) detail::gemv_lut4_rows_avx512<4>(w, r, x, y + r);
+      for (; r < rows; ++r) detail::gemv_lut4_rows_avx512<1>(w, r, x, y + r);
+      return;
+    }
+#endif
+    const std::size_t cols = w.cols(), group = w.group();
+    const Lut4Codebook& cb = w.levels();
+    if constexpr (!std::is_same_v<Arch, xsimd::unavailable>) {
+      using B = xsimd::batch<float, Arch>;
+      alignas(64) float wf[lut4_chunk];
+      static_assert(lut4_chunk % B::size == 0, "a chunk must be whole batches");
+      for (; r < rows; ++r) {
+        const std::uint8_t* q = w.codes() + r * (cols / 2);
+        B acc(0.0f);
+        for (std::size_t g0 = 0; g0 < cols; g0 += group) {
+          B part(0.0f);
+          for (std::size_t c = g0; c < g0 + group; c += lut4_chunk) {
+            for (std::size_t i = 0; i < 16; ++i) {
+              wf[i] = cb[q[c / 2 + i] & 0xFu];
+              wf[16 + i] = cb[q[c / 2 + i] >> 4];
+            }
+            for (std::size_t i = 0; i < lut4_chunk; i += B::size)
+              part = xsimd::fma(B::load_aligned(wf + i), B::load_unaligned(x + c + i), part);
+          }
+          acc = xsimd::fma(part, B(w.scale(r, g0 / group)), acc);
+        }
+        y[r] = xsimd::hadd(acc);
+      }
+    } else {
+      for (; r < rows; ++r) {
+        const std::uint8_t* q = w.codes() + r * (cols / 2);
+        float acc = 0;
+        for (std::size_t g0 = 0; g0 < cols; g0 += group) {
+          float part = 0;
+          for (std::size_t c = g0; c < g0 + group; c += lut4_chunk)
+            for (std::size_t i = 0; i < 16; ++i)
+              part += cb[q[c / 2 + i] & 0xFu] * x[c + i] + cb[q[c / 2 + i] >> 4] * x[c + 16 + i];
+          acc += part * w.scale(r, g0 / group);
+        }
+        y[r] = acc;
+      }
+    }
+  }
+};
+
+}  // namespace pare::kernels
+
+namespace pare {
+
+/// y = W x for a 4-bit lookup-table matrix (NF4, FP4, a user's codebook). Strided x or y go
+/// through a contiguous copy. Throws ShapeError when the shapes disagree.
+/// ```
+/// auto q = pare::pack_nf4(w.view(), 64);
+/// pare::gemv(q, x.view(), y.view());
+/// ```
+inline void gemv(const Lut4Matrix& w, TensorView<const float, 1> x, TensorView<float, 1> y) {
+  PARE_CHECK(w.cols() == x.extent(0) && w.rows() == y.extent(0), ShapeError, "gemv: W [", w.rows(),
+             ", ", w.cols(), "] (lut4) x ", to_string(x.extents()), " -> y ",
+             to_string(y.extents()));
+  const Tensor<float, 1> xc = x.is_contiguous() ? Tensor<float, 1>() : Tensor<float, 1>(x);
+  const float* xp = x.is_contiguous() ? x.data() : xc.data();
+  if (y.is_contiguous()) {
+    kernels::GemvLut4{}(xsimd::default_arch{}, w, xp, y.data());
+    return;
+  }
+  Tensor<float, 1> yc({y.extent(0)});
+  kernels::GemvLut4{}(xsimd::default_arch{}, w, xp, yc.data());
+  for (std::size_t r = 0; r < y.extent(0); ++r) y[r] = yc(r);
+}
+
+}  // namespace pare

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — the runtime graph's tensor: a dynamic-rank value (shape known only at run time).
+//
+// A graph imported from ONNX learns its shapes while it runs, so its values cannot be
+// Tensor<T, Rank>. A Value is float data (the common case) or integers (the quantized ops'
+// int8/uint8/int32 and the shape ops' int64, all held widened in int64 with `type` saying
+// which they are) plus a shape vector. Conversion to and from Tensor<float, Rank> is explicit.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pare/core/error.hpp"
+#include "pare/core/tensor.hpp"
+
+namespace pare::graph {
+
+/// Element type of a Value. Integer types are stored widened in Value::ints.
+enum class ValueType : std::uint8_t { f32, i8, u8, i32, i64, boolean };
+
+[[nodiscard]] constexpr std::string_view name(ValueType t) noexcept {
+  switch (t) {
+    case ValueType::f32:
+      return "float32";
+    case ValueType::i8:
+      return "int8";
+    case ValueType::u8:
+      return "uint8";
+    case ValueType::i32:
+      return "int32";
+    case ValueType::i64:
+      return "int64";
+    case ValueType::boolean:
+      return "bool";
+  }
+  return "?";
+}
+
+[[nodiscard]] inline std::string to_string(std::span<const std::size_t> shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// Largest element count a runtime value may have. A hostile graph can ask for enormous
+/// values from tiny inputs (a broadcast of [n, 1] and [1, n], padding of 2^20); this turns such
+/// a request into a ShapeError instead of an out-of-memory kill. 2^34 floats is 64 GiB; the fuzz
+/// target lowers it.
+inline std::size_t max_value_elements = std::size_t{1} << 34;
+
+/// Product of `shape`; ShapeError when it overflows or exceeds max_value_elements.
+[[nodiscard]] inline std::size_t element_count(std::span<const std::size_t> shape) {
+  std::size_t n = 1;
+  bool zero = false;
+  for (auto d : shape) {
+    if (d == 0) zero = true;
+    PARE_CHECK(d == 0 || n <= max_value_elements / d, ShapeError, "a value of shape ",
+               to_string(shape), " exceeds pare::graph::max_value_elements = ", max_value_elements);
+    n *= d == 0 ? 1 : d;
+  }
+  return zero ? 0 : n;
+}
+
+struct Value {
+  ValueType type = ValueType::f32;
+  std::vector<std::size_t> shape;  ///< empty for a scalar
+  std::vector<float> floats;       ///< the elements when type == f32
+  std::vector<std::int64_t> ints;  ///< the elements for every integer type
+
+  /// A zero-filled float value of `shape`.
+  [[nodiscard]] static Value zeros(std::vector<std::size_t> shape) {
+    Value v;
+    v.floats.assign(element_count(shape), 0.0f);
+    v.shape = std::move(shape);
+    return v;
+  }
+  /// A zero-filled integer value of type `t`.
+  [[nodiscard]] static Value integers(ValueType t, std::vector<std::size_t> shape) {
+    PARE_CHECK(t != ValueType::f32, ArgumentError, "Value::integers needs an integer type");
+    Value v;
+    v.type = t;
+    v.ints.assign(element_count(shape), 0);
+    v.shape = std::move(shape);
+    return v;
+  }
+  /// A float value copied from a tensor view (any strides).
+  template <std::size_t Rank>
+  [[nodiscard]] static Value from(TensorView<const float, Rank> t) {
+    Value v;
+    v.shape.assign(t.extents().begin(), t.extents().end());
+    const Tensor<float, Rank> dense(t);
+    v.floats.assign(dense.data(), dense.data() + dense.size());
+    return v;
+  }
+
+  template <std::size_t Rank>
+  [[nodiscard]] static Value from(TensorView<float, Rank> t) {
+    return from(TensorView<const float, Rank>(t));
+  }
+  template <std::size_t Rank>
+  [[nodiscard]] static Value from(const Tensor<float, Rank>& t) {
+    return from(t.view());
+  }
+
+  [[nodiscard]] bool is_float() const noexcept { return type == ValueType::f32; }
+  [[nodiscard]] std::size_t rank() const noexcept { return shape.size(); }
+  [[nodiscard]] std::size_t size() const noexcept {
+    return is_float() ? floats.size() : ints.size();
+  }
+  /// Element `i` as a double, whatever the type.
+  [[nodiscard]] double at(std::size_t i) const noexcept {
+    return is_float() ? static_cast<double>(floats[i]) : static_cast<double>(ints[i]);
+  }
+
+  /// The float data as Tensor<float, Rank>; ShapeError when the rank differs or the value holds
+  /// integers.
+  template <std::size_t Rank>
+  [[nodiscard]] Tensor<float, Rank> to_tensor() const {
+    PARE_CHECK(is_float(), ShapeError, "value holds ", name(type), ", not float32");
+    PARE_CHECK(shape.size() == Rank, ShapeError, "value of shape ", to_string(shape),
+               " is not of rank ", Rank);
+    Shape<Rank> e{};
+    for (std::size_t d = 0; d < Rank; ++d) e[d] = shape[d];
+    Tensor<float, Rank> t(e);
+    std::copy(floats.begin(), floats.end(), t.data());
+    return t;
+  }
+};
+
+}  // namespace pare::graph

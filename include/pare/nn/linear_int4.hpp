@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — 4-bit weight-only linear layers for inference: y = x Wᵀ + b with W packed 4-bit and
+// dequantized inside the GEMV kernel.
+//
+// When to use which:
+//   Int4Linear<Q4G32>  the int4 block format of kernels/gemv_int4.hpp (8-bit log scales, 4.25
+//                      bpw; Q4G16: 4.5 bpw, more accurate): the fastest 4-bit path.
+//   Lut4Linear         NF4 (or any 16-level codebook) with f32 group scales on
+//                      kernels/gemv_lut4.hpp: QLoRA-compatible weights, user codebooks.
+// Build either from a trained float Linear by round-to-nearest (`from`) or with GPTQ from
+// calibration inputs (`from_gptq`). Both satisfy `Layer` so they drop into a Sequential in place
+// of the Linear; they are frozen (no parameters) and `backward` throws UnsupportedError.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+
+#include "pare/core/error.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/kernels/blas1.hpp"
+#include "pare/kernels/gemv_int4.hpp"
+#include "pare/kernels/gemv_lut4.hpp"
+#include "pare/nn/concepts.hpp"
+#include "pare/nn/linear.hpp"
+#include "pare/quant/gptq.hpp"
+#include "pare/quant/int4_block.hpp"
+#include "pare/quant/lut4.hpp"
+#include "pare/quant/nf4.hpp"
+
+namespace pare {
+
+namespace detail {
+
+/// The inference-only half of `Layer` shared by the 4-bit layers: `Self` provides
+/// `in_features()`, `out_features()` and `infer(x, y)` for one sample.
+template <class Self>
+struct FrozenLinearBase {
+  [[nodiscard]] std::size_t output_size(std::size_t in) const {
+    const auto& self = static_cast<const Self&>(*this);
+    PARE_CHECK(in == self.in_features(), ShapeError, "4-bit linear expects inputs of width ",
+               self.in_features(), ", got ", in);
+    return self.out_features();
+  }
+  [[nodiscard]] Tensor<float, 2> infer(TensorView<const float, 2> x) const {
+    const auto& self = static_cast<const Self&>(*this);
+    PARE_CHECK(x.extent(1) == self.in_features(), ShapeError, "4-bit linear(", self.in_features(),
+               " -> ", self.out_features(), "): input ", to_string(x.extents()),
+               " has the wrong width");
+    Tensor<float, 2> y({x.extent(0), self.out_features()});
+    for (std::size_t n = 0; n < x.extent(0); ++n) self.infer(x[n], y.view()[n]);
+    return y;
+  }
+  /// Same as infer: a frozen layer keeps nothing for a backward pass.
+  [[nodiscard]] Tensor<float, 2> forward(TensorView<const float, 2> x) { return infer(x); }
+  [[nodiscard]] Tensor<float, 2> backward(TensorView<const float, 2>) {
+    throw UnsupportedError(
+        "a 4-bit linear layer is inference-only: train the float Linear (or a QatLinear) and "
+        "convert it");
+  }
+  template <class F>
+  void for_each_parameter(F&&) noexcept {}
+};
+
+}  // namespace detail
+
+/// y = x Wᵀ + b with W an Int4Matrix<Format> (Q4G16 or Q4G32) on pare::gemv's int4 kernel.
+///
+///   auto q = pare::Int4Linear<pare::Q4G32>::from(fc);          // round-to-nearest (searched)
+///   auto g = pare::Int4Linear<pare::Q4G32>::from_gptq(fc, h);  // GPTQ, h from calibration
+template <class Format = Q4G32>
+class Int4Linear : public detail::FrozenLinearBase<Int4Linear<Format>> {
+ public:
+  using detail::FrozenLinearBase<Int4Linear>::infer;
+
+  Int4Linear(Int4Matrix<Format> weight, Tensor<float, 1> bias)
+      : weight_(std::move(weight)), bias_(std::move(bias)) {
+    PARE_CHECK(bias_.extent(0) == weight_.rows(), ShapeError, "Int4Linear: bias of ",
+               bias_.extent(0), " for ", weight_.rows(), " outputs");
+  }
+  /// Packs fc's weights with pack_int4_blocks (least-squares scale search per group).
+  [[nodiscard]] static Int4Linear from(const Linear& fc, Int4PackOptions opt = {}) {
+    return {pack_int4_blocks<Format>(fc.weight().view(), opt), fc.bias()};
+  }
+  /// GPTQ from the Hessian of fc's calibration inputs (gptq_int4_blocks).
+  [[nodiscard]] static Int4Linear from_gptq(const Linear& fc, const GptqHessian& h,
+                                            const GptqOptions& opt = {}) {
+    return {gptq_int4_blocks<Format>(fc.weight().view(), h, opt), fc.bias()};
+  }
+
+  [[nodiscard]] std::size_t in_features() const noexcept { return weight_.cols(); }
+  [[nodiscard]] std::size_t out_features() const noexcept { return weight_.rows(); }
+  [[nodiscard]] const Int4Matrix<Format>& weight() const noexcept { return weight_; }
+  [[nodiscard]] const Tensor<float, 1>& bias() const noexcept { return bias_; }
+  /// Bytes of packed weights, scales and the f32 bias.
+  [[nodiscard]] std::size_t size_bytes() const noexcept {
+    return weight_.size_bytes() + bias_.size_bytes();
+  }
+
+  /// y = W x + b for one sample.
+  void infer(TensorView<const float, 1> x, TensorView<float, 1> y) const {
+    gemv(weight_, x, y);
+    axpy(1.0f, bias_.view(), y);
+  }
+
+ private:
+  Int4Matrix<Format> weight_;
+  Tensor<float, 1> bias_;
+};
+
+/// y = x Wᵀ + b with W a Lut4Matrix (NF4 by default) on kernels/gemv_lut4.hpp.
+///
+///   auto q = pare::Lut4Linear::from(fc, 64);                       // NF4, groups of 64
+///   auto g = pare::Lut4Linear::from_gptq(fc, h, 64);               // GPTQ into NF4
+///   auto u = pare::Lut4Linear::from(fc, 32, my_codebook);          // a user's 16 levels
+class Lut4Linear : public detail::FrozenLinearBase<Lut4Linear> {
+ public:
+  using detail::FrozenLinearBase<Lut4Linear>::infer;
+
+  Lut4Linear(Lut4Matrix weight, Tensor<float, 1> bias)
+      : weight_(std::move(weight)), bias_(std::move(bias)) {
+    PARE_CHECK(bias_.extent(0) == weight_.rows(), ShapeError, "Lut4Linear: bias of ",
+               bias_.extent(0), " for ", weight_.rows(), " outputs");
+  }
+  /// Absmax per group, nearest level (pack_lut4).
+  [[nodiscard]] static Lut4Linear from(const Linear& fc, std::size_t group = 64,
+                                       const Lut4Codebook& levels = Nf4::levels()) {
+    return {pack_lut4(fc.weight().view(), group, levels), fc.bias()};
+  }
+  /// GPTQ from the Hessian of fc's calibration inputs (gptq_lut4).
+  [[nodiscard]] static Lut4Linear from_gptq(const Linear& fc, const GptqHessian& h,
+                                            std::size_t group = 64,
+                                            const Lut4Codebook& levels = Nf4::levels(),
+                                            const GptqOptions& opt = {}) {
+    return {gptq_lut4(fc.weight().view(), h, group, levels, opt), fc.bias()};
+  }
+
+  [[nodiscard]] std::size_t in_features() const noexcept { return weight_.cols(); }
+  [[nodiscard]] std::size_t out_features() const noexcept { return weight_.rows(); }
+  [[nodiscard]] const Lut4Matrix& weight() const noexcept { return weight_; }
+  [[nodiscard]] const Tensor<float, 1>& bias() const noexcept { return bias_; }
+  [[nodiscard]] std::size_t size_bytes() const noexcept {
+    return weight_.size_bytes() + bias_.size_bytes();
+  }
+
+  void infer(TensorView<const float, 1> x, TensorView<float, 1> y) const {
+    gemv(weight_, x, y);
+    axpy(1.0f, bias_.view(), y);
+  }
+
+ private:
+  Lut4Matrix weight_;
+  Tensor<float, 1> bias_;
+};
+
+static_assert(Layer<Int4Linear<Q4G32>> && Layer<Int4Linear<Q4G16>> && Layer<Lut4Linear>);
+
+}  // namespace pare

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// save_model / load_model through .pare: a model converted from ONNX runs bit-identically.
+#include <unistd.h>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "onnx/onnx_test_util.hpp"
+#include "pare/io/load_model.hpp"
+
+using pare::graph::Value;
+using pare::test::npy_value;
+using pare::test::onnx_data;
+
+namespace {
+
+std::filesystem::path temp_dir() {
+  const auto d =
+      std::filesystem::temp_directory_path() / ("pare_onnx_pare_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("ONNX models saved as .pare load back and run bit-identically", "[onnx][pare]") {
+  const auto dir = temp_dir();
+  for (const char* name : {"cnn_bn", "mlp_gelu", "op_qdq", "op_matmulinteger", "op_constant",
+                           "op_dynamic_flatten", "op_conv_groups", "op_softmax_1"}) {
+    INFO(name);
+    const pare::Model m = pare::load_model(onnx_data(std::string(name) + ".onnx"));
+    const auto out = dir / (std::string(name) + ".pare");
+    pare::save_model(m, out, {{"source", name}});
+    CHECK(pare::io::detect_format(out) == pare::io::FileFormat::pare);
+    const pare::Model back = pare::load_model(out);
+    CHECK(back.graph().nodes.size() == m.graph().nodes.size());
+    std::map<std::string, Value> in;
+    const std::string x = std::string(name) == "cnn_bn"     ? "cnn__x.npy"
+                          : std::string(name) == "mlp_gelu" ? "mlp_gelu__x.npy"
+                                                            : std::string(name) + "__in0.npy";
+    in[m.input_names().at(0)] = npy_value(onnx_data(x));
+    const auto a = m.run(in), b = back.run(in);
+    for (const auto& [k, v] : a) {
+      CHECK(b.at(k).type == v.type);
+      CHECK(b.at(k).shape == v.shape);
+      CHECK(b.at(k).floats == v.floats);  // bit-identical, not just close
+      CHECK(b.at(k).ints == v.ints);
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a .pare file without a graph, or with a bad one, is refused", "[onnx][pare][bad]") {
+  const auto dir = temp_dir();
+  pare::io::PareWriter w;
+  pare::Tensor<float, 1> t({3}, 1.0f);
+  w.add("t", t);
+  w.save(dir / "tensors.pare");
+  CHECK_THROWS_AS(pare::load_model(dir / "tensors.pare"), pare::UnsupportedError);
+  auto with_graph = [&](nlohmann::ordered_json g) {
+    pare::io::PareWriter v;
+    v.add("t", t);
+    v.set_graph(std::move(g));
+    v.save(dir / "g.pare");
+    return dir / "g.pare";
+  };
+  nlohmann::ordered_json good = {
+      {"kind", "pare.graph"},
+      {"version", 1},
+      {"opset", 13},
+      {"inputs", {"x"}},
+      {"outputs", {"y"}},
+      {"constants", {"t"}},
+      {"nodes", nlohmann::ordered_json::array({{{"op", "Add"},
+                                                {"name", "add"},
+                                                {"domain", ""},
+                                                {"inputs", {"x", "t"}},
+                                                {"outputs", {"y"}},
+                                                {"attrs", nlohmann::ordered_json::object()}}})}};
+  const pare::Model m = pare::load_model(with_graph(good));
+  Value x = Value::zeros({3});
+  CHECK(m.run(x).floats == std::vector<float>{1, 1, 1});
+  auto bad = [&](auto edit) {
+    nlohmann::ordered_json g = good;
+    edit(g);
+    return with_graph(g);
+  };
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["version"] = 2; })), pare::UnsupportedError);
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g.erase("nodes"); })), pare::FormatError);
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["constants"] = {"nope"}; })),
+                  pare::FormatError);
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["inputs"] = {1}; })), pare::FormatError);
+  CHECK_THROWS_AS(
+      pare::load_model(bad([](auto& g) { g["nodes"][0]["attrs"]["axis"] = {{"i", "x"}}; })),
+      pare::FormatError);
+  CHECK_THROWS_AS(
+      pare::load_model(bad([](auto& g) { g["nodes"][0]["attrs"]["axis"] = {{"zz", 1}}; })),
+      pare::FormatError);
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["nodes"][0]["inputs"] = {"x", "q"}; })),
+                  pare::FormatError);
+  std::filesystem::remove_all(dir);
+}
