@@ -119,11 +119,11 @@ std::vector<pare::Mask> prune(Mlp& model, const std::string& name, Pattern patte
     if (name == "wanda" || name == "sparsegpt") {
       const auto x = layer_input(model, l, calib);
       if (name == "sparsegpt") {
-        pare::HessianAccumulator h(fc.in_features());
+        pare::LayerHessian h(fc.in_features());
         h.add(x);
         const auto r = pattern == Pattern::nm24
-                           ? pare::sparsegpt(fc.weight(), h.hessian(), pare::NM<2, 4>{})
-                           : pare::sparsegpt(fc.weight(), h.hessian(), sparsity);
+                           ? pare::sparsegpt(fc.weight(), h.matrix(), pare::NM<2, 4>{})
+                           : pare::sparsegpt(fc.weight(), h.matrix(), sparsity);
         if (r.status != pare::SparseGptStatus::ok) throw pare::Error("sparsegpt failed");
         masks.push_back(r.mask);
         continue;

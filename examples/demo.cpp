@@ -5,7 +5,8 @@
 //   2. train the student MLP alone and distilled from the teacher, over 5 seeds each;
 //   3. prune the distilled student (80 % unstructured, and 2:4), fine-tuning with masks;
 //   4. quantize it (int8 per channel, int4 per group of 32 with GPTQ);
-//   5. save every deployed model as .pare, reload it by mmap, check identical predictions;
+//   5. save every model as .pare (the student also as safetensors), reload it by mmap, and
+//      check the predictions are identical;
 //   6. print one table and write it, with a plot of accuracy against size, to docs/results.md.
 //
 //   demo [data-dir] [results-dir]     (defaults: pare's examples/data, and no results written)
@@ -212,6 +213,16 @@ int main(int argc, char** argv) try {
                     100 * pare::accuracy(reloaded, test), -1, latency_us(reloaded, test)});
   };
   deploy("distilled student (seed 0, f32)", *student, "student_f32.pare");
+  {
+    // The same weights as a safetensors state_dict (what PyTorch's load_state_dict reads), loaded
+    // into a freshly initialized student.
+    pare::io::save_state(*student, work / "student.safetensors");
+    pare::Rng other(999);
+    auto fresh = pare::examples::make_digits_student(other);
+    (void)pare::io::load_state(fresh, work / "student.safetensors");
+    if (predictions(fresh, test) != predictions(*student, test))
+      throw pare::Error("the student reloaded from safetensors predicts differently");
+  }
 
   // 3. Pruning with fine-tuning, deployed in sparse formats.
   {
@@ -247,8 +258,8 @@ int main(int argc, char** argv) try {
     const auto x1 = pare::ReLU{}.infer(student->layer<0>().infer(x0));
     const auto x2 = pare::ReLU{}.infer(student->layer<2>().infer(x1));
     auto gptq = [](const pare::Linear& fc, const pare::Tensor<float, 2>& x) {
-      pare::GptqHessian h(fc.in_features());
-      h.add_batch(x.view());
+      pare::LayerHessian h(fc.in_features());
+      h.add(x.view());
       return pare::Int4Linear<pare::Q4G32>::from_gptq(fc, h);
     };
     deploy(
@@ -263,8 +274,8 @@ int main(int argc, char** argv) try {
               "µs/sample");
   for (const Row& r : rows) print_row(r);
   std::printf(
-      "\nevery deployed model was saved as .pare, reloaded by mmap and predicted the "
-      "%zu test digits exactly as before saving.\n",
+      "\nevery model above was saved as .pare (the student also as safetensors), reloaded "
+      "by mmap, and predicted the %zu test digits exactly as before saving.\n",
       test.size());
   std::printf("total %.1f s\n", seconds_since(t_start));
 

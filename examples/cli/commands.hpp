@@ -251,12 +251,12 @@ inline int quantize(const std::vector<std::string>& args) {
     std::fprintf(stderr, "pare quantize: --calib is only used by --method gptq; ignored\n");
 
   const AnyModel in = load_any(args[1]);
-  std::vector<std::optional<pare::GptqHessian>> hessians(in.size());
+  std::vector<std::optional<pare::LayerHessian>> hessians(in.size());
   if (method == "gptq") {
     const auto x = load_calibration(opt.get("calib"));
     for_each_linear_input(in, x, [&](std::size_t i, const pare::Linear& fc, const auto& xi) {
       hessians[i].emplace(fc.in_features());
-      hessians[i]->add_batch(xi.view());
+      hessians[i]->add(xi.view());
     });
   }
   AnyModel out;
@@ -335,10 +335,10 @@ inline int prune(const std::vector<std::string>& args) {
     }
     pare::Mask mask;
     if (method == "sparsegpt") {
-      pare::HessianAccumulator h(fc->in_features());
+      pare::LayerHessian h(fc->in_features());
       h.add(calib_inputs[i].view());
-      auto r = nm24 ? pare::sparsegpt(fc->weight().view(), h.hessian(), pare::NM<2, 4>{})
-                    : pare::sparsegpt(fc->weight().view(), h.hessian(), sparsity);
+      auto r = nm24 ? pare::sparsegpt(fc->weight().view(), h.matrix(), pare::NM<2, 4>{})
+                    : pare::sparsegpt(fc->weight().view(), h.matrix(), sparsity);
       if (r.status != pare::SparseGptStatus::ok)
         throw pare::ArgumentError("SparseGPT: the damped Hessian of layer " + std::to_string(i) +
                                   " is not positive definite (too few calibration samples?)");

@@ -227,4 +227,9 @@ TEST_CASE("layer_io: hostile sparse arrays are FormatErrors", "[io][layer_io]") 
   CHECK_THROWS_AS(pare::io::load_model_as<M>(dir / "csr.pare"), pare::FormatError);
   write({0, 1, 3}, {0, 1}, {1.0f, 2.0f});
   CHECK_THROWS_AS(pare::io::load_model_as<M>(dir / "csr.pare"), pare::FormatError);
+  // Found by fuzz_pare_model: a row pointer past the value count inside an otherwise valid
+  // array used to read out of bounds.
+  write({0, 5, 2}, {0, 1}, {1.0f, 2.0f});
+  CHECK_THROWS_WITH(pare::io::load_model_as<M>(dir / "csr.pare"),
+                    Catch::Contains("row_ptr") && Catch::Contains("row 0"));
 }

@@ -49,8 +49,8 @@ std::pair<double, double> rtn_and_gptq_accuracy(MakeRtn rtn, MakeGptq gptq) {
   const auto& [train, test] = pare::test::digits_split();
   const auto in = pare::test::layer_inputs(m, train.x.view());
   const auto hessian = [](const pare::Tensor<float, 2>& x) {
-    pare::GptqHessian h(x.extent(1));
-    h.add_batch(x.view());
+    pare::LayerHessian h(x.extent(1));
+    h.add(x.view());
     return h;
   };
   Quantized<L> r{rtn(m.layer<0>()), pare::ReLU{}, rtn(m.layer<2>()), pare::ReLU{},
@@ -109,12 +109,12 @@ TEST_CASE("4-bit digits MLP: GPTQ loses at most 1.5 points", "[nn][int4][gptq][s
   const double f32 = pare::accuracy(pare::test::digits_mlp(), pare::test::digits_split().test);
   const auto [rtn32, gptq32] = rtn_and_gptq_accuracy<pare::Int4Linear<pare::Q4G32>>(
       [](const pare::Linear& fc) { return pare::Int4Linear<pare::Q4G32>::from(fc); },
-      [](const pare::Linear& fc, const pare::GptqHessian& h) {
+      [](const pare::Linear& fc, const pare::LayerHessian& h) {
         return pare::Int4Linear<pare::Q4G32>::from_gptq(fc, h);
       });
   const auto [rtn_nf4, gptq_nf4] = rtn_and_gptq_accuracy<pare::Lut4Linear>(
       [](const pare::Linear& fc) { return pare::Lut4Linear::from(fc, 32); },
-      [](const pare::Linear& fc, const pare::GptqHessian& h) {
+      [](const pare::Linear& fc, const pare::LayerHessian& h) {
         return pare::Lut4Linear::from_gptq(fc, h, 32);
       });
   INFO("f32 " << f32 << "; Q4G32 rtn " << rtn32 << " gptq " << gptq32 << "; NF4 g32 rtn " << rtn_nf4

@@ -14,7 +14,7 @@ using pare::test::prune_ref;
 using pare::test::relative_output_error;
 
 namespace {
-// 2XᵀX/N in double, by plain loops (an independent path from HessianAccumulator's rank update).
+// 2XᵀX/N in double, by plain loops (an independent path from LayerHessian's rank update).
 Eigen::MatrixXd hessian_of(const double* x, std::size_t n, std::size_t d) {
   Eigen::MatrixXd h =
       Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(d), static_cast<Eigen::Index>(d));
@@ -48,16 +48,16 @@ Errors compare(pare::TensorView<const float, 2> w, pare::TensorView<const float,
   auto wanda = pare::Tensor<float, 2>(w);
   pare::apply_mask(wanda.view(), pare::Pruner<pare::Wanda, Pattern>{.pattern = pattern}.mask(
                                      {.weights = w, .input_norms = norms}, 0.5));
-  pare::HessianAccumulator h(w.extent(1));
+  pare::LayerHessian h(w.extent(1));
   // In two batches, to exercise the running mean.
   h.add(x.slice(0, 0, x.extent(0) / 2));
   h.add(x.slice(0, x.extent(0) / 2, x.extent(0)));
   auto sgpt = pare::Tensor<float, 2>(w);
   pare::SparseGptResult r;
   if constexpr (nm) {
-    r = pare::sparsegpt(sgpt.view(), h.hessian(), pattern, {.block_size = 32});
+    r = pare::sparsegpt(sgpt.view(), h.matrix(), pattern, {.block_size = 32});
   } else {
-    r = pare::sparsegpt(sgpt.view(), h.hessian(), 0.5, {.block_size = 32});
+    r = pare::sparsegpt(sgpt.view(), h.matrix(), 0.5, {.block_size = 32});
   }
   REQUIRE(r.status == pare::SparseGptStatus::ok);
   CHECK(pare::sparsity(r.mask) == Approx(0.5).margin(0.01));
@@ -88,18 +88,18 @@ TEST_CASE("SparseGPT equals the reference code (unstructured 50 % and 2:4)", "[p
   }
 }
 
-TEST_CASE("HessianAccumulator is 2XᵀX/N over all batches", "[prune][sparsegpt]") {
+TEST_CASE("LayerHessian is 2XᵀX/N over all batches", "[prune][sparsegpt]") {
   pare::Rng rng(5);
   pare::Tensor<float, 2> x({37, 9});
   for (float& v : x.span()) v = rng.normal();
-  pare::HessianAccumulator h(9);
+  pare::LayerHessian h(9);
   h.add(x.view().slice(0, 0, 10));
   h.add(x.view().slice(0, 10, 11));
   h.add(x.view().slice(0, 11, 37));
   CHECK(h.samples() == 37);
   std::vector<double> xd(x.span().begin(), x.span().end());
   const Eigen::MatrixXd want = hessian_of(xd.data(), 37, 9);
-  CHECK((h.hessian() - want).cwiseAbs().maxCoeff() < 1e-12 * want.cwiseAbs().maxCoeff() + 1e-12);
+  CHECK((h.matrix() - want).cwiseAbs().maxCoeff() < 1e-12 * want.cwiseAbs().maxCoeff() + 1e-12);
   CHECK_THROWS_AS(h.add(pare::Tensor<float, 2>({2, 8})), pare::ShapeError);
 }
 

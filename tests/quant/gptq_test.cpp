@@ -41,10 +41,10 @@ const pare::test::Record& ref_case(const std::string& name) {
   throw std::runtime_error("no GPTQ reference case " + name);
 }
 
-pare::GptqHessian hessian_in_batches(pare::TensorView<const float, 2> x, std::size_t batch) {
-  pare::GptqHessian h(x.extent(1));
+pare::LayerHessian hessian_in_batches(pare::TensorView<const float, 2> x, std::size_t batch) {
+  pare::LayerHessian h(x.extent(1));
   for (std::size_t b = 0; b < x.extent(0); b += batch)
-    h.add_batch(x.slice(0, b, std::min(b + batch, x.extent(0))));
+    h.add(x.slice(0, b, std::min(b + batch, x.extent(0))));
   return h;
 }
 
@@ -191,9 +191,9 @@ TEST_CASE("GPTQ beats round-to-nearest on the trained digits MLP", "[quant][gptq
 
 TEST_CASE("GPTQ rejects bad input", "[quant][gptq]") {
   using Q4 = pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>>;
-  pare::GptqHessian h(64);
+  pare::LayerHessian h(64);
   pare::Tensor<float, 2> x({4, 32}), w({8, 64}), w_odd({8, 40});
-  REQUIRE_THROWS_AS(h.add_batch(x.view()), pare::ShapeError);
+  REQUIRE_THROWS_AS(h.add(x.view()), pare::ShapeError);
   REQUIRE_THROWS_AS(pare::gptq(Q4{}, w_odd.view(), h), pare::ArgumentError);
   REQUIRE_THROWS_AS(pare::gptq(Q4{}, w.view(), h, {.percdamp = -1}), pare::ArgumentError);
   REQUIRE_THROWS_AS(pare::gptq(Q4{}, w.view(), h, {.block_size = 0}), pare::ArgumentError);
@@ -206,8 +206,8 @@ TEST_CASE("GPTQ rejects bad input", "[quant][gptq]") {
   pare::Tensor<float, 2> xn({2, 64}, 0.0f);
   xn(0, 0) = 1;
   xn(1, 1) = 1;
-  pare::GptqHessian hn(64);
-  hn.add_batch(xn.view());
+  pare::LayerHessian hn(64);
+  hn.add(xn.view());
   const auto rn = pare::gptq(Q4{}, w.view(), hn, {.percdamp = 0});
   REQUIRE(rn.status == pare::GptqStatus::ok);
   CHECK(pare::dequantize(rn.weights)(0, 0) == Approx(7.0f / 7.5f));  // code 7 of amax / 7.5

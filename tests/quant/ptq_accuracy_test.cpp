@@ -40,8 +40,8 @@ TEST_CASE("int4 group-32 GPTQ loses at most 1.5 points on digits", "[quant][ptq]
   const auto in = pare::test::layer_inputs(f, train.x.view());
   const pare::Tensor<float, 2>* inputs[] = {&in.in0, &in.in1, &in.in2};
   const auto gptq = quantized([&](int layer, const pare::Tensor<float, 2>& w) {
-    pare::GptqHessian h(w.extent(1));
-    h.add_batch(inputs[layer]->view());
+    pare::LayerHessian h(w.extent(1));
+    h.add(inputs[layer]->view());
     const auto r = pare::gptq(Q4{}, w.view(), h);
     REQUIRE(r.status == pare::GptqStatus::ok);
     return pare::dequantize(r.weights);

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -203,6 +204,11 @@ inline Conv2dGeometry conv_geometry(const LayerReader& r) {
                    .dilation_h = a("dilation_h"),
                    .dilation_w = a("dilation_w"),
                    .groups = a("groups")};
+  const std::size_t kh = (g.kernel_h - 1) * g.dilation_h + 1,
+                    kw = (g.kernel_w - 1) * g.dilation_w + 1;
+  require_format(g.kernel_h > 0 && g.kernel_w > 0 && g.pad_top < kh && g.pad_bottom < kh &&
+                     g.pad_left < kw && g.pad_right < kw,
+                 r.file_name(), "graph.layers.pad", "pads must be smaller than the kernel");
   try {
     g.validate();
   } catch (const Error& e) {
@@ -263,8 +269,11 @@ struct LayerCodec<Conv2d> {
   static Conv2d load(const LayerReader& r) {
     const Conv2dGeometry g = detail::conv_geometry(r);
     const bool has_bias = r.attr<bool>("bias");
+    auto weight = r.load<float, 4>("weight");  // first: its size is what the file justifies
+    const Shape<4> expect{g.out_channels, g.group_in_channels(), g.kernel_h, g.kernel_w};
+    detail::require_format(weight.extents() == expect, r.file_name(), "weight", "has shape ",
+                           to_string(weight.extents()), ", the geometry needs ", to_string(expect));
     Conv2d l(g, has_bias);
-    auto weight = r.load<float, 4>("weight");
     detail::require_format(weight.extents() == l.weight().extents(), r.file_name(), "weight",
                            "has shape ", to_string(weight.extents()), ", the geometry needs ",
                            to_string(l.weight().extents()));
@@ -440,6 +449,9 @@ struct LayerCodec<Lut4Linear> {
 };
 
 namespace detail {
+/// Largest dense matrix (elements) a sparse layer is rebuilt through on load: 2^28 floats (1 GiB).
+inline constexpr std::size_t max_dense_elements = std::size_t{1} << 28;
+
 // A dense weight and the mask of its kept positions, rebuilt from stored values and positions;
 // SparseLinear(Linear, mask) then re-creates the same format arrays.
 struct DenseAndMask {
@@ -481,10 +493,18 @@ struct LayerCodec<SparseLinear<Csr<Index>>> {
     const std::size_t rows = row_ptr.extent(0) - 1;
     detail::require_format(row_ptr[0] == 0 && row_ptr[rows] == values.extent(0), r.file_name(),
                            "row_ptr", "must start at 0 and end at the number of values");
+    // The layer is rebuilt through its dense form: refuse shapes no index type could address
+    // or whose dense form exceeds max_dense_elements (the file cannot justify that allocation).
+    detail::require_format(
+        cols - 1 <= std::numeric_limits<Index>::max() && cols <= detail::max_dense_elements / rows,
+        r.file_name(), "cols", cols, " columns x ", rows,
+        " rows exceed what this CSR layer can hold");
+    for (std::size_t i = 0; i < rows; ++i)
+      detail::require_format(row_ptr[i] <= row_ptr[i + 1] && row_ptr[i + 1] <= values.extent(0),
+                             r.file_name(), "row_ptr", "is not non-decreasing within [0, ",
+                             values.extent(0), "] at row ", i);
     auto d = detail::dense_and_mask(rows, cols, detail::load_bias(r, rows));
     for (std::size_t i = 0; i < rows; ++i) {
-      detail::require_format(row_ptr[i] <= row_ptr[i + 1], r.file_name(), "row_ptr",
-                             "decreases at row ", i);
       for (std::size_t j = row_ptr[i]; j < row_ptr[i + 1]; ++j) {
         detail::require_format(static_cast<std::size_t>(col[j]) < cols, r.file_name(), "col",
                                "index ", col[j], " at ", j, " is out of range");
@@ -636,10 +656,8 @@ template <StorableLayer... L>
 /// (LayerStack<Ls...>): each layer becomes the alternative whose LayerCodec type matches.
 /// FormatError for a layer type not among them, or arrays that do not fit.
 template <class Stack>
-[[nodiscard]] Stack load_layer_stack(const std::filesystem::path& path,
-                                     const PareOpenOptions& options = {}) {
-  const PareFile f = PareFile::open(path, options);
-  const std::string name = path.string();
+[[nodiscard]] Stack load_layer_stack(const PareFile& f) {
+  const std::string& name = f.file().name();
   const nlohmann::json& layers = detail::sequential_layers(f, name);
   Stack stack;
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -662,6 +680,12 @@ template <class Stack>
   return stack;
 }
 
+template <class Stack>
+[[nodiscard]] Stack load_layer_stack(const std::filesystem::path& path,
+                                     const PareOpenOptions& options = {}) {
+  return load_layer_stack<Stack>(PareFile::open(path, options));
+}
+
 namespace detail {
 template <class M>
 struct SequentialTraits : std::false_type {};
@@ -673,12 +697,10 @@ struct SequentialTraits<Sequential<L...>> : std::true_type {};
 /// layers). FormatError when the file holds another model: a different number or kind of
 /// layers, or arrays that do not fit them.
 template <class Model>
-[[nodiscard]] Model load_model_as(const std::filesystem::path& path,
-                                  const PareOpenOptions& options = {}) {
+[[nodiscard]] Model load_model_as(const PareFile& f) {
   static_assert(detail::SequentialTraits<Model>::value,
                 "load_model_as<Model>: Model must be a pare::Sequential of storable layers");
-  const PareFile f = PareFile::open(path, options);
-  const std::string name = path.string();
+  const std::string& name = f.file().name();
   const nlohmann::json& layers = detail::sequential_layers(f, name);
   return [&]<class... L>(std::type_identity<Sequential<L...>>) {
     detail::require_format(layers.size() == sizeof...(L), name, "graph.layers", "holds ",
@@ -695,6 +717,12 @@ template <class Model>
       return Model{one(std::type_identity<L>{}, I)...};  // braces: loaded in order
     }(std::index_sequence_for<L...>{});
   }(std::type_identity<Model>{});
+}
+
+template <class Model>
+[[nodiscard]] Model load_model_as(const std::filesystem::path& path,
+                                  const PareOpenOptions& options = {}) {
+  return load_model_as<Model>(PareFile::open(path, options));
 }
 
 }  // namespace pare::io

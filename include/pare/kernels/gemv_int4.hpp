@@ -47,6 +47,15 @@
 #define PARE_INT4_VNNI 0
 #endif
 
+// GCC 12 reports the `__m512 __Y = __Y;` idiom inside _mm512_reduce_add_ps and
+// _mm512_undefined_ps as uninitialized once inlined here (GCC bug 105593, fixed in GCC 13): a
+// false positive, silenced for this header only (as in softmax.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace pare::kernels {
 
 /// Scalar reference: y[r] = sum_c value(r, c) x[c], accumulated in double.
@@ -640,3 +649,7 @@ inline void gemm_int4(const Int4Matrix<Format>& w, TensorView<const float, 2> x,
 }
 
 }  // namespace pare
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -22,6 +22,15 @@
 #include <immintrin.h>
 #endif
 
+// GCC 12 reports the `__m512 __Y = __Y;` idiom inside _mm512_reduce_add_ps and
+// _mm512_undefined_ps as uninitialized once inlined here (GCC bug 105593, fixed in GCC 13): a
+// false positive, silenced for this header only (as in softmax.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace pare::kernels {
 
 /// Scalar reference: y[r] = Σ_c value(r, c) x[c], accumulated in double.
@@ -149,3 +158,7 @@ inline void gemv(const Lut4Matrix& w, TensorView<const float, 1> x, TensorView<f
 }
 
 }  // namespace pare
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -25,6 +25,15 @@
 #include "pare/sparse/detail/widen.hpp"
 #include "pare/sparse/nm.hpp"
 
+// GCC 12 reports the `__m512 __Y = __Y;` idiom inside _mm512_reduce_add_ps and
+// _mm512_undefined_ps as uninitialized once inlined here (GCC bug 105593, fixed in GCC 13): a
+// false positive, silenced for this header only (as in softmax.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace pare::kernels {
 
 namespace reference {
@@ -367,3 +376,7 @@ void spmv(const S& a, TensorView<const float, 1> x, TensorView<float, 1> y) {
 }
 
 }  // namespace pare
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

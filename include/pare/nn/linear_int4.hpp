@@ -82,7 +82,7 @@ class Int4Linear : public detail::FrozenLinearBase<Int4Linear<Format>> {
     return {pack_int4_blocks<Format>(fc.weight().view(), opt), fc.bias()};
   }
   /// GPTQ from the Hessian of fc's calibration inputs (gptq_int4_blocks).
-  [[nodiscard]] static Int4Linear from_gptq(const Linear& fc, const GptqHessian& h,
+  [[nodiscard]] static Int4Linear from_gptq(const Linear& fc, const LayerHessian& h,
                                             const GptqOptions& opt = {}) {
     return {gptq_int4_blocks<Format>(fc.weight().view(), h, opt), fc.bias()};
   }
@@ -127,7 +127,7 @@ class Lut4Linear : public detail::FrozenLinearBase<Lut4Linear> {
     return {pack_lut4(fc.weight().view(), group, levels), fc.bias()};
   }
   /// GPTQ from the Hessian of fc's calibration inputs (gptq_lut4).
-  [[nodiscard]] static Lut4Linear from_gptq(const Linear& fc, const GptqHessian& h,
+  [[nodiscard]] static Lut4Linear from_gptq(const Linear& fc, const LayerHessian& h,
                                             std::size_t group = 64,
                                             const Lut4Codebook& levels = Nf4::levels(),
                                             const GptqOptions& opt = {}) {

@@ -29,42 +29,12 @@
 
 #include "pare/core/eigen.hpp"
 #include "pare/core/error.hpp"
+#include "pare/core/layer_hessian.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/prune/mask.hpp"
 #include "pare/prune/pattern.hpp"
 
 namespace pare {
-
-/// Accumulates H = (2/N)·Σₙ xₙxₙᵀ over calibration inputs of one layer, in double precision,
-/// batch by batch (the running-mean form of the SparseGPT/GPTQ reference code).
-class HessianAccumulator {
- public:
-  explicit HessianAccumulator(std::size_t in_features)
-      : h_(Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(in_features),
-                                 static_cast<Eigen::Index>(in_features))) {}
-
-  /// Adds a batch of layer inputs X [N, in].
-  void add(TensorView<const float, 2> x) {
-    PARE_CHECK(static_cast<Eigen::Index>(x.extent(1)) == h_.cols(), ShapeError,
-               "HessianAccumulator: inputs ", to_string(x.extents()), " for a layer of ", h_.cols(),
-               " inputs");
-    const auto n = static_cast<Eigen::Index>(x.extent(0));
-    if (n == 0) return;
-    const Eigen::MatrixXd xd = as_eigen(x).cast<double>();
-    h_ *= static_cast<double>(samples_) / static_cast<double>(samples_ + x.extent(0));
-    samples_ += x.extent(0);
-    h_.selfadjointView<Eigen::Lower>().rankUpdate(xd.transpose(),
-                                                  2.0 / static_cast<double>(samples_));
-    h_.triangularView<Eigen::StrictlyUpper>() = h_.transpose();
-  }
-
-  [[nodiscard]] const Eigen::MatrixXd& hessian() const noexcept { return h_; }
-  [[nodiscard]] std::size_t samples() const noexcept { return samples_; }
-
- private:
-  Eigen::MatrixXd h_;
-  std::size_t samples_ = 0;
-};
 
 /// Settings of SparseGPT; the defaults are the reference code's.
 struct SparseGptOptions {
@@ -203,12 +173,12 @@ inline SparseGptResult sparsegpt_impl(TensorView<float, 2> weights, const Eigen:
 }  // namespace detail
 
 /// Prunes `weights` [out, in] to `sparsity` (unstructured) with SparseGPT, updating the remaining
-/// weights in place to compensate. `hessian` is HessianAccumulator::hessian() of the layer's
+/// weights in place to compensate. `hessian` is LayerHessian::hessian() of the layer's
 /// calibration inputs.
 ///
-///   pare::HessianAccumulator h(fc.in_features());
+///   pare::LayerHessian h(fc.in_features());
 ///   for (const auto& x : calibration_inputs) h.add(x);
-///   auto r = pare::sparsegpt(fc.weight(), h.hessian(), 0.5);
+///   auto r = pare::sparsegpt(fc.weight(), h.matrix(), 0.5);
 ///
 /// @pre hessian is in×in; 0 <= sparsity < 1
 [[nodiscard]] inline SparseGptResult sparsegpt(TensorView<float, 2> weights,

@@ -48,6 +48,7 @@
 #include <Eigen/Core>
 
 #include "pare/core/error.hpp"
+#include "pare/core/layer_hessian.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/quant/granularity.hpp"
 #include "pare/quant/int4_block.hpp"
@@ -56,54 +57,6 @@
 #include "pare/quant/quantizer.hpp"
 
 namespace pare {
-
-/// The Hessian of a linear layer's squared output error, H = 2/n Σ xxᵀ over n calibration inputs,
-/// accumulated batch by batch as GPTQ's `add_batch` does (a running mean, so batches may differ in
-/// size).
-class GptqHessian {
- public:
-  explicit GptqHessian(std::size_t in_features)
-      : h_(Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(in_features),
-                                 static_cast<Eigen::Index>(in_features))) {
-    PARE_CHECK(in_features > 0, ArgumentError, "GptqHessian needs in_features > 0");
-  }
-
-  /// Adds a batch of layer inputs x [N, in_features].
-  void add_batch(TensorView<const float, 2> x) {
-    PARE_CHECK(x.extent(1) == in_features(), ShapeError, "GptqHessian::add_batch: input ",
-               to_string(x.extents()), " for a layer with ", in_features(), " inputs");
-    const std::size_t n = x.extent(0);
-    if (n == 0) return;
-    Eigen::MatrixXd xd(static_cast<Eigen::Index>(n), h_.cols());
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < in_features(); ++j) {
-        const float v = x(i, j);
-        PARE_CHECK(std::isfinite(v), ArgumentError, "GptqHessian::add_batch: element (", i, ", ", j,
-                   ") is not finite");
-        xd(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = v;
-      }
-    const double old = static_cast<double>(samples_);
-    samples_ += n;
-    h_ *= old / static_cast<double>(samples_);
-    h_.selfadjointView<Eigen::Lower>().rankUpdate(xd.transpose(),
-                                                  2.0 / static_cast<double>(samples_));
-    // Mirror the lower triangle (element by element: an Eigen expression reading h_ while
-    // writing it would trip Eigen's aliasing assertion in debug builds).
-    for (Eigen::Index j = 1; j < h_.cols(); ++j)
-      for (Eigen::Index i = 0; i < j; ++i) h_(i, j) = h_(j, i);
-  }
-
-  [[nodiscard]] std::size_t in_features() const noexcept {
-    return static_cast<std::size_t>(h_.cols());
-  }
-  [[nodiscard]] std::size_t samples() const noexcept { return samples_; }
-  /// H [in, in], symmetric.
-  [[nodiscard]] const Eigen::MatrixXd& matrix() const noexcept { return h_; }
-
- private:
-  Eigen::MatrixXd h_;
-  std::size_t samples_ = 0;
-};
 
 /// GPTQ's knobs, with the reference's defaults.
 struct GptqOptions {
@@ -128,7 +81,7 @@ struct GptqPlan {
 };
 
 /// Prepares damping, act-order and the Cholesky factor of H⁻¹ (the first half of fasterquant).
-[[nodiscard]] inline GptqPlan gptq_plan(const GptqHessian& hessian, const GptqOptions& opt) {
+[[nodiscard]] inline GptqPlan gptq_plan(const LayerHessian& hessian, const GptqOptions& opt) {
   PARE_CHECK(opt.percdamp >= 0 && std::isfinite(opt.percdamp), ArgumentError,
              "GPTQ: percdamp = ", opt.percdamp, ", needs a finite value >= 0");
   PARE_CHECK(opt.block_size > 0, ArgumentError, "GPTQ: block_size must be positive");
@@ -228,7 +181,7 @@ struct GptqResult {
 /// the quantized matrix in the original column order (and the status through `status`).
 template <class QuantizeColumn>
 [[nodiscard]] Tensor<float, 2> gptq_dequantized(TensorView<const float, 2> w,
-                                                const GptqHessian& hessian, const GptqOptions& opt,
+                                                const LayerHessian& hessian, const GptqOptions& opt,
                                                 QuantizeColumn&& quantize,
                                                 GptqStatus* status = nullptr,
                                                 double* loss = nullptr) {
@@ -267,14 +220,14 @@ template <class QuantizeColumn>
 /// with act-order); other granularities calibrate once on the original weights, as the reference
 /// does without groups. The quantizer's observer picks each unit's range.
 ///
-///   pare::GptqHessian h(64);
-///   for (auto& batch : calibration) h.add_batch(batch);   // the layer's inputs
+///   pare::LayerHessian h(64);
+///   for (auto& batch : calibration) h.add(batch);   // the layer's inputs
 ///   using Q = pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>>;
 ///   auto r = pare::gptq(Q{}, fc.weight().view(), h);
 ///   fc.weight() = pare::dequantize(r.weights);
 template <QuantFormat F, QuantScheme S, Granularity G, Observer O>
 [[nodiscard]] GptqResult<F, G> gptq(const Quantizer<F, S, G, O>& quantizer,
-                                    TensorView<const float, 2> w, const GptqHessian& hessian,
+                                    TensorView<const float, 2> w, const LayerHessian& hessian,
                                     const GptqOptions& opt = {}) {
   const G& gran = quantizer.granularity;
   gran.check(w.extents());
@@ -348,7 +301,7 @@ template <QuantFormat F, QuantScheme S, Granularity G, Observer O>
 /// `status` (optional) says whether the Hessian was usable; the matrix is RTN-packed otherwise.
 template <class Format>
 [[nodiscard]] Int4Matrix<Format> gptq_int4_blocks(TensorView<const float, 2> w,
-                                                  const GptqHessian& hessian,
+                                                  const LayerHessian& hessian,
                                                   const GptqOptions& opt = {},
                                                   GptqStatus* status = nullptr) {
   constexpr std::size_t G = Format::group;
@@ -406,7 +359,7 @@ template <class Format>
 /// GPTQ into a 4-bit lookup-table matrix (NF4, FP4, a user's codebook): per group the absmax
 /// scale of the weights as GPTQ has updated them (of the original weights with act-order), each
 /// weight its nearest level. `status` as for gptq_int4_blocks (absmax-packed when not ok).
-[[nodiscard]] inline Lut4Matrix gptq_lut4(TensorView<const float, 2> w, const GptqHessian& hessian,
+[[nodiscard]] inline Lut4Matrix gptq_lut4(TensorView<const float, 2> w, const LayerHessian& hessian,
                                           std::size_t group, const Lut4Codebook& levels,
                                           const GptqOptions& opt = {},
                                           GptqStatus* status = nullptr) {
