@@ -292,7 +292,10 @@ struct Spmv {
         static constexpr detail::NMLanes<w, N, M, bits> lanes{};
         const I shift = I::load_aligned(lanes.shift.data());
         const I group_offset = I::load_aligned(lanes.group_offset.data());
-        const auto high_word = I::load_aligned(lanes.word.data()) != I(0);
+        // All ones in the lanes that read the row's second index word (lanes.word is 0 or 1).
+        // A bit blend, not xsimd::select: xsimd 8.1's avx512bw select does not compile at -O0
+        // with GCC (its dead 8/16-bit branches cast through intrinsics that are macros there).
+        const I high_word = I(0) - I::load_aligned(lanes.word.data());
         // x for the w values starting at value j: decode their positions, then fetch.
         const auto fetch = [&](std::size_t j0) {
           const std::size_t bit = j0 * bits, wi = bit / 32;
@@ -300,8 +303,9 @@ struct Spmv {
           if constexpr (w * bits == 32) {
             packed = I(static_cast<std::int32_t>(idx[wi]));  // whole word, no straddling
           } else if constexpr (w * bits == 64) {
-            packed = xsimd::select(high_word, I(static_cast<std::int32_t>(idx[wi + 1])),
-                                   I(static_cast<std::int32_t>(idx[wi])));
+            const I lo(static_cast<std::int32_t>(idx[wi])),
+                hi(static_cast<std::int32_t>(idx[wi + 1]));
+            packed = lo ^ ((lo ^ hi) & high_word);
           } else {  // fewer than 32 bits, possibly straddling two words
             std::uint64_t chunk = idx[wi];
             if (wi + 1 < words) chunk |= static_cast<std::uint64_t>(idx[wi + 1]) << 32;
