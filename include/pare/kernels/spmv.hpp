@@ -276,7 +276,8 @@ struct Spmv {
     using Format = PackedNM<N, M, V>;
     constexpr std::size_t w = B::size;
     constexpr std::size_t bits = Format::index_bits;
-    const std::size_t vpr = a.values_per_row(), words = a.words_per_row(), cols = a.cols();
+    const std::size_t vpr = a.values_per_row(), words = a.words_per_row();
+    [[maybe_unused]] const std::size_t cols = a.cols();  // only the AVX-512 permute path reads it
     const auto load = [](const V* v) {
       if constexpr (Format::quantized)
         return pare::detail::load_int8_as_float<Arch>(v);
