@@ -18,13 +18,16 @@ run_preset() {
   ctest --preset "$preset" -j"$jobs"
 }
 start=$SECONDS
-run_preset dev
+run_preset dev -DPARE_BUILD_TESTS=ON -DPARE_BUILD_EXAMPLES=ON
 echo "== pare: dev done after $((SECONDS - start)) s; fuzz smoke =="
 scripts/fuzz.sh "${PARE_FUZZ_SECONDS:-10}"
 echo "== pare: fuzz done after $((SECONDS - start)) s =="
+# Explicit switches: a cache left by another configuration (say, with benchmarks off) must not
+# silently shrink what this pass builds.
+release_flags=(-DPARE_BUILD_TESTS=ON -DPARE_BUILD_BENCHMARKS=ON -DPARE_BUILD_EXAMPLES=ON)
 if [ "${PARE_FULL_RELEASE:-0}" = 1 ]; then
-  run_preset release -DPARE_ONLY_TEST_DIRS=
+  run_preset release "${release_flags[@]}" -DPARE_ONLY_TEST_DIRS=
 else
-  run_preset release "-DPARE_ONLY_TEST_DIRS=core;simd;kernels"
+  run_preset release "${release_flags[@]}" "-DPARE_ONLY_TEST_DIRS=core;simd;kernels"
 fi
 echo "== pare: all done after $((SECONDS - start)) s =="
