@@ -31,6 +31,7 @@
 #include "pare/nn/trainer.hpp"
 #include "pare/prune.hpp"
 #include "pare/quant/gptq.hpp"
+#include "pare/quant/mixed_precision.hpp"
 #include "pare/simd/arch.hpp"
 #include "pare/sparse.hpp"
 
@@ -226,14 +227,98 @@ inline void print_saved(const fs::path& out, const AnyModel& m) {
               io::stored_parameter_count(m), static_cast<std::uintmax_t>(fs::file_size(out)));
 }
 
+/// The formats `--format mixed` chooses from, each one a layer type the tool runs: the planner's
+/// error for a format is the error of exactly that layer's weights.
+inline std::vector<pare::FormatCandidate> runnable_candidates() {
+  std::vector<pare::FormatCandidate> c;
+  c.push_back({"f32", [](pare::TensorView<const float, 2> w) { return pare::Tensor<float, 2>(w); },
+               [](const pare::Shape<2>&) { return 32.0; }});
+  c.push_back(
+      pare::quantizer_candidate<pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel>>(
+          "int8"));
+  c.push_back({"int4_g32",
+               [](pare::TensorView<const float, 2> w) {
+                 const auto m = pare::pack_int4_blocks<pare::Q4G32>(w);
+                 pare::Tensor<float, 2> d(w.extents());
+                 for (std::size_t r = 0; r < m.rows(); ++r)
+                   for (std::size_t k = 0; k < m.cols(); ++k) d(r, k) = m.value(r, k);
+                 return d;
+               },
+               [](const pare::Shape<2>& s) { return 4.0 + 8.0 / 32.0 + 32.0 / (s[0] * s[1]); }});
+  c.push_back(
+      {"nf4_g64",
+       [](pare::TensorView<const float, 2> w) { return pare::dequantize(pare::pack_nf4(w, 64)); },
+       [](const pare::Shape<2>&) { return 4.0 + 32.0 / 64.0; }});
+  return c;
+}
+
+/// pare quantize IN OUT --format mixed --bpw B [--override 'PATTERN=FORMAT,...'] [--calib FILE]
+/// Per-layer formats from measured sensitivity (layer output error on the calibration inputs,
+/// or weight error without them) meeting B bits per weight over the model; layers are named by
+/// their index ("0", "2", ...). The plan is printed and recorded in the file's metadata.
+inline int quantize_mixed(const std::vector<std::string>& args, const Options& opt) {
+  if (!opt.has("bpw")) throw UsageError("--format mixed needs a target: --bpw BITS");
+  const double bpw = opt.number("bpw", 0);
+  if (!(bpw > 0)) throw UsageError("--bpw must be positive");
+  std::vector<pare::FormatOverride> overrides;
+  try {
+    overrides = pare::parse_format_overrides(opt.get("override"));
+  } catch (const pare::ArgumentError& e) {
+    throw UsageError(std::string("--override: ") + e.what());
+  }
+  const AnyModel in = load_any(args[1]);
+  std::vector<pare::Tensor<float, 2>> inputs(in.size());
+  if (opt.has("calib"))
+    for_each_linear_input(in, load_calibration(opt.get("calib")),
+                          [&](std::size_t i, const pare::Linear&, const auto& xi) {
+                            inputs[i] = pare::Tensor<float, 2>(xi.view());
+                          });
+  std::vector<pare::LayerToPlan> layers;
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (const auto* fc = std::get_if<pare::Linear>(&in[i])) {
+      pare::LayerToPlan l{std::to_string(i), fc->weight().view(), std::nullopt};
+      if (opt.has("calib")) l.inputs = inputs[i].view();
+      layers.push_back(l);
+    }
+  const auto plan = pare::plan_mixed_precision(layers, bpw, overrides, runnable_candidates());
+  std::fputs(pare::to_string(plan).c_str(), stdout);
+  AnyModel out;
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const auto* fc = std::get_if<pare::Linear>(&in[i]);
+    if (!fc) {
+      out.push_back(in[i]);
+      continue;
+    }
+    const std::string& f = plan.format_of(std::to_string(i));
+    if (f == "f32") out.push_back(*fc);
+    if (f == "int8") out.push_back(pare::Int8Linear(*fc));
+    if (f == "int4_g32") {
+      if (fc->in_features() % 32 != 0)
+        throw pare::ShapeError("layer " + std::to_string(i) +
+                               ": int4_g32 needs inputs in "
+                               "multiples of 32");
+      out.push_back(pare::Int4Linear<pare::Q4G32>::from(*fc));
+    }
+    if (f == "nf4_g64") out.push_back(pare::Lut4Linear::from(*fc, 64));
+  }
+  io::save_model(out, args[2],
+                 {{"pare.quantize", "format=mixed bpw=" + opt.get("bpw")},
+                  {"pare.mixed_precision", pare::to_json(plan).dump()}});
+  print_saved(args[2], out);
+  return 0;
+}
+
 /// pare quantize IN OUT --format int8|int4|nf4 [--group G] [--calib FILE --method rtn|gptq]
 inline int quantize(const std::vector<std::string>& args) {
   if (args.size() < 3) throw UsageError("quantize needs IN and OUT");
-  const Options opt(args, 3, {"format", "group", "calib", "method"});
+  const Options opt(args, 3, {"format", "group", "calib", "method", "bpw", "override"});
   const std::string format = opt.get("format", "int8");
   const std::string method = opt.get("method", "rtn");
+  if (format == "mixed") return quantize_mixed(args, opt);
   if (format != "int8" && format != "int4" && format != "nf4")
-    throw UsageError("--format must be int8, int4 or nf4, got '" + format + "'");
+    throw UsageError("--format must be int8, int4, nf4 or mixed, got '" + format + "'");
+  if (opt.has("bpw") || opt.has("override"))
+    throw UsageError("--bpw and --override go with --format mixed");
   if (method != "rtn" && method != "gptq")
     throw UsageError("--method must be rtn or gptq, got '" + method + "'");
   if (method == "gptq" && !opt.has("calib"))

@@ -236,6 +236,8 @@ constexpr const char* usage_text =
     "       pare convert IN OUT            (OUT: .pare or .safetensors)\n"
     "       pare quantize IN OUT [--format int8|int4|nf4] [--group G]\n"
     "                            [--calib FILE --method rtn|gptq]\n"
+    "       pare quantize IN OUT --format mixed --bpw BITS [--override 'PAT=FMT,...']\n"
+    "                            [--calib FILE]   (FMT: f32, int8, int4_g32, nf4_g64)\n"
     "       pare prune IN OUT --sparsity S [--pattern unstructured|2:4]\n"
     "                         [--method magnitude|wanda|sparsegpt --calib FILE]\n"
     "       pare eval MODEL DATA [--split all|train|test]\n"
