@@ -25,5 +25,6 @@
 #include "pare/nn/relu.hpp"
 #include "pare/nn/sequential.hpp"
 #include "pare/nn/sgd.hpp"
+#include "pare/nn/sparse_conv2d.hpp"
 #include "pare/nn/sparse_linear.hpp"
 #include "pare/nn/trainer.hpp"
