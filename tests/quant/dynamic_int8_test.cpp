@@ -79,3 +79,19 @@ TEST_CASE("static u8 quantization clamps values outside the calibrated range", "
   CHECK(q[7] == 0);
   CHECK(static_cast<std::int32_t>(q[2]) == p.zero_point);
 }
+
+TEST_CASE("non-finite rows give defined codes (found by fuzz_pare_model)", "[quant][int8]") {
+  const float nan = std::nanf("");
+  const auto p = pare::choose_u8_params(nan, nan);
+  CHECK(p.zero_point >= 0);
+  CHECK(p.zero_point <= 255);
+  const auto inf = pare::choose_u8_params(-INFINITY, INFINITY);
+  CHECK(inf.zero_point >= 0);
+  CHECK(inf.zero_point <= 255);
+  const float x[3] = {nan, 1.0f, -INFINITY};
+  std::uint8_t q[3] = {};
+  pare::kernels::quantize_row_reference(x, 3, 1.0f / 0.1f, 128, 0, 255, q);
+  CHECK(q[0] == 128);  // NaN -> 0 -> the zero point
+  CHECK(q[1] == 138);
+  CHECK(q[2] == 0);
+}

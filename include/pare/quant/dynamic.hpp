@@ -54,7 +54,7 @@ namespace pare {
   const double err_max = std::abs(qmax) + std::abs(mx / scale);
   const double zp = err_min < err_max ? from_min : from_max;
   std::int32_t nudged = 0;
-  if (zp < qmin)
+  if (!(zp >= qmin))  // also a NaN from a non-finite row: defined codes, never UB
     nudged = qmin;
   else if (zp > qmax)
     nudged = qmax;
@@ -87,8 +87,9 @@ inline void quantize_row_reference(const float* x, std::size_t n, float inv_scal
                                    Code* q) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     // Clamp in float first: a huge |x| would overflow the int conversion.
+    // NaN (a non-finite input or scale) maps to 0: the conversion below must never see it.
     const float r = std::nearbyint(x[i] * inv_scale);
-    const float c = std::clamp(r, -65536.0f, 65536.0f);
+    const float c = std::isnan(r) ? 0.0f : std::clamp(r, -65536.0f, 65536.0f);
     q[i] = static_cast<Code>(std::clamp(static_cast<std::int32_t>(c) + zero_point, qmin, qmax));
   }
 }
