@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pare/core/tensor.hpp"
+#include "ref_file.hpp"
 
 namespace pare::test {
 
@@ -43,33 +44,8 @@ struct DistillRef {
 };
 
 inline const std::map<std::string, DistillRef>& distill_refs() {
-  static const std::map<std::string, DistillRef> refs = [] {
-    const std::string path = std::string(PARE_TEST_DATA_DIR) + "/distill/distill_refs.txt";
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot open " + path);
-    std::map<std::string, DistillRef> out;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#') continue;
-      std::istringstream s(line);
-      std::string name;
-      std::size_t rank = 0;
-      s >> name >> rank;
-      DistillRef t;
-      std::size_t n = 1;
-      for (std::size_t d = 0; d < rank; ++d) {
-        std::size_t e = 0;
-        s >> e;
-        t.shape.push_back(e);
-        n *= e;
-      }
-      t.values.resize(n);
-      for (auto& v : t.values) s >> v;
-      if (!s) throw std::runtime_error("bad line for " + name);
-      out[name] = std::move(t);
-    }
-    return out;
-  }();
+  static const std::map<std::string, DistillRef> refs =
+      read_ref_file<DistillRef>(std::string(PARE_TEST_DATA_DIR) + "/distill/distill_refs.txt");
   return refs;
 }
 

@@ -12,6 +12,7 @@
 
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
+#include "ref_file.hpp"
 
 namespace pare::test {
 
@@ -35,30 +36,7 @@ struct RefTensor {
 };
 
 inline std::map<std::string, RefTensor> read_refs(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  std::map<std::string, RefTensor> out;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream s(line);
-    std::string name;
-    std::size_t rank = 0;
-    s >> name >> rank;
-    RefTensor t;
-    std::size_t n = 1;
-    for (std::size_t d = 0; d < rank; ++d) {
-      std::size_t e = 0;
-      s >> e;
-      t.shape.push_back(e);
-      n *= e;
-    }
-    t.values.resize(n);
-    for (auto& v : t.values) s >> v;
-    if (!s) throw std::runtime_error("bad line for " + name + " in " + path);
-    out[name] = std::move(t);
-  }
-  return out;
+  return read_ref_file<RefTensor>(path);
 }
 
 /// Central difference of `f` with respect to the float `v`, using the step actually representable.

@@ -23,6 +23,7 @@
 #include "pare/nn/relu.hpp"
 #include "pare/nn/sequential.hpp"
 #include "pare/prune/mask.hpp"
+#include "ref_file.hpp"
 
 namespace pare::test {
 
@@ -45,33 +46,8 @@ struct Ref {
 };
 
 inline const std::map<std::string, Ref>& prune_refs() {
-  static const std::map<std::string, Ref> refs = [] {
-    const std::string path = std::string(PARE_TEST_DATA_DIR) + "/prune/prune_refs.txt";
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error("cannot open " + path);
-    std::map<std::string, Ref> out;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty() || line[0] == '#') continue;
-      std::istringstream s(line);
-      std::string name;
-      std::size_t rank = 0;
-      s >> name >> rank;
-      Ref r;
-      std::size_t n = 1;
-      for (std::size_t d = 0; d < rank; ++d) {
-        std::size_t e = 0;
-        s >> e;
-        r.shape.push_back(e);
-        n *= e;
-      }
-      r.values.resize(n);
-      for (auto& v : r.values) s >> v;
-      if (!s) throw std::runtime_error("bad line for " + name);
-      out[name] = std::move(r);
-    }
-    return out;
-  }();
+  static const std::map<std::string, Ref> refs =
+      read_ref_file<Ref>(std::string(PARE_TEST_DATA_DIR) + "/prune/prune_refs.txt");
   return refs;
 }
 
