@@ -170,88 +170,84 @@ struct LayerCodec<Linear> {
 
 namespace detail {
 
+// Each geometry as one table of (attribute name, member): the writer and the reader walk the
+// same list, so a field cannot be saved under one name and read under another.
+template <class G>
+using GeometryField = std::pair<const char*, std::size_t G::*>;
+
+inline constexpr GeometryField<Conv2dGeometry> conv_fields[] = {
+    {"in_channels", &Conv2dGeometry::in_channels},
+    {"out_channels", &Conv2dGeometry::out_channels},
+    {"in_h", &Conv2dGeometry::in_h},
+    {"in_w", &Conv2dGeometry::in_w},
+    {"kernel_h", &Conv2dGeometry::kernel_h},
+    {"kernel_w", &Conv2dGeometry::kernel_w},
+    {"stride_h", &Conv2dGeometry::stride_h},
+    {"stride_w", &Conv2dGeometry::stride_w},
+    {"pad_top", &Conv2dGeometry::pad_top},
+    {"pad_left", &Conv2dGeometry::pad_left},
+    {"pad_bottom", &Conv2dGeometry::pad_bottom},
+    {"pad_right", &Conv2dGeometry::pad_right},
+    {"dilation_h", &Conv2dGeometry::dilation_h},
+    {"dilation_w", &Conv2dGeometry::dilation_w},
+    {"groups", &Conv2dGeometry::groups}};
+
+inline constexpr GeometryField<Pool2dGeometry> pool_fields[] = {
+    {"channels", &Pool2dGeometry::channels},  {"in_h", &Pool2dGeometry::in_h},
+    {"in_w", &Pool2dGeometry::in_w},          {"kernel_h", &Pool2dGeometry::kernel_h},
+    {"kernel_w", &Pool2dGeometry::kernel_w},  {"stride_h", &Pool2dGeometry::stride_h},
+    {"stride_w", &Pool2dGeometry::stride_w},  {"pad_top", &Pool2dGeometry::pad_top},
+    {"pad_left", &Pool2dGeometry::pad_left},  {"pad_bottom", &Pool2dGeometry::pad_bottom},
+    {"pad_right", &Pool2dGeometry::pad_right}};
+
+template <class G, std::size_t N>
+nlohmann::ordered_json geometry_json(const G& g, const GeometryField<G> (&fields)[N]) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  for (const auto& [name, member] : fields) j[name] = g.*member;
+  return j;
+}
+
+template <class G, std::size_t N>
+G read_geometry(const LayerReader& r, const GeometryField<G> (&fields)[N]) {
+  G g{};
+  for (const auto& [name, member] : fields) g.*member = r.attr<std::size_t>(name);
+  return g;
+}
+
+// The geometry's own checks, reported as a FormatError of the file.
+template <class G>
+G validated(const LayerReader& r, const G& g) {
+  try {
+    g.validate();
+  } catch (const Error& e) {
+    throw FormatError(r.file_name(), "graph.layers.geometry", 0, e.what());
+  }
+  return g;
+}
+
 inline nlohmann::ordered_json to_json(const Conv2dGeometry& g) {
-  return {{"in_channels", g.in_channels},
-          {"out_channels", g.out_channels},
-          {"in_h", g.in_h},
-          {"in_w", g.in_w},
-          {"kernel_h", g.kernel_h},
-          {"kernel_w", g.kernel_w},
-          {"stride_h", g.stride_h},
-          {"stride_w", g.stride_w},
-          {"pad_top", g.pad_top},
-          {"pad_left", g.pad_left},
-          {"pad_bottom", g.pad_bottom},
-          {"pad_right", g.pad_right},
-          {"dilation_h", g.dilation_h},
-          {"dilation_w", g.dilation_w},
-          {"groups", g.groups}};
+  return geometry_json(g, conv_fields);
 }
 inline Conv2dGeometry conv_geometry(const LayerReader& r) {
-  auto a = [&](const char* k) { return r.attr<std::size_t>(k); };
-  Conv2dGeometry g{.in_channels = a("in_channels"),
-                   .out_channels = a("out_channels"),
-                   .in_h = a("in_h"),
-                   .in_w = a("in_w"),
-                   .kernel_h = a("kernel_h"),
-                   .kernel_w = a("kernel_w"),
-                   .stride_h = a("stride_h"),
-                   .stride_w = a("stride_w"),
-                   .pad_top = a("pad_top"),
-                   .pad_left = a("pad_left"),
-                   .pad_bottom = a("pad_bottom"),
-                   .pad_right = a("pad_right"),
-                   .dilation_h = a("dilation_h"),
-                   .dilation_w = a("dilation_w"),
-                   .groups = a("groups")};
+  const auto g = read_geometry(r, conv_fields);
   const std::size_t kh = (g.kernel_h - 1) * g.dilation_h + 1,
                     kw = (g.kernel_w - 1) * g.dilation_w + 1;
   require_format(g.kernel_h > 0 && g.kernel_w > 0 && g.pad_top < kh && g.pad_bottom < kh &&
                      g.pad_left < kw && g.pad_right < kw,
                  r.file_name(), "graph.layers.pad", "pads must be smaller than the kernel");
-  try {
-    g.validate();
-  } catch (const Error& e) {
-    throw FormatError(r.file_name(), "graph.layers.geometry", 0, e.what());
-  }
-  return g;
+  return validated(r, g);
 }
 inline nlohmann::ordered_json to_json(const Pool2dGeometry& g) {
-  return {{"channels", g.channels},
-          {"in_h", g.in_h},
-          {"in_w", g.in_w},
-          {"kernel_h", g.kernel_h},
-          {"kernel_w", g.kernel_w},
-          {"stride_h", g.stride_h},
-          {"stride_w", g.stride_w},
-          {"pad_top", g.pad_top},
-          {"pad_left", g.pad_left},
-          {"pad_bottom", g.pad_bottom},
-          {"pad_right", g.pad_right},
-          {"ceil_mode", g.ceil_mode},
-          {"count_include_pad", g.count_include_pad}};
+  nlohmann::ordered_json j = geometry_json(g, pool_fields);
+  j["ceil_mode"] = g.ceil_mode;
+  j["count_include_pad"] = g.count_include_pad;
+  return j;
 }
 inline Pool2dGeometry pool_geometry(const LayerReader& r) {
-  auto a = [&](const char* k) { return r.attr<std::size_t>(k); };
-  Pool2dGeometry g{.channels = a("channels"),
-                   .in_h = a("in_h"),
-                   .in_w = a("in_w"),
-                   .kernel_h = a("kernel_h"),
-                   .kernel_w = a("kernel_w"),
-                   .stride_h = a("stride_h"),
-                   .stride_w = a("stride_w"),
-                   .pad_top = a("pad_top"),
-                   .pad_left = a("pad_left"),
-                   .pad_bottom = a("pad_bottom"),
-                   .pad_right = a("pad_right"),
-                   .ceil_mode = r.attr<bool>("ceil_mode"),
-                   .count_include_pad = r.attr<bool>("count_include_pad")};
-  try {
-    g.validate();
-  } catch (const Error& e) {
-    throw FormatError(r.file_name(), "graph.layers.geometry", 0, e.what());
-  }
-  return g;
+  auto g = read_geometry(r, pool_fields);
+  g.ceil_mode = r.attr<bool>("ceil_mode");
+  g.count_include_pad = r.attr<bool>("count_include_pad");
+  return validated(r, g);
 }
 
 }  // namespace detail
