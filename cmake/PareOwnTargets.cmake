@@ -19,9 +19,20 @@ if(PARE_SANITIZE)
   target_link_options(pare_own_flags INTERFACE -fsanitize=address,undefined)
 endif()
 
+# pare::compiled is built with our flags (warnings, -march, sanitizers) when pare is top-level.
+target_link_libraries(pare_compiled PRIVATE pare_own_flags)
+
+# The pare target our own programs use: header-only, or pare::compiled with PARE_LINK_COMPILED
+# (the sanitizer preset uses it: each test file then parses declarations only).
+if(PARE_LINK_COMPILED)
+  set(PARE_OWN_LIBRARY pare::compiled)
+else()
+  set(PARE_OWN_LIBRARY pare::pare)
+endif()
+
 # pare_add_program(name SOURCES ...): an executable built with pare and our flags.
 function(pare_add_program name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_link_libraries(${name} PRIVATE pare::pare pare_own_flags ${ARG_LIBS})
+  target_link_libraries(${name} PRIVATE ${PARE_OWN_LIBRARY} pare_own_flags ${ARG_LIBS})
 endfunction()

@@ -29,9 +29,8 @@
 #include "pare/kernels/gemv_int8.hpp"
 #include "pare/simd/arch.hpp"
 
-#if __has_include(<gemmlowp/public/gemmlowp.h>)
+#ifdef PARE_BENCH_HAVE_GEMMLOWP
 #include <gemmlowp/public/gemmlowp.h>
-#define PARE_BENCH_HAVE_GEMMLOWP 1
 #endif
 #ifdef PARE_BENCH_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.hpp>

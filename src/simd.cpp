@@ -1,0 +1,3 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare::compiled — CPU feature detection (simd/arch.hpp).
+#include "pare/simd/arch-inl.hpp"
