@@ -39,7 +39,7 @@
 #include "pare/sparse.hpp"
 #include "svg_plot.hpp"
 
-#ifndef PARE_EXAMPLES_DATA_DIR  // set by examples/CMakeLists.txt; a copied demo looks here
+#ifndef PARE_EXAMPLES_DATA_DIR  // relative to the repository root, where scripts/demo.sh runs it
 #define PARE_EXAMPLES_DATA_DIR "examples/data"
 #endif
 

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Builds and runs the tests: every test under AddressSanitizer + UBSan (dev preset, Debug -O0),
+# Builds and runs the tests: every test under AddressSanitizer + UBSan (dev preset, Debug -O0,
+# linked with pare::compiled),
 # then every file reader's libFuzzer target briefly (PARE_FUZZ_SECONDS each), then an optimized
 # pass (release preset, -O3 -march=native) of what optimization changes: the SIMD kernels, the
-# exhaustive element-type sweeps, every benchmark (smoke-run), the examples and the CLI.
+# exhaustive element-type sweeps, every benchmark (smoke-run), the examples and the CLI, header-only.
+# Last, scripts/check-deps.sh proves install-deps.sh installs every package the builds used.
 # Set PARE_FULL_RELEASE=1 to build and run every test folder in the optimized pass too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=$(nproc)
+# ccache (found by CMakeLists.txt) hits across clones: paths under the repository are hashed
+# relative to it, and no absolute path is compiled into a test.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 run_preset() {
   local preset=$1
   shift
@@ -30,4 +35,6 @@ if [ "${PARE_FULL_RELEASE:-0}" = 1 ]; then
 else
   run_preset release "${release_flags[@]}" "-DPARE_ONLY_TEST_DIRS=core;simd;kernels"
 fi
+# Every package the builds above used must be one install-deps.sh installs.
+scripts/check-deps.sh build/dev build/fuzz build/release
 echo "== pare: all done after $((SECONDS - start)) s =="

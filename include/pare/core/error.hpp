@@ -2,12 +2,14 @@
 // pare — errors: one hierarchy for everything a user can get wrong at run time.
 #pragma once
 
+#include <charconv>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 namespace pare {
@@ -41,9 +43,7 @@ class FormatError : public Error {
  private:
   static std::string compose(const std::string& file, const std::string& field,
                              std::uint64_t offset, const std::string& what) {
-    std::ostringstream s;
-    s << file << ": field '" << field << "' at byte " << offset << ": " << what;
-    return s.str();
+    return file + ": field '" + field + "' at byte " + std::to_string(offset) + ": " + what;
   }
   std::string file_;
   std::string field_;
@@ -64,11 +64,49 @@ class ArgumentError : public Error {
 
 namespace detail {
 
+/// An unsigned integer printed in hexadecimal (lower case, no prefix) by concat().
+struct Hex {
+  std::uint64_t value;
+};
+
+// Message parts are appended with <charconv> rather than a std::ostringstream: <sstream> would
+// cost every file that includes pare a noticeable share of its compile time.
+template <class T>
+void append_part(std::string& out, const T& v) {
+  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    out += std::string_view(v);
+  } else if constexpr (std::is_same_v<T, char>) {
+    out += v;
+  } else if constexpr (std::is_same_v<T, Hex>) {
+    char buf[16];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, v.value, 16).ptr);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    out += v ? "true" : "false";
+  } else if constexpr (std::is_enum_v<T>) {
+    append_part(out, static_cast<std::underlying_type_t<T>>(v));
+  } else if constexpr (std::is_arithmetic_v<T>) {
+    char buf[64];
+    // Floating point as an ostream prints it by default (%g, 6 significant digits).
+    std::to_chars_result r;
+    if constexpr (std::is_floating_point_v<T>)
+      r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 6);
+    else
+      r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+  } else if constexpr (requires { v.string(); }) {
+    out += v.string();  // std::filesystem::path, unquoted
+  } else if constexpr (requires { to_string(v); }) {
+    out += to_string(v);  // shapes and other pare types, found by argument-dependent lookup
+  } else {
+    static_assert(!sizeof(T), "pare error messages take strings, numbers, enums, paths and types with to_string()");
+  }
+}
+
 template <class... Parts>
 [[nodiscard]] std::string concat(const Parts&... parts) {
-  std::ostringstream s;
-  (s << ... << parts);
-  return s.str();
+  std::string s;
+  (append_part(s, parts), ...);
+  return s;
 }
 
 template <class E, class... Parts>

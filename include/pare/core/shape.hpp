@@ -5,7 +5,6 @@
 #include <array>
 #include <cstddef>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include "pare/core/error.hpp"
@@ -23,11 +22,10 @@ using Strides = std::array<std::ptrdiff_t, Rank>;
 /// "[3, 4]" — the form every ShapeError message uses.
 template <std::size_t Rank>
 [[nodiscard]] std::string to_string(const Shape<Rank>& s) {
-  std::ostringstream o;
-  o << '[';
-  for (std::size_t i = 0; i < Rank; ++i) o << (i ? ", " : "") << s[i];
-  o << ']';
-  return o.str();
+  std::string o = "[";
+  for (std::size_t i = 0; i < Rank; ++i) (o += i ? ", " : "") += std::to_string(s[i]);
+  o += ']';
+  return o;
 }
 
 /// Product of the extents; throws ShapeError instead of wrapping around, because a shape read

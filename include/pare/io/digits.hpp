@@ -7,17 +7,16 @@
 // no signs, no spaces, no empty lines.
 #pragma once
 
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <fstream>
+#include <filesystem>
 #include <iterator>
 #include <string>
 #include <vector>
 
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
+#include "pare/io/mapped_file.hpp"
 #include "pare/nn/dataset.hpp"
 
 namespace pare {
@@ -119,16 +118,22 @@ inline Dataset parse_digits(const std::string& file, const std::string& text) {
 ///         or unreadable file, an empty file, a wrong column count, anything but an unsigned
 ///         decimal integer, a pixel outside 0..16 or a label outside 0..9.
 [[nodiscard]] inline Dataset load_digits(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw FormatError(path, "file", 0, std::string("cannot open: ") + std::strerror(errno));
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw FormatError(path, "file", 0, "cannot determine the file size");
-  if (static_cast<std::uintmax_t>(size) > detail::digits_max_file_bytes)
+  // Size checked before reading, so a huge file is refused without being mapped or read.
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw FormatError(path, "file", 0, "cannot open: " + ec.message());
+  if (size > detail::digits_max_file_bytes)
     throw FormatError(path, "file", 0,
                       "file of " + std::to_string(size) + " bytes is too large for a digits CSV");
-  std::string text(static_cast<std::size_t>(size), '\0');
-  in.seekg(0);
-  if (size > 0 && !in.read(text.data(), size)) throw FormatError(path, "file", 0, "read failed");
+  std::string text;
+  try {
+    const io::MappedFile f = io::MappedFile::open(path, io::AccessHint::sequential);
+    text.assign(reinterpret_cast<const char*>(f.bytes().data()), f.bytes().size());
+  } catch (const FormatError&) {
+    throw;
+  } catch (const Error& e) {
+    throw FormatError(path, "file", 0, std::string("cannot open: ") + e.what());
+  }
   return detail::parse_digits(path, text);
 }
 

@@ -50,7 +50,6 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <span>
@@ -71,6 +70,7 @@
 #include "pare/core/tensor.hpp"
 #include "pare/io/detail/hdf5_handle.hpp"
 #include "pare/io/detail/little_endian.hpp"
+#include "pare/io/mapped_file.hpp"
 
 namespace pare::io {
 
@@ -133,12 +133,12 @@ class KerasWeights {
     std::error_code ec;
     const auto size = std::filesystem::file_size(path, ec);
     if (ec) throw Error(file + ": cannot read the file: " + ec.message());
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(file + ": cannot open the file");
+    const MappedFile mapped = MappedFile::open(path, AccessHint::random);
     check_signature(file, size, [&](std::uint64_t at, char* dst) {
-      in.seekg(static_cast<std::streamoff>(at));
-      in.read(dst, 8);
-      return static_cast<bool>(in);
+      const auto bytes = mapped.bytes();
+      if (at > bytes.size() || bytes.size() - at < 8) return false;
+      std::memcpy(dst, bytes.data() + at, 8);
+      return true;
     });
     const detail::H5Context cx{file};
     const auto fapl = file_access(cx);
