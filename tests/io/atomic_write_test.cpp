@@ -23,7 +23,7 @@ namespace {
 /// Sets the test switches for one scope and restores them after.
 class Hooks {
  public:
-  explicit Hooks(bool refuse_tmpfile, int stale_after_seconds = 30)
+  explicit Hooks(bool refuse_tmpfile, int stale_after_seconds = 10)
       : saved_(pare::io::detail::atomic_write_test_hooks()) {
     auto& h = pare::io::detail::atomic_write_test_hooks();
     h.refuse_tmpfile = refuse_tmpfile;

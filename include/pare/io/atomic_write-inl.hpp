@@ -152,11 +152,13 @@ PARE_INLINE std::size_t sweep_stale_temporaries(const std::filesystem::path& tar
       //   another user's process also means "exists"). Pid reuse can only make a dead writer
       //   look alive, so it errs toward keeping the file; a later save removes it.
       // - The age: a pid means nothing outside the writer's pid namespace and host. A writer in
-      //   another container, or on another NFS client (network file systems are where this
-      //   named path is used), may be alive while its pid is free here. Such a writer keeps
-      //   changing its file's mtime while it writes, so a file untouched for stale_after_seconds
-      //   (30 s by default: longer than an fsync of a large file on slow storage takes) is not
-      //   being written.
+      //   another container, or on another NFS client (network file systems are where the
+      //   named path runs), may be alive while its pid is free here. A writer changes its
+      //   file's mtime with every MiB it flushes, so a file untouched for stale_after_seconds
+      //   (10 s by default) is not being written. The threshold bounds what a crash loop can
+      //   pile up (the saves killed in the last 10 s); the price is that such a foreign writer
+      //   stalled longer than that (an fsync on slow network storage) loses its temporary, and
+      //   its save fails with an error that says so, its target untouched.
       if (::kill(static_cast<::pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
       struct stat st{};
       if (::fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
@@ -285,7 +287,11 @@ PARE_INLINE void AtomicFile::commit() {
   }
   if (::rename(temp_.c_str(), path_.c_str()) != 0) {
     const int err = errno;
-    throw Error("cannot rename " + temp_ + " to " + path_ + ": " + errno_text(err));
+    throw Error("cannot rename " + temp_ + " to " + path_ + ": " + errno_text(err) +
+                (err == ENOENT ? " (the temporary was removed while it was written: a save from "
+                                 "another host or container sharing this folder may have taken "
+                                 "it for a dead writer's leftover)"
+                               : ""));
   }
   committed_ = true;
   fsync_directory(folder_of(path_), path_);

@@ -74,7 +74,7 @@ struct AtomicWriteTestHooks {
   bool refuse_tmpfile = false;
   /// Minimum age (seconds since the last write) of a dead writer's temporary before a save
   /// removes it; see sweep_stale_temporaries.
-  int stale_after_seconds = 30;
+  int stale_after_seconds = 10;
 };
 [[nodiscard]] AtomicWriteTestHooks& atomic_write_test_hooks() noexcept;
 
