@@ -13,6 +13,9 @@
 
 namespace pare::kernels::reference {
 
+// Calls between these are qualified: unqualified, argument-dependent lookup would also find
+// pare::dot and pare::softmax (same signatures) whenever their headers come first.
+
 PARE_INLINE float dot(TensorView<const float, 1> a, TensorView<const float, 1> b) noexcept {
   double s = 0;
   for (std::size_t i = 0; i < a.extent(0); ++i)
@@ -28,7 +31,7 @@ PARE_INLINE void axpy(float alpha, TensorView<const float, 1> x, TensorView<floa
 
 PARE_INLINE void gemv(TensorView<const float, 2> w, TensorView<const float, 1> x,
                       TensorView<float, 1> y) noexcept {
-  for (std::size_t r = 0; r < w.extent(0); ++r) y[r] = dot(w[r], x);
+  for (std::size_t r = 0; r < w.extent(0); ++r) y[r] = reference::dot(w[r], x);
 }
 
 namespace detail {
@@ -61,11 +64,11 @@ PARE_INLINE void log_softmax(TensorView<const float, 1> x, TensorView<float, 1> 
 }
 
 PARE_INLINE void softmax(TensorView<const float, 2> x, TensorView<float, 2> y) noexcept {
-  for (std::size_t r = 0; r < x.extent(0); ++r) softmax(x[r], y[r]);
+  for (std::size_t r = 0; r < x.extent(0); ++r) reference::softmax(x[r], y[r]);
 }
 
 PARE_INLINE void log_softmax(TensorView<const float, 2> x, TensorView<float, 2> y) noexcept {
-  for (std::size_t r = 0; r < x.extent(0); ++r) log_softmax(x[r], y[r]);
+  for (std::size_t r = 0; r < x.extent(0); ++r) reference::log_softmax(x[r], y[r]);
 }
 
 }  // namespace pare::kernels::reference
