@@ -130,8 +130,7 @@ PARE_INLINE void syrk_lower(double alpha, TensorView<const double, 2> x, double 
 
 PARE_INLINE void gemm(double alpha, TensorView<const double, 2> a, TensorView<const double, 2> b,
                       double beta, TensorView<double, 2> c) {
-  PARE_CHECK(a.extent(0) == c.extent(0) && b.extent(1) == c.extent(1) &&
-                 a.extent(1) == b.extent(0),
+  PARE_CHECK(a.extent(0) == c.extent(0) && b.extent(1) == c.extent(1) && a.extent(1) == b.extent(0),
              ShapeError, "gemm: A ", to_string(a.extents()), " · B ", to_string(b.extents()),
              " into C ", to_string(c.extents()));
   if constexpr (simd::has_simd) {

@@ -55,8 +55,7 @@ void cholesky_inverse(TensorView<const double, 2> l, TensorView<double, 2> out);
 /// Lower triangle of C = beta·C + alpha·Xᵀ·X for X [k, n] (f32 inputs are widened to double),
 /// C [n, n]; the strict upper triangle is not written. ShapeError for mismatched shapes.
 void syrk_lower(double alpha, TensorView<const float, 2> x, double beta, TensorView<double, 2> c);
-void syrk_lower(double alpha, TensorView<const double, 2> x, double beta,
-                TensorView<double, 2> c);
+void syrk_lower(double alpha, TensorView<const double, 2> x, double beta, TensorView<double, 2> c);
 
 /// C = beta·C + alpha·A·B (A [m, k], B [k, n], any strides). beta = 0 ignores C's old values.
 /// ShapeError for mismatched shapes. @pre C overlaps neither A nor B

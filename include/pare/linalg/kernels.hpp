@@ -106,7 +106,8 @@ struct ForwardSubstitute {
         for (std::size_t v = 0; v < V; ++v) acc[v] = B::load_unaligned(yj + v * W);
         for (std::size_t p = 0; p < j; ++p) {
           const B lp(lj[p]);
-          const double* yp = y + static_cast<std::ptrdiff_t>(p) * ld + static_cast<std::ptrdiff_t>(c);
+          const double* yp =
+              y + static_cast<std::ptrdiff_t>(p) * ld + static_cast<std::ptrdiff_t>(c);
           for (std::size_t v = 0; v < V; ++v)
             acc[v] = xsimd::fnma(lp, B::load_unaligned(yp + v * W), acc[v]);
         }
@@ -145,8 +146,8 @@ struct Cholesky {
       const std::size_t m = n - k - kb;
       if (m == 0) break;
       for (std::size_t r = 0; r < kb; ++r)  // A₁₂, the upper triangle's part of this block row
-        std::fill_n(a11 + static_cast<std::ptrdiff_t>(r) * lda + static_cast<std::ptrdiff_t>(kb),
-                    m, 0.0);
+        std::fill_n(a11 + static_cast<std::ptrdiff_t>(r) * lda + static_cast<std::ptrdiff_t>(kb), m,
+                    0.0);
       double* a21 = a11 + static_cast<std::ptrdiff_t>(kb) * lda;
       double* y = scratch.get(kb * m);
       const auto ldy = static_cast<std::ptrdiff_t>(m);
@@ -187,8 +188,8 @@ struct InvertLower {
           std::copy_n(a21 + static_cast<std::ptrdiff_t>(r) * lda, jb,
                       t1 + static_cast<std::ptrdiff_t>(r) * ldt);
         linalg::detail::gemm_driver<Arch>(m, jb, jb, 1.0, Operand<double>{t1, ldt, 1, Tri::full},
-                                          Operand<double>{a11, lda, 1, Tri::lower}, t2, ldt,
-                                          false, true);
+                                          Operand<double>{a11, lda, 1, Tri::lower}, t2, ldt, false,
+                                          true);
         linalg::detail::gemm_driver<Arch>(
             m, jb, m, -1.0,
             Operand<double>{a21 + static_cast<std::ptrdiff_t>(jb), lda, 1, Tri::lower},

@@ -24,8 +24,8 @@ PARE_INLINE void LayerHessian::add(TensorView<const float, 2> x) {
   if (n == 0) return;
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t j = 0; j < in_features(); ++j)
-      PARE_CHECK(std::isfinite(x(i, j)), ArgumentError, "LayerHessian::add: element (", i, ", ",
-                 j, ") is not finite");
+      PARE_CHECK(std::isfinite(x(i, j)), ArgumentError, "LayerHessian::add: element (", i, ", ", j,
+                 ") is not finite");
   const double old = static_cast<double>(samples_);
   samples_ += n;
   const double total = static_cast<double>(samples_);

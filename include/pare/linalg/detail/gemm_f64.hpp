@@ -118,9 +118,9 @@ inline void pack_a(const Operand<T>& a, std::size_t m, std::size_t i0, std::size
       std::size_t i = 0;
       if (a.tri == Tri::full)
         for (; i < rows; ++i)
-          panel[p * MR + i] = static_cast<double>(
-              a.data[static_cast<std::ptrdiff_t>(i0 + q + i) * a.rs +
-                     static_cast<std::ptrdiff_t>(p0 + p) * a.cs]);
+          panel[p * MR + i] =
+              static_cast<double>(a.data[static_cast<std::ptrdiff_t>(i0 + q + i) * a.rs +
+                                         static_cast<std::ptrdiff_t>(p0 + p) * a.cs]);
       else
         for (; i < rows; ++i) panel[p * MR + i] = a.at(i0 + q + i, p0 + p);
       for (; i < MR; ++i) panel[p * MR + i] = 0.0;
@@ -193,7 +193,8 @@ void gemm_driver(std::size_t m, std::size_t n, std::size_t k, double alpha, cons
             if (len == 0 && !ow) continue;
             const double* ap = pa + ir * kc + lo * MR;
             const double* bp = pb + jr * kc + lo * NR;
-            double* ct = c + static_cast<std::ptrdiff_t>(i0) * ldc + static_cast<std::ptrdiff_t>(j0);
+            double* ct =
+                c + static_cast<std::ptrdiff_t>(i0) * ldc + static_cast<std::ptrdiff_t>(j0);
             const bool crosses = c_lower && j0 + nr > i0 + 1;
             if (mr == MR && nr == NR && !crosses) {
               micro_kernel<Arch>(len, ap, bp, alpha, ct, ldc, ow);
@@ -201,8 +202,8 @@ void gemm_driver(std::size_t m, std::size_t n, std::size_t k, double alpha, cons
             }
             micro_kernel<Arch>(len, ap, bp, alpha, tile, static_cast<std::ptrdiff_t>(NR), true);
             for (std::size_t i = 0; i < mr; ++i) {
-              const std::size_t jn = c_lower ? std::min(nr, i0 + i + 1 - std::min(i0 + i + 1, j0))
-                                             : nr;
+              const std::size_t jn =
+                  c_lower ? std::min(nr, i0 + i + 1 - std::min(i0 + i + 1, j0)) : nr;
               double* row = ct + static_cast<std::ptrdiff_t>(i) * ldc;
               for (std::size_t j = 0; j < jn; ++j)
                 row[j] = ow ? tile[i * NR + j] : row[j] + tile[i * NR + j];
