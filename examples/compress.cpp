@@ -12,10 +12,10 @@
 #include <filesystem>
 #include <string>
 
-#include "pare/core/layer_hessian.hpp"
 #include "pare/io/digits.hpp"
 #include "pare/io/layer_io.hpp"
 #include "pare/io/state_dict.hpp"
+#include "pare/linalg/layer_hessian.hpp"
 #include "pare/nn/adam.hpp"
 #include "pare/nn/batches.hpp"
 #include "pare/nn/linear.hpp"

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — umbrella header: everything a user needs to compress and run a model.
+// pare — umbrella header: everything a user needs to compress and run a model. The Eigen interop
+// (pare/core/eigen.hpp, target pare::eigen) is not included: pare itself needs no Eigen.
 #pragma once
 
 #include "pare/core/dtype.hpp"
-#include "pare/core/eigen.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/shape.hpp"
@@ -23,6 +23,8 @@
 #include "pare/kernels/softmax.hpp"
 #include "pare/kernels/spmm.hpp"
 #include "pare/kernels/spmv.hpp"
+#include "pare/linalg/dense_f64.hpp"
+#include "pare/linalg/layer_hessian.hpp"
 #include "pare/nn.hpp"
 #include "pare/prune.hpp"
 #include "pare/quant.hpp"

@@ -14,6 +14,11 @@ function(run)
 endfunction()
 
 set(consumer_args -G ${GENERATOR} -DCMAKE_CXX_COMPILER=${CXX} -DCMAKE_BUILD_TYPE=Release)
+if(MODE STREQUAL "find_package_no_eigen")
+  # Both pare and its consumer configured as if Eigen were not installed.
+  list(APPEND consumer_args -DCMAKE_DISABLE_FIND_PACKAGE_Eigen3=ON -DPARE_EXPECT_NO_EIGEN=ON)
+  set(MODE find_package)
+endif()
 if(MODE STREQUAL "fetchcontent")
   run(${CMAKE_COMMAND} -S ${PARE_SOURCE_DIR}/tests/consumer -B ${WORK_DIR}/build ${consumer_args}
       -DPARE_CONSUME=fetchcontent -DPARE_SOURCE_DIR=${PARE_SOURCE_DIR})

@@ -8,7 +8,7 @@
 #     are absent), checking that configure still succeeds.
 # Inputs: -DSOURCE_DIR= -DWORK_DIR= -DGENERATOR= -DCXX=
 
-set(peers OpenBLAS dnnl gemmlowp benchmark HDF5)
+set(peers OpenBLAS dnnl gemmlowp benchmark HDF5 Eigen3)
 set(common -S ${SOURCE_DIR} "-G${GENERATOR}" -DCMAKE_CXX_COMPILER=${CXX} -DPARE_BUILD_TESTS=ON
     -DPARE_BUILD_BENCHMARKS=ON -DPARE_BUILD_EXAMPLES=ON -DCMAKE_CXX_COMPILER_LAUNCHER=)
 
@@ -29,6 +29,8 @@ endfunction()
 foreach(p IN LISTS peers)
   if(p STREQUAL "HDF5")
     set(expect "HDF5 .*not found|HDF5 .*disabled|pare::hdf5 .*not built")
+  elseif(p STREQUAL "Eigen3")
+    set(expect "Eigen3 .*not found; pare::eigen")
   elseif(p STREQUAL "benchmark")
     set(expect "Google Benchmark .*(not found|disabled)")
   else()

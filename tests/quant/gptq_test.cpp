@@ -99,8 +99,7 @@ TEST_CASE("GPTQ Hessian matches 2/n X^T X accumulated in batches", "[quant][gptq
     for (std::size_t j = 0; j < 64; j += 5) {
       double s = 0;
       for (std::size_t n = 0; n < 256; ++n) s += static_cast<double>(x(n, i)) * x(n, j);
-      CHECK(h.matrix()(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) ==
-            Approx(2.0 * s / 256.0).epsilon(1e-9).margin(1e-12));
+      CHECK(h.matrix()(i, j) == Approx(2.0 * s / 256.0).epsilon(1e-9).margin(1e-12));
     }
 }
 

@@ -6,6 +6,10 @@
 //
 // Eigen objects opt in through `foreign_view_traits`, the customization point any foreign matrix
 // type can specialize (as mp-units does with quantity_like_traits).
+//
+// The only pare header that includes Eigen, and included by no other: pare itself does not need
+// Eigen. Include it yourself and link the CMake target pare::eigen (pare::pare + Eigen3::Eigen,
+// present when CMake found Eigen 3.3 or later).
 #pragma once
 
 #include <Eigen/Core>

@@ -8,7 +8,8 @@
 // (IST-DASLab/gptq `GPTQ.fasterquant`) step for step:
 //   - dead inputs (H_jj = 0) get H_jj = 1 and zero weights;
 //   - damping: H += percdamp · mean(diag H) · I;
-//   - the upper Cholesky factor of H⁻¹ drives the updates (Eigen::LLT, in double);
+//   - the upper Cholesky factor of H⁻¹ drives the updates (linalg::inverse_upper_cholesky, in
+//     double);
 //   - lazy block updates: columns are processed in blocks of `block_size`, the rest of W is
 //     updated once per block;
 //   - per-group parameters are computed on the fly when a group's first column is reached, from
@@ -26,30 +27,18 @@
 //   gptq_dequantized(w, h, opt, f)   a user column rule; returns the quantized values.
 #pragma once
 
-// GCC 12 reports the `__m512d __Y = __Y;` idiom of _mm512_undefined_pd() as uninitialized when
-// Eigen's AVX-512 GEMM/LLT packet code (ptranspose) is inlined here (GCC bug 105593, fixed in
-// GCC 13); a false positive. The pragma covers this header's text, where the inlining happens
-// (as in prune/sparsegpt.hpp).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
-
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
-#include <numeric>
-#include <type_traits>
+#include <cstdint>
 #include <vector>
 
-#include <Eigen/Cholesky>
-#include <Eigen/Core>
-
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
-#include "pare/core/layer_hessian.hpp"
 #include "pare/core/tensor.hpp"
+#include "pare/linalg/dense_f64.hpp"
+#include "pare/linalg/layer_hessian.hpp"
 #include "pare/quant/granularity.hpp"
 #include "pare/quant/int4_block.hpp"
 #include "pare/quant/lut4.hpp"
@@ -77,84 +66,56 @@ struct GptqPlan {
   GptqStatus status = GptqStatus::ok;
   std::vector<std::size_t> perm;  ///< perm[k] = the original column quantized k-th
   std::vector<bool> dead;         ///< inputs never seen (H_jj = 0): their weights become 0
-  Eigen::MatrixXd hinv_upper;     ///< upper Cholesky factor of (damped, permuted H)⁻¹
+  Tensor<double, 2> hinv_upper;   ///< upper Cholesky factor of (damped, permuted H)⁻¹
 };
 
 /// Prepares damping, act-order and the Cholesky factor of H⁻¹ (the first half of fasterquant).
-[[nodiscard]] inline GptqPlan gptq_plan(const LayerHessian& hessian, const GptqOptions& opt) {
-  PARE_CHECK(opt.percdamp >= 0 && std::isfinite(opt.percdamp), ArgumentError,
-             "GPTQ: percdamp = ", opt.percdamp, ", needs a finite value >= 0");
-  PARE_CHECK(opt.block_size > 0, ArgumentError, "GPTQ: block_size must be positive");
-  Eigen::MatrixXd h = hessian.matrix();
-  const auto n = h.cols();
-  GptqPlan plan;
-  plan.dead.assign(static_cast<std::size_t>(n), false);
-  for (Eigen::Index j = 0; j < n; ++j)
-    if (h(j, j) == 0) {
-      h(j, j) = 1;
-      plan.dead[static_cast<std::size_t>(j)] = true;
-    }
-  plan.perm.resize(static_cast<std::size_t>(n));
-  std::iota(plan.perm.begin(), plan.perm.end(), std::size_t{0});
-  if (opt.act_order) {
-    std::stable_sort(plan.perm.begin(), plan.perm.end(), [&](std::size_t a, std::size_t b) {
-      return h(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(a)) >
-             h(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(b));
-    });
-    Eigen::MatrixXd p(n, n);
-    for (Eigen::Index i = 0; i < n; ++i)
-      for (Eigen::Index j = 0; j < n; ++j)
-        p(i, j) = h(static_cast<Eigen::Index>(plan.perm[static_cast<std::size_t>(i)]),
-                    static_cast<Eigen::Index>(plan.perm[static_cast<std::size_t>(j)]));
-    h = std::move(p);
-  }
-  const double damp = opt.percdamp * h.diagonal().mean();
-  h.diagonal().array() += damp;
-  Eigen::LLT<Eigen::MatrixXd> llt(h);
-  if (llt.info() != Eigen::Success) {
-    plan.status = GptqStatus::not_positive_definite;
-    return plan;
-  }
-  const Eigen::MatrixXd hinv = llt.solve(Eigen::MatrixXd::Identity(n, n));
-  Eigen::LLT<Eigen::MatrixXd> llt_inv(hinv);
-  if (llt_inv.info() != Eigen::Success) {
-    plan.status = GptqStatus::not_positive_definite;
-    return plan;
-  }
-  plan.hinv_upper = llt_inv.matrixU();
-  return plan;
-}
+/// ArgumentError for a negative or non-finite percdamp or block_size = 0.
+[[nodiscard]] GptqPlan gptq_plan(const LayerHessian& hessian, const GptqOptions& opt);
 
 namespace detail {
 
 /// The sweep of fasterquant over W [rows, cols] (columns already in plan order, double).
 /// `quantize(k, w_lazy, col, q)` writes into q the quantized values of column k (in plan order)
 /// whose current values are `col`; `w_lazy` is W with only the lazy block updates applied, which
-/// the reference reads for on-the-fly group parameters. Returns Σ (w − q)² / (2 d²), the
-/// reference's loss.
+/// the reference reads for on-the-fly group parameters. Writes the quantized columns to the rows
+/// of qt [cols, rows]. Returns Σ (w − q)² / (2 d²), the reference's loss.
 template <class QuantizeColumn>
-double gptq_sweep(Eigen::MatrixXd& w, const Eigen::MatrixXd& hinv, std::size_t block_size,
-                  QuantizeColumn&& quantize, Eigen::MatrixXd& q) {
-  const Eigen::Index rows = w.rows(), cols = w.cols();
-  const auto bs = static_cast<Eigen::Index>(block_size);
-  q.setZero(rows, cols);
+double gptq_sweep(TensorView<double, 2> w, TensorView<const double, 2> hinv, std::size_t block_size,
+                  QuantizeColumn&& quantize, TensorView<double, 2> qt) {
+  const std::size_t rows = w.extent(0), cols = w.extent(1);
+  const std::size_t bs = std::min(block_size, cols);
   double loss = 0;
-  Eigen::VectorXd qc(rows);
-  for (Eigen::Index i1 = 0; i1 < cols; i1 += bs) {
-    const Eigen::Index i2 = std::min(i1 + bs, cols), count = i2 - i1;
-    Eigen::MatrixXd w1 = w.middleCols(i1, count);
-    Eigen::MatrixXd err1(rows, count);
-    for (Eigen::Index i = 0; i < count; ++i) {
+  // The block's columns and their scaled errors, one per row (column i of the block is row i),
+  // so that the column updates run along contiguous memory.
+  Tensor<double, 2> w1({bs, rows}), err({bs, rows});
+  for (std::size_t i1 = 0; i1 < cols; i1 += bs) {
+    const std::size_t i2 = std::min(i1 + bs, cols), count = i2 - i1;
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t i = 0; i < count; ++i) w1(i, r) = w(r, i1 + i);
+    for (std::size_t i = 0; i < count; ++i) {
       const double d = hinv(i1 + i, i1 + i);
-      quantize(static_cast<std::size_t>(i1 + i), static_cast<const Eigen::MatrixXd&>(w),
-               static_cast<const Eigen::VectorXd&>(w1.col(i)), qc);
-      q.col(i1 + i) = qc;
-      const Eigen::VectorXd e = (w1.col(i) - qc) / d;
-      loss += e.squaredNorm() / 2.0;
-      w1.rightCols(count - i).noalias() -= e * hinv.row(i1 + i).segment(i1 + i, count - i);
-      err1.col(i) = e;
+      const TensorView<double, 1> qc = qt[i1 + i];
+      quantize(i1 + i, TensorView<const double, 2>(w), TensorView<const double, 1>(w1.view()[i]),
+               qc);
+      double* e = err.data() + i * rows;
+      const double* c = w1.data() + i * rows;
+      double sq = 0;
+      for (std::size_t r = 0; r < rows; ++r) {
+        e[r] = (c[r] - qc(r)) / d;
+        sq += e[r] * e[r];
+      }
+      loss += sq / 2.0;
+      for (std::size_t t = i + 1; t < count; ++t) {
+        const double u = hinv(i1 + i, i1 + t);
+        double* wt = w1.data() + t * rows;
+        for (std::size_t r = 0; r < rows; ++r) wt[r] -= e[r] * u;
+      }
     }
-    if (i2 < cols) w.rightCols(cols - i2).noalias() -= err1 * hinv.block(i1, i2, count, cols - i2);
+    // W[:, i2:] −= Err·H⁻¹[i1:i2, i2:], the lazy batch update.
+    if (i2 < cols)
+      linalg::gemm(-1.0, TensorView<const double, 2>(err.view().slice(0, 0, count)).transposed(),
+                   hinv.slice(0, i1, i2).slice(1, i2, cols), 1.0, w.slice(1, i2, cols));
   }
   return loss;
 }
@@ -177,8 +138,12 @@ struct GptqResult {
 
 /// GPTQ's quantized values of `w` [out, in] with a user column rule: `quantize(j, w_lazy, col, q)`
 /// gets the original column index j, the lazily updated matrix in plan order and the current
-/// values of column j, and writes the quantized values to q (Eigen vectors of doubles). Returns
-/// the quantized matrix in the original column order (and the status through `status`).
+/// values of column j, and writes the quantized values to q (one double per row):
+///
+///   [](std::size_t j, pare::TensorView<const double, 2> lazy,
+///      pare::TensorView<const double, 1> col, pare::TensorView<double, 1> q) { ... }
+///
+/// Returns the quantized matrix in the original column order (and the status through `status`).
 template <class QuantizeColumn>
 [[nodiscard]] Tensor<float, 2> gptq_dequantized(TensorView<const float, 2> w,
                                                 const LayerHessian& hessian, const GptqOptions& opt,
@@ -192,26 +157,24 @@ template <class QuantizeColumn>
   if (status != nullptr) *status = plan.status;
   Tensor<float, 2> out({rows, cols});
   if (plan.status != GptqStatus::ok) return out;
-  Eigen::MatrixXd wd(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  Tensor<double, 2> wd({rows, cols});
   for (std::size_t k = 0; k < cols; ++k) {
     const std::size_t c = plan.perm[k];
     for (std::size_t r = 0; r < rows; ++r) {
       const float v = w(r, c);
       PARE_CHECK(std::isfinite(v), ArgumentError, "GPTQ: weight (", r, ", ", c, ") is not finite");
-      wd(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(k)) = plan.dead[c] ? 0.0 : v;
+      wd(r, k) = plan.dead[c] ? 0.0 : v;
     }
   }
-  Eigen::MatrixXd q;
+  Tensor<double, 2> qt({cols, rows});
   const double l = detail::gptq_sweep(
-      wd, plan.hinv_upper, opt.block_size,
-      [&](std::size_t k, const Eigen::MatrixXd& lazy, const Eigen::VectorXd& col,
-          Eigen::VectorXd& qc) { quantize(plan.perm[k], lazy, col, qc); },
-      q);
+      wd.view(), plan.hinv_upper.view(), opt.block_size,
+      [&](std::size_t k, TensorView<const double, 2> lazy, TensorView<const double, 1> col,
+          TensorView<double, 1> qc) { quantize(plan.perm[k], lazy, col, qc); },
+      qt.view());
   if (loss != nullptr) *loss = l;
   for (std::size_t k = 0; k < cols; ++k)
-    for (std::size_t r = 0; r < rows; ++r)
-      out(r, plan.perm[k]) =
-          static_cast<float>(q(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(k)));
+    for (std::size_t r = 0; r < rows; ++r) out(r, plan.perm[k]) = static_cast<float>(qt(k, r));
   return out;
 }
 
@@ -240,7 +203,7 @@ template <QuantFormat F, QuantScheme S, Granularity G, Observer O>
     // Static parameters from the original weights, dead inputs zeroed as GPTQ zeroes them.
     Tensor<float, 2> w0(w);
     for (std::size_t c = 0; c < shape[1] && c < hessian.in_features(); ++c)
-      if (hessian.matrix()(static_cast<Eigen::Index>(c), static_cast<Eigen::Index>(c)) == 0)
+      if (hessian.matrix()(c, c) == 0)
         for (std::size_t r = 0; r < rows; ++r) w0(r, c) = 0;
     params = quantizer.calibrate(w0.view());
   } else {
@@ -250,17 +213,15 @@ template <QuantFormat F, QuantScheme S, Granularity G, Observer O>
   for (std::size_t u = 0; u < params.size(); ++u) inv[u] = 1.0f / params[u].scale;
 
   std::vector<float> group_values;
-  const auto column_rule = [&](std::size_t j, const Eigen::MatrixXd& lazy,
-                               const Eigen::VectorXd& col, Eigen::VectorXd& qc) {
+  const auto column_rule = [&](std::size_t j, TensorView<const double, 2> lazy,
+                               TensorView<const double, 1> col, TensorView<double, 1> qc) {
     if constexpr (on_the_fly) {
       constexpr std::size_t N = G::group_size;
       if (!opt.act_order && j % N == 0) {
         // Without act-order plan order is the original order: columns j .. j + N of `lazy`.
         group_values.resize(N);
         for (std::size_t r = 0; r < rows; ++r) {
-          for (std::size_t i = 0; i < N; ++i)
-            group_values[i] = static_cast<float>(
-                lazy(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j + i)));
+          for (std::size_t i = 0; i < N; ++i) group_values[i] = static_cast<float>(lazy(r, j + i));
           O o = quantizer.observer;
           o.observe(group_values);
           Range rg;
@@ -279,9 +240,8 @@ template <QuantFormat F, QuantScheme S, Granularity G, Observer O>
     for (std::size_t r = 0; r < rows; ++r) {
       const std::size_t u = gran.unit_of(shape, r, j);
       const std::int32_t code =
-          quantize_value(static_cast<float>(col(static_cast<Eigen::Index>(r))), inv[u],
-                         params[u].zero_point, codes);
-      qc(static_cast<Eigen::Index>(r)) = dequantize_value(code, params[u]);
+          quantize_value(static_cast<float>(col(r)), inv[u], params[u].zero_point, codes);
+      qc(r) = dequantize_value(code, params[u]);
     }
   };
   GptqResult<F, G> result;
@@ -331,23 +291,19 @@ template <class Format>
   if (opt.act_order)
     for (std::size_t g = 0; g < cols / G; ++g) set_group_scales(g, rtn, g);
   Tensor<float, 2> group_w({rows, G});
-  const auto rule = [&](std::size_t j, const Eigen::MatrixXd& lazy, const Eigen::VectorXd& col,
-                        Eigen::VectorXd& qc) {
+  const auto rule = [&](std::size_t j, TensorView<const double, 2> lazy,
+                        TensorView<const double, 1> col, TensorView<double, 1> qc) {
     const std::size_t g = j / G;
     if (!opt.act_order && j % G == 0) {
       for (std::size_t r = 0; r < rows; ++r)
-        for (std::size_t i = 0; i < G; ++i)
-          group_w(r, i) = static_cast<float>(
-              lazy(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j + i)));
+        for (std::size_t i = 0; i < G; ++i) group_w(r, i) = static_cast<float>(lazy(r, j + i));
       set_group_scales(g, pack_int4_blocks<Format>(group_w.view(), {.scale_top = top}), 0);
     }
     for (std::size_t r = 0; r < rows; ++r) {
       const std::size_t u = r * (cols / G) + g;
-      const unsigned code =
-          nearest(static_cast<float>(col(static_cast<Eigen::Index>(r))) * inv_scale[u]);
+      const unsigned code = nearest(static_cast<float>(col(r)) * inv_scale[u]);
       q.set_code(r, j, code);
-      qc(static_cast<Eigen::Index>(r)) =
-          static_cast<double>(scale[u] * static_cast<float>(cb[code]));
+      qc(r) = static_cast<double>(scale[u] * static_cast<float>(cb[code]));
     }
   };
   GptqStatus st = GptqStatus::ok;
@@ -359,45 +315,9 @@ template <class Format>
 /// GPTQ into a 4-bit lookup-table matrix (NF4, FP4, a user's codebook): per group the absmax
 /// scale of the weights as GPTQ has updated them (of the original weights with act-order), each
 /// weight its nearest level. `status` as for gptq_int4_blocks (absmax-packed when not ok).
-[[nodiscard]] inline Lut4Matrix gptq_lut4(TensorView<const float, 2> w, const LayerHessian& hessian,
-                                          std::size_t group, const Lut4Codebook& levels,
-                                          const GptqOptions& opt = {},
-                                          GptqStatus* status = nullptr) {
-  const std::size_t rows = w.extent(0), cols = w.extent(1);
-  Lut4Matrix rtn = pack_lut4(w, group, levels);  // checks codebook, shape and values
-  Lut4Matrix q(rows, cols, group, levels);
-  std::vector<float> inv(rows * (cols / group), 0.0f);
-  const auto set_scale = [&](std::size_t r, std::size_t g, float amax) {
-    q.set_scale(r, g, amax);
-    inv[r * (cols / group) + g] = amax > 0 ? 1.0f / amax : 0.0f;
-  };
-  if (opt.act_order)
-    for (std::size_t r = 0; r < rows; ++r)
-      for (std::size_t g = 0; g < cols / group; ++g) set_scale(r, g, rtn.scale(r, g));
-  const auto rule = [&](std::size_t j, const Eigen::MatrixXd& lazy, const Eigen::VectorXd& col,
-                        Eigen::VectorXd& qc) {
-    const std::size_t g = j / group;
-    if (!opt.act_order && j % group == 0)
-      for (std::size_t r = 0; r < rows; ++r) {
-        double amax = 0;
-        for (std::size_t i = 0; i < group; ++i)
-          amax = std::max(
-              amax, std::abs(lazy(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(j + i))));
-        set_scale(r, g, static_cast<float>(amax));
-      }
-    for (std::size_t r = 0; r < rows; ++r) {
-      const unsigned code =
-          nearest_lut4_level(levels, static_cast<float>(col(static_cast<Eigen::Index>(r))) *
-                                         inv[r * (cols / group) + g]);
-      q.set_code(r, j, code);
-      qc(static_cast<Eigen::Index>(r)) = static_cast<double>(q.scale(r, g) * levels[code]);
-    }
-  };
-  GptqStatus st = GptqStatus::ok;
-  (void)gptq_dequantized(w, hessian, opt, rule, &st);
-  if (status != nullptr) *status = st;
-  return st == GptqStatus::ok ? q : rtn;
-}
+[[nodiscard]] Lut4Matrix gptq_lut4(TensorView<const float, 2> w, const LayerHessian& hessian,
+                                   std::size_t group, const Lut4Codebook& levels,
+                                   const GptqOptions& opt = {}, GptqStatus* status = nullptr);
 
 /// ‖X Wᵀ − X Ŵᵀ‖²_F / ‖X Wᵀ‖²_F: the relative output error of a quantized layer on inputs x
 /// [n, in] (the quantity GPTQ, AWQ and SmoothQuant minimize).
@@ -423,6 +343,6 @@ template <class Format>
 
 }  // namespace pare
 
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
+#ifndef PARE_COMPILED_LIB
+#include "pare/quant/gptq-inl.hpp"
 #endif
