@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare::compiled — file readers and writers (io/).
+#include "pare/io/npz-inl.hpp"
+#include "pare/io/torch_checkpoint-inl.hpp"
