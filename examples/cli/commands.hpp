@@ -361,9 +361,9 @@ inline pare::Tensor<float, 2> graph_logits(const ModelFile& f, const pare::Model
 inline pare::Tensor<float, 2> stack_logits(const AnyModel& m, const Samples& s) {
   const std::size_t width = input_width(m);
   if (s.data.x.extent(1) != width)
-    throw pare::ShapeError(s.source + " have samples of shape " + dims_text(s.sample) + " (" +
-                           std::to_string(s.data.x.extent(1)) + " values); the model takes " +
-                           std::to_string(width) + " inputs");
+    throw pare::ShapeError("the inputs (" + s.source + ") have samples of shape " +
+                           dims_text(s.sample) + " (" + std::to_string(s.data.x.extent(1)) +
+                           " values); the model takes " + std::to_string(width) + " inputs");
   return m.infer(s.data.x.view());
 }
 

@@ -326,7 +326,7 @@ inline std::vector<std::size_t> graph_input_shape(const GraphInput& in, std::siz
     for (auto d : want) shape.push_back(static_cast<std::size_t>(d));
     return shape;
   }
-  throw pare::ShapeError(what + " have samples of shape " + dims_text(sample) +
+  throw pare::ShapeError("the inputs (" + what + ") have samples of shape " + dims_text(sample) +
                          "; the model's input '" + in.name + "' takes " + dims_text(in.declared));
 }
 
