@@ -64,7 +64,7 @@ inline std::string op_chain(const std::vector<std::string>& ops) {
 }
 
 inline std::string article(std::string_view what) {
-  return std::string(what.find_first_of("AEIOU.") == 0 ? "an " : "a ") + std::string(what);
+  return std::string(what.find_first_of("AEIOUH.") == 0 ? "an " : "a ") + std::string(what);
 }
 
 }  // namespace detail
@@ -88,18 +88,21 @@ inline ModelFile open_model(const fs::path& path) {
     if (g.is_object() && g.contains("kind")) {
       const std::string kind = g["kind"].is_string() ? g["kind"].get<std::string>() : "?";
       std::vector<std::string> parts;
-      if (kind == "pare.sequential" && g.contains("layers") && g["layers"].is_array()) {
-        for (const auto& l : g["layers"]) parts.push_back(io::detail::layer_type(l));
+      // The loaders check the rest of the object; here only the kind decides.
+      if (kind == "pare.sequential") {
+        if (g.contains("layers") && g["layers"].is_array())
+          for (const auto& l : g["layers"]) parts.push_back(io::detail::layer_type(l));
         m.kind = ModelKind::layer_stack;
         m.holds = "a pare.sequential model (" + detail::op_chain(parts) + ")";
         m.label = detail::op_chain(parts);
         return m;
       }
-      if (kind == "pare.graph" && g.contains("nodes") && g["nodes"].is_array()) {
-        for (const auto& n : g["nodes"])
-          parts.push_back(n.is_object() && n.contains("op") && n["op"].is_string()
-                              ? n["op"].get<std::string>()
-                              : "?");
+      if (kind == "pare.graph") {
+        if (g.contains("nodes") && g["nodes"].is_array())
+          for (const auto& n : g["nodes"])
+            parts.push_back(n.is_object() && n.contains("op") && n["op"].is_string()
+                                ? n["op"].get<std::string>()
+                                : "?");
         m.kind = ModelKind::graph;
         m.holds = "a pare.graph model (" + detail::op_chain(parts) + ")";
         m.label = "pare.graph: " + detail::op_chain(parts);
