@@ -135,6 +135,7 @@ function(expect_accuracy want model)
     message(FATAL_ERROR "pare eval ${model} ${ARGN}: ${last_accuracy} %, expected ${want} %")
   endif()
   set(last_output "${last_output}" PARENT_SCOPE)
+  set(last_accuracy ${last_accuracy} PARENT_SCOPE)
 endfunction()
 function(expect_accuracy_above floor model)
   eval_accuracy(${model} ${ARGN})
@@ -142,6 +143,7 @@ function(expect_accuracy_above floor model)
     message(FATAL_ERROR "${model}: accuracy ${last_accuracy} % is below ${floor} %")
   endif()
   set(last_output "${last_output}" PARENT_SCOPE)
+  set(last_accuracy ${last_accuracy} PARENT_SCOPE)
 endfunction()
 
 # A state_dict is tensors, not a model: refused unless --as says what network it is.
@@ -208,6 +210,11 @@ expect(2 eval ${mlp} ${digits} --as tanh-mlp)
 expect(0 quantize ${mlp} ${WORK}/int8.pare --format int8 --as relu-mlp)
 expect_accuracy_above(97 ${WORK}/int8.pare ${digits})
 expect(2 eval ${WORK}/int8.pare ${digits} --as relu-mlp)  # a pare.sequential model is a model
+# .pare to .pare keeps the model: the copy is the same model.
+set(int8_accuracy ${last_accuracy})
+expect(0 convert ${WORK}/int8.pare ${WORK}/int8-copy.pare)
+expect_accuracy(${int8_accuracy} ${WORK}/int8-copy.pare ${digits})
+expect_output("int8_linear > relu > int8_linear")
 expect(0 quantize ${mlp} ${WORK}/int4.pare --format int4 --group 32 --calib ${digits} --method gptq
        --as relu-mlp)
 expect_accuracy_above(96 ${WORK}/int4.pare ${digits})
