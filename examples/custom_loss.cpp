@@ -32,7 +32,9 @@ namespace my {
 
 /// −H(softmax(s)) averaged over rows: Σ p log p. Its gradient wrt the logits is
 /// p ⊙ (log p − Σ p log p).
-struct ConfidencePenalty {
+// Deriving from pare::ComposableLoss (empty) lets `0.1 * ConfidencePenalty{}` find pare's
+// operators by argument-dependent lookup, with no `using` declaration.
+struct ConfidencePenalty : pare::ComposableLoss {
   float accumulate(const pare::DistillBatch& b, float scale, const pare::DistillGrad& g) const {
     // Check what you read, as the built-in losses do.
     if (b.student_logits.empty()) throw pare::ShapeError("ConfidencePenalty needs student_logits");
@@ -75,9 +77,8 @@ int main(int argc, char** argv) try {
     }
 
   // The composed loss: its type is Sum<Sum<Scaled<SoftKL>, Scaled<HardLabel>>,
-  // Scaled<my::ConfidencePenalty>>, fixed at compile time. A user loss on the right of `*` with
-  // no pare type beside it needs pare's operator in scope.
-  using pare::operator*;
+  // Scaled<my::ConfidencePenalty>>, fixed at compile time. `0.1 * my::ConfidencePenalty{}` finds
+  // pare's operator* because the loss derives from pare::ComposableLoss.
   const auto kd = 0.7 * pare::SoftKL{.temperature = 4} +
                   0.3 * pare::HardLabel{.label_smoothing = 0.05f} + 0.1 * my::ConfidencePenalty{};
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare CLI — the model commands: quantize, prune, eval, bench.
 //
-// A model is either a file written by pare::io::save_model (a "pare.sequential" .pare holding
-// float, quantized or sparse layers), a state_dict of a torch.nn.Sequential MLP (Linear layers
-// "<i>.weight"/"<i>.bias" with ReLU between them) in .pare, safetensors or torch.save form, or
-// (eval and bench only) an ONNX model run by pare's graph runtime.
+// What a model file holds decides what runs (models.hpp): a pare.sequential layer stack is
+// compressed, evaluated and benchmarked; a graph (ONNX, pare.graph) is evaluated and
+// benchmarked by pare's graph runtime and refused by quantize and prune; a file of tensors is
+// refused unless `--as relu-mlp` says it is the state_dict of a ReLU MLP.
 #pragma once
 
 #include <algorithm>
@@ -14,44 +14,25 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
-#include "pare/io/digits.hpp"
+#include "data.hpp"
+#include "models.hpp"
+#include "pare/core/random.hpp"
 #include "pare/io/layer_io.hpp"
 #include "pare/io/load_model.hpp"
-#include "pare/io/npy.hpp"
-#include "pare/nn/dataset.hpp"
-#include "pare/nn/layer_stack.hpp"
-#include "pare/nn/linear_int4.hpp"
-#include "pare/nn/linear_int8.hpp"
 #include "pare/nn/metrics.hpp"
-#include "pare/nn/sparse_linear.hpp"
 #include "pare/nn/trainer.hpp"
 #include "pare/prune.hpp"
 #include "pare/quant/gptq.hpp"
 #include "pare/quant/mixed_precision.hpp"
 #include "pare/simd/arch.hpp"
-#include "pare/sparse.hpp"
 
 namespace pare_cli {
 
 namespace fs = std::filesystem;
 namespace io = pare::io;
-
-/// Every layer type the tool reads, writes and runs.
-using AnyModel =
-    pare::LayerStack<pare::Linear, pare::ReLU, pare::Conv2d, pare::MaxPool2d, pare::AvgPool2d,
-                     pare::Int8Linear, pare::Int4Linear<pare::Q4G16>, pare::Int4Linear<pare::Q4G32>,
-                     pare::Int4Linear<pare::Q4G64>, pare::Int4Linear<pare::Q4G128>,
-                     pare::Lut4Linear, pare::SparseLinear<pare::Csr<std::uint16_t>>,
-                     pare::SparseLinear<pare::PackedNM<2, 4>>>;
-
-/// Bad command-line arguments (exit code 2); file problems are pare::Error (exit code 1).
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 /// "--key value" options after the positional arguments.
 class Options {
@@ -88,113 +69,23 @@ class Options {
   std::map<std::string, std::string> values_;
 };
 
-// ---- loading models and data -------------------------------------------------------------------
+// ---- compressing layer stacks ------------------------------------------------------------
 
-namespace detail {
-
-// A torch.nn.Sequential MLP from its state_dict: "<i>.weight" [out, in] and "<i>.bias" [out],
-// consecutive layers chained with ReLU.
-template <class File>
-AnyModel mlp_from_state(const File& f, const std::string& path) {
-  const std::regex weight_name(R"(^(\d+)\.weight$)");
-  std::vector<std::pair<long, std::string>> layers;
-  for (const auto& n : f.names()) {
-    std::smatch m;
-    if (std::regex_match(n, m, weight_name)) layers.emplace_back(std::stol(m[1]), m[1]);
-  }
-  std::sort(layers.begin(), layers.end());
-  if (layers.empty())
-    throw pare::FormatError(path, "tensors", 0,
-                            "holds no '<i>.weight' tensors: not a state_dict of an "
-                            "nn.Sequential MLP, and no pare.sequential model graph");
-  AnyModel model;
-  for (std::size_t i = 0; i < layers.size(); ++i) {
-    const std::string& idx = layers[i].second;
-    auto w = f.template load<float, 2>(idx + ".weight");
-    auto b = f.contains(idx + ".bias") ? f.template load<float, 1>(idx + ".bias")
-                                       : pare::Tensor<float, 1>(pare::Shape<1>{w.extent(0)}, 0.0f);
-    if (b.extent(0) != w.extent(0))
-      throw pare::FormatError(path, idx + ".bias", 0, "does not match " + idx + ".weight");
-    pare::Linear fc(w.extent(1), w.extent(0));
-    fc.weight() = std::move(w);
-    fc.bias() = std::move(b);
-    if (i > 0) model.push_back(pare::ReLU{});
-    model.push_back(std::move(fc));
-  }
-  return model;
-}
-
-// A torch.save checkpoint seen through load_float (any real dtype becomes f32), under the
-// names mlp_from_state uses for the other formats.
-struct TorchAsFloat {
-  io::TorchCheckpoint f;
-  [[nodiscard]] const std::vector<std::string>& names() const { return f.names(); }
-  [[nodiscard]] bool contains(const std::string& n) const { return f.contains(n); }
-  template <class T, std::size_t R>
-  [[nodiscard]] pare::Tensor<float, R> load(const std::string& n) const {
-    return f.load_float<R>(n);
-  }
-};
-
-}  // namespace detail
-
-/// The model in `path` as a LayerStack (see the file comment for what it may be).
-inline AnyModel load_any(const fs::path& path) {
-  switch (io::detect_format(path)) {
-    case io::FileFormat::pare: {
-      const auto f = io::PareFile::open(path);
-      if (f.graph().is_object() && f.graph().value("kind", std::string()) == "pare.sequential")
-        return io::load_layer_stack<AnyModel>(path);
-      return detail::mlp_from_state(f, path.string());
-    }
-    case io::FileFormat::safetensors:
-      return detail::mlp_from_state(io::SafetensorsFile::open(path), path.string());
-    case io::FileFormat::torch:
-      return detail::mlp_from_state(detail::TorchAsFloat{io::TorchCheckpoint::open(path)},
-                                    path.string());
-    default:
-      throw pare::UnsupportedError(path.string() + ": is " +
-                                   std::string(io::name(io::detect_format(path))) +
-                                   "; this command reads pare models and MLP state_dicts "
-                                   "(.pare, safetensors, torch.save)");
-  }
-}
-
-/// Width of the model's input (the first layer that has one).
-inline std::size_t input_width(const AnyModel& m) {
-  for (const auto& l : m) {
-    std::size_t w = 0;
-    std::visit(
-        [&](const auto& x) {
-          if constexpr (requires { x.in_features(); }) w = x.in_features();
-        },
-        l);
-    if (w) return w;
-  }
-  throw pare::FormatError("model", "layers", 0, "no layer has a known input width");
-}
-
-/// Labelled samples: the digits CSV format (pare::load_digits), optionally only the test split
-/// the demo uses.
-inline pare::Dataset load_data(const fs::path& path, const std::string& split) {
-  pare::Dataset all = pare::load_digits(path);
-  if (split == "all") return all;
-  auto [train, test] = pare::train_test_split(std::move(all));
-  if (split == "test") return std::move(test);
-  if (split == "train") return std::move(train);
-  throw UsageError("--split must be all, train or test, got '" + split + "'");
-}
-
-/// Calibration inputs [N, width]: a float .npy, or the features of a digits CSV.
-inline pare::Tensor<float, 2> load_calibration(const fs::path& path) {
-  if (io::detect_format(path) == io::FileFormat::npy) return io::read_npy<float, 2>(path);
-  return pare::Tensor<float, 2>(pare::load_digits(path).x);
+/// The layer stack `path` holds (or, with --as, the one its tensors are); graphs and bare
+/// tensors are refused with what the file holds and what `command` takes.
+inline AnyModel load_compressible(const std::string& path, const Options& opt,
+                                  const std::string& command) {
+  return load_layer_stack(open_model(path), tensors_as(opt.get("as")), command);
 }
 
 // Runs `visit(layer_index, linear, its input batch)` for every float Linear of `model`, feeding
 // `x` through the float model to produce each layer's inputs.
 template <class F>
 void for_each_linear_input(const AnyModel& model, pare::Tensor<float, 2> x, F&& visit) {
+  if (x.extent(1) != input_width(model))
+    throw pare::ShapeError("the calibration inputs have " + std::to_string(x.extent(1)) +
+                           " values per sample; the model takes " +
+                           std::to_string(input_width(model)));
   for (std::size_t i = 0; i < model.size(); ++i) {
     if (const auto* fc = std::get_if<pare::Linear>(&model[i])) visit(i, *fc, x);
     x = std::visit([&](const auto& l) { return l.infer(x.view()); }, model[i]);
@@ -208,19 +99,6 @@ inline std::size_t linear_count(const AnyModel& m) {
 }
 
 // ---- the commands ------------------------------------------------------------------------------
-
-inline std::string describe(const AnyModel& m) {
-  std::string s;
-  for (const auto& l : m) {
-    const std::string t = std::visit(
-        [](const auto& x) {
-          return std::string(io::LayerCodec<std::remove_cvref_t<decltype(x)>>::type);
-        },
-        l);
-    s += (s.empty() ? "" : " > ") + t;
-  }
-  return s;
-}
 
 inline void print_saved(const fs::path& out, const AnyModel& m) {
   std::printf("wrote %s: %s, %zu stored weights, %ju bytes\n", out.c_str(), describe(m).c_str(),
@@ -266,7 +144,7 @@ inline int quantize_mixed(const std::vector<std::string>& args, const Options& o
   } catch (const pare::ArgumentError& e) {
     throw UsageError(std::string("--override: ") + e.what());
   }
-  const AnyModel in = load_any(args[1]);
+  const AnyModel in = load_compressible(args[1], opt, "quantize");
   std::vector<pare::Tensor<float, 2>> inputs(in.size());
   if (opt.has("calib"))
     for_each_linear_input(in, load_calibration(opt.get("calib")),
@@ -311,7 +189,7 @@ inline int quantize_mixed(const std::vector<std::string>& args, const Options& o
 /// pare quantize IN OUT --format int8|int4|nf4 [--group G] [--calib FILE --method rtn|gptq]
 inline int quantize(const std::vector<std::string>& args) {
   if (args.size() < 3) throw UsageError("quantize needs IN and OUT");
-  const Options opt(args, 3, {"format", "group", "calib", "method", "bpw", "override"});
+  const Options opt(args, 3, {"format", "group", "calib", "method", "bpw", "override", "as"});
   const std::string format = opt.get("format", "int8");
   const std::string method = opt.get("method", "rtn");
   if (format == "mixed") return quantize_mixed(args, opt);
@@ -335,7 +213,7 @@ inline int quantize(const std::vector<std::string>& args) {
   if (opt.has("calib") && method == "rtn")
     std::fprintf(stderr, "pare quantize: --calib is only used by --method gptq; ignored\n");
 
-  const AnyModel in = load_any(args[1]);
+  const AnyModel in = load_compressible(args[1], opt, "quantize");
   std::vector<std::optional<pare::LayerHessian>> hessians(in.size());
   if (method == "gptq") {
     const auto x = load_calibration(opt.get("calib"));
@@ -386,7 +264,7 @@ inline int quantize(const std::vector<std::string>& args) {
 ///                   [--calib FILE]
 inline int prune(const std::vector<std::string>& args) {
   if (args.size() < 3) throw UsageError("prune needs IN and OUT");
-  const Options opt(args, 3, {"sparsity", "pattern", "method", "calib"});
+  const Options opt(args, 3, {"sparsity", "pattern", "method", "calib", "as"});
   const std::string pattern = opt.get("pattern", "unstructured");
   const std::string method = opt.get("method", "magnitude");
   const bool nm24 = pattern == "2:4";
@@ -402,7 +280,7 @@ inline int prune(const std::vector<std::string>& args) {
   if (!(sparsity >= 0 && sparsity < 1))
     throw UsageError("--sparsity in [0, 1) is required for unstructured pruning");
 
-  AnyModel in = load_any(args[1]);
+  AnyModel in = load_compressible(args[1], opt, "prune");
   std::vector<pare::Tensor<float, 2>> calib_inputs(in.size());
   if (method != "magnitude")
     for_each_linear_input(in, load_calibration(opt.get("calib")),
@@ -461,70 +339,52 @@ inline int prune(const std::vector<std::string>& args) {
   return 0;
 }
 
+// ---- running models on data ----------------------------------------------------------------
+
 namespace detail {
-// Logits of an ONNX model for samples [N, width], reshaped to its declared input shape.
-inline pare::Tensor<float, 2> onnx_logits(const fs::path& path, const pare::Tensor<float, 2>& x) {
-  const pare::Model m = pare::load_model(path);
-  const auto info = io::OnnxModel::open(path);
-  std::vector<std::size_t> shape{x.extent(0)};
-  std::size_t per_sample = 1;
-  if (!info.inputs.empty())
-    for (std::size_t d = 1; d < info.inputs[0].shape.size(); ++d) {
-      const auto e = info.inputs[0].shape[d];
-      if (e <= 0) throw pare::UnsupportedError("the ONNX input has a symbolic non-batch dim");
-      shape.push_back(static_cast<std::size_t>(e));
-      per_sample *= static_cast<std::size_t>(e);
-    }
-  if (shape.size() == 1 || per_sample != x.extent(1)) shape = {x.extent(0), x.extent(1)};
-  pare::graph::Value v = pare::graph::Value::from(x);
-  v.shape = shape;
-  return m.run(v).to_tensor<2>();
-}
-}  // namespace detail
 
-/// pare eval MODEL DATA [--split all|train|test]
-inline int eval(const std::vector<std::string>& args) {
-  if (args.size() < 3) throw UsageError("eval needs MODEL and DATA");
-  const Options opt(args, 3, {"split"});
-  const pare::Dataset data = load_data(args[2], opt.get("split", "all"));
-  const auto t0 = std::chrono::steady_clock::now();
-  double acc = 0;
-  std::string what;
-  if (io::detect_format(args[1]) == io::FileFormat::onnx) {
-    const auto logits = detail::onnx_logits(args[1], pare::Tensor<float, 2>(data.x));
-    std::size_t correct = 0;
-    for (std::size_t i = 0; i < data.size(); ++i) correct += pare::argmax(logits[i]) == data.y[i];
-    acc = static_cast<double>(correct) / static_cast<double>(data.size());
-    what = "ONNX graph";
-  } else {
-    const AnyModel m = load_any(args[1]);
-    acc = pare::accuracy(m, data);
-    what = describe(m);
-  }
-  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("%s (%s): accuracy %.2f %% on %zu samples (%.1f ms)\n", args[1].c_str(), what.c_str(),
-              100 * acc, data.size(), s * 1e3);
-  return 0;
+// Logits [N, classes] of a graph for the samples, reshaped to its declared input.
+inline pare::Tensor<float, 2> graph_logits(const ModelFile& f, const pare::Model& m,
+                                           const Samples& s) {
+  const GraphInput in = graph_input(m, f);
+  pare::graph::Value v = pare::graph::Value::from(s.data.x.view());
+  v.shape = graph_input_shape(in, s.data.x.extent(0), s.sample, s.source);
+  const pare::graph::Value out = m.run(v);
+  if (!out.is_float() || out.shape.size() != 2 || out.shape[0] != s.data.x.extent(0))
+    throw pare::ShapeError(f.path.string() + ": output '" + m.graph().outputs.at(0) +
+                           "' has shape " + dims_text(out.shape) + "; eval needs float logits [" +
+                           std::to_string(s.data.x.extent(0)) + ", classes]");
+  return out.to_tensor<2>();
 }
 
-/// pare bench MODEL [--iterations N]
-inline int bench(const std::vector<std::string>& args) {
-  if (args.size() < 2) throw UsageError("bench needs MODEL");
-  const Options opt(args, 2, {"iterations"});
-  const auto iterations = static_cast<std::size_t>(opt.number("iterations", 2000));
-  if (iterations == 0) throw UsageError("--iterations must be positive");
-  const AnyModel m = load_any(args[1]);
+// Logits of a layer stack, which takes flat rows of its input width.
+inline pare::Tensor<float, 2> stack_logits(const AnyModel& m, const Samples& s) {
   const std::size_t width = input_width(m);
-  pare::Rng rng(1);
-  pare::Tensor<float, 2> x({64, width});
-  for (float& v : x.span()) v = rng.normal();
-  std::vector<float> y(m.output_size(width));
-  const pare::TensorView<float, 1> yv(y.data(), {y.size()});
+  if (s.data.x.extent(1) != width)
+    throw pare::ShapeError("the inputs (" + s.source + ") have samples of shape " +
+                           dims_text(s.sample) + " (" + std::to_string(s.data.x.extent(1)) +
+                           " values); the model takes " + std::to_string(width) + " inputs");
+  return m.infer(s.data.x.view());
+}
+
+inline void check_labels(const pare::Tensor<float, 2>& logits, const Samples& s) {
+  const std::size_t classes = logits.extent(1);
+  for (std::size_t i = 0; i < s.data.y.size(); ++i)
+    if (static_cast<std::size_t>(s.data.y[i]) >= classes)
+      throw pare::ArgumentError(s.source + ": label " + std::to_string(s.data.y[i]) +
+                                " of sample " + std::to_string(i) + " is outside the model's " +
+                                std::to_string(classes) + " classes");
+}
+
+// Median and p99 latency of `one(i)` over `iterations` calls, then samples per second of
+// `batch()` (64 samples a call) for 300 ms.
+template <class One, class Batch>
+void time_model(std::size_t iterations, One&& one, Batch&& batch) {
   std::vector<double> us(iterations);
-  for (std::size_t i = 0; i < 50; ++i) m.infer(x.view()[i % 64], yv);  // warm-up
+  for (std::size_t i = 0; i < 50; ++i) one(i);  // warm-up
   for (std::size_t i = 0; i < iterations; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    m.infer(x.view()[i % 64], yv);
+    one(i);
     us[i] =
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   }
@@ -532,15 +392,101 @@ inline int bench(const std::vector<std::string>& args) {
   const auto t0 = std::chrono::steady_clock::now();
   std::size_t batches = 0;
   while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(300)) {
-    (void)m.infer(x.view());
+    batch();
     ++batches;
   }
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::printf("%s: %s\n  cpu: %s\n", args[1].c_str(), describe(m).c_str(),
-              pare::simd::cpu_report().c_str());
   std::printf("  one sample: median %.2f us, p99 %.2f us (%zu runs)\n", us[us.size() / 2],
               us[us.size() * 99 / 100], iterations);
   std::printf("  batch of 64: %.0f samples/s\n", static_cast<double>(batches * 64) / s);
+}
+
+}  // namespace detail
+
+/// pare eval MODEL [DATA] [--inputs X --labels Y] [--split all|train|test] [--as relu-mlp]
+inline int eval(const std::vector<std::string>& args) {
+  if (args.size() < 2) throw UsageError("eval needs MODEL and data");
+  const bool positional = args.size() >= 3 && !args[2].starts_with("--");
+  const Options opt(args, positional ? 3 : 2, {"split", "inputs", "labels", "as"});
+  const TensorsAs as = tensors_as(opt.get("as"));
+  const Samples s = load_samples(positional ? args[2] : std::string(), opt.get("inputs"),
+                                 opt.get("labels"), opt.get("split", "all"));
+  const ModelFile f = open_model(args[1]);
+  const auto t0 = std::chrono::steady_clock::now();
+  pare::Tensor<float, 2> logits;
+  std::string what;
+  if (f.kind == ModelKind::graph) {
+    if (as != TensorsAs::refuse)
+      throw UsageError("--as relu-mlp reads a file of tensors, but " + f.path.string() + " holds " +
+                       f.holds + ": drop --as");
+    logits = detail::graph_logits(f, pare::load_model(f.path), s);
+    what = f.label;
+  } else {
+    const AnyModel m = load_layer_stack(f, as, "eval");
+    logits = detail::stack_logits(m, s);
+    what = describe(m);
+  }
+  detail::check_labels(logits, s);
+  const double acc = pare::accuracy(logits.view(), s.data.y.view());
+  const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%s (%s): accuracy %.2f %% on %zu samples (%.1f ms)\n", args[1].c_str(), what.c_str(),
+              100 * acc, s.data.y.size(), sec * 1e3);
+  return 0;
+}
+
+/// pare bench MODEL [--iterations N] [--as relu-mlp]
+inline int bench(const std::vector<std::string>& args) {
+  if (args.size() < 2) throw UsageError("bench needs MODEL");
+  const Options opt(args, 2, {"iterations", "as"});
+  const auto iterations = static_cast<std::size_t>(opt.number("iterations", 2000));
+  if (iterations == 0) throw UsageError("--iterations must be positive");
+  const TensorsAs as = tensors_as(opt.get("as"));
+  const ModelFile f = open_model(args[1]);
+  pare::Rng rng(1);
+  if (f.kind == ModelKind::graph) {
+    if (as != TensorsAs::refuse)
+      throw UsageError("--as relu-mlp reads a file of tensors, but " + f.path.string() + " holds " +
+                       f.holds + ": drop --as");
+    const pare::Model m = pare::load_model(f.path);
+    const GraphInput in = graph_input(m, f);
+    std::vector<std::size_t> sample;
+    for (std::size_t d = 1; d < in.declared.size(); ++d) {
+      if (in.declared[d] <= 0) {
+        sample.clear();
+        break;
+      }
+      sample.push_back(static_cast<std::size_t>(in.declared[d]));
+    }
+    if (sample.empty())
+      throw pare::UnsupportedError(
+          f.path.string() + ": bench draws random inputs of the shape " +
+          "the model declares, and its input '" + in.name + "' has " +
+          (in.declared.empty() ? std::string("none") : "shape " + dims_text(in.declared)));
+    auto random_input = [&](std::size_t n) {
+      std::vector<std::size_t> shape{n};
+      shape.insert(shape.end(), sample.begin(), sample.end());
+      pare::graph::Value v = pare::graph::Value::zeros(shape);
+      for (float& x : v.floats) x = rng.normal();
+      return v;
+    };
+    const pare::graph::Value one = random_input(1), batch = random_input(64);
+    std::printf("%s: %s\n  cpu: %s\n", args[1].c_str(), f.label.c_str(),
+                pare::simd::cpu_report().c_str());
+    detail::time_model(
+        iterations, [&](std::size_t) { (void)m.run(one); }, [&] { (void)m.run(batch); });
+    return 0;
+  }
+  const AnyModel m = load_layer_stack(f, as, "bench");
+  const std::size_t width = input_width(m);
+  pare::Tensor<float, 2> x({64, width});
+  for (float& v : x.span()) v = rng.normal();
+  std::vector<float> y(m.output_size(width));
+  const pare::TensorView<float, 1> yv(y.data(), {y.size()});
+  std::printf("%s: %s\n  cpu: %s\n", args[1].c_str(), describe(m).c_str(),
+              pare::simd::cpu_report().c_str());
+  detail::time_model(
+      iterations, [&](std::size_t i) { m.infer(x.view()[i % 64], yv); },
+      [&] { (void)m.infer(x.view()); });
   return 0;
 }
 

@@ -1,179 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare — the command-line tool.
 //
-//   pare inspect FILE        format, tensors (dtype, shape, bytes), metadata
-//   pare convert IN OUT      between formats; OUT's format from its extension (.pare, .safetensors)
+//   pare inspect FILE        format, tensors (dtype, shape, bytes), metadata, the model it holds
+//   pare convert IN OUT      between formats; OUT's format from its extension (files.hpp)
 //   pare quantize / prune    compress a model (commands.hpp), written as a pare.sequential .pare
 //   pare eval / bench        accuracy on labelled data; latency and throughput
 //
 // Input formats are recognized by their first bytes: .pare, safetensors, .npy, .npz, PyTorch
-// checkpoints (torch.save), GGUF. GGUF's quantized blocks are dequantized to f32 on conversion.
+// checkpoints (zip and legacy), GGUF, ONNX, and Keras HDF5 when built with pare::hdf5. What a
+// model file holds decides what the model commands do with it (models.hpp): nothing is guessed.
 // Exit codes: 0 success, 1 a file could not be read or written, 2 bad arguments.
 #include <cstdio>
 #include <filesystem>
-#include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "pare/io.hpp"
-#include "pare/io/detect.hpp"
-#include "pare/io/load_model.hpp"
-#include "pare/io/onnx.hpp"
-
 #include "commands.hpp"
+#include "files.hpp"
+#include "models.hpp"
+#include "pare/io.hpp"
+#include "pare/io/load_model.hpp"
 
 namespace {
 
+namespace fs = std::filesystem;
 namespace io = pare::io;
-
-// One tensor of any format, as bytes in row-major order.
-struct Entry {
-  Entry(std::string n, pare::DType d, std::vector<std::size_t> s, std::uint64_t stored,
-        std::span<const std::byte> b = {}, std::string t = {})
-      : name(std::move(n)),
-        type(t.empty() ? std::string(pare::name(d)) : std::move(t)),
-        dtype(d),
-        shape(std::move(s)),
-        stored_bytes(stored),
-        bytes(b) {}
-
-  std::string name;
-  std::string type;  // the format's own name of the element type, for inspect
-  pare::DType dtype = pare::DType::f32;
-  std::vector<std::size_t> shape;
-  std::uint64_t stored_bytes = 0;
-  std::span<const std::byte> bytes;  // empty until loaded (inspect never loads)
-  std::shared_ptr<std::vector<std::byte>> owned;
-};
-
-struct Model {
-  io::FileFormat format = io::FileFormat::unknown;
-  std::vector<Entry> entries;
-  std::map<std::string, std::string> metadata;
-  std::shared_ptr<const void> keep_alive;
-};
-
-template <class Shape>
-std::vector<std::size_t> to_sizes(const Shape& s) {
-  return {s.begin(), s.end()};
-}
-
-Entry owned_entry(std::string name, pare::DType dtype, std::vector<std::size_t> shape,
-                  std::vector<std::byte> bytes) {
-  Entry e(std::move(name), dtype, std::move(shape), bytes.size());
-  e.owned = std::make_shared<std::vector<std::byte>>(std::move(bytes));
-  e.bytes = *e.owned;
-  return e;
-}
-
-Entry npy_entry(std::string name, const io::NpyArray& a, bool load) {
-  if (a.fortran_order && load)
-    throw pare::UnsupportedError("'" + name +
-                                 "' is stored in Fortran order; convert reads C order only");
-  return Entry(std::move(name), a.dtype, a.shape, a.data.size(), a.data);
-}
-
-Model read_model(const std::filesystem::path& path, bool load) {
-  Model m;
-  m.format = io::detect_format(path);
-  switch (m.format) {
-    case io::FileFormat::pare: {
-      const auto f = io::PareFile::open(path);
-      for (const auto& n : f.names()) {
-        const auto& i = f.info(n);
-        m.entries.emplace_back(n, i.dtype, to_sizes(i.shape), i.bytes.size(), i.bytes);
-      }
-      m.metadata = f.metadata();
-      m.keep_alive = f.keep_alive();
-      break;
-    }
-    case io::FileFormat::safetensors: {
-      const auto f = io::SafetensorsFile::open(path);
-      for (const auto& n : f.names()) {
-        const auto& i = f.info(n);
-        m.entries.emplace_back(n, i.dtype, i.shape, i.bytes.size(), i.bytes);
-      }
-      m.metadata = f.metadata();
-      m.keep_alive = f.keep_alive();
-      break;
-    }
-    case io::FileFormat::npy: {
-      const auto a = io::read_npy_array(path);
-      m.entries.push_back(npy_entry(path.stem().string(), a, load));
-      m.keep_alive = a.owner;
-      break;
-    }
-    case io::FileFormat::npz: {
-      const auto f = io::NpzFile::open(path);
-      for (const auto& n : f.names()) {
-        auto a = f.array(n);
-        m.entries.push_back(npy_entry(n, a, load));
-        m.keep_alive = a.owner;
-      }
-      break;
-    }
-    case io::FileFormat::torch: {
-      const auto f = io::TorchCheckpoint::open(path);
-      for (const auto& n : f.names()) {
-        const auto& i = f.info(n);
-        if (load) {
-          m.entries.push_back(owned_entry(n, i.dtype, i.shape, f.load_bytes(n)));
-        } else {
-          m.entries.emplace_back(n, i.dtype, i.shape, i.size() * (pare::size_bits(i.dtype) / 8));
-        }
-      }
-      break;
-    }
-    case io::FileFormat::gguf: {
-      const auto f = io::GgufFile::open(path);
-      for (const auto& t : f.tensors()) {
-        const bool raw = t.type == io::GgmlType::f32 || t.type == io::GgmlType::f16 ||
-                         t.type == io::GgmlType::bf16;
-        Entry e(t.name, pare::DType::f32, t.shape, t.byte_size, {}, io::name(t.type));
-        if (raw) {
-          e.dtype = t.type == io::GgmlType::f32   ? pare::DType::f32
-                    : t.type == io::GgmlType::f16 ? pare::DType::f16
-                                                  : pare::DType::bf16;
-          e.bytes = f.raw(t.name);
-        } else if (load) {
-          const auto x = f.dequantize(t.name);  // quantized blocks -> f32
-          const auto b = std::as_bytes(x.span());
-          e = owned_entry(t.name, pare::DType::f32, t.shape, {b.begin(), b.end()});
-        }
-        m.entries.push_back(std::move(e));
-      }
-      for (const auto& kv : f.metadata())
-        if (const auto* s = kv.value.get_if<std::string>()) m.metadata[kv.key] = *s;
-      m.keep_alive = f.keep_alive();
-      break;
-    }
-    case io::FileFormat::onnx: {  // the initializers (weights); the graph is pare::load_model's
-      const auto f = io::OnnxModel::open(path);
-      for (const auto& t : f.initializers) {
-        using O = io::OnnxDataType;
-        const pare::DType d = t.dtype == O::float32    ? pare::DType::f32
-                              : t.dtype == O::float16  ? pare::DType::f16
-                              : t.dtype == O::bfloat16 ? pare::DType::bf16
-                              : t.dtype == O::float64  ? pare::DType::f64
-                              : t.dtype == O::int8     ? pare::DType::i8
-                              : t.dtype == O::uint8    ? pare::DType::u8
-                              : t.dtype == O::int32    ? pare::DType::i32
-                              : t.dtype == O::int64    ? pare::DType::i64
-                                                       : pare::DType::boolean;
-        m.entries.push_back(owned_entry(t.name, d, {t.dims.begin(), t.dims.end()}, t.data));
-      }
-      break;
-    }
-    case io::FileFormat::hdf5:
-      throw pare::UnsupportedError(path.string() +
-                                   ": HDF5 files are read by the optional pare::hdf5 component "
-                                   "(pare/io/hdf5.hpp), which this tool is not built with");
-    case io::FileFormat::unknown:
-      throw pare::UnsupportedError(path.string() + ": not a format pare recognizes");
-  }
-  return m;
-}
+using pare_cli::UsageError;
 
 std::string shape_text(const std::vector<std::size_t>& s) {
   std::string t = "[";
@@ -181,13 +33,18 @@ std::string shape_text(const std::vector<std::size_t>& s) {
   return t + "]";
 }
 
-int inspect(const std::filesystem::path& path) {
-  const Model m = read_model(path, /*load=*/false);
+int inspect(const fs::path& path) {
+  const pare_cli::TensorFile m = pare_cli::read_tensors(path, /*load=*/false);
   std::uint64_t total = 0;
   for (const auto& e : m.entries) total += e.stored_bytes;
-  std::printf("%s: %s, %zu tensors, %llu bytes of tensor data\n", path.c_str(),
-              std::string(io::name(m.format)).c_str(), m.entries.size(),
-              static_cast<unsigned long long>(total));
+  const std::string format =
+      std::string(io::name(m.format)) + (m.variant.empty() ? "" : " (" + m.variant + ")");
+  std::printf("%s: %s, %zu tensors, %llu bytes of tensor data\n", path.c_str(), format.c_str(),
+              m.entries.size(), static_cast<unsigned long long>(total));
+  if (m.format == io::FileFormat::pare || m.format == io::FileFormat::onnx) {
+    const pare_cli::ModelFile model = pare_cli::open_model(path);
+    if (model.kind != pare_cli::ModelKind::tensors) std::printf("model: %s\n", model.holds.c_str());
+  }
   std::printf("%-40s %-8s %-22s %12s\n", "name", "dtype", "shape", "bytes");
   for (const auto& e : m.entries)
     std::printf("%-40s %-8s %-22s %12llu\n", e.name.c_str(), e.type.c_str(),
@@ -199,53 +56,43 @@ int inspect(const std::filesystem::path& path) {
   return 0;
 }
 
-int convert(const std::filesystem::path& in, const std::filesystem::path& out) {
+int convert(const fs::path& in, const fs::path& out) {
   const std::string ext = out.extension().string();
-  if (ext != ".pare" && ext != ".safetensors") {
-    std::fprintf(stderr, "pare convert: output must end in .pare or .safetensors, got '%s'\n",
-                 out.c_str());
-    return 2;
-  }
+  if (ext != ".pare" && ext != ".safetensors" && ext != ".gguf" && ext != ".npy" && ext != ".npz")
+    throw UsageError("pare convert writes " + std::string(pare_cli::output_formats) +
+                     ", chosen by the output's extension; got '" + out.string() + "'");
   if (ext == ".pare" && io::detect_format(in) == io::FileFormat::onnx) {
-    // keep the graph (BN folded, GELU fused) so pare::load_model can run the .pare file
+    // keep the graph (BN folded, GELU fused) so pare::load_model and pare eval run the .pare
     pare::save_model(pare::load_model(in), out);
     std::printf("%s -> %s: ONNX graph and initializers\n", in.c_str(), out.c_str());
     return 0;
   }
-  const Model m = read_model(in, /*load=*/true);
-  if (ext == ".pare") {
-    io::PareWriter w;
-    for (const auto& e : m.entries) {
-      const auto bytes = e.bytes;
-      w.add_generated(e.name, e.dtype, {e.shape.begin(), e.shape.end()},
-                      [bytes](const io::PareWriter::Emit& emit) { emit(bytes); });
-    }
-    for (const auto& [k, v] : m.metadata) w.set_metadata(k, v);
-    w.save(out);
-  } else {
-    std::vector<io::SafetensorsEntry> entries;
-    for (const auto& e : m.entries) entries.push_back({e.name, e.dtype, e.shape, e.bytes});
-    io::write_safetensors(out, entries, m.metadata);
-  }
-  std::printf("%s -> %s: %zu tensors\n", in.c_str(), out.c_str(), m.entries.size());
+  const pare_cli::TensorFile m = pare_cli::read_tensors(in, /*load=*/true);
+  const std::string note = pare_cli::write_tensors(m, out);
+  std::printf("%s -> %s: %zu tensors%s\n", in.c_str(), out.c_str(), m.entries.size(), note.c_str());
   return 0;
 }
 
 constexpr const char* usage_text =
     "usage: pare inspect FILE\n"
-    "       pare convert IN OUT            (OUT: .pare or .safetensors)\n"
+    "       pare convert IN OUT            (OUT: .pare .safetensors .gguf .npy .npz)\n"
     "       pare quantize IN OUT [--format int8|int4|nf4] [--group G]\n"
-    "                            [--calib FILE --method rtn|gptq]\n"
+    "                            [--calib FILE --method rtn|gptq] [--as relu-mlp]\n"
     "       pare quantize IN OUT --format mixed --bpw BITS [--override 'PAT=FMT,...']\n"
-    "                            [--calib FILE]   (FMT: f32, int8, int4_g32, nf4_g64)\n"
+    "                            [--calib FILE] [--as relu-mlp]   (FMT: f32 int8 int4_g32 "
+    "nf4_g64)\n"
     "       pare prune IN OUT --sparsity S [--pattern unstructured|2:4]\n"
-    "                         [--method magnitude|wanda|sparsegpt --calib FILE]\n"
-    "       pare eval MODEL DATA [--split all|train|test]\n"
-    "       pare bench MODEL [--iterations N]\n"
-    "Files are recognized by content: .pare, safetensors, .npy, .npz, PyTorch checkpoints,\n"
-    "GGUF, ONNX. A MODEL is a .pare written by pare (quantize/prune/save_model), a state_dict\n"
-    "of an nn.Sequential MLP, or (eval) an ONNX model. DATA and --calib: a digits-format CSV\n"
-    "(64 features and a label per line) or, for --calib, a float .npy [N, inputs].\n"
+    "                         [--method magnitude|wanda|sparsegpt --calib FILE] [--as relu-mlp]\n"
+    "       pare eval MODEL DATA [--split all|train|test] [--as relu-mlp]\n"
+    "       pare eval MODEL --inputs X --labels Y [--split all|train|test] [--as relu-mlp]\n"
+    "       pare bench MODEL [--iterations N] [--as relu-mlp]\n"
+    "Files are recognized by content: .pare, safetensors, .npy, .npz, PyTorch (zip and legacy),\n"
+    "GGUF, ONNX, HDF5. A MODEL is a pare.sequential .pare (written by quantize, prune or\n"
+    "pare::io::save_model: every command) or a graph (ONNX, or a .pare converted from one: eval\n"
+    "and bench). A file of tensors is a model only when --as says which: --as relu-mlp reads\n"
+    "the state_dict of an nn.Sequential of Linear layers with ReLU between them.\n"
+    "DATA: a digits-format CSV (64 features and a label per line) or an .npz with arrays x and\n"
+    "y. X, Y and --calib: a .npy or FILE.npz:ARRAY (--calib also takes a digits CSV).\n"
     "Exit codes: 0 success, 1 a file could not be read or written, 2 bad arguments.\n";
 
 int usage(const std::string& why = {}) {
@@ -269,7 +116,7 @@ int main(int argc, char** argv) try {
     if (!args.empty() && args[0] == "prune") return pare_cli::prune(args);
     if (!args.empty() && args[0] == "eval") return pare_cli::eval(args);
     if (!args.empty() && args[0] == "bench") return pare_cli::bench(args);
-  } catch (const pare_cli::UsageError& e) {
+  } catch (const UsageError& e) {
     return usage(e.what());
   }
   return usage();

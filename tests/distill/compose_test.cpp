@@ -13,8 +13,8 @@
 namespace user {
 
 // Logit matching (Ba & Caruana 2014): ½ mean over rows of ‖s − t‖², written as a user would,
-// outside namespace pare.
-struct LogitMatching {
+// outside namespace pare. The empty base makes pare's operators reachable by ADL.
+struct LogitMatching : pare::ComposableLoss {
   float accumulate(const pare::DistillBatch& b, float scale, const pare::DistillGrad& g) const {
     const std::size_t n = b.student_logits.extent(0), c = b.student_logits.extent(1);
     double total = 0;
@@ -28,7 +28,31 @@ struct LogitMatching {
   }
 };
 
+// The same without the base: composes only where `using pare::operator*;` is in scope.
+struct PlainLogitMatching {
+  float accumulate(const pare::DistillBatch& b, float scale, const pare::DistillGrad& g) const {
+    return LogitMatching{}.accumulate(b, scale, g);
+  }
+};
+
 }  // namespace user
+
+// No using-declaration is in scope here: a user's loss composes through ADL alone when it
+// derives from pare::ComposableLoss, in every position. (Concepts, because an ill-formed
+// expression in a requires-expression outside a template is an error, not `false`.)
+template <class L>
+concept WeightedOnTheRight = requires(L l) { 0.5 * l; };
+template <class L>
+concept ComposesWithSoftKL = requires(L l) { 0.5 * pare::SoftKL{.temperature = 4} + 0.5 * l; };
+template <class L>
+concept SubtractsScaled = requires(L l) { l * 0.5 - l; };
+static_assert(WeightedOnTheRight<user::LogitMatching> && ComposesWithSoftKL<user::LogitMatching> &&
+              SubtractsScaled<user::LogitMatching>);
+static_assert(
+    std::is_same_v<decltype(0.5 * pare::SoftKL{} + 0.5 * user::LogitMatching{}),
+                   pare::Sum<pare::Scaled<pare::SoftKL>, pare::Scaled<user::LogitMatching>>>);
+static_assert(!WeightedOnTheRight<user::PlainLogitMatching>);
+static_assert(sizeof(user::LogitMatching) == 1 && std::is_empty_v<user::LogitMatching>);
 
 namespace {
 
@@ -70,7 +94,6 @@ TEST_CASE("a composed loss is the weighted sum of its terms", "[distill][compose
   const auto ce = pare::loss_and_grad(pare::HardLabel{.label_smoothing = 0.1f}, b);
   const auto lm = pare::loss_and_grad(user::LogitMatching{}, b);
 
-  using pare::operator*;  // needed only for a user loss standing alone on the right of `*`
   auto loss = 0.7 * pare::SoftKL{.temperature = 4} +
               0.3 * pare::HardLabel{.label_smoothing = 0.1f} + 0.05 * user::LogitMatching{};
   const auto r = pare::loss_and_grad(loss, b);
@@ -155,4 +178,40 @@ TEST_CASE("bad input gives clear errors", "[distill][errors]") {
   pare::Tensor<float, 3> seq({2, 3, 4});
   const pare::TensorView<const float, 3> strided = seq.view().slice(1, 0, 2);
   CHECK_THROWS_AS(pare::sequence_batch(strided, strided), pare::ShapeError);
+}
+
+TEST_CASE("every loss checks that the rows of its inputs pair up", "[distill][errors]") {
+  // The student has 3 rows; each other tensor is given with 2 and with 4 rows, so a loss that
+  // trusted the student's row count would read past the shorter one or pair rows wrongly.
+  const auto s = randn(3, 5, 1.0f, 1), fs = randn(3, 8, 1.0f, 2);
+  for (std::size_t rows : {std::size_t{2}, std::size_t{4}}) {
+    CAPTURE(rows);
+    const auto t = randn(rows, 5, 1.0f, 3), ft = randn(rows, 8, 1.0f, 4);
+    const pare::Tensor<std::int32_t, 1> y({rows});
+    const pare::Tensor<float, 1> mask({rows}, 1.0f);
+    const pare::DistillBatch teacher{.student_logits = s, .teacher_logits = t};
+    const pare::DistillBatch labels{.student_logits = s, .teacher_logits = s, .labels = y};
+    const pare::DistillBatch features{.student_features = fs, .teacher_features = ft};
+    const pare::DistillBatch masked{.student_logits = s, .teacher_logits = s, .mask = mask};
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::SoftKL{}, teacher), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::ReverseKL{}, teacher), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::JensenShannon{}, teacher), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::TeacherArgmax{}, teacher), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::SoftTeacherForcing{}, teacher), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::DKD{}, teacher), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::HardLabel{}, labels), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::DKD{}, labels), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::FeatureMSE{}, features), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::FeatureCosine{}, features), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::AttentionTransfer{.spatial = 4}, features),
+                    pare::ShapeError);
+    pare::Hint hint(8, 8);
+    CHECK_THROWS_AS(pare::loss_and_grad(hint, features), pare::ShapeError);
+    CHECK_THROWS_AS(pare::loss_and_grad(pare::SoftKL{}, masked), pare::ShapeError);
+    // A gradient buffer of the wrong row count is refused before anything is written.
+    pare::Tensor<float, 2> g({rows, 5});
+    CHECK_THROWS_AS(pare::SoftKL{}.accumulate({.student_logits = s, .teacher_logits = s}, 1.0f,
+                                              {.logits = g.view()}),
+                    pare::ShapeError);
+  }
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target for the restricted pickle machine (pare/io/detail/pickle.hpp) and the
-// state_dict walker; inputs that look like a zip ("PK") also go through TorchCheckpoint, which
-// adds the zip reader and the tensor/storage checks. Any exception but pare::Error, and any
-// sanitizer report, is a bug.
+// state_dict walker, whole and as the first pickle of a legacy stream; inputs that look like a
+// zip ("PK") or a legacy torch.save stream (the pickled magic number) also go through
+// TorchCheckpoint, which adds the zip reader or the legacy records and the tensor/storage
+// checks. Any exception but pare::Error, and any sanitizer report, is a bug.
 //
 //   clang++-14 -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
 //       tests/fuzz/fuzz_pickle.cpp -o fuzz_pickle
@@ -17,6 +18,7 @@
 #include "pare/core/error.hpp"
 #include "pare/io/detail/pickle.hpp"
 #include "pare/io/detail/pickle_state_dict.hpp"
+#include "pare/io/detect.hpp"
 #include "pare/io/mapped_file.hpp"
 #include "pare/io/torch_checkpoint.hpp"
 
@@ -50,7 +52,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         __builtin_trap();
   } catch (const pare::Error&) {
   }
-  if (size >= 2 && data[0] == 'P' && data[1] == 'K') {
+  try {
+    const auto p = pare::io::detail::run_pickle(bytes, "fuzz.pkl", 0, {},
+                                                pare::io::detail::PickleFraming::legacy_stream);
+    if (p.size > size) __builtin_trap();
+  } catch (const pare::Error&) {
+  }
+  if ((size >= 2 && data[0] == 'P' && data[1] == 'K') || pare::io::looks_like_legacy_torch(bytes)) {
     try {
       read_checkpoint(data, size);
     } catch (const pare::Error&) {

@@ -208,3 +208,110 @@ TEST_CASE("zip: hostile directories are FormatErrors", "[io][zip]") {
     REQUIRE_THROWS_WITH(z.read(z.entries()[0]), Catch::Contains("method 12"));
   }
 }
+
+namespace {
+// The stored bytes of every member of an archive, by member name.
+std::vector<std::pair<std::string, std::vector<std::byte>>> members(
+    const std::vector<std::byte>& b) {
+  const pare::io::detail::ZipReader zip(b, "mem.npz");
+  std::vector<std::pair<std::string, std::vector<std::byte>>> out;
+  for (const auto& e : zip.entries()) {
+    const auto d = zip.read(e);
+    out.emplace_back(e.name, std::vector<std::byte>(d.begin(), d.end()));
+  }
+  return out;
+}
+}  // namespace
+
+TEST_CASE("npz: write_npz writes the members np.savez writes", "[io][npz][write]") {
+  // Rewrite numpy's own archive: every member must come out byte for byte as numpy wrote it.
+  const auto src_path = pare_test::io_data("npy/arrays.npz");
+  const auto src = pare::io::NpzFile::open(src_path);
+  std::vector<pare::io::NpyArray> arrays;
+  std::vector<pare::io::NpzEntry> entries;
+  for (const auto& n : src.names()) arrays.push_back(src.array(n));
+  for (std::size_t i = 0; i < arrays.size(); ++i)
+    entries.push_back({src.names()[i], arrays[i].dtype, arrays[i].shape, arrays[i].data,
+                       arrays[i].fortran_order});
+  pare_test::TempDir dir;
+  for (bool zip64 : {false, true}) {
+    INFO("always_zip64 = " << zip64);
+    const auto out = dir / (zip64 ? "z64.npz" : "z.npz");
+    pare::io::write_npz(out, entries, zip64);
+    const auto written = pare_test::read_all(out);
+    REQUIRE(members(written) == members(pare_test::read_all(src_path)));
+    const auto back = pare::io::NpzFile::open(out);
+    REQUIRE(back.names() == src.names());
+    CHECK(back.read<float, 2>("a")(1, 2) == 1.25f);
+    CHECK(back.array("c").item<double>() == 3.5);
+    // The reader's strictness applies to what pare writes: every prefix is refused.
+    pare_test::every_prefix_throws_format_error(
+        written, [](std::vector<std::byte> b) { read_everything(std::move(b)); });
+  }
+}
+
+TEST_CASE("npz: write_npz round-trips dtypes, orders, 0-d, empty and UTF-8 names",
+          "[io][npz][write]") {
+  pare::Tensor<float, 2> f({2, 3});
+  for (std::size_t i = 0; i < 6; ++i) f.data()[i] = static_cast<float>(i) * 0.25f;
+  pare::Tensor<std::int8_t, 1> i8({4});
+  i8[0] = -128;
+  i8[3] = 127;
+  pare::Tensor<bool, 2> mask({2, 2});
+  mask(1, 0) = true;
+  pare::Tensor<pare::f16, 1> half({3});
+  half[1] = pare::f16(1.5f);
+  pare::Tensor<float, 2> empty({0, 5});
+  const double scalar = -2.5;
+  const auto fortran = pare::io::read_npy_array(pare_test::io_data("npy/f4_fortran.npy"));
+  pare_test::TempDir dir;
+  const auto path = dir / "mixed.npz";
+  pare::io::write_npz(path, {pare::io::npz_entry("f", f),
+                             pare::io::npz_entry("i8", i8),
+                             pare::io::npz_entry("mask", mask),
+                             pare::io::npz_entry("half", half),
+                             pare::io::npz_entry("empty", empty),
+                             {"scalar", pare::DType::f64, {}, std::as_bytes(std::span(&scalar, 1))},
+                             {"fortran", fortran.dtype, fortran.shape, fortran.data, true},
+                             pare::io::npz_entry("größe", f)});
+  const auto z = pare::io::NpzFile::open(path);
+  REQUIRE(z.names() == std::vector<std::string>{"f", "i8", "mask", "half", "empty", "scalar",
+                                                "fortran", "größe"});
+  CHECK(z.read<float, 2>("f")(1, 2) == 1.25f);
+  CHECK(z.read<std::int8_t, 1>("i8")[0] == -128);
+  CHECK(z.read<bool, 2>("mask")(1, 0));
+  CHECK(static_cast<float>(z.read<pare::f16, 1>("half")[1]) == 1.5f);
+  CHECK(z.read<float, 2>("empty").extents() == pare::Shape<2>{0, 5});
+  CHECK(z.array("scalar").item<double>() == -2.5);
+  CHECK(z.array("fortran").fortran_order);
+  const auto want = pare::io::read_npy<float, 2>(pare_test::io_data("npy/f4_fortran.npy"));
+  const auto got = z.read<float, 2>("fortran");
+  REQUIRE(got.extents() == want.extents());
+  for (std::size_t k = 0; k < got.size(); ++k) CHECK(got.data()[k] == want.data()[k]);
+  CHECK(z.read<float, 2>("größe")(0, 1) == 0.25f);
+}
+
+TEST_CASE("npz: write_npz refuses bad arrays and keeps the old file", "[io][npz][write]") {
+  pare::Tensor<float, 1> x({3}, 1.0f);
+  pare::Tensor<pare::bf16, 1> b({2});
+  pare_test::TempDir dir;
+  const auto path = dir / "keep.npz";
+  pare::io::write_npz(path, {pare::io::npz_entry("x", x)});
+  const auto before = pare_test::read_all(path);
+  CHECK_THROWS_WITH(
+      pare::io::write_npz(path, {pare::io::npz_entry("x", x), pare::io::npz_entry("x", x)}),
+      Catch::Contains("two arrays are named 'x'"));
+  CHECK_THROWS_AS(pare::io::write_npz(path, {pare::io::npz_entry("", x)}), pare::ArgumentError);
+  CHECK_THROWS_AS(
+      pare::io::write_npz(
+          path, {{std::string("a\0b", 3), pare::DType::f32, {3}, std::as_bytes(x.span())}}),
+      pare::ArgumentError);
+  CHECK_THROWS_WITH(
+      pare::io::write_npz(path, {{"b", pare::DType::bf16, {2}, std::as_bytes(b.span())}}),
+      Catch::Contains("bf16"));
+  CHECK_THROWS_AS(
+      pare::io::write_npz(path, {{"x", pare::DType::f32, {4}, std::as_bytes(x.span())}}),
+      pare::ShapeError);
+  CHECK(pare_test::read_all(path) == before);
+  CHECK(dir.count() == 1);  // no temporary file left behind
+}

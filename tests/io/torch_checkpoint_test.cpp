@@ -13,6 +13,7 @@
 #include "pare/io/checksum.hpp"
 #include "pare/io/detail/pickle.hpp"
 #include "pare/io/detail/pickle_state_dict.hpp"
+#include "pare/io/detect.hpp"
 #include "pare/io/npy.hpp"
 
 namespace {
@@ -61,6 +62,10 @@ struct TensorSpec {
   std::int64_t offset = 0;
   std::vector<std::int64_t> size{2, 3};
   std::vector<std::int64_t> stride{3, 1};
+  bool legacy = false;  ///< a legacy stream's persistent id: a sixth item, None or the view below
+  std::string view_key{};  ///< non-empty: the storage is (view_key, view_offset, view_size)
+  std::int64_t view_offset = 0;
+  std::int64_t view_size = 0;
 };
 
 struct PickleWriter {
@@ -103,14 +108,11 @@ struct PickleWriter {
   }
   PickleWriter& tensor(const TensorSpec& t) {
     global("torch._utils", "_rebuild_tensor_v2").op('(');
-    op('(')
-        .str("storage")
-        .global("torch", t.storage_type)
-        .str(t.key)
-        .str("cpu")
-        .integer(t.numel)
-        .op('t')
-        .op('Q');
+    op('(').str("storage").global("torch", t.storage_type).str(t.key).str("cpu").integer(t.numel);
+    if (t.legacy && t.view_key.empty()) op('N');
+    if (t.legacy && !t.view_key.empty())
+      str(t.view_key).integer(t.view_offset).integer(t.view_size).op(0x87);
+    op('t').op('Q');
     integer(t.offset).ints(t.size).ints(t.stride).op(0x89);
     global("collections", "OrderedDict").op(')').op('R');
     return op('t').op('R');
@@ -199,6 +201,38 @@ std::vector<std::byte> checkpoint(std::vector<std::byte> pkl,
   for (const auto& [key, n] : storages) e.emplace_back("archive/data/" + key, floats_bytes(n));
   e.emplace_back("archive/version", pare_test::bytes("3\n"));
   return make_zip(e);
+}
+
+// A legacy torch.save stream: the pickled magic number, protocol `version`, an empty sys_info,
+// the object, the list `keys`, then per record (key, element count, float elements written).
+struct LegacyRecord {
+  std::size_t count = 6;
+  std::size_t floats = 6;
+};
+std::vector<std::byte> legacy_stream(const std::vector<std::byte>& object,
+                                     const std::vector<std::string>& keys = {"0"},
+                                     const std::vector<LegacyRecord>& records = {{}},
+                                     std::int64_t version = 1001) {
+  PickleWriter w;
+  w.proto().op(0x8a).op(10);
+  for (unsigned m : {0x6cu, 0xfcu, 0x9cu, 0x46u, 0xf9u, 0x20u, 0x6au, 0xa8u, 0x50u, 0x19u}) w.op(m);
+  w.op('.').proto().integer(version).op('.').proto().op('}').op('.');
+  w.raw(std::string_view(reinterpret_cast<const char*>(object.data()), object.size()));
+  w.proto().op(']').op('(');
+  for (const auto& k : keys) w.str(k);
+  w.op('e').op('.');
+  for (const auto& r : records) {
+    pare_test::append_le<std::uint64_t>(w.b, r.count);
+    const auto f = floats_bytes(r.floats);
+    w.b.insert(w.b.end(), f.begin(), f.end());
+  }
+  return w.b;
+}
+
+TensorSpec legacy_spec() {
+  TensorSpec t;
+  t.legacy = true;
+  return t;
 }
 
 std::vector<std::byte> one_tensor(const TensorSpec& t,
@@ -329,11 +363,120 @@ TEST_CASE("torch: big-endian files are byte-swapped", "[io][torch]") {
   require_equal(ck.load<float, 1>("2.bias"), torch_data("mlp__2.bias.npy"));
 }
 
-TEST_CASE("torch: legacy checkpoints and malicious pickles are refused", "[io][torch]") {
-  REQUIRE_THROWS_AS(TorchCheckpoint::open(torch_data("legacy.pt")), pare::UnsupportedError);
-  REQUIRE_THROWS_WITH(
-      TorchCheckpoint::open(torch_data("legacy.pt")),
-      Catch::Contains("legacy") && Catch::Contains("_use_new_zipfile_serialization"));
+TEST_CASE("torch: legacy (pre-zip) files hold the same tensors as the zip format",
+          "[io][torch][legacy]") {
+  const std::pair<const char*, const char*> pairs[] = {{"legacy.pt", "mlp.pt"},
+                                                       {"legacy_dtypes.pt", "dtypes.pt"},
+                                                       {"legacy_views.pt", "views.pt"},
+                                                       {"legacy_proto4.pt", "nested.pt"}};
+  for (const auto& [legacy, zip] : pairs) {
+    INFO(legacy);
+    REQUIRE(pare::io::detect_format(torch_data(legacy)) == pare::io::FileFormat::torch);
+    const auto a = TorchCheckpoint::open(torch_data(legacy));
+    const auto b = TorchCheckpoint::open(torch_data(zip));
+    CHECK(a.legacy());
+    CHECK_FALSE(b.legacy());
+    CHECK(a.version() == 1001);
+    CHECK(a.archive_name().empty());
+    REQUIRE(a.names() == b.names());
+    for (const auto& n : a.names()) {
+      INFO(n);
+      const auto& ia = a.info(n);
+      const auto& ib = b.info(n);
+      CHECK(ia.dtype == ib.dtype);
+      CHECK(ia.shape == ib.shape);
+      CHECK(ia.strides == ib.strides);
+      CHECK(ia.storage_offset == ib.storage_offset);
+      CHECK(ia.storage_numel == ib.storage_numel);
+      CHECK(a.load_bytes(n) == b.load_bytes(n));
+    }
+  }
+  // And against numpy's copies of the tensors (written by PyTorch, not by pare).
+  const auto mlp = TorchCheckpoint::open(torch_data("legacy.pt"));
+  require_equal(mlp.load<float, 2>("0.weight"), torch_data("mlp__0.weight.npy"));
+  require_equal(mlp.load<float, 1>("2.bias"), torch_data("mlp__2.bias.npy"));
+  const auto views = TorchCheckpoint::open(torch_data("legacy_views.pt"));
+  require_equal(views.load<float, 2>("transposed"), torch_data("views__transposed.npy"));
+  require_equal(views.load<float, 2>("step"), torch_data("views__step.npy"));
+  require_equal(views.load<std::int32_t, 3>("permuted"), torch_data("views__permuted.npy"));
+  CHECK(views.item<double>("scalar") == 3.5);
+  const auto dtypes = TorchCheckpoint::open(torch_data("legacy_dtypes.pt"));
+  require_equal(dtypes.load<pare::f16, 2>("f16"), torch_data("dtypes__f16.npy"));
+  require_equal(dtypes.load<bool, 2>("bool"), torch_data("dtypes__bool.npy"));
+}
+
+TEST_CASE("torch: a legacy storage view reads as PyTorch reads it", "[io][torch][legacy]") {
+  // ('storage', FloatStorage, '1', 'cpu', 6, ('2', 2, 4)): the tensor sees elements 2..5 of the
+  // six stored (torch.load gives [2, 3, 4, 5]).
+  const auto ck = TorchCheckpoint::open(torch_data("legacy_storage_view.pt"));
+  const auto w = ck.load<float, 1>("w");
+  REQUIRE(w.size() == 4);
+  for (std::size_t i = 0; i < 4; ++i) CHECK(w[i] == static_cast<float>(i + 2));
+  CHECK(ck.info("w").storage_offset == 2);
+  CHECK(ck.info("w").storage_numel == 6);
+  // The same from a hand-written stream, and views that leave their storage.
+  TensorSpec t = legacy_spec();
+  t.view_key = "v";
+  t.view_offset = 2;
+  t.view_size = 4;
+  t.size = {2, 2};
+  t.stride = {2, 1};
+  const auto ok = open_mem(legacy_stream(pickle_of({{"w", t}})));
+  CHECK(ok.load<float, 2>("w")(1, 1) == 5.0f);
+  t.view_offset = 3;  // 3 + 4 > 6
+  CHECK_THROWS_WITH(open_mem(legacy_stream(pickle_of({{"w", t}}))),
+                    Catch::Contains("outside its storage of 6"));
+  t.view_offset = 2;
+  t.size = {2, 3};  // 6 elements of a 4-element view
+  t.stride = {3, 1};
+  CHECK_THROWS_AS(open_mem(legacy_stream(pickle_of({{"w", t}}))), pare::FormatError);
+}
+
+TEST_CASE("torch: malformed legacy streams are FormatErrors", "[io][torch][legacy]") {
+  const auto obj = pickle_of({{"w", legacy_spec()}});
+  CHECK(open_mem(legacy_stream(obj)).load<float, 2>("w")(1, 2) == 5.0f);
+  auto rejects = [](const std::vector<std::byte>& b, const std::string& what) {
+    INFO(what);
+    REQUIRE_THROWS_AS(open_mem(b), pare::FormatError);
+    REQUIRE_THROWS_WITH(open_mem(b), Catch::Contains(what));
+  };
+  rejects(legacy_stream(obj, {"0"}, {{.count = 5, .floats = 6}}),
+          "holds 5 elements, the pickle says 6");
+  rejects(legacy_stream(obj, {"0"}, {{.count = 6, .floats = 5}}), "remain in the file");
+  rejects(legacy_stream(obj, {"0"}, {{}, {}}), "bytes after the last storage");
+  rejects(legacy_stream(obj, {"0", "0"}, {{}, {}}), "listed twice");
+  rejects(legacy_stream(obj, {"0", "1"}, {{}, {}}), "names no storage");
+  rejects(legacy_stream(obj, {}, {}), "not in the storage key list");
+  rejects(legacy_stream(pickle_of({{"w", TensorSpec{}}})), "persistent id must be");
+  auto no_count = legacy_stream(obj, {"0"}, {});
+  no_count.push_back(std::byte{6});
+  rejects(no_count, "8-byte element count");
+  // Two persistent ids for one key must describe the same storage.
+  TensorSpec other = legacy_spec();
+  other.storage_type = "DoubleStorage";
+  rejects(legacy_stream(pickle_of({{"a", legacy_spec()}, {"b", other}})), "here but 6 f32 before");
+  // Not a legacy protocol pare knows.
+  REQUIRE_THROWS_AS(open_mem(legacy_stream(obj, {"0"}, {{}}, 1000)), pare::UnsupportedError);
+  // The object must be a state_dict; code in it is refused as in the zip format.
+  PickleWriter evil;
+  evil.proto().global("os", "system").str("echo").op(0x85).op('R').op('.');
+  rejects(legacy_stream(evil.b, {}, {}), "'os.system' is not allowed");
+}
+
+TEST_CASE("torch: every truncation of a legacy file is a FormatError, every flip safe",
+          "[io][torch][legacy]") {
+  for (const char* file : {"legacy.pt", "legacy_views.pt", "legacy_proto4.pt"}) {
+    INFO(file);
+    const auto good = pare_test::read_all(torch_data(file));
+    read_everything(good);
+    pare_test::every_prefix_throws_format_error(
+        good, [](std::vector<std::byte> b) { read_everything(std::move(b)); });
+    (void)pare_test::every_flip_is_safe(
+        good, [](std::vector<std::byte> b) { read_everything(std::move(b)); });
+  }
+}
+
+TEST_CASE("torch: malicious pickles are refused", "[io][torch]") {
   REQUIRE_THROWS_AS(TorchCheckpoint::open(torch_data("malicious.pt")), pare::FormatError);
   try {
     (void)TorchCheckpoint::open(torch_data("malicious.pt"));

@@ -90,3 +90,13 @@ TEST_CASE("BatchLoader covers every sample once per epoch in a seeded order", "[
   }
   REQUIRE_THROWS_AS(pare::BatchLoader(d, 0, 1), pare::ArgumentError);
 }
+
+TEST_CASE("BatchLoader refuses features and labels of different lengths", "[nn][batches]") {
+  // Batches gather x and y by the same index: a shorter x would be read past its end.
+  const pare::Dataset more_labels{pare::Tensor<float, 2>({3, 2}),
+                                  pare::Tensor<std::int32_t, 1>({5})};
+  CHECK_THROWS_WITH(pare::BatchLoader(more_labels, 2, 1),
+                    Catch::Contains("[3, 2]") && Catch::Contains("[5]"));
+  const pare::Dataset more_rows{pare::Tensor<float, 2>({5, 2}), pare::Tensor<std::int32_t, 1>({3})};
+  CHECK_THROWS_AS(pare::BatchLoader(more_rows, 2, 1), pare::ShapeError);
+}

@@ -21,3 +21,67 @@ TEST_CASE("predict and accuracy take the argmax of the logits", "[nn][metrics]")
   CHECK(pare::accuracy(id, d) == 0.75);
   REQUIRE_THROWS_AS(pare::accuracy(id, pare::Dataset{}), pare::ArgumentError);
 }
+
+namespace {
+// A layer that returns every input row twice: more predictions than the dataset has labels.
+struct RowDoubler {
+  pare::Tensor<float, 2> forward(pare::TensorView<const float, 2> x) { return infer(x); }
+  pare::Tensor<float, 2> backward(pare::TensorView<const float, 2> g) {
+    return pare::Tensor<float, 2>(g);
+  }
+  [[nodiscard]] pare::Tensor<float, 2> infer(pare::TensorView<const float, 2> x) const {
+    pare::Tensor<float, 2> y({2 * x.extent(0), x.extent(1)});
+    for (std::size_t r = 0; r < y.extent(0); ++r)
+      for (std::size_t c = 0; c < x.extent(1); ++c) y(r, c) = x(r / 2, c);
+    return y;
+  }
+  void infer(pare::TensorView<const float, 1> x, pare::TensorView<float, 1> y) const {
+    for (std::size_t c = 0; c < x.extent(0); ++c) y[c] = x[c];
+  }
+  [[nodiscard]] std::size_t output_size(std::size_t width) const { return width; }
+  template <class F>
+  void for_each_parameter(F&&) {}
+};
+static_assert(pare::Layer<RowDoubler>);
+
+pare::Dataset three_samples() {
+  pare::Dataset d{pare::Tensor<float, 2>({3, 2}), pare::Tensor<std::int32_t, 1>({3})};
+  d.x(0, 0) = 1;  // class 0
+  d.x(1, 1) = 1;  // class 1
+  d.x(2, 0) = 1;  // class 0, labelled 1
+  d.y[1] = 1;
+  d.y[2] = 1;
+  return d;
+}
+}  // namespace
+
+TEST_CASE("accuracy checks that predictions and labels pair up", "[nn][metrics]") {
+  const pare::Dataset d = three_samples();
+  pare::Linear id(2, 2);
+  id.weight()(0, 0) = id.weight()(1, 1) = 1.0f;
+  CHECK(pare::accuracy(id, d) == Approx(2.0 / 3.0));
+  // The model gives 6 rows of logits for 3 labels: refused, never read past the labels.
+  CHECK_THROWS_WITH(pare::accuracy(RowDoubler{}, d),
+                    Catch::Contains("6 rows of logits for 3 samples"));
+  // x and y disagree on the sample count.
+  pare::Dataset short_y{pare::Tensor<float, 2>(d.x), pare::Tensor<std::int32_t, 1>({2})};
+  CHECK_THROWS_AS(pare::accuracy(id, short_y), pare::ShapeError);
+  pare::Dataset long_y{pare::Tensor<float, 2>(d.x), pare::Tensor<std::int32_t, 1>({4})};
+  CHECK_THROWS_AS(pare::accuracy(id, long_y), pare::ShapeError);
+}
+
+TEST_CASE("accuracy of predictions and of logits computed elsewhere", "[nn][metrics]") {
+  const std::vector<std::int32_t> pred{0, 1, 2, 2}, labels{0, 1, 1, 2};
+  CHECK(pare::accuracy(pred, labels) == 0.75);
+  const std::vector<std::int32_t> three{0, 1, 1};
+  CHECK_THROWS_WITH(pare::accuracy(pred, three), Catch::Contains("4 predictions for 3 labels"));
+  CHECK_THROWS_AS(pare::accuracy(three, pred), pare::ShapeError);
+  CHECK_THROWS_AS(pare::accuracy(std::vector<std::int32_t>{}, std::vector<std::int32_t>{}),
+                  pare::ArgumentError);
+
+  const pare::Dataset d = three_samples();  // x doubles as logits: argmax 0, 1, 0
+  CHECK(pare::accuracy(d.x.view(), d.y.view()) == Approx(2.0 / 3.0));
+  const pare::Tensor<std::int32_t, 1> two({2}), four({4});
+  CHECK_THROWS_AS(pare::accuracy(d.x.view(), two.view()), pare::ShapeError);
+  CHECK_THROWS_AS(pare::accuracy(d.x.view(), four.view()), pare::ShapeError);
+}

@@ -92,6 +92,46 @@ TEST_CASE("pare::train is deterministic and takes a user loss", "[nn][trainer]")
   REQUIRE(a == b);
 }
 
+namespace {
+// A trainable layer that returns each input row twice (more output rows than labels).
+struct RowDoubler {
+  pare::Tensor<float, 2> forward(pare::TensorView<const float, 2> x) { return infer(x); }
+  pare::Tensor<float, 2> backward(pare::TensorView<const float, 2> g) {
+    return pare::Tensor<float, 2>(g);
+  }
+  [[nodiscard]] pare::Tensor<float, 2> infer(pare::TensorView<const float, 2> x) const {
+    pare::Tensor<float, 2> y({2 * x.extent(0), x.extent(1)});
+    for (std::size_t r = 0; r < y.extent(0); ++r)
+      for (std::size_t c = 0; c < x.extent(1); ++c) y(r, c) = x(r / 2, c);
+    return y;
+  }
+  void infer(pare::TensorView<const float, 1> x, pare::TensorView<float, 1> y) const {
+    for (std::size_t c = 0; c < x.extent(0); ++c) y[c] = x[c];
+  }
+  [[nodiscard]] std::size_t output_size(std::size_t width) const { return width; }
+  template <class F>
+  void for_each_parameter(F&&) {}
+};
+}  // namespace
+
+TEST_CASE("pare::train refuses a model whose output rows do not match the labels",
+          "[nn][trainer]") {
+  pare::Dataset d{pare::Tensor<float, 2>({4, 3}), pare::Tensor<std::int32_t, 1>({4})};
+  pare::BatchLoader loader(d, 2, 1);
+  pare::Sgd opt{.lr = 0.1f};
+  RowDoubler model;
+  // A user loss that trusts the rows to pair with the labels, as most do.
+  auto loss = [](pare::TensorView<const float, 2> out, const pare::Batch& b) {
+    pare::LossAndGrad r{0.0f, pare::Tensor<float, 2>(out.extents())};
+    for (std::size_t i = 0; i < out.extent(0); ++i)
+      r.loss += out(i, 0) * static_cast<float>(b.y[i]);
+    return r;
+  };
+  CHECK_THROWS_WITH(
+      pare::train(model, opt, loader, 1, loss, {.progress = pare::ProgressMode::never}),
+      Catch::Contains("returned 4 rows for a batch of 2 samples"));
+}
+
 TEST_CASE("ProgressBar stays silent when disabled", "[nn][trainer]") {
   pare::ProgressBar bar(100, "x", pare::ProgressMode::never);
   CHECK_FALSE(bar.enabled());

@@ -36,6 +36,15 @@ TEST_CASE("ONNX models saved as .pare load back and run bit-identically", "[onnx
     CHECK(pare::io::detect_format(out) == pare::io::FileFormat::pare);
     const pare::Model back = pare::load_model(out);
     CHECK(back.graph().nodes.size() == m.graph().nodes.size());
+    // The declared input shapes travel with the graph (callers reshape flat samples by them).
+    CHECK(back.graph().input_shapes == m.graph().input_shapes);
+    if (std::string(name) == "cnn_bn") {
+      REQUIRE(m.graph().input_shapes.size() == 1);
+      const auto& dims = m.graph().input_shapes[0];
+      REQUIRE(dims.size() == 4);
+      CHECK(std::vector<std::int64_t>(dims.begin() + 1, dims.end()) ==
+            std::vector<std::int64_t>{1, 8, 8});
+    }
     std::map<std::string, Value> in;
     const std::string x = std::string(name) == "cnn_bn"     ? "cnn__x.npy"
                           : std::string(name) == "mlp_gelu" ? "mlp_gelu__x.npy"
@@ -92,6 +101,16 @@ TEST_CASE("a .pare file without a graph, or with a bad one, is refused", "[onnx]
   CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["constants"] = {"nope"}; })),
                   pare::FormatError);
   CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["inputs"] = {1}; })), pare::FormatError);
+  // Input shapes are optional; when present, one per input, of integers >= -1.
+  CHECK(
+      pare::load_model(bad([](auto& g) { g["input_shapes"] = {{-1, 3}}; })).graph().input_shapes ==
+      std::vector<std::vector<std::int64_t>>{{-1, 3}});
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["input_shapes"] = {{3}, {3}}; })),
+                  pare::FormatError);
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["input_shapes"] = {{-2}}; })),
+                  pare::FormatError);
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["input_shapes"] = {"x"}; })),
+                  pare::FormatError);
   CHECK_THROWS_AS(
       pare::load_model(bad([](auto& g) { g["nodes"][0]["attrs"]["axis"] = {{"i", "x"}}; })),
       pare::FormatError);

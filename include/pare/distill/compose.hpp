@@ -3,6 +3,7 @@
 //
 //   auto loss = 0.7 * pare::SoftKL{.temperature = 4} + 0.3 * pare::HardLabel{};
 //   // decltype(loss) is Sum<Scaled<SoftKL>, Scaled<HardLabel>>: no virtual calls, no temporaries
+//   auto mine = 0.5 * pare::SoftKL{} + 0.5 * my::Loss{};  // my::Loss : pare::ComposableLoss
 //   auto [value, grad_logits, grad_features] = pare::loss_and_grad(loss, batch);
 #pragma once
 
@@ -66,8 +67,8 @@ concept LossOperand = DistillLoss<std::remove_cvref_t<L>>;
 }  // namespace detail
 
 // The operators live in namespace pare, so argument-dependent lookup finds them whenever a
-// built-in loss is an operand. `0.5 * my::Loss{}` with only a user's loss needs
-// `using pare::operator*;` (or write pare::Scaled<my::Loss>{0.5f, {}}).
+// built-in loss, a composition, or a user's loss derived from pare::ComposableLoss
+// (distill/concepts.hpp) is an operand.
 template <detail::LossOperand L>
 [[nodiscard]] constexpr Scaled<std::remove_cvref_t<L>> operator*(double w, L&& loss) {
   return {static_cast<float>(w), std::forward<L>(loss)};

@@ -76,6 +76,27 @@ concept DistillLoss = requires(L& l, const DistillBatch& batch, float scale, con
   { l.accumulate(batch, scale, g) } -> std::convertible_to<float>;
 };
 
+/// An empty base class for a loss written outside namespace pare. Deriving from it makes
+/// namespace pare an associated namespace of the loss type, so argument-dependent lookup finds
+/// the composition operators (`w * loss`, `a + b`, `a - b`, distill/compose.hpp) wherever the
+/// expression is written, with no `using` declaration:
+///
+///   namespace my {
+///   struct ConfidencePenalty : pare::ComposableLoss {
+///     float accumulate(const pare::DistillBatch& b, float scale, const pare::DistillGrad& g)
+///     const;
+///   };
+///   }  // namespace my
+///   auto loss = 0.5 * pare::SoftKL{.temperature = 4} + 0.5 * my::ConfidencePenalty{};
+///
+/// Without it, `0.5 * my::Loss{}` alone finds no operator (a double brings no namespace), unless
+/// `using pare::operator*;` is in scope. The base adds no member and no size. Note: with a base
+/// class, an aggregate is still initialized with braces (`my::Loss{}`, `my::Loss{{}, 0.1f}`),
+/// but GCC's -Wmissing-field-initializers (in -Wextra) warns about designated initializers
+/// (`my::Loss{.beta = 0.1f}`) that cannot name the base; give such members default values and
+/// set them after construction, or use positional braces.
+struct ComposableLoss {};
+
 /// A loss with trainable parameters (FitNets' projector): it visits them as nn layers do, adding
 /// scale · ∂L/∂θ to their gradients in `accumulate` whenever it computes a student gradient.
 template <class L>

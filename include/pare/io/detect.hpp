@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <span>
 #include <string_view>
 
 #include "pare/core/error.hpp"
@@ -76,9 +77,25 @@ enum class FileFormat { pare, safetensors, npy, npz, torch, gguf, hdf5, onnx, un
   }
 }
 
+/// True when `b` starts like a legacy torch.save stream (PyTorch before 1.6, or
+/// `_use_new_zipfile_serialization=False`): a pickle (PROTO 2 to 5, then a FRAME header with
+/// protocol 4 and 5) holding only LONG1 of the magic number 0x1950a86a20f9469cfc6c, then STOP.
+[[nodiscard]] constexpr bool looks_like_legacy_torch(std::span<const std::byte> b) noexcept {
+  constexpr unsigned char magic[] = {0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9,
+                                     0x20, 0x6a, 0xa8, 0x50, 0x19, '.'};
+  auto at = [&](std::size_t i) { return std::to_integer<unsigned>(b[i]); };
+  if (b.size() < 2 || at(0) != 0x80 || at(1) < 2 || at(1) > 5) return false;
+  std::size_t i = 2;
+  if (b.size() > i && at(i) == 0x95) i += 9;  // FRAME: opcode and 8-byte length
+  if (b.size() < i + sizeof magic) return false;
+  for (unsigned char m : magic)
+    if (at(i++) != m) return false;
+  return true;
+}
+
 /// The format of a file in memory. A zip archive is a PyTorch checkpoint when it holds a
-/// `<archive>/data.pkl` entry, else an .npz; safetensors is recognized by a plausible 8-byte
-/// header length followed by '{'.
+/// `<archive>/data.pkl` entry, else an .npz; a legacy (pre-zip) torch.save stream is recognized
+/// by its pickled magic number; safetensors by a plausible 8-byte header length followed by '{'.
 [[nodiscard]] inline FileFormat detect_format(std::span<const std::byte> b,
                                               const std::string& name) {
   auto starts = [&](std::string_view magic) {
@@ -96,6 +113,7 @@ enum class FileFormat { pare, safetensors, npy, npz, torch, gguf, hdf5, onnx, un
     }
     return FileFormat::npz;
   }
+  if (looks_like_legacy_torch(b)) return FileFormat::torch;
   if (looks_like_onnx(b)) return FileFormat::onnx;
   if (b.size() >= 10) {
     std::uint64_t n = 0;

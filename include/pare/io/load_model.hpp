@@ -12,6 +12,7 @@
 //     pare::Model same = pare::load_model("model.pare");
 //
 // The .pare graph object: {"kind": "pare.graph", "version": 1, "opset": N, "inputs": [names],
+// optionally "input_shapes": [[dims, -1 for unknown], ...] (one per input, [] if undeclared),
 // "outputs": [names], "constants": [tensor names], "nodes": [{"op", "name", "domain", "inputs",
 // "outputs", "attrs": {name: {"f": x} | {"i": n} | {"s": str} | {"floats": [..]} |
 // {"ints": [..]} | {"strings": [..]} | {"tensor": tensor name}}}]}. Constants are stored under
@@ -86,8 +87,14 @@ namespace io {
                         "initializer '" + t.name + "' is defined twice");
     g.constants.emplace(t.name, to_value(t));
   }
+  bool shapes = false;
   for (const auto& in : m.inputs)
-    if (!g.constants.contains(in.name)) g.inputs.push_back(in.name);
+    if (!g.constants.contains(in.name)) {
+      g.inputs.push_back(in.name);
+      g.input_shapes.push_back(in.has_shape ? in.shape : std::vector<std::int64_t>{});
+      shapes = shapes || in.has_shape;
+    }
+  if (!shapes) g.input_shapes.clear();
   for (const auto& out : m.outputs) g.outputs.push_back(out.name);
   for (const auto& n : m.nodes) {
     graph::GraphNode node;
@@ -274,6 +281,24 @@ const nlohmann::json& member(const nlohmann::json& j, const char* key, const std
   g.opset = detail::member(j, "opset", file, "graph", is_int, "an integer").get<std::int64_t>();
   g.inputs = detail::strings(detail::member(j, "inputs", file, "graph", is_arr, "an array"), file,
                              "graph.inputs");
+  if (j.contains("input_shapes")) {
+    const auto& shapes = j["input_shapes"];
+    if (!shapes.is_array() || shapes.size() != g.inputs.size())
+      throw FormatError(file, "graph.input_shapes", 0,
+                        ::pare::detail::concat("must be an array of one shape per input (",
+                                               g.inputs.size(), ")"));
+    for (const auto& s : shapes) {
+      std::vector<std::int64_t> dims;
+      if (!s.is_array())
+        throw FormatError(file, "graph.input_shapes", 0, "a shape is not an array");
+      for (const auto& d : s) {
+        if (!d.is_number_integer() || d.get<std::int64_t>() < -1)
+          throw FormatError(file, "graph.input_shapes", 0, "a dimension is not an integer >= -1");
+        dims.push_back(d.get<std::int64_t>());
+      }
+      g.input_shapes.push_back(std::move(dims));
+    }
+  }
   g.outputs = detail::strings(detail::member(j, "outputs", file, "graph", is_arr, "an array"), file,
                               "graph.outputs");
   for (const auto& c :
@@ -351,6 +376,7 @@ inline void save_model(const Model& m, const std::filesystem::path& path,
   j["version"] = 1;
   j["opset"] = g.opset;
   j["inputs"] = g.inputs;
+  if (!g.input_shapes.empty()) j["input_shapes"] = g.input_shapes;
   j["outputs"] = g.outputs;
   nlohmann::ordered_json constants = nlohmann::ordered_json::array();
   for (const auto& [name, v] : g.constants) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — PyTorch checkpoints (torch.save of a state_dict, zip format of PyTorch >= 1.6), read
-// without Python and without running the pickle inside.
+// pare — PyTorch checkpoints (torch.save of a state_dict: the zip format of PyTorch >= 1.6 and the
+// legacy format before it), read without Python and without running the pickle inside.
 //
 //     auto ck = pare::io::TorchCheckpoint::open("model.pt");
 //     for (const auto& n : ck.names()) { const auto& i = ck.info(n); ... }  // state_dict order
@@ -18,9 +18,16 @@
 // into contiguous pare tensors. Nested checkpoints ({"epoch": 3, "state_dict": {...}}) name
 // their tensors by key path ("state_dict.0.weight"); non-tensor values are skipped.
 //
-// Rejected with UnsupportedError: the legacy pre-1.6 format (`_use_new_zipfile_serialization=
-// False`), the older tar format, TorchScript archives (torch.jit.save), compressed entries,
-// complex and quantized storages. See docs/format-pytorch.md.
+// The legacy format (PyTorch < 1.6, or `_use_new_zipfile_serialization=False`) is one stream of
+// pickles: the magic number 0x1950a86a20f9469cfc6c, the protocol version (1001), a sys_info
+// dict, the object (storages as persistent ids, as above, with a sixth item for storage views),
+// the list of storage keys; then, for each key in that order, the storage's element count as
+// 8 little-endian bytes followed by its raw little-endian elements. The same restricted
+// machine runs each pickle; every count and size is checked against the pickle and the file.
+//
+// Rejected with UnsupportedError: the older tar format (PyTorch < 0.4), TorchScript archives
+// (torch.jit.save), compressed entries, complex and quantized storages. See
+// docs/format-pytorch.md.
 #pragma once
 
 #include <algorithm>
@@ -30,6 +37,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -47,6 +55,7 @@
 #include "pare/io/detail/pickle.hpp"
 #include "pare/io/detail/pickle_state_dict.hpp"
 #include "pare/io/detail/zip.hpp"
+#include "pare/io/detect.hpp"
 #include "pare/io/mapped_file.hpp"
 
 namespace pare::io {
@@ -63,9 +72,9 @@ struct TorchTensorInfo {
   std::vector<std::size_t> shape;    ///< empty for a 0-d tensor
   std::vector<std::size_t> strides;  ///< in elements, as torch stores them
   std::size_t storage_offset = 0;    ///< in elements
-  std::string storage_key;           ///< the zip entry is `<archive>/data/<storage_key>`
-  std::size_t storage_numel = 0;     ///< elements in the whole storage
-  std::string location;  ///< device it was saved from ("cpu", "cuda:0"); data is the same
+  std::string storage_key;  ///< zip: the entry `<archive>/data/<storage_key>`; legacy: the record
+  std::size_t storage_numel = 0;  ///< elements in the whole storage
+  std::string location;           ///< device it was saved from ("cpu", "cuda:0"); data is the same
   bool requires_grad = false;
   bool parameter = false;    ///< saved as an nn.Parameter
   std::uint64_t offset = 0;  ///< file offset of the pickle opcode that built it
@@ -107,10 +116,14 @@ class TorchCheckpoint {
   [[nodiscard]] bool contains(std::string_view name) const {
     return index_.find(std::string(name)) != index_.end();
   }
-  /// The folder every entry lives in (torch uses the file's stem, or "archive").
+  /// The folder every entry lives in (torch uses the file's stem, or "archive"); "" for a
+  /// legacy file.
   [[nodiscard]] const std::string& archive_name() const noexcept { return prefix_; }
-  /// The `version` record (3 for torch.save since PyTorch 1.6).
+  /// The `version` record (3 for torch.save since PyTorch 1.6); a legacy file's protocol
+  /// version (1001).
   [[nodiscard]] unsigned version() const noexcept { return version_; }
+  /// True for the legacy format (PyTorch < 1.6 or `_use_new_zipfile_serialization=False`).
+  [[nodiscard]] bool legacy() const noexcept { return !zip_.has_value(); }
   [[nodiscard]] bool big_endian() const noexcept { return big_endian_; }
   [[nodiscard]] const MappedFile& file() const noexcept { return file_; }
 
@@ -203,7 +216,8 @@ class TorchCheckpoint {
   }
 
  private:
-  static detail::ZipReader open_zip(const MappedFile& f) {
+  // The archive's directory; nothing for a legacy stream.
+  static std::optional<detail::ZipReader> open_zip(const MappedFile& f) {
     const auto b = f.bytes();
     auto starts = [&](std::initializer_list<unsigned> magic, std::size_t at = 0) {
       if (b.size() < at + magic.size()) return false;
@@ -212,15 +226,8 @@ class TorchCheckpoint {
         if (std::to_integer<unsigned>(b[i++]) != m) return false;
       return true;
     };
-    // Legacy torch.save: a bare pickle (protocol 2) starting with LONG1 of the magic number
-    // 0x1950a86a20f9469cfc6c; before that, a tar archive.
-    if (starts(
-            {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19}))
-      throw UnsupportedError(
-          f.name() +
-          ": legacy PyTorch checkpoint (before 1.6, or saved with "
-          "_use_new_zipfile_serialization=False); pare reads only the zip format: "
-          "re-save it with torch.save(torch.load(path), path) in PyTorch >= 1.6");
+    if (looks_like_legacy_torch(b)) return std::nullopt;
+    // Before the legacy pickle stream (PyTorch < 0.4), a tar archive.
     if (starts({'u', 's', 't', 'a', 'r'}, 257))
       throw UnsupportedError(f.name() +
                              ": tar-format PyTorch checkpoint (PyTorch < 0.4); re-save it with a "
@@ -274,7 +281,9 @@ class TorchCheckpoint {
     const std::size_t n = i.size();
     if (n == 0) return;
     const std::size_t w = size_bits(i.dtype) / 8;
-    const auto data = zip_.read(zip_.entries()[entry_[k]]);  // checks the CRC-32
+    const std::span<const std::byte> data =
+        zip_ ? zip_->read(zip_->entries()[entry_[k]])  // checks the CRC-32
+             : legacy_data_[k];
     const std::byte* base = data.data() + i.storage_offset * w;
     if (i.is_contiguous()) {
       std::memcpy(out, base, n * w);
@@ -299,8 +308,13 @@ class TorchCheckpoint {
   }
 
   void parse(const detail::PickleLimits& limits) {
+    if (!zip_) {
+      parse_legacy(limits);
+      return;
+    }
+    const detail::ZipReader& zip = *zip_;
     const std::string& fname = file_.name();
-    const auto& entries = zip_.entries();
+    const auto& entries = zip.entries();
     if (entries.empty()) throw FormatError(fname, "zip directory", 0, "archive has no entries");
     // torch's reader takes the folder of the first entry as the archive name.
     const std::string& first = entries.front().name;
@@ -311,17 +325,17 @@ class TorchCheckpoint {
           "entry is not inside a folder; a torch.save archive keeps every entry in <name>/");
     prefix_ = first.substr(0, slash);
     const std::string dir = prefix_ + "/";
-    if (zip_.find(dir + "constants.pkl") != nullptr)
+    if (zip.find(dir + "constants.pkl") != nullptr)
       throw UnsupportedError(
           fname +
           ": a TorchScript archive (torch.jit.save); pare reads torch.save checkpoints "
           "of state_dicts (save model.state_dict() instead)");
-    const detail::ZipEntry* pkl = zip_.find(dir + "data.pkl");
+    const detail::ZipEntry* pkl = zip.find(dir + "data.pkl");
     if (pkl == nullptr) throw FormatError(fname, dir + "data.pkl", 0, "archive has no data.pkl");
     read_version(dir);
     read_byteorder(dir);
 
-    const auto pickle_bytes = zip_.read(*pkl);
+    const auto pickle_bytes = zip.read(*pkl);
     const detail::Pickle p =
         detail::run_pickle(pickle_bytes, fname + ":" + pkl->name, pkl->data_offset, limits);
     const auto named = detail::state_dict_tensors(p, limits);
@@ -337,62 +351,36 @@ class TorchCheckpoint {
     for (const auto& nt : named) {
       const detail::TorchTensorRecord& t = p.tensors[nt.tensor];
       const detail::TorchStorageRef& s = p.storages[t.storage];
-      const std::string where = p.file;
-      auto fail = [&](const std::string& what) { throw FormatError(where, nt.name, t.at, what); };
       auto it = storage_entry.find(s.key);
       if (it == storage_entry.end())
-        fail("storage " + detail::printable(s.key) + " has no entry " +
-             detail::printable(dir + "data/" + s.key) + " in the archive");
+        throw FormatError(p.file, nt.name, t.at,
+                          "storage " + detail::printable(s.key) + " has no entry " +
+                              detail::printable(dir + "data/" + s.key) + " in the archive");
       const detail::ZipEntry& e = entries[it->second];
-      const std::uint64_t w = size_bits(s.dtype) / 8;
-      const std::uint64_t bytes = detail::checked_mul(s.numel, w, where, nt.name, t.at);
+      const std::uint64_t bytes =
+          detail::checked_mul(s.key_numel, size_bits(s.dtype) / 8, p.file, nt.name, t.at);
       if (bytes != e.size)
-        fail(::pare::detail::concat("storage '", s.key, "' of ", s.numel, " ", pare::name(s.dtype),
-                                    " elements needs ", bytes, " bytes, its entry holds ", e.size));
-      // Elements: product of sizes; reach: offset + sum((size - 1) * stride) must be < numel.
-      std::uint64_t count = 1;
-      std::uint64_t reach = t.offset;
-      for (std::size_t d = 0; d < t.shape.size(); ++d)
-        count = detail::checked_mul(count, t.shape[d], where, nt.name, t.at);
-      if (count > 0) {
-        for (std::size_t d = 0; d < t.shape.size(); ++d)
-          reach = detail::checked_add(
-              reach, detail::checked_mul(t.shape[d] - 1, t.strides[d], where, nt.name, t.at), where,
-              nt.name, t.at);
-        if (reach >= s.numel)
-          fail(::pare::detail::concat("size ", dims_text(t.shape), " with stride ",
-                                      dims_text(t.strides), " from storage_offset ", t.offset,
-                                      " reaches element ", reach, " of a storage of ", s.numel));
-      } else if (t.offset > s.numel) {
-        fail(::pare::detail::concat("storage_offset ", t.offset,
-                                    " is past the end of a storage of ", s.numel));
-      }
-      if (count > std::numeric_limits<std::size_t>::max() / w)
-        fail("tensor is too large for this platform");
-      TorchTensorInfo info;
-      info.dtype = s.dtype;
-      info.shape.assign(t.shape.begin(), t.shape.end());
-      info.strides.assign(t.strides.begin(), t.strides.end());
-      info.storage_offset = static_cast<std::size_t>(t.offset);
-      info.storage_key = s.key;
-      info.storage_numel = static_cast<std::size_t>(s.numel);
-      info.location = s.location;
-      info.requires_grad = t.requires_grad;
-      info.parameter = t.parameter;
-      info.offset = t.at;
-      index_.emplace(nt.name, names_.size());
-      names_.push_back(nt.name);
-      infos_.push_back(std::move(info));
+        throw FormatError(p.file, nt.name, t.at,
+                          ::pare::detail::concat("storage '", s.key, "' of ", s.key_numel, " ",
+                                                 pare::name(s.dtype), " elements needs ", bytes,
+                                                 " bytes, its entry holds ", e.size));
+      add_tensor(p, nt);
       entry_.push_back(it->second);
     }
   }
 
+  // Checks tensor `nt` against its storage (size, strides and offset stay inside it) and
+  // records it; the caller has checked the storage's own size.
+  void add_tensor(const detail::Pickle& p, const detail::NamedTensor& nt);
+  // The legacy stream: parse() for a file that is not a zip archive.
+  void parse_legacy(const detail::PickleLimits& limits);
+
   void read_version(const std::string& dir) {
-    const detail::ZipEntry* v = zip_.find(dir + "version");
-    if (v == nullptr) v = zip_.find(dir + ".data/version");
+    const detail::ZipEntry* v = zip_->find(dir + "version");
+    if (v == nullptr) v = zip_->find(dir + ".data/version");
     if (v == nullptr)
       throw FormatError(file_.name(), dir + "version", 0, "archive has no version record");
-    const auto b = zip_.read(*v);
+    const auto b = zip_->read(*v);
     std::uint64_t n = 0;
     std::size_t digits = 0;
     for (; digits < b.size() && digits < 4; ++digits) {
@@ -412,9 +400,9 @@ class TorchCheckpoint {
   }
 
   void read_byteorder(const std::string& dir) {
-    const detail::ZipEntry* o = zip_.find(dir + "byteorder");
+    const detail::ZipEntry* o = zip_->find(dir + "byteorder");
     if (o == nullptr) return;  // files before PyTorch 2.1 have none and are little-endian
-    const auto b = zip_.read(*o);
+    const auto b = zip_->read(*o);
     const std::string s(reinterpret_cast<const char*>(b.data()), b.size());
     if (s == "little")
       big_endian_ = false;
@@ -432,14 +420,19 @@ class TorchCheckpoint {
   }
 
   MappedFile file_;
-  detail::ZipReader zip_;
+  std::optional<detail::ZipReader> zip_;
   std::string prefix_;
   unsigned version_ = 0;
   bool big_endian_ = false;
   std::vector<std::string> names_;
   std::vector<TorchTensorInfo> infos_;
-  std::vector<std::size_t> entry_;  ///< zip entry of each tensor's storage
+  std::vector<std::size_t> entry_;                       ///< zip entry of each tensor's storage
+  std::vector<std::span<const std::byte>> legacy_data_;  ///< legacy: each tensor's storage
   std::unordered_map<std::string, std::size_t> index_;
 };
 
 }  // namespace pare::io
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/io/torch_checkpoint-inl.hpp"
+#endif

@@ -35,6 +35,9 @@ class BatchLoader {
   BatchLoader(const Dataset& data, std::size_t batch_size, std::uint64_t seed)
       : data_(&data), batch_size_(batch_size), rng_(seed), order_(data.size()) {
     PARE_CHECK(batch_size > 0, ArgumentError, "BatchLoader: batch size must be positive");
+    PARE_CHECK(data.x.extent(0) == data.y.extent(0), ShapeError, "BatchLoader: x ",
+               to_string(data.x.extents()), " and y ", to_string(data.y.extents()),
+               " disagree on the sample count");
     std::iota(order_.begin(), order_.end(), std::size_t{0});
   }
 

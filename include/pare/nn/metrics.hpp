@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "pare/core/error.hpp"
@@ -40,15 +41,35 @@ template <Layer M>
   return argmax(TensorView<const float, 1>(logits.data(), {logits.size()}));
 }
 
+/// Fraction of `predicted` classes equal to `labels`, in [0, 1].
+/// Throws ShapeError when the two differ in length, ArgumentError when they are empty.
+///
+///     double acc = pare::accuracy(pare::predict(model, x), labels);
+[[nodiscard]] double accuracy(std::span<const std::int32_t> predicted,
+                              std::span<const std::int32_t> labels);
+
+/// Fraction of rows of `logits` [N, C] whose argmax equals the label, in [0, 1] (for outputs
+/// computed elsewhere, e.g. by a runtime graph). Throws ShapeError when labels is not [N],
+/// ArgumentError when N or C is 0.
+[[nodiscard]] double accuracy(TensorView<const float, 2> logits,
+                              TensorView<const std::int32_t, 1> labels);
+
 /// Fraction of samples whose predicted class equals the label, in [0, 1].
-/// @pre d is not empty
+/// Throws ArgumentError for an empty dataset, ShapeError when d.x and d.y disagree on the sample
+/// count or the model returns another number of rows than it was given.
 template <Layer M>
 [[nodiscard]] double accuracy(const M& model, const Dataset& d) {
   PARE_CHECK(d.size() > 0, ArgumentError, "accuracy of an empty dataset");
+  PARE_CHECK(d.x.extent(0) == d.y.extent(0), ShapeError, "accuracy: x ", to_string(d.x.extents()),
+             " and y ", to_string(d.y.extents()), " disagree on the sample count");
   const auto pred = predict(model, d.x.view());
-  std::size_t correct = 0;
-  for (std::size_t i = 0; i < pred.size(); ++i) correct += pred[i] == d.y[i];
-  return static_cast<double>(correct) / static_cast<double>(pred.size());
+  PARE_CHECK(pred.size() == d.y.size(), ShapeError, "accuracy: the model returned ", pred.size(),
+             " rows of logits for ", d.y.size(), " samples");
+  return accuracy(pred, d.y.span());
 }
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/metrics-inl.hpp"
+#endif

@@ -191,6 +191,10 @@ std::vector<EpochReport> train(M& model, O& optimizer, BatchLoader& loader, std:
       for (const Parameter& p : params)
         for (float& g : p.grad) g = 0.0f;
       const Tensor<float, 2> out = model.forward(b.x);
+      // A user's loss reads one output row per label; a model that changes the row count
+      // would have it read past one of them.
+      PARE_CHECK(out.extent(0) == b.y.size(), ShapeError, "train: the model returned ",
+                 out.extent(0), " rows for a batch of ", b.y.size(), " samples");
       LossAndGrad lg = loss(TensorView<const float, 2>(out), b);
       PARE_CHECK(std::isfinite(lg.loss), ArgumentError, "train: the loss became ", lg.loss,
                  " at epoch ", epoch, ", step ", step, " (learning rate too high, or bad inputs?)");

@@ -11,7 +11,12 @@ values as .npy (contiguous, row-major; bf16 tensors as float32, which holds them
   nested.pt     a training checkpoint {'epoch', 'state_dict', 'lr', 'name', 'extra': [tensor]}
   proto4.pt     views-like dict saved with pickle_protocol=4 (FRAME, MEMOIZE, STACK_GLOBAL, ...)
   bigendian.pt  mlp.pt rewritten as a big-endian machine would save it (byteorder = 'big')
-  legacy.pt     _use_new_zipfile_serialization=False (pare rejects it: UnsupportedError)
+  legacy*.pt    the legacy format (_use_new_zipfile_serialization=False, and every torch.save
+                before PyTorch 1.6): legacy.pt = mlp.pt's state_dict, legacy_dtypes.pt = dtypes.pt,
+                legacy_views.pt = views.pt (shared storages, offsets, strides), legacy_proto4.pt
+                = the nested checkpoint with pickle_protocol=4 (a FRAME before the magic number);
+                the tests compare them with the zip-format files. legacy_storage_view.pt is
+                hand-written the way PyTorch < 0.4 saved a storage view (pare refuses it)
   malicious.pt  a zip whose data.pkl calls os.system — built by hand, never loaded here
 
 Run from anywhere: /usr/bin/python3 tests/data/torch/make_torch_refs.py
@@ -92,6 +97,45 @@ def malicious(dst):
         z.writestr('malicious/version', b'3\n')
 
 
+def legacy_storage_view(dst):
+    """A legacy file whose tensor lives in a view of a storage (the sixth item of the persistent
+    id is (root key, offset, size) instead of None), as PyTorch before 0.4 wrote them."""
+    import io
+    import pickle
+    import sys
+    root = torch.arange(6, dtype=torch.float32)
+    storage = root.storage()
+    view_id = ('storage', torch.FloatStorage, '1', 'cpu', 6, ('2', 2, 4))
+
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return view_id if obj is storage else None
+
+    with open(dst, 'wb') as f:
+        pickle.dump(0x1950a86a20f9469cfc6c, f, protocol=2)
+        pickle.dump(1001, f, protocol=2)
+        pickle.dump(dict(protocol_version=1001, little_endian=sys.byteorder == 'little',
+                         type_sizes=dict(short=2, int=4, long=4)), f, protocol=2)
+        body = io.BytesIO()
+        t = torch._utils._rebuild_tensor_v2
+        Pickler(body, protocol=2).dump({'w': _Reduce(t, (storage, 0, (4,), (1,), False,
+                                                         collections.OrderedDict()))})
+        f.write(body.getvalue())
+        pickle.dump(['1'], f, protocol=2)
+        f.write((6).to_bytes(8, 'little'))
+        f.write(root.numpy().tobytes())
+
+
+class _Reduce:
+    """Pickles as a call of `fn(*args)` (what a tensor's __reduce_ex__ returns)."""
+
+    def __init__(self, fn, args):
+        self.fn, self.args = fn, args
+
+    def __reduce__(self):
+        return self.fn, self.args
+
+
 def main():
     m = mlp()
     torch.save(m.state_dict(), path('mlp.pt'))
@@ -108,6 +152,12 @@ def main():
     torch.save(v, path('proto4.pt'), pickle_protocol=4)
     rewrite_big_endian(path('mlp.pt'), path('bigendian.pt'))
     torch.save(m.state_dict(), path('legacy.pt'), _use_new_zipfile_serialization=False)
+    torch.save(d, path('legacy_dtypes.pt'), _use_new_zipfile_serialization=False)
+    torch.save(v, path('legacy_views.pt'), _use_new_zipfile_serialization=False)
+    torch.save({'epoch': 3, 'state_dict': m.state_dict(), 'lr': 0.1, 'name': 'run-1',
+                'extra': [torch.tensor([1, 2, 3]), None]}, path('legacy_proto4.pt'),
+               pickle_protocol=4, _use_new_zipfile_serialization=False)
+    legacy_storage_view(path('legacy_storage_view.pt'))
     malicious(path('malicious.pt'))
 
 

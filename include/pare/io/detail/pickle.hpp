@@ -15,6 +15,10 @@
 // uint32, so shared and even cyclic references (legal in pickles) cost nothing and never
 // recurse; the state_dict walker (pickle_state_dict.hpp) bounds its depth and visits each
 // container once. Opcode and storage-class names live in pickle_names.hpp.
+//
+// The legacy torch.save format (PickleFraming::legacy_stream) is a sequence of pickles in one
+// file; there a pickle ends at its STOP, and a persistent id has a sixth item: None, or the
+// (view key, offset, size) of a storage view that PyTorch before 0.4 could save.
 #pragma once
 
 #include <cstddef>
@@ -92,13 +96,23 @@ struct PickleObject {
   std::uint64_t at = 0;  ///< file offset of the opcode that made it
 };
 
-/// A storage named by a persistent id: ('storage', torch.<Type>Storage, key, location, numel).
+/// A storage named by a persistent id: ('storage', torch.<Type>Storage, key, location, numel)
+/// in a zip archive; the legacy format adds a sixth item, None or a view (view key, offset,
+/// size) of the keyed storage.
 struct TorchStorageRef {
-  std::string key;
+  std::string key;  ///< names the storage's data (a zip entry, or a record of a legacy file)
   std::string location;
   DType dtype = DType::f32;
-  std::uint64_t numel = 0;
+  std::uint64_t numel = 0;        ///< elements the tensor's storage has (a view's size)
+  std::uint64_t key_numel = 0;    ///< elements of the keyed storage (== numel unless a view)
+  std::uint64_t view_offset = 0;  ///< first element of a view in the keyed storage, else 0
   std::uint64_t at = 0;
+};
+
+/// Where a pickle's bytes end.
+enum class PickleFraming : std::uint8_t {
+  whole,          ///< the pickle is all of the bytes given (a zip archive's data.pkl)
+  legacy_stream,  ///< one pickle of a legacy torch.save stream: it ends at STOP, bytes follow
 };
 
 /// What torch._utils._rebuild_tensor_v2 would have built (not yet checked against the storage).
@@ -122,7 +136,7 @@ struct Pickle {
   std::uint32_t root = 0;
   std::string file;
   std::uint64_t base = 0;
-  std::uint64_t size = 0;  ///< bytes of the pickle
+  std::uint64_t size = 0;  ///< bytes of the pickle, through its STOP
 
   [[nodiscard]] const PickleObject& at(std::uint32_t i) const { return objects[i]; }
 };
@@ -131,8 +145,8 @@ struct Pickle {
 class PickleMachine {
  public:
   PickleMachine(std::span<const std::byte> bytes, std::string file, std::uint64_t base = 0,
-                PickleLimits limits = {})
-      : r_(bytes, std::move(file), base), limits_(limits) {}
+                PickleLimits limits = {}, PickleFraming framing = PickleFraming::whole)
+      : r_(bytes, std::move(file), base), limits_(limits), framing_(framing) {}
 
   [[nodiscard]] Pickle run() {
     p_.file = r_.file();
@@ -318,8 +332,10 @@ class PickleMachine {
           fail(::pare::detail::concat(marks_.size(), " MARK(s) still open at STOP"));
         if (!stack_.empty())
           fail(::pare::detail::concat(stack_.size(), " value(s) left on the stack at STOP"));
-        if (!r_.at_end()) fail(::pare::detail::concat(r_.remaining(), " bytes after STOP"));
+        if (framing_ == PickleFraming::whole && !r_.at_end())
+          fail(::pare::detail::concat(r_.remaining(), " bytes after STOP"));
         p_.root = v;
+        p_.size = r_.offset();
         return true;
       }
       default: {
@@ -608,10 +624,12 @@ class PickleMachine {
     const std::uint32_t pid = pop();
     expect(pid, PickleKind::tuple, "persistent id");
     const auto& a = items(pid);
-    if (a.size() != 5)
+    const bool legacy = framing_ == PickleFraming::legacy_stream;
+    if (a.size() != (legacy ? 6u : 5u))
       fail(::pare::detail::concat(
-          "persistent id must be ('storage', type, key, location, numel), got ", a.size(),
-          " items"));
+          legacy ? "persistent id must be ('storage', type, key, location, numel, view), got "
+                 : "persistent id must be ('storage', type, key, location, numel), got ",
+          a.size(), " items"));
     expect(a[0], PickleKind::string, "persistent id tag");
     if (p_.strings[obj(a[0]).index] != "storage")
       fail("persistent id tag is " + printable(p_.strings[obj(a[0]).index]) + ", not 'storage'");
@@ -625,14 +643,28 @@ class PickleMachine {
     s.key = p_.strings[obj(a[2]).index];
     s.location = p_.strings[obj(a[3]).index];
     s.numel = as_count(a[4], "storage numel");
+    s.key_numel = s.numel;
     s.at = r_.base() + op_at_;
     if (s.key.empty()) fail("empty storage key");
+    if (legacy && obj(a[5]).kind != PickleKind::none) {
+      // A view: the tensor sees `size` elements of the keyed storage from `offset` on.
+      expect(a[5], PickleKind::tuple, "storage view");
+      const auto& v = items(a[5]);
+      if (v.size() != 3) fail("storage view must be (view key, offset, size)");
+      expect(v[0], PickleKind::string, "storage view key");
+      s.view_offset = as_count(v[1], "storage view offset");
+      s.numel = as_count(v[2], "storage view size");
+      if (s.view_offset > s.key_numel || s.numel > s.key_numel - s.view_offset)
+        fail(::pare::detail::concat("storage view of ", s.numel, " elements from ", s.view_offset,
+                                    " is outside its storage of ", s.key_numel));
+    }
     p_.storages.push_back(std::move(s));
     push(make(PickleKind::storage, static_cast<std::uint32_t>(p_.storages.size() - 1)));
   }
 
   ByteReader r_;
   PickleLimits limits_;
+  PickleFraming framing_ = PickleFraming::whole;
   Pickle p_;
   std::vector<std::uint32_t> stack_;
   std::vector<std::size_t> marks_;
@@ -643,10 +675,12 @@ class PickleMachine {
   std::uint64_t dims_budget_ = 0;
 };
 
-/// Runs the pickle in `bytes` (at file offset `base` of `file`, for messages).
+/// Runs the pickle in `bytes` (at file offset `base` of `file`, for messages). With
+/// PickleFraming::legacy_stream it stops at the first STOP; Pickle::size tells where that was.
 [[nodiscard]] inline Pickle run_pickle(std::span<const std::byte> bytes, std::string file,
-                                       std::uint64_t base = 0, const PickleLimits& limits = {}) {
-  return PickleMachine(bytes, std::move(file), base, limits).run();
+                                       std::uint64_t base = 0, const PickleLimits& limits = {},
+                                       PickleFraming framing = PickleFraming::whole) {
+  return PickleMachine(bytes, std::move(file), base, limits, framing).run();
 }
 
 }  // namespace pare::io::detail

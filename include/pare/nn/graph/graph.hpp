@@ -32,7 +32,12 @@ struct Graph {
   std::vector<GraphNode> nodes;
   std::map<std::string, Value> constants;  ///< initializers
   std::vector<std::string> inputs;         ///< values the caller provides
-  std::vector<std::string> outputs;        ///< values run() returns
+  /// The shape the file declares for each input (-1 for a symbolic or unknown dimension), one
+  /// entry per input; an empty entry when that input's shape is not declared. Empty as a whole
+  /// when the graph carries no shapes. Running the graph does not use it; callers that feed
+  /// flat samples read it (and the CLI reshapes by it).
+  std::vector<std::vector<std::int64_t>> input_shapes;
+  std::vector<std::string> outputs;  ///< values run() returns
 };
 
 }  // namespace pare::graph
