@@ -3,7 +3,6 @@
 
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(xsimd 8 REQUIRED)
-find_package(nlohmann_json 3 REQUIRED)
 
 # Debian's xsimd 8 package was built with ENABLE_XTL_COMPLEX, so its exported target links a
 # target named `xtl` that its config never looks for (xsimd issue #869, fixed upstream in 10.x).

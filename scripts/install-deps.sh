@@ -4,7 +4,7 @@
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
 
-packages=(g++ cmake make libeigen3-dev libxsimd-dev nlohmann-json3-dev catch2 libbenchmark-dev
+packages=(g++ cmake make libeigen3-dev libxsimd-dev catch2 libbenchmark-dev
           libopenblas-dev libdnnl-dev libgemmlowp-dev libhdf5-dev clang-format-19 "$@")
 missing=()
 for p in "${packages[@]}"; do

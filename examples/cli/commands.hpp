@@ -143,7 +143,7 @@ inline AnyModel load_any(const fs::path& path) {
   switch (io::detect_format(path)) {
     case io::FileFormat::pare: {
       const auto f = io::PareFile::open(path);
-      if (f.graph().is_object() && f.graph().value("kind", std::string()) == "pare.sequential")
+      if (const pare::Json* kind = f.graph().find("kind"); kind && *kind == "pare.sequential")
         return io::load_layer_stack<AnyModel>(path);
       return detail::mlp_from_state(f, path.string());
     }

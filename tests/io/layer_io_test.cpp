@@ -102,8 +102,11 @@ TEST_CASE("layer_io: a file holding another model is a FormatError", "[io][layer
   const pare::Tensor<float, 1> b({4}, 0.0f);
   bad.add("0.weight", wgt);
   bad.add("0.bias", b);
-  bad.set_graph({{"kind", "pare.sequential"},
-                 {"layers", {{{"type", "linear"}, {"name", "0"}}, {{"type", "linear"}}}}});
+  using pare::Json;
+  bad.set_graph(
+      Json::object({{"kind", "pare.sequential"},
+                    {"layers", Json::array({Json::object({{"type", "linear"}, {"name", "0"}}),
+                                            Json::object({{"type", "linear"}})})}}));
   bad.save(dir / "bad.pare");
   using Two = pare::Sequential<pare::Linear, pare::Linear>;
   REQUIRE_THROWS_WITH(pare::io::load_model_as<Two>(dir / "bad.pare"),
@@ -214,8 +217,10 @@ TEST_CASE("layer_io: hostile sparse arrays are FormatErrors", "[io][layer_io]") 
     w.add("0.col", c);
     w.add("0.values", v);
     w.add("0.bias", bias);
-    w.set_graph({{"kind", "pare.sequential"},
-                 {"layers", {{{"type", "csr16_linear"}, {"name", "0"}, {"cols", 4}}}}});
+    w.set_graph(pare::Json::object(
+        {{"kind", "pare.sequential"},
+         {"layers", pare::Json::array({pare::Json::object(
+                        {{"type", "csr16_linear"}, {"name", "0"}, {"cols", 4}})})}}));
     w.save(dir / "csr.pare");
   };
   using M = pare::Sequential<pare::SparseLinear<pare::Csr<std::uint16_t>>>;

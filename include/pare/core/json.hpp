@@ -125,8 +125,10 @@ class Json {
   Json(const char* s);
   Json(std::string_view s);
   Json(std::string s);
-  Json(Array a);
-  Json(Object o);
+  /// Explicit, so that nested braces never turn into an array or object unasked: build those
+  /// with array() and object().
+  explicit Json(Array a);
+  explicit Json(Object o);
   /// An array of a container's elements (std::vector<float>, std::array<std::size_t, 4>, ...).
   template <detail::JsonArrayRange R>
   Json(const R& r);
