@@ -4,9 +4,13 @@
 // Json::parse (core/json.hpp) builds a value from it; a reader with a fixed schema (the
 // safetensors header) walks the tokens itself and so never builds more than the schema allows.
 //
+//     using T = pare::JsonReader::Token;
 //     pare::JsonReader r(R"({"shape": [2, 3]})");
-//     r.next();                                   // Token::begin_object
-//     while (r.next() == pare::JsonReader::Token::key) { ... r.string() ... }
+//     r.next();                                           // T::begin_object
+//     for (T t = r.next(); t == T::key; t = r.next()) {   // r.string() == "shape"
+//       if (r.next() != T::begin_array) r.fail("expected an array");
+//       while (r.next() == T::uint64) use(r.uint64());    // 2, 3; then T::end_array
+//     }                                                   // stops at T::end_object
 //
 // Strict means: one value, then only whitespace; strings are valid UTF-8 (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF) without raw control characters, escapes
@@ -17,8 +21,8 @@
 //
 // Numbers: an integer token that fits is an int64 (negative) or uint64 (non-negative) token;
 // any other integer, and every number with a fraction or an exponent, is a double, correctly
-// rounded (std::from_chars). A magnitude above the largest double is an error; one below the
-// smallest subnormal rounds to zero of the same sign.
+// rounded (std::from_chars). A magnitude beyond the largest double is an error; one that rounds
+// below the smallest subnormal becomes zero of the same sign (`1e-400` is 0.0, `-1e-400` -0.0).
 #pragma once
 
 #include <cstddef>
@@ -35,7 +39,7 @@ namespace pare {
 struct JsonParseOptions {
   /// Arrays and objects nested deeper than this are an error (`[[1]]` nests 2 deep; a scalar 0).
   std::size_t max_depth = 512;
-  /// Names the text in error messages (a file name); the text itself is never copied into one.
+  /// Names the text in error messages (a file name); messages quote at most a short excerpt.
   std::string_view source = "JSON";
 };
 
