@@ -25,6 +25,10 @@
 // is now 0.01486109383404255, the same double). A string that is not valid UTF-8, or a NaN or
 // infinity, is a JsonError rather than broken output.
 //
+// Copies, comparison, dump() and destruction recurse once per level of nesting; parse() builds
+// nothing deeper than its max_depth (512 by default), and values built in code are as deep as
+// their builder makes them.
+//
 // No exceptions escape but pare's: JsonParseError (a FormatError) for bad text, JsonError for a
 // value of the wrong kind, a missing key or index, or a number that does not fit the type asked.
 #pragma once
