@@ -2,7 +2,6 @@
 # Finds pare's dependencies; used by pare's own CMakeLists and by the installed pareConfig.cmake.
 
 find_package(xsimd 8 REQUIRED)
-find_package(nlohmann_json 3 REQUIRED)
 # Optional: only the interop header pare/core/eigen.hpp uses Eigen (target pare::eigen). QUIET,
 # so that a machine without Eigen still configures pare and finds an installed pare.
 find_package(Eigen3 3.3 QUIET NO_MODULE)

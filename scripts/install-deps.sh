@@ -4,9 +4,8 @@
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
 
-packages=(git g++ cmake make ccache libeigen3-dev libxsimd-dev nlohmann-json3-dev catch2
-          libbenchmark-dev libopenblas-dev libdnnl-dev libgemmlowp-dev libhdf5-dev clang-format-19
-          python3-numpy "$@")
+packages=(git g++ cmake make ccache libeigen3-dev libxsimd-dev catch2 libbenchmark-dev
+          libopenblas-dev libdnnl-dev libgemmlowp-dev libhdf5-dev clang-format-19 python3-numpy "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

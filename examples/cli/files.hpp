@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 
 #include "pare/io.hpp"
 #include "pare/io/detect.hpp"
@@ -63,7 +62,7 @@ struct TensorFile {
   std::string variant;  // more about the format, for inspect ("legacy format")
   std::vector<Entry> entries;
   std::map<std::string, std::string> metadata;
-  nlohmann::json graph;                  // a .pare file's graph object (null: none)
+  pare::Json graph;                      // a .pare file's graph object (null: none)
   std::optional<io::GgufMetadata> gguf;  // a GGUF file's typed metadata
   std::vector<std::shared_ptr<const void>> keep_alive;
 };
@@ -354,7 +353,7 @@ inline std::string write_tensors(const TensorFile& m, const fs::path& out) {
       w.add_generated(e.name, e.dtype, {e.shape.begin(), e.shape.end()},
                       [bytes](const io::PareWriter::Emit& emit) { emit(bytes); });
     }
-    if (!m.graph.is_null()) w.set_graph(nlohmann::ordered_json::parse(m.graph.dump()));
+    if (!m.graph.is_null()) w.set_graph(m.graph);
     for (const auto& [k, v] : m.metadata) w.set_metadata(k, v);
     w.save(out);
     return note;

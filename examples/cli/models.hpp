@@ -84,25 +84,26 @@ inline ModelFile open_model(const fs::path& path) {
   }
   if (m.format == io::FileFormat::pare) {
     const auto f = io::PareFile::open(path);
-    const nlohmann::json& g = f.graph();
+    const pare::Json& g = f.graph();
     if (g.is_object() && g.contains("kind")) {
-      const std::string kind = g["kind"].is_string() ? g["kind"].get<std::string>() : "?";
+      const pare::Json& k = g.at("kind");
+      const std::string kind = k.is_string() ? k.as_string() : "?";
       std::vector<std::string> parts;
       // The loaders check the rest of the object; here only the kind decides.
       if (kind == "pare.sequential") {
-        if (g.contains("layers") && g["layers"].is_array())
-          for (const auto& l : g["layers"]) parts.push_back(io::detail::layer_type(l));
+        if (const pare::Json* layers = g.find("layers"); layers && layers->is_array())
+          for (const pare::Json& l : layers->as_array()) parts.push_back(io::detail::layer_type(l));
         m.kind = ModelKind::layer_stack;
         m.holds = "a pare.sequential model (" + detail::op_chain(parts) + ")";
         m.label = detail::op_chain(parts);
         return m;
       }
       if (kind == "pare.graph") {
-        if (g.contains("nodes") && g["nodes"].is_array())
-          for (const auto& n : g["nodes"])
-            parts.push_back(n.is_object() && n.contains("op") && n["op"].is_string()
-                                ? n["op"].get<std::string>()
-                                : "?");
+        if (const pare::Json* nodes = g.find("nodes"); nodes && nodes->is_array())
+          for (const pare::Json& n : nodes->as_array()) {
+            const pare::Json* op = n.is_object() ? n.find("op") : nullptr;
+            parts.push_back(op && op->is_string() ? op->as_string() : "?");
+          }
         m.kind = ModelKind::graph;
         m.holds = "a pare.graph model (" + detail::op_chain(parts) + ")";
         m.label = "pare.graph: " + detail::op_chain(parts);

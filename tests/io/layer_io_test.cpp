@@ -102,8 +102,11 @@ TEST_CASE("layer_io: a file holding another model is a FormatError", "[io][layer
   const pare::Tensor<float, 1> b({4}, 0.0f);
   bad.add("0.weight", wgt);
   bad.add("0.bias", b);
-  bad.set_graph({{"kind", "pare.sequential"},
-                 {"layers", {{{"type", "linear"}, {"name", "0"}}, {{"type", "linear"}}}}});
+  using pare::Json;
+  bad.set_graph(
+      Json::object({{"kind", "pare.sequential"},
+                    {"layers", Json::array({Json::object({{"type", "linear"}, {"name", "0"}}),
+                                            Json::object({{"type", "linear"}})})}}));
   bad.save(dir / "bad.pare");
   using Two = pare::Sequential<pare::Linear, pare::Linear>;
   REQUIRE_THROWS_WITH(pare::io::load_model_as<Two>(dir / "bad.pare"),
@@ -214,8 +217,10 @@ TEST_CASE("layer_io: hostile sparse arrays are FormatErrors", "[io][layer_io]") 
     w.add("0.col", c);
     w.add("0.values", v);
     w.add("0.bias", bias);
-    w.set_graph({{"kind", "pare.sequential"},
-                 {"layers", {{{"type", "csr16_linear"}, {"name", "0"}, {"cols", 4}}}}});
+    w.set_graph(pare::Json::object(
+        {{"kind", "pare.sequential"},
+         {"layers", pare::Json::array({pare::Json::object(
+                        {{"type", "csr16_linear"}, {"name", "0"}, {"cols", 4}})})}}));
     w.save(dir / "csr.pare");
   };
   using M = pare::Sequential<pare::SparseLinear<pare::Csr<std::uint16_t>>>;
@@ -232,4 +237,73 @@ TEST_CASE("layer_io: hostile sparse arrays are FormatErrors", "[io][layer_io]") 
   write({0, 5, 2}, {0, 1}, {1.0f, 2.0f});
   CHECK_THROWS_WITH(pare::io::load_model_as<M>(dir / "csr.pare"),
                     Catch::Contains("row_ptr") && Catch::Contains("row 0"));
+}
+
+namespace {
+// A user's layer: ReLU's computation, plus settings that only its codec knows how to store.
+struct TaggedRelu : pare::ReLU {
+  float slope = 0;
+  std::string note;
+  std::vector<std::size_t> dims;
+};
+}  // namespace
+
+template <>
+struct pare::io::LayerCodec<TaggedRelu> {
+  static constexpr std::string_view type = "test_tagged_relu";
+  static pare::Json save(LayerWriter&, const TaggedRelu& l) {
+    return pare::Json::object({{"slope", l.slope}, {"note", l.note}, {"dims", l.dims}});
+  }
+  static TaggedRelu load(const LayerReader& r) {
+    TaggedRelu l;
+    l.slope = r.attr<float>("slope");
+    l.note = r.attr<std::string>("note");
+    l.dims = r.attr<std::vector<std::size_t>>("dims");
+    return l;
+  }
+  static std::size_t stored_parameters(const TaggedRelu&) { return 0; }
+};
+static_assert(pare::io::StorableLayer<TaggedRelu>);
+
+TEST_CASE("layer io: a user's LayerCodec stores its attributes as pare::Json", "[io][layer_io]") {
+  TempDir dir;
+  pare::Rng rng(5);
+  TaggedRelu tagged;
+  tagged.slope = 0.1f;
+  tagged.note = "caf\xc3\xa9 \"quoted\"";
+  tagged.dims = {3, 1};
+  const pare::Sequential model{pare::Linear(4, 3, rng), tagged};
+  pare::io::save_model(model, dir / "user.pare");
+  const auto back =
+      pare::io::load_model_as<std::remove_const_t<decltype(model)>>(dir / "user.pare");
+  CHECK(back.layer<1>().slope == 0.1f);
+  CHECK(back.layer<1>().note == tagged.note);
+  CHECK(back.layer<1>().dims == tagged.dims);
+  // The attributes sit in the layer's entry after its type and name, in the codec's order.
+  const auto f = pare::io::PareFile::open(dir / "user.pare");
+  CHECK(f.graph().at("layers")[1].dump() ==
+        R"({"type":"test_tagged_relu","name":"1","slope":0.10000000149011612,)"
+        R"("note":"caf)"
+        "\xc3\xa9"
+        R"( \"quoted\"","dims":[3,1]})");
+
+  // A mistyped attribute is a FormatError naming it.
+  pare::io::PareWriter w;
+  const pare::Tensor<float, 2> wgt({3, 4}, 0.5f);
+  const pare::Tensor<float, 1> b({3}, 0.0f);
+  w.add("0.weight", wgt);
+  w.add("0.bias", b);
+  w.set_graph(pare::Json::object(
+      {{"kind", "pare.sequential"},
+       {"layers", pare::Json::array({pare::Json::object({{"type", "linear"}, {"name", "0"}}),
+                                     pare::Json::object({{"type", "test_tagged_relu"},
+                                                         {"name", "1"},
+                                                         {"slope", "steep"},
+                                                         {"note", ""},
+                                                         {"dims", pare::Json::array()}})})}}));
+  w.save(dir / "bad.pare");
+  REQUIRE_THROWS_WITH(
+      pare::io::load_model_as<std::remove_const_t<decltype(model)>>(dir / "bad.pare"),
+      Catch::Contains("graph.layers.1.slope") && Catch::Contains("has the wrong type") &&
+          Catch::Contains("found a string"));
 }

@@ -91,7 +91,8 @@ void write_small(const std::filesystem::path& p) {
   wr.add("dense.weight", w);
   wr.add("ids", ids);
   wr.add_quantized("q", q);
-  wr.set_graph({{"nodes", {{{"op", "linear"}, {"weight", "q"}}}}});
+  wr.set_graph(pare::Json::object(
+      {{"nodes", pare::Json::array({pare::Json::object({{"op", "linear"}, {"weight", "q"}})})}}));
   wr.set_metadata("producer", "pare tests");
   wr.save(p);
 }
@@ -230,18 +231,22 @@ TEST_CASE("pare: QuantizedTensor round trips dequantize bit for bit", "[pare-for
 
 TEST_CASE("pare: graph and metadata round trip verbatim", "[pare-format]") {
   TempDir dir;
-  const nlohmann::ordered_json graph = {
-      {"nodes", {{{"op", "linear"}, {"in", 784}, {"out", 10}, {"bias", true}}, {{"op", "relu"}}}},
-      {"inputs", {"x"}},
-      {"scale", 0.25},
-      {"unicode", "\xc3\xa9\xe2\x82\xac"}};
+  using pare::Json;
+  const Json graph = Json::object(
+      {{"nodes",
+        Json::array({Json::object({{"op", "linear"}, {"in", 784}, {"out", 10}, {"bias", true}}),
+                     Json::object({{"op", "relu"}})})},
+       {"inputs", Json::array({"x"})},
+       {"scale", 0.25},
+       {"unicode", "\xc3\xa9\xe2\x82\xac"}});
   PareWriter w;
   w.set_graph(graph);
   w.set_metadata("producer", "pare");
   w.set_metadata("note", "key/values are strings");
   w.save(dir / "g.pare");
   const auto f = PareFile::open(dir / "g.pare");
-  CHECK(f.graph() == nlohmann::json::parse(graph.dump()));
+  CHECK(f.graph() == graph);  // members in the order written
+  CHECK(f.graph().dump() == graph.dump());
   CHECK(f.metadata() == std::map<std::string, std::string>{{"note", "key/values are strings"},
                                                            {"producer", "pare"}});
   CHECK(f.version() == std::pair<std::uint16_t, std::uint16_t>{1, 0});
@@ -249,7 +254,19 @@ TEST_CASE("pare: graph and metadata round trip verbatim", "[pare-format]") {
   PareWriter bad;
   bad.set_metadata("k", std::string("\xff\xfe"));
   CHECK_THROWS_AS(bad.save(dir / "bad.pare"), pare::ArgumentError);
-  CHECK_THROWS_AS(bad.set_graph(nlohmann::ordered_json::array()), pare::ArgumentError);
+  CHECK_THROWS_AS(bad.set_graph(Json::array()), pare::ArgumentError);
+  // The writer refuses exactly the graphs a reader would: 63 levels (the graph object and 62
+  // arrays) sit at depth 64 in the file.
+  const auto deep = [](std::size_t arrays) {
+    Json v = Json::array();
+    for (std::size_t k = 1; k < arrays; ++k) v = Json::array({std::move(v)});
+    return Json::object({{"deep", std::move(v)}});
+  };
+  PareWriter at_limit;
+  at_limit.set_graph(deep(62));
+  at_limit.save(dir / "deep.pare");
+  CHECK(PareFile::open(dir / "deep.pare").graph() == deep(62));
+  CHECK_THROWS_AS(PareWriter().set_graph(deep(63)), pare::ArgumentError);
   PareWriter dup;
   const pare::Tensor<float, 1> t({3});
   dup.add("x", t);
@@ -414,6 +431,24 @@ TEST_CASE("pare: hand-made hostile headers", "[pare-format]") {
     require_format_error(craft("{}"), "json.tensors");
     require_format_error(craft("{\"tensors\":{}}"), "tensors");
     require_format_error(craft("{\"tensors\":[3]}"), "tensors[0]");
+  }
+  SECTION("JSON errors point at the byte, and depth 64 is the limit") {
+    const auto offset_of = [](const std::vector<std::byte>& b) -> long long {
+      try {
+        (void)open_buffer(b);
+      } catch (const pare::FormatError& e) {
+        return static_cast<long long>(e.offset());
+      }
+      return -1;
+    };
+    CHECK(offset_of(craft("{\"tensors\":[}", 0)) == 40 + 12);
+    CHECK(offset_of(craft("{\"tensors\":[],\"tensors\":[]}", 0)) == 40 + 14);
+    // The top-level object is level 1: 63 arrays inside it are fine, 64 are not.
+    const auto nested = [](std::size_t n) {
+      return "{\"tensors\":[],\"x\":" + std::string(n, '[') + std::string(n, ']') + "}";
+    };
+    CHECK(offset_of(craft(nested(63), 0)) == -1);
+    CHECK(offset_of(craft(nested(64), 0)) == 40 + 18 + 63);
   }
   SECTION("missing and mistyped keys") {
     require_format_error(craft("{\"tensors\":[{\"dtype\":\"f32\",\"shape\":[],\"offset\":0,"

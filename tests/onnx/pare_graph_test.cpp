@@ -68,56 +68,65 @@ TEST_CASE("a .pare file without a graph, or with a bad one, is refused", "[onnx]
   w.add("t", t);
   w.save(dir / "tensors.pare");
   CHECK_THROWS_AS(pare::load_model(dir / "tensors.pare"), pare::UnsupportedError);
-  auto with_graph = [&](nlohmann::ordered_json g) {
+  using pare::Json;
+  auto with_graph = [&](Json g) {
     pare::io::PareWriter v;
     v.add("t", t);
     v.set_graph(std::move(g));
     v.save(dir / "g.pare");
     return dir / "g.pare";
   };
-  nlohmann::ordered_json good = {
-      {"kind", "pare.graph"},
-      {"version", 1},
-      {"opset", 13},
-      {"inputs", {"x"}},
-      {"outputs", {"y"}},
-      {"constants", {"t"}},
-      {"nodes", nlohmann::ordered_json::array({{{"op", "Add"},
-                                                {"name", "add"},
-                                                {"domain", ""},
-                                                {"inputs", {"x", "t"}},
-                                                {"outputs", {"y"}},
-                                                {"attrs", nlohmann::ordered_json::object()}}})}};
+  const Json good =
+      Json::object({{"kind", "pare.graph"},
+                    {"version", 1},
+                    {"opset", 13},
+                    {"inputs", Json::array({"x"})},
+                    {"outputs", Json::array({"y"})},
+                    {"constants", Json::array({"t"})},
+                    {"nodes", Json::array({Json::object({{"op", "Add"},
+                                                         {"name", "add"},
+                                                         {"domain", ""},
+                                                         {"inputs", Json::array({"x", "t"})},
+                                                         {"outputs", Json::array({"y"})},
+                                                         {"attrs", Json::object()}})})}});
   const pare::Model m = pare::load_model(with_graph(good));
   Value x = Value::zeros({3});
   CHECK(m.run(x).floats == std::vector<float>{1, 1, 1});
   auto bad = [&](auto edit) {
-    nlohmann::ordered_json g = good;
+    Json g = good;
     edit(g);
     return with_graph(g);
   };
   CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["version"] = 2; })), pare::UnsupportedError);
   CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g.erase("nodes"); })), pare::FormatError);
-  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["constants"] = {"nope"}; })),
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["constants"] = Json::array({"nope"}); })),
                   pare::FormatError);
-  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["inputs"] = {1}; })), pare::FormatError);
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["inputs"] = Json::array({1}); })),
+                  pare::FormatError);
   // Input shapes are optional; when present, one per input, of integers >= -1.
-  CHECK(
-      pare::load_model(bad([](auto& g) { g["input_shapes"] = {{-1, 3}}; })).graph().input_shapes ==
-      std::vector<std::vector<std::int64_t>>{{-1, 3}});
-  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["input_shapes"] = {{3}, {3}}; })),
+  CHECK(pare::load_model(bad([](auto& g) {
+          g["input_shapes"] = Json::array({Json::array({-1, 3})});
+        })).graph().input_shapes == std::vector<std::vector<std::int64_t>>{{-1, 3}});
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) {
+                    g["input_shapes"] = Json::array({Json::array({3}), Json::array({3})});
+                  })),
                   pare::FormatError);
-  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["input_shapes"] = {{-2}}; })),
-                  pare::FormatError);
-  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["input_shapes"] = {"x"}; })),
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) {
+                    g["input_shapes"] = Json::array({Json::array({-2})});
+                  })),
                   pare::FormatError);
   CHECK_THROWS_AS(
-      pare::load_model(bad([](auto& g) { g["nodes"][0]["attrs"]["axis"] = {{"i", "x"}}; })),
-      pare::FormatError);
-  CHECK_THROWS_AS(
-      pare::load_model(bad([](auto& g) { g["nodes"][0]["attrs"]["axis"] = {{"zz", 1}}; })),
-      pare::FormatError);
-  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) { g["nodes"][0]["inputs"] = {"x", "q"}; })),
+      pare::load_model(bad([](auto& g) { g["input_shapes"] = Json::array({"x"}); })),
                   pare::FormatError);
+  CHECK_THROWS_AS(pare::load_model(bad([](auto& g) {
+                    g["nodes"][0]["attrs"]["axis"] = Json::object({{"i", "x"}});
+                  })),
+                  pare::FormatError);
+  CHECK_THROWS_AS(pare::load_model(bad(
+                      [](auto& g) { g["nodes"][0]["attrs"]["axis"] = Json::object({{"zz", 1}}); })),
+                  pare::FormatError);
+  CHECK_THROWS_AS(
+      pare::load_model(bad([](auto& g) { g["nodes"][0]["inputs"] = Json::array({"x", "q"}); })),
+      pare::FormatError);
   std::filesystem::remove_all(dir);
 }

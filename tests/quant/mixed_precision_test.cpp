@@ -2,6 +2,8 @@
 // Mixed precision (quant/mixed_precision.hpp): name patterns, and the automatic plan on the
 // trained digits MLP against an exhaustive search.
 #include <catch2/catch.hpp>
+#include <random>
+#include <regex>
 #include <string>
 
 #include "pare/quant/mixed_precision.hpp"
@@ -47,6 +49,98 @@ TEST_CASE("format overrides match names by glob or regex", "[quant][mixed]") {
   CHECK(pare::FormatOverride::glob_match("*", ""));
   CHECK(pare::FormatOverride::glob_match("a*b*c", "axxbyyc"));
   CHECK_FALSE(pare::FormatOverride::glob_match("a*b*c", "axxbyy"));
+}
+
+TEST_CASE("override regexes match as std::regex_match does", "[quant][mixed]") {
+  // std::regex (ECMAScript), which the overrides used before, is the reference.
+  const char* patterns[] = {R"(blk\.[0-9]+\.ffn_.*)",
+                            R"((fc|conv)[0-9]{1,2}\.(weight|bias))",
+                            R"(layers\.\d+\.(?:attn|mlp)\..*)",
+                            R"([^.]+\.weight)",
+                            R"(\w+_\d{2,}\.?\S*)",
+                            "a|b|",
+                            "(a*)*b",
+                            "x+?y??z*?",
+                            "[]a",
+                            "[^]",
+                            "[a\\-z.]+",
+                            "\\bfc\\B.*",
+                            "^fc.$",
+                            "\\x41\\u0042",
+                            "a**"};
+  const char* names[] = {"blk.12.ffn_up",
+                         "blk.x.ffn_up",
+                         "fc1.weight",
+                         "conv12.bias",
+                         "conv123.bias",
+                         "layers.3.attn.q",
+                         "layers.3.mlpx",
+                         "fc0.weight",
+                         "a.b.weight",
+                         "abc_123",
+                         "abc_1",
+                         "",
+                         "a",
+                         "b",
+                         "aab",
+                         "xyz",
+                         "xxz",
+                         "a-z",
+                         "fcx",
+                         "fc1",
+                         "AB",
+                         "aaa"};
+  for (const char* p : patterns) {
+    const std::regex reference(p);
+    const pare::FormatOverride o{p, "int8", pare::PatternSyntax::regex};
+    for (const char* n : names) {
+      INFO("/" << p << "/ on '" << n << "'");
+      CHECK(o.matches(n) == std::regex_match(n, reference));
+    }
+  }
+  // Random patterns over regex syntax, random names: the same matches whenever std::regex
+  // accepts the pattern, and the same refusals (but for what the header lists as unsupported).
+  std::mt19937 rng(11);
+  const std::string alphabet = "ab.*+?|()[]{}^$\\dw1,2-";
+  int compared = 0;
+  for (int t = 0; t < 3000; ++t) {
+    std::string p;
+    for (int k = static_cast<int>(rng() % 8); k > 0; --k) p += alphabet[rng() % alphabet.size()];
+    bool std_ok = true;
+    std::regex reference;
+    try {
+      reference = std::regex(p);
+    } catch (const std::regex_error&) {
+      std_ok = false;
+    }
+    bool ours_ok = true;
+    try {
+      (void)pare::FormatOverride{p, "int8", pare::PatternSyntax::regex}.matches("");
+    } catch (const pare::ArgumentError&) {
+      ours_ok = false;
+    }
+    const bool unsupported = p.find("[[") != std::string::npos ||
+                             p.find("\\1") != std::string::npos ||
+                             p.find("\\2") != std::string::npos;
+    INFO("/" << p << "/");
+    if (!unsupported) CHECK(ours_ok == std_ok);
+    if (!std_ok || !ours_ok) continue;
+    const pare::FormatOverride o{p, "int8", pare::PatternSyntax::regex};
+    for (int k = 0; k < 8; ++k) {
+      std::string n;
+      for (int c = static_cast<int>(rng() % 6); c > 0; --c) n += "ab.1-"[rng() % 5];
+      INFO("'" << n << "'");
+      CHECK(o.matches(n) == std::regex_match(n, reference));
+      ++compared;
+    }
+  }
+  CHECK(compared > 1000);
+  // Refused: back-references, look-arounds, \cX, POSIX classes; and long counted repetition.
+  for (const char* bad : {"(a)\\1", "(?=a)a", "(?!a)b", "\\cA", "[[:alpha:]]", "a{2,1}", "a{1001}",
+                          "(((a{1000}){1000}){1000})"})
+    CHECK_THROWS_AS(
+        pare::parse_format_overrides(std::string(bad) + "=int8", pare::PatternSyntax::regex),
+        pare::ArgumentError);
 }
 
 TEST_CASE("overrides fix formats; unknown formats are rejected", "[quant][mixed]") {

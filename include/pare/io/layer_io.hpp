@@ -23,9 +23,8 @@
 #include <variant>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "pare/core/error.hpp"
+#include "pare/core/json.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/io/pare_file.hpp"
 #include "pare/kernels/conv2d.hpp"
@@ -54,10 +53,27 @@ void require_format(bool ok, const std::string& file, const std::string& field,
 }  // namespace detail
 
 /// How a layer type is stored. A specialization provides
-///   static constexpr std::string_view type;                       // "linear", "int8_linear", ...
-///   static nlohmann::ordered_json save(LayerWriter&, const L&);   // adds arrays, returns
-///   attributes static L load(const LayerReader&);                            // rebuilds the layer
-///   static std::size_t stored_parameters(const L&);               // weights actually stored
+///
+///     static constexpr std::string_view type;           // "linear", "int8_linear", ...
+///     static pare::Json save(LayerWriter&, const L&);   // adds arrays, returns the attributes
+///                                                       // (an object, or null for none)
+///     static L load(const LayerReader&);                // rebuilds the layer
+///     static std::size_t stored_parameters(const L&);   // weights actually stored
+///
+/// For example, a layer with one weight matrix and a scalar setting:
+///
+///     template <>
+///     struct pare::io::LayerCodec<MyLayer> {
+///       static constexpr std::string_view type = "my_layer";
+///       static pare::Json save(LayerWriter& w, const MyLayer& l) {
+///         w.add<float, 2>("weight", l.weight());
+///         return pare::Json::object({{"alpha", l.alpha()}});
+///       }
+///       static MyLayer load(const LayerReader& r) {
+///         return MyLayer(r.load<float, 2>("weight"), r.attr<float>("alpha"));
+///       }
+///       static std::size_t stored_parameters(const MyLayer& l) { return l.weight().size(); }
+///     };
 template <class L>
 struct LayerCodec;
 
@@ -91,7 +107,7 @@ class LayerWriter {
 /// Reads one layer's arrays and attributes back; errors name the file and the array.
 class LayerReader {
  public:
-  LayerReader(const PareFile& f, std::string prefix, const nlohmann::json& attrs)
+  LayerReader(const PareFile& f, std::string prefix, const Json& attrs)
       : f_(f), prefix_(std::move(prefix)), attrs_(attrs) {}
 
   template <class T, std::size_t Rank>
@@ -108,29 +124,31 @@ class LayerReader {
   /// Attribute `key` as T; FormatError when it is missing or of another type.
   template <class T>
   [[nodiscard]] T attr(const char* key) const {
-    const auto it = attrs_.find(key);
-    if (it == attrs_.end())
+    const Json* v = attrs_.find(key);
+    if (v == nullptr)
       throw FormatError(f_.file().name(), "graph.layers." + prefix_ + key, 0, "is missing");
     try {
-      return it->template get<T>();
-    } catch (const nlohmann::json::exception&) {
-      throw FormatError(f_.file().name(), "graph.layers." + prefix_ + key, 0, "has the wrong type");
+      return v->template get<T>();
+    } catch (const JsonError& e) {
+      throw FormatError(f_.file().name(), "graph.layers." + prefix_ + key, 0,
+                        std::string("has the wrong type: ") + e.what());
     }
   }
-  [[nodiscard]] const nlohmann::json& attributes() const noexcept { return attrs_; }
+  /// The layer's entry in the file's "layers" array (an object; its "type" and "name" included).
+  [[nodiscard]] const Json& attributes() const noexcept { return attrs_; }
   [[nodiscard]] const std::string& file_name() const noexcept { return f_.file().name(); }
 
  private:
   const PareFile& f_;
   std::string prefix_;
-  const nlohmann::json& attrs_;
+  const Json& attrs_;
 };
 
 /// A layer type that LayerCodec knows how to store.
 template <class L>
 concept StorableLayer = requires(LayerWriter& w, const LayerReader& r, const L& l) {
   { LayerCodec<L>::type } -> std::convertible_to<std::string_view>;
-  { LayerCodec<L>::save(w, l) } -> std::convertible_to<nlohmann::ordered_json>;
+  { LayerCodec<L>::save(w, l) } -> std::convertible_to<Json>;
   { LayerCodec<L>::load(r) } -> std::same_as<L>;
   { LayerCodec<L>::stored_parameters(l) } -> std::convertible_to<std::size_t>;
 };
@@ -140,7 +158,7 @@ concept StorableLayer = requires(LayerWriter& w, const LayerReader& r, const L& 
 template <>
 struct LayerCodec<ReLU> {
   static constexpr std::string_view type = "relu";
-  static nlohmann::ordered_json save(LayerWriter&, const ReLU&) { return {}; }
+  static Json save(LayerWriter&, const ReLU&) { return {}; }
   static ReLU load(const LayerReader&) { return {}; }
   static std::size_t stored_parameters(const ReLU&) { return 0; }
 };
@@ -148,7 +166,7 @@ struct LayerCodec<ReLU> {
 template <>
 struct LayerCodec<Linear> {
   static constexpr std::string_view type = "linear";
-  static nlohmann::ordered_json save(LayerWriter& w, const Linear& l) {
+  static Json save(LayerWriter& w, const Linear& l) {
     w.add<float, 2>("weight", l.weight());
     w.add<float, 1>("bias", l.bias());
     return {};
@@ -201,10 +219,11 @@ inline constexpr GeometryField<Pool2dGeometry> pool_fields[] = {
     {"pad_right", &Pool2dGeometry::pad_right}};
 
 template <class G, std::size_t N>
-nlohmann::ordered_json geometry_json(const G& g, const GeometryField<G> (&fields)[N]) {
-  nlohmann::ordered_json j = nlohmann::ordered_json::object();
-  for (const auto& [name, member] : fields) j[name] = g.*member;
-  return j;
+Json geometry_json(const G& g, const GeometryField<G> (&fields)[N]) {
+  Json::Object j;
+  j.reserve(N + 2);
+  for (const auto& [name, member] : fields) j.push_back({name, g.*member});
+  return Json(std::move(j));
 }
 
 template <class G, std::size_t N>
@@ -225,9 +244,7 @@ G validated(const LayerReader& r, const G& g) {
   return g;
 }
 
-inline nlohmann::ordered_json to_json(const Conv2dGeometry& g) {
-  return geometry_json(g, conv_fields);
-}
+inline Json to_json(const Conv2dGeometry& g) { return geometry_json(g, conv_fields); }
 inline Conv2dGeometry conv_geometry(const LayerReader& r) {
   const auto g = read_geometry(r, conv_fields);
   const std::size_t kh = (g.kernel_h - 1) * g.dilation_h + 1,
@@ -237,8 +254,8 @@ inline Conv2dGeometry conv_geometry(const LayerReader& r) {
                  r.file_name(), "graph.layers.pad", "pads must be smaller than the kernel");
   return validated(r, g);
 }
-inline nlohmann::ordered_json to_json(const Pool2dGeometry& g) {
-  nlohmann::ordered_json j = geometry_json(g, pool_fields);
+inline Json to_json(const Pool2dGeometry& g) {
+  Json j = geometry_json(g, pool_fields);
   j["ceil_mode"] = g.ceil_mode;
   j["count_include_pad"] = g.count_include_pad;
   return j;
@@ -255,7 +272,7 @@ inline Pool2dGeometry pool_geometry(const LayerReader& r) {
 template <>
 struct LayerCodec<Conv2d> {
   static constexpr std::string_view type = "conv2d";
-  static nlohmann::ordered_json save(LayerWriter& w, const Conv2d& l) {
+  static Json save(LayerWriter& w, const Conv2d& l) {
     w.add<float, 4>("weight", l.weight());
     if (l.has_bias()) w.add<float, 1>("bias", l.bias());
     auto a = detail::to_json(l.geometry());
@@ -290,9 +307,7 @@ struct LayerCodec<Conv2d> {
 template <>
 struct LayerCodec<MaxPool2d> {
   static constexpr std::string_view type = "max_pool2d";
-  static nlohmann::ordered_json save(LayerWriter&, const MaxPool2d& l) {
-    return detail::to_json(l.geometry());
-  }
+  static Json save(LayerWriter&, const MaxPool2d& l) { return detail::to_json(l.geometry()); }
   static MaxPool2d load(const LayerReader& r) { return MaxPool2d(detail::pool_geometry(r)); }
   static std::size_t stored_parameters(const MaxPool2d&) { return 0; }
 };
@@ -300,9 +315,7 @@ struct LayerCodec<MaxPool2d> {
 template <>
 struct LayerCodec<AvgPool2d> {
   static constexpr std::string_view type = "avg_pool2d";
-  static nlohmann::ordered_json save(LayerWriter&, const AvgPool2d& l) {
-    return detail::to_json(l.geometry());
-  }
+  static Json save(LayerWriter&, const AvgPool2d& l) { return detail::to_json(l.geometry()); }
   static AvgPool2d load(const LayerReader& r) { return AvgPool2d(detail::pool_geometry(r)); }
   static std::size_t stored_parameters(const AvgPool2d&) { return 0; }
 };
@@ -329,7 +342,7 @@ Tensor<T, 2> copy_rows(const T* p, std::size_t rows, std::size_t cols) {
 template <>
 struct LayerCodec<Int8Linear> {
   static constexpr std::string_view type = "int8_linear";
-  static nlohmann::ordered_json save(LayerWriter& w, const Int8Linear& l) {
+  static Json save(LayerWriter& w, const Int8Linear& l) {
     const auto& p = l.weights();
     Tensor<std::int8_t, 2> codes({p.n(), p.k()});
     for (std::size_t n = 0; n < p.n(); ++n)
@@ -337,9 +350,9 @@ struct LayerCodec<Int8Linear> {
     w.add_owned("codes", std::move(codes));
     w.add_owned("scales", Tensor<float, 1>(TensorView<const float, 1>(l.weight_scales(), {p.n()})));
     w.add<float, 1>("bias", l.bias());
-    nlohmann::ordered_json a = nlohmann::ordered_json::object();
+    Json a = Json::object();
     if (const auto act = l.static_activation())
-      a["activation"] = {{"scale", act->scale}, {"zero_point", act->zero_point}};
+      a["activation"] = Json::object({{"scale", act->scale}, {"zero_point", act->zero_point}});
     return a;
   }
   static Int8Linear load(const LayerReader& r) {
@@ -352,12 +365,17 @@ struct LayerCodec<Int8Linear> {
       detail::require_format(std::isfinite(s) && s > 0, r.file_name(), "scales",
                              "holds a scale that is not positive and finite: ", s);
     std::optional<QuantParams> act;
-    if (r.attributes().contains("activation")) {
-      const auto& a = r.attributes()["activation"];
-      detail::require_format(a.is_object() && a.contains("scale") && a["scale"].is_number() &&
-                                 a.contains("zero_point") && a["zero_point"].is_number_integer(),
-                             r.file_name(), "activation", "must hold scale and zero_point");
-      act = QuantParams{a["scale"].get<float>(), a["zero_point"].get<std::int32_t>()};
+    if (const Json* a = r.attributes().find("activation")) {
+      const Json* scale = a->find("scale");
+      const Json* zero_point = a->find("zero_point");
+      detail::require_format(
+          scale != nullptr && scale->is_number() && zero_point != nullptr && zero_point->is_int64(),
+          r.file_name(), "activation", "must hold scale and zero_point");
+      try {
+        act = QuantParams{scale->get<float>(), zero_point->get<std::int32_t>()};
+      } catch (const JsonError& e) {
+        detail::require_format(false, r.file_name(), "activation", e.what());
+      }
     }
     PackedInt8Weights packed(codes.data(), n, k, k, scales.data());
     return Int8Linear(std::move(packed), detail::load_bias(r, n), act);
@@ -375,13 +393,13 @@ struct LayerCodec<Int4Linear<Format>> {
                                            : Format::group == 32 ? "int4_linear_g32"
                                            : Format::group == 64 ? "int4_linear_g64"
                                                                  : "int4_linear_g128";
-  static nlohmann::ordered_json save(LayerWriter& w, const Int4Linear<Format>& l) {
+  static Json save(LayerWriter& w, const Int4Linear<Format>& l) {
     const auto& m = l.weight();
     w.add_owned("codes", detail::copy_rows(m.codes(), m.rows(), m.cols() / 2));
     w.add_owned("scale_codes",
                 detail::copy_rows(m.scale_codes(), m.rows(), m.cols() / Format::group));
     w.add<float, 1>("bias", l.bias());
-    return {{"scale_top", m.scale_top()}};
+    return Json::object({{"scale_top", m.scale_top()}});
   }
   static Int4Linear<Format> load(const LayerReader& r) {
     const auto codes = r.load<std::uint8_t, 2>("codes");
@@ -408,13 +426,13 @@ struct LayerCodec<Int4Linear<Format>> {
 template <>
 struct LayerCodec<Lut4Linear> {
   static constexpr std::string_view type = "lut4_linear";
-  static nlohmann::ordered_json save(LayerWriter& w, const Lut4Linear& l) {
+  static Json save(LayerWriter& w, const Lut4Linear& l) {
     const auto& m = l.weight();
     w.add_owned("codes", detail::copy_rows(m.codes(), m.rows(), m.cols() / 2));
     w.add_owned("scales", detail::copy_rows(m.scales(), m.rows(), m.cols() / m.group()));
     w.add_owned("levels", Tensor<float, 1>(TensorView<const float, 1>(m.levels().data(), {16})));
     w.add<float, 1>("bias", l.bias());
-    return {{"group", m.group()}};
+    return Json::object({{"group", m.group()}});
   }
   static Lut4Linear load(const LayerReader& r) {
     const auto codes = r.load<std::uint8_t, 2>("codes");
@@ -465,7 +483,7 @@ inline DenseAndMask dense_and_mask(std::size_t rows, std::size_t cols, Tensor<fl
 template <class Index>
 struct LayerCodec<SparseLinear<Csr<Index>>> {
   static constexpr std::string_view type = sizeof(Index) == 2 ? "csr16_linear" : "csr32_linear";
-  static nlohmann::ordered_json save(LayerWriter& w, const SparseLinear<Csr<Index>>& l) {
+  static Json save(LayerWriter& w, const SparseLinear<Csr<Index>>& l) {
     const auto& m = l.weight();
     auto vec = [](const auto& v) {
       using T = typename std::remove_cvref_t<decltype(v)>::value_type;
@@ -477,7 +495,7 @@ struct LayerCodec<SparseLinear<Csr<Index>>> {
     w.add_owned("col", vec(m.col()));
     w.add_owned("values", vec(m.values()));
     w.add<float, 1>("bias", l.bias());
-    return {{"cols", m.cols()}};
+    return Json::object({{"cols", m.cols()}});
   }
   static SparseLinear<Csr<Index>> load(const LayerReader& r) {
     const auto row_ptr = r.load<std::uint32_t, 1>("row_ptr");
@@ -520,12 +538,12 @@ template <std::size_t N, std::size_t M>
 struct LayerCodec<SparseLinear<PackedNM<N, M>>> {
   using Format = PackedNM<N, M>;
   static constexpr std::string_view type = "nm_linear";
-  static nlohmann::ordered_json save(LayerWriter& w, const SparseLinear<Format>& l) {
+  static Json save(LayerWriter& w, const SparseLinear<Format>& l) {
     const auto& m = l.weight();
     w.add_owned("values", detail::copy_rows(m.values().data(), m.rows(), m.values_per_row()));
     w.add_owned("indices", detail::copy_rows(m.indices().data(), m.rows(), m.words_per_row()));
     w.add<float, 1>("bias", l.bias());
-    return {{"n", N}, {"m", M}, {"cols", m.cols()}};
+    return Json::object({{"n", N}, {"m", M}, {"cols", m.cols()}});
   }
   static SparseLinear<Format> load(const LayerReader& r) {
     detail::require_format(r.attr<std::size_t>("n") == N && r.attr<std::size_t>("m") == M,
@@ -574,39 +592,37 @@ template <StorableLayer... L>
 namespace detail {
 
 template <class L>
-nlohmann::ordered_json save_layer(PareWriter& w, std::size_t index, const L& layer) {
+Json save_layer(PareWriter& w, std::size_t index, const L& layer) {
   using Codec = LayerCodec<L>;
   LayerWriter lw(w, std::to_string(index) + ".");
-  nlohmann::ordered_json entry = {{"type", std::string(Codec::type)},
-                                  {"name", std::to_string(index)}};
-  nlohmann::ordered_json attrs = Codec::save(lw, layer);
+  Json entry = Json::object({{"type", Codec::type}, {"name", std::to_string(index)}});
+  Json attrs = Codec::save(lw, layer);
   if (attrs.is_object())
-    for (auto it = attrs.begin(); it != attrs.end(); ++it) entry[it.key()] = it.value();
+    for (auto& [key, value] : attrs.as_object()) entry[key] = std::move(value);
   return entry;
 }
 
-inline void save_layers(PareWriter& w, nlohmann::ordered_json layers,
-                        const std::filesystem::path& path,
+inline void save_layers(PareWriter& w, Json layers, const std::filesystem::path& path,
                         const std::map<std::string, std::string>& metadata) {
-  w.set_graph({{"kind", "pare.sequential"}, {"layers", std::move(layers)}});
+  w.set_graph(Json::object({{"kind", "pare.sequential"}, {"layers", std::move(layers)}}));
   for (const auto& [k, v] : metadata) w.set_metadata(k, v);
   w.save(path);
 }
 
 // The "layers" array of a file written by save_model, or a FormatError.
-inline const nlohmann::json& sequential_layers(const PareFile& f, const std::string& name) {
-  const nlohmann::json& g = f.graph();
-  if (!g.is_object() || g.value("kind", std::string()) != "pare.sequential" ||
-      !g.contains("layers") || !g["layers"].is_array())
+inline const Json& sequential_layers(const PareFile& f, const std::string& name) {
+  const Json& g = f.graph();
+  const Json* kind = g.find("kind");
+  const Json* layers = g.find("layers");
+  if (kind == nullptr || *kind != "pare.sequential" || layers == nullptr || !layers->is_array())
     throw FormatError(name, "graph.kind", 0,
                       "is not a pare.sequential model (was it written by save_model?)");
-  return g["layers"];
+  return *layers;
 }
 
-inline std::string layer_type(const nlohmann::json& entry) {
-  return entry.is_object() && entry.contains("type") && entry["type"].is_string()
-             ? entry["type"].get<std::string>()
-             : std::string("(none)");
+inline std::string layer_type(const Json& entry) {
+  const Json* type = entry.find("type");
+  return type != nullptr && type->is_string() ? type->as_string() : std::string("(none)");
 }
 
 }  // namespace detail
@@ -616,7 +632,7 @@ template <StorableLayer... L>
 void save_model(const Sequential<L...>& model, const std::filesystem::path& path,
                 const std::map<std::string, std::string>& metadata = {}) {
   PareWriter w;
-  nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+  Json layers = Json::array();
   [&]<std::size_t... I>(std::index_sequence<I...>) {
     (layers.push_back(detail::save_layer(w, I, model.template layer<I>())), ...);
   }(std::index_sequence_for<L...>{});
@@ -629,7 +645,7 @@ template <StorableLayer... L>
 void save_model(const LayerStack<L...>& model, const std::filesystem::path& path,
                 const std::map<std::string, std::string>& metadata = {}) {
   PareWriter w;
-  nlohmann::ordered_json layers = nlohmann::ordered_json::array();
+  Json layers = Json::array();
   for (std::size_t i = 0; i < model.size(); ++i)
     layers.push_back(
         std::visit([&](const auto& l) { return detail::save_layer(w, i, l); }, model[i]));
@@ -654,7 +670,7 @@ template <StorableLayer... L>
 template <class Stack>
 [[nodiscard]] Stack load_layer_stack(const PareFile& f) {
   const std::string& name = f.file().name();
-  const nlohmann::json& layers = detail::sequential_layers(f, name);
+  const Json& layers = detail::sequential_layers(f, name);
   Stack stack;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string type = detail::layer_type(layers[i]);
@@ -697,13 +713,13 @@ template <class Model>
   static_assert(detail::SequentialTraits<Model>::value,
                 "load_model_as<Model>: Model must be a pare::Sequential of storable layers");
   const std::string& name = f.file().name();
-  const nlohmann::json& layers = detail::sequential_layers(f, name);
+  const Json& layers = detail::sequential_layers(f, name);
   return [&]<class... L>(std::type_identity<Sequential<L...>>) {
     detail::require_format(layers.size() == sizeof...(L), name, "graph.layers", "holds ",
                            layers.size(), " layers, the model type has ", sizeof...(L));
     return [&]<std::size_t... I>(std::index_sequence<I...>) {
       auto one = [&]<class Layer>(std::type_identity<Layer>, std::size_t i) {
-        const nlohmann::json& entry = layers[i];
+        const Json& entry = layers[i];
         const std::string type = detail::layer_type(entry);
         detail::require_format(type == LayerCodec<Layer>::type, name,
                                "graph.layers[" + std::to_string(i) + "].type", "is '", type,

@@ -29,6 +29,7 @@
 #include <utility>
 
 #include "pare/core/error.hpp"
+#include "pare/core/json.hpp"
 #include "pare/io/detect.hpp"
 #include "pare/io/onnx.hpp"
 #include "pare/io/pare_file.hpp"
@@ -240,21 +241,20 @@ inline void add_value(PareWriter& w, const std::string& name, const graph::Value
 
 /// The JSON value at `key` of object `j`, of the expected kind, or FormatError naming it.
 template <class Check>
-const nlohmann::json& member(const nlohmann::json& j, const char* key, const std::string& file,
-                             const std::string& path, Check ok, const char* want) {
-  auto it = j.find(key);
-  if (it == j.end() || !ok(*it))
+const Json& member(const Json& j, const char* key, const std::string& file, const std::string& path,
+                   Check ok, const char* want) {
+  const Json* v = j.find(key);
+  if (v == nullptr || !ok(*v))
     throw FormatError(file, path + "." + key, 0, std::string("missing or not ") + want);
-  return *it;
+  return *v;
 }
 
-[[nodiscard]] inline std::vector<std::string> strings(const nlohmann::json& j,
-                                                      const std::string& file,
+[[nodiscard]] inline std::vector<std::string> strings(const Json& j, const std::string& file,
                                                       const std::string& path) {
   std::vector<std::string> out;
-  for (const auto& s : j) {
+  for (const Json& s : j.as_array()) {
     if (!s.is_string()) throw FormatError(file, path, 0, "expected an array of strings");
-    out.push_back(s.get<std::string>());
+    out.push_back(s.as_string());
   }
   return out;
 }
@@ -264,37 +264,37 @@ const nlohmann::json& member(const nlohmann::json& j, const char* key, const std
 /// The runtime graph stored in a .pare file by save_model.
 [[nodiscard]] inline graph::Graph to_graph(const PareFile& f) {
   const std::string file = f.file().name();
-  const nlohmann::json& j = f.graph();
-  if (!j.is_object() || j.value("kind", std::string()) != "pare.graph")
+  const Json& j = f.graph();
+  if (const Json* kind = j.find("kind"); kind == nullptr || *kind != "pare.graph")
     throw UnsupportedError(file + ": this .pare file holds tensors but no pare.graph model");
-  const auto is_arr = [](const nlohmann::json& x) { return x.is_array(); };
-  const auto is_int = [](const nlohmann::json& x) { return x.is_number_integer(); };
-  const auto is_str = [](const nlohmann::json& x) { return x.is_string(); };
-  const auto is_obj = [](const nlohmann::json& x) { return x.is_object(); };
+  const auto is_arr = [](const Json& x) { return x.is_array(); };
+  const auto is_int = [](const Json& x) { return x.is_int64(); };
+  const auto is_str = [](const Json& x) { return x.is_string(); };
+  const auto is_obj = [](const Json& x) { return x.is_object(); };
   const std::int64_t version =
-      detail::member(j, "version", file, "graph", is_int, "an integer").get<std::int64_t>();
+      detail::member(j, "version", file, "graph", is_int, "an integer").as_int64();
   if (version != 1)
     throw UnsupportedError(file + ": pare.graph version " + std::to_string(version) +
                            " is newer than this reader (1)");
   graph::Graph g;
   g.source = file;
-  g.opset = detail::member(j, "opset", file, "graph", is_int, "an integer").get<std::int64_t>();
+  g.opset = detail::member(j, "opset", file, "graph", is_int, "an integer").as_int64();
   g.inputs = detail::strings(detail::member(j, "inputs", file, "graph", is_arr, "an array"), file,
                              "graph.inputs");
   if (j.contains("input_shapes")) {
-    const auto& shapes = j["input_shapes"];
+    const Json& shapes = j.at("input_shapes");
     if (!shapes.is_array() || shapes.size() != g.inputs.size())
       throw FormatError(file, "graph.input_shapes", 0,
                         ::pare::detail::concat("must be an array of one shape per input (",
                                                g.inputs.size(), ")"));
-    for (const auto& s : shapes) {
+    for (const Json& s : shapes.as_array()) {
       std::vector<std::int64_t> dims;
       if (!s.is_array())
         throw FormatError(file, "graph.input_shapes", 0, "a shape is not an array");
-      for (const auto& d : s) {
-        if (!d.is_number_integer() || d.get<std::int64_t>() < -1)
+      for (const Json& d : s.as_array()) {
+        if (!d.is_int64() || d.as_int64() < -1)
           throw FormatError(file, "graph.input_shapes", 0, "a dimension is not an integer >= -1");
-        dims.push_back(d.get<std::int64_t>());
+        dims.push_back(d.as_int64());
       }
       g.input_shapes.push_back(std::move(dims));
     }
@@ -311,22 +311,22 @@ const nlohmann::json& member(const nlohmann::json& j, const char* key, const std
     const auto& n = nodes[k];
     if (!n.is_object()) throw FormatError(file, path, 0, "expected an object");
     graph::GraphNode node;
-    node.op_type = detail::member(n, "op", file, path, is_str, "a string").get<std::string>();
-    node.name = detail::member(n, "name", file, path, is_str, "a string").get<std::string>();
-    node.domain = detail::member(n, "domain", file, path, is_str, "a string").get<std::string>();
+    node.op_type = detail::member(n, "op", file, path, is_str, "a string").as_string();
+    node.name = detail::member(n, "name", file, path, is_str, "a string").as_string();
+    node.domain = detail::member(n, "domain", file, path, is_str, "a string").as_string();
     node.inputs = detail::strings(detail::member(n, "inputs", file, path, is_arr, "an array"), file,
                                   path + ".inputs");
     node.outputs = detail::strings(detail::member(n, "outputs", file, path, is_arr, "an array"),
                                    file, path + ".outputs");
     node.attrs = graph::Attributes(node.name.empty() ? node.op_type : node.name);
     for (const auto& [name, a] :
-         detail::member(n, "attrs", file, path, is_obj, "an object").items()) {
+         detail::member(n, "attrs", file, path, is_obj, "an object").as_object()) {
       const std::string ap = path + ".attrs." + name;
       if (!a.is_object() || a.size() != 1) throw FormatError(file, ap, 0, "expected {kind: value}");
       graph::Attribute x;
       using K = graph::Attribute::Kind;
-      const std::string kind = a.begin().key();
-      const nlohmann::json& val = a.begin().value();
+      const std::string& kind = a.as_object()[0].key;
+      const Json& val = a.as_object()[0].value;
       try {
         if (kind == "f") {
           x.kind = K::float32;
@@ -353,7 +353,7 @@ const nlohmann::json& member(const nlohmann::json& j, const char* key, const std
         } else {
           throw FormatError(file, ap, 0, "unknown attribute kind '" + kind + "'");
         }
-      } catch (const nlohmann::json::exception& e) {
+      } catch (const JsonError& e) {
         throw FormatError(file, ap, 0, std::string("wrong value type: ") + e.what());
       }
       node.attrs.set(name, std::move(x));
@@ -371,54 +371,52 @@ inline void save_model(const Model& m, const std::filesystem::path& path,
                        const std::map<std::string, std::string>& metadata = {}) {
   const graph::Graph& g = m.graph();
   io::PareWriter w;
-  nlohmann::ordered_json j;
-  j["kind"] = "pare.graph";
-  j["version"] = 1;
-  j["opset"] = g.opset;
-  j["inputs"] = g.inputs;
-  if (!g.input_shapes.empty()) j["input_shapes"] = g.input_shapes;
-  j["outputs"] = g.outputs;
-  nlohmann::ordered_json constants = nlohmann::ordered_json::array();
+  Json j = Json::object({{"kind", "pare.graph"},
+                         {"version", 1},
+                         {"opset", g.opset},
+                         {"inputs", g.inputs}});
+  if (!g.input_shapes.empty()) j["input_shapes"] = Json(g.input_shapes);
+  j["outputs"] = Json(g.outputs);
+  Json constants = Json::array();
   for (const auto& [name, v] : g.constants) {
     io::detail::add_value(w, name, v);
     constants.push_back(name);
   }
   j["constants"] = std::move(constants);
-  nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+  Json nodes = Json::array();
   for (std::size_t k = 0; k < g.nodes.size(); ++k) {
     const graph::GraphNode& n = g.nodes[k];
-    nlohmann::ordered_json node;
-    node["op"] = n.op_type;
-    node["name"] = n.name;
-    node["domain"] = n.domain;
-    node["inputs"] = n.inputs;
-    node["outputs"] = n.outputs;
-    nlohmann::ordered_json attrs = nlohmann::ordered_json::object();
+    Json node = Json::object({{"op", n.op_type},
+                              {"name", n.name},
+                              {"domain", n.domain},
+                              {"inputs", n.inputs},
+                              {"outputs", n.outputs}});
+    Json attrs = Json::object();
     for (const auto& [name, a] : n.attrs.all()) {
       using K = graph::Attribute::Kind;
       switch (a.kind) {
         case K::float32:
-          attrs[name] = {{"f", a.f}};
+          attrs[name] = Json::object({{"f", a.f}});
           break;
         case K::int64:
-          attrs[name] = {{"i", a.i}};
+          attrs[name] = Json::object({{"i", a.i}});
           break;
         case K::string:
-          attrs[name] = {{"s", a.s}};
+          attrs[name] = Json::object({{"s", a.s}});
           break;
         case K::floats:
-          attrs[name] = {{"floats", a.floats}};
+          attrs[name] = Json::object({{"floats", a.floats}});
           break;
         case K::ints:
-          attrs[name] = {{"ints", a.ints}};
+          attrs[name] = Json::object({{"ints", a.ints}});
           break;
         case K::strings:
-          attrs[name] = {{"strings", a.strings}};
+          attrs[name] = Json::object({{"strings", a.strings}});
           break;
         case K::tensor: {
           const std::string t = "graph.node" + std::to_string(k) + "." + name;
           io::detail::add_value(w, t, *a.t);
-          attrs[name] = {{"tensor", t}};
+          attrs[name] = Json::object({{"tensor", t}});
           break;
         }
         case K::other:

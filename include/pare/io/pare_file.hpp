@@ -4,9 +4,9 @@
 //
 //     pare::io::PareWriter w;
 //     w.add("layer.bias", bias);                    // any TensorView / Tensor of an ElementType
-//     w.add_quantized("layer.weight", qw);          // QuantizedTensor: codes + scales + zero
-//     points w.set_metadata("producer", "my-tool"); w.save("model.pare"); // temp file, fsync,
-//     rename
+//     w.add_quantized("layer.weight", qw);          // codes + scales + zero points
+//     w.set_metadata("producer", "my-tool");
+//     w.save("model.pare");                         // temp file, fsync, rename
 //
 //     auto f = pare::io::PareFile::open("model.pare", {.verify_checksums = true});
 //     auto b = f.view<float, 1>("layer.bias");      // TensorView<const float, 1> into the map
@@ -35,10 +35,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "pare/core/dtype.hpp"
 #include "pare/core/error.hpp"
+#include "pare/core/json.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/io/atomic_write.hpp"
 #include "pare/io/checksum.hpp"
@@ -81,7 +80,7 @@ struct PareGroupInfo {
   std::string name;
   std::string kind;
   std::map<std::string, std::string> members;  ///< role -> tensor name
-  nlohmann::json attributes;
+  Json attributes;                             ///< an object, members in file order
   std::size_t index = 0;
 };
 
@@ -140,7 +139,7 @@ class PareFile {
   /// Group names in "groups" order.
   [[nodiscard]] const std::vector<std::string>& groups() const noexcept { return group_names_; }
   /// The "graph" object verbatim (null when the file has none).
-  [[nodiscard]] const nlohmann::json& graph() const noexcept { return graph_; }
+  [[nodiscard]] const Json& graph() const noexcept { return graph_; }
   /// User key/values.
   [[nodiscard]] const std::map<std::string, std::string>& metadata() const noexcept {
     return metadata_;
@@ -271,7 +270,7 @@ class PareFile {
   std::vector<std::string> group_names_;
   std::vector<PareGroupInfo> groups_;
   std::map<std::string, std::size_t, std::less<>> group_index_;
-  nlohmann::json graph_;
+  Json graph_;
   std::map<std::string, std::string> metadata_;
 };
 
@@ -282,40 +281,38 @@ QuantizedTensor<F, G> PareFile::quantized(std::string_view name) const {
   const PareGroupInfo& g = group(name);
   if (g.kind != "quantized")
     group_fail(g, "kind", "is \"" + g.kind.substr(0, 64) + "\", not \"quantized\"");
-  const nlohmann::json& a = g.attributes;
-  auto attr = [&](const char* key) -> const nlohmann::json& {
-    auto it = a.find(key);
-    if (it == a.end()) group_fail(g, std::string("attributes.") + key, "missing");
-    return *it;
+  const Json& a = g.attributes;
+  auto attr = [&](const char* key) -> const Json& {
+    const Json* v = a.find(key);
+    if (v == nullptr) group_fail(g, std::string("attributes.") + key, "missing");
+    return *v;
   };
-  const nlohmann::json& fmt = attr("format");
-  if (!fmt.is_string() || fmt.get<std::string>() != detail::pare_format_name<F>())
+  const Json& fmt = attr("format");
+  if (!fmt.is_string() || fmt.as_string() != detail::pare_format_name<F>())
     group_fail(g, "attributes.format",
                ::pare::detail::concat("is ", fmt.dump().substr(0, 64), ", the caller asked for \"",
                                       detail::pare_format_name<F>(), "\""));
-  const nlohmann::json& gran = attr("granularity");
+  const Json& gran = attr("granularity");
   G granularity{};
   if (!gran.is_object()) group_fail(g, "attributes.granularity", "must be an object");
   if (auto err = detail::PareGranularityCodec<G>::from_json(gran, granularity); !err.empty())
     group_fail(g, "attributes.granularity", gran.dump().substr(0, 64) + " " + err);
-  const nlohmann::json& shape = attr("shape");
-  if (!shape.is_array() || shape.size() != 2 || !shape[0].is_number_unsigned() ||
-      !shape[1].is_number_unsigned())
+  const Json& shape = attr("shape");
+  if (!shape.is_array() || shape.size() != 2 || !shape[0].is_uint64() || !shape[1].is_uint64())
     group_fail(g, "attributes.shape", "must be [rows, cols]");
-  const std::uint64_t rc[2] = {shape[0].get<std::uint64_t>(), shape[1].get<std::uint64_t>()};
-  const nlohmann::json& range = attr("code_range");
-  if (!range.is_array() || range.size() != 2 || !range[0].is_number_integer() ||
-      !range[1].is_number_integer())
+  const std::uint64_t rc[2] = {shape[0].as_uint64(), shape[1].as_uint64()};
+  const Json& range = attr("code_range");
+  if (!range.is_array() || range.size() != 2 || !range[0].is_int64() || !range[1].is_int64())
     group_fail(g, "attributes.code_range", "must be [qmin, qmax]");
-  const std::int64_t qmin = range[0].get<std::int64_t>();
-  const std::int64_t qmax = range[1].get<std::int64_t>();
+  const std::int64_t qmin = range[0].as_int64();
+  const std::int64_t qmax = range[1].as_int64();
   if (qmin < F::qmin || qmax > F::qmax || qmin > qmax)
     group_fail(
         g, "attributes.code_range",
         ::pare::detail::concat("[", qmin, ", ", qmax, "] is not inside ",
                                detail::pare_format_name<F>(), "'s [", F::qmin, ", ", F::qmax, "]"));
-  const nlohmann::json& sym = attr("symmetric");
-  if (!sym.is_boolean()) group_fail(g, "attributes.symmetric", "must be true or false");
+  const Json& sym = attr("symmetric");
+  if (!sym.is_bool()) group_fail(g, "attributes.symmetric", "must be true or false");
 
   const PareTensorInfo& codes = member(g, "codes", dtype_traits<Storage>::dtype, rc);
   const Shape<2> s{static_cast<std::size_t>(rc[0]), static_cast<std::size_t>(rc[1])};
@@ -337,7 +334,7 @@ QuantizedTensor<F, G> PareFile::quantized(std::string_view name) const {
                                  " is outside the code range [", qmin, ", ", qmax, "]"));
   }
   QuantizedTensor<F, G> q(s, granularity, CodeRange{static_cast<int>(qmin), static_cast<int>(qmax)},
-                          sym.get<bool>());
+                          sym.as_bool());
   if (!codes.bytes.empty())
     std::memcpy(static_cast<void*>(q.codes().data()), codes.bytes.data(), codes.bytes.size());
   for (std::size_t u = 0; u < units[0]; ++u) {
@@ -427,12 +424,12 @@ class PareWriter {
     add(name + ".codes", q.codes(), q.cols());
     add(name + ".scales", q.scales());
     add(name + ".zero_points", q.zero_points());
-    nlohmann::ordered_json attrs = nlohmann::ordered_json::object();
-    attrs["format"] = detail::pare_format_name<F>();
-    attrs["granularity"] = detail::PareGranularityCodec<G>::to_json(q.granularity());
-    attrs["shape"] = {q.rows(), q.cols()};
-    attrs["code_range"] = {q.code_range().qmin, q.code_range().qmax};
-    attrs["symmetric"] = q.symmetric();
+    Json attrs =
+        Json::object({{"format", detail::pare_format_name<F>()},
+                      {"granularity", detail::PareGranularityCodec<G>::to_json(q.granularity())},
+                      {"shape", Json::array({q.rows(), q.cols()})},
+                      {"code_range", Json::array({q.code_range().qmin, q.code_range().qmax})},
+                      {"symmetric", q.symmetric()}});
     add_group(name, "quantized",
               {{"codes", name + ".codes"},
                {"scales", name + ".scales"},
@@ -446,7 +443,7 @@ class PareWriter {
   /// Adds a group of arrays already added (or added later, before save()): e.g. kind "csr" with
   /// members values / col_idx / row_ptr. ArgumentError for a duplicate group name.
   void add_group(std::string name, std::string kind, std::map<std::string, std::string> members,
-                 nlohmann::ordered_json attributes = nlohmann::ordered_json::object()) {
+                 Json attributes = Json::object()) {
     PARE_CHECK(!name.empty() && !kind.empty(), ArgumentError,
                "PareWriter: a group needs a name and a kind");
     PARE_CHECK(attributes.is_object(), ArgumentError, "PareWriter: attributes of group '", name,
@@ -458,12 +455,13 @@ class PareWriter {
   }
 
   /// The model graph, stored verbatim (an object).
-  void set_graph(nlohmann::ordered_json graph) {
+  void set_graph(Json graph) {
     PARE_CHECK(graph.is_object() || graph.is_null(), ArgumentError,
                "PareWriter: the graph must be a JSON object");
-    PARE_CHECK(depth(graph) < detail::pare_max_json_depth - 1, ArgumentError,
-               "PareWriter: the graph nests deeper than ", detail::pare_max_json_depth - 2,
-               " levels, which readers reject");
+    // The graph sits one level inside the top-level object.
+    PARE_CHECK(nesting(graph) < detail::pare_max_json_depth, ArgumentError,
+               "PareWriter: the graph nests arrays and objects deeper than ",
+               detail::pare_max_json_depth - 1, " levels, which readers reject");
     graph_ = std::move(graph);
   }
   void set_metadata(std::string key, std::string value) {
@@ -520,13 +518,19 @@ class PareWriter {
     std::string name;
     std::string kind;
     std::map<std::string, std::string> members;
-    nlohmann::ordered_json attributes;
+    Json attributes;
   };
 
-  static int depth(const nlohmann::ordered_json& j, int d = 0) {
-    if (d >= detail::pare_max_json_depth || !j.is_structured()) return d;
-    int deepest = d;
-    for (const auto& child : j) deepest = std::max(deepest, depth(child, d + 1));
+  /// `level` plus the levels of arrays and objects in `j` (a scalar has 0, `[]` 1, `[{}]` 2),
+  /// counted no further than pare_max_json_depth.
+  static std::size_t nesting(const Json& j, std::size_t level = 0) {
+    if (!j.is_array() && !j.is_object()) return level;
+    std::size_t deepest = ++level;
+    if (level >= detail::pare_max_json_depth) return level;
+    if (j.is_array())
+      for (const Json& child : j.as_array()) deepest = std::max(deepest, nesting(child, level));
+    else
+      for (const auto& m : j.as_object()) deepest = std::max(deepest, nesting(m.value, level));
     return deepest;
   }
   static void emit_chunked(std::span<const std::byte> bytes, const Emit& emit) {
@@ -552,32 +556,33 @@ class PareWriter {
   }
   std::string make_json(const std::vector<std::uint32_t>& crcs,
                         const std::vector<std::uint64_t>& offsets) const {
-    nlohmann::ordered_json doc = nlohmann::ordered_json::object();
-    nlohmann::ordered_json tensors = nlohmann::ordered_json::array();
+    Json::Array tensors;
+    tensors.reserve(entries_.size());
     for (std::size_t k = 0; k < entries_.size(); ++k) {
       const Entry& e = entries_[k];
-      tensors.push_back({{"name", e.name},
-                         {"dtype", std::string(pare::name(e.dtype))},
-                         {"shape", e.shape},
-                         {"offset", offsets[k]},
-                         {"nbytes", e.nbytes},
-                         {"crc32c", crcs[k]}});
+      tensors.push_back(Json::object({{"name", e.name},
+                                      {"dtype", pare::name(e.dtype)},
+                                      {"shape", e.shape},
+                                      {"offset", offsets[k]},
+                                      {"nbytes", e.nbytes},
+                                      {"crc32c", crcs[k]}}));
     }
-    doc["tensors"] = std::move(tensors);
+    Json doc = Json::object({{"tensors", Json(std::move(tensors))}});
     if (!groups_.empty()) {
-      nlohmann::ordered_json groups = nlohmann::ordered_json::array();
+      Json::Array groups;
+      groups.reserve(groups_.size());
       for (const auto& g : groups_)
-        groups.push_back({{"name", g.name},
-                          {"kind", g.kind},
-                          {"members", g.members},
-                          {"attributes", g.attributes}});
-      doc["groups"] = std::move(groups);
+        groups.push_back(Json::object({{"name", g.name},
+                                       {"kind", g.kind},
+                                       {"members", g.members},
+                                       {"attributes", g.attributes}}));
+      doc["groups"] = Json(std::move(groups));
     }
     if (!graph_.is_null()) doc["graph"] = graph_;
     if (!metadata_.empty()) doc["metadata"] = metadata_;
     try {
-      return doc.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::strict);
-    } catch (const nlohmann::json::exception& ex) {
+      return doc.dump();
+    } catch (const JsonError& ex) {
       throw ArgumentError(
           std::string("PareWriter: a name, metadata or graph string is not valid UTF-8: ") +
           ex.what());
@@ -588,7 +593,7 @@ class PareWriter {
   std::set<std::string, std::less<>> names_;
   std::vector<Group> groups_;
   std::set<std::string, std::less<>> group_names_;
-  nlohmann::ordered_json graph_;
+  Json graph_;
   std::map<std::string, std::string> metadata_;
 };
 

@@ -37,10 +37,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "pare/core/dtype.hpp"
 #include "pare/core/error.hpp"
+#include "pare/core/json.hpp"
 #include "pare/core/shape.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/io/atomic_write.hpp"
@@ -177,27 +176,20 @@ class SafetensorsFile {
     if (n == 0 || header[0] != std::byte{'{'})
       r.fail_at(8, "header", "JSON header must start with '{'");
 
-    detail::SafetensorsSax sax;
-    const auto* first = reinterpret_cast<const char*>(header.data());
-    bool ok = false;
+    detail::SafetensorsHeader parsed;
     try {
-      ok = nlohmann::json::sax_parse(first, first + header.size(), &sax);
-    } catch (const nlohmann::json::exception& e) {
-      r.fail_at(8, "header", std::string("invalid JSON: ") + e.what());
+      parsed = detail::parse_safetensors_header(
+          std::string_view(reinterpret_cast<const char*>(header.data()), header.size()), fname);
+    } catch (const JsonParseError& e) {
+      r.fail_at(8 + e.offset(), "header", e.reason());
     }
-    if (!ok || !sax.complete()) {
-      const std::uint64_t at =
-          sax.error_position ? 8 + (*sax.error_position > 0 ? *sax.error_position - 1 : 0) : 8;
-      r.fail_at(std::min<std::uint64_t>(at, 8 + n), "header",
-                sax.error.empty() ? std::string("incomplete JSON header") : sax.error);
-    }
-    metadata_ = std::move(sax.metadata);
+    metadata_ = std::move(parsed.metadata);
 
     const std::uint64_t data_start = 8 + n;
     const std::uint64_t data_size = r.size() - data_start;
-    infos_.reserve(sax.tensors.size());
-    names_.reserve(sax.tensors.size());
-    for (auto& t : sax.tensors) {
+    infos_.reserve(parsed.tensors.size());
+    names_.reserve(parsed.tensors.size());
+    for (auto& t : parsed.tensors) {
       const auto dt = detail::safetensors_dtype(t.dtype);
       if (!dt) r.fail_at(8, t.name, "unknown dtype \"" + t.dtype.substr(0, 64) + "\"");
       std::uint64_t count = 1;
@@ -342,25 +334,23 @@ inline void write_safetensors(const std::filesystem::path& path,
                dup == names.end() ? "" : *dup, "'");
   }
 
-  nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) {
-    nlohmann::ordered_json m = nlohmann::ordered_json::object();
-    for (const auto& [k, v] : metadata) m[k] = v;
-    header["__metadata__"] = std::move(m);
-  }
+  // Names are unique (checked above) and "__metadata__" is refused as a name, so members can be
+  // appended without the linear look-up of operator[].
+  Json::Object header;
+  header.reserve(sorted.size() + 1);
+  if (!metadata.empty()) header.push_back({"__metadata__", Json(metadata)});
   std::uint64_t offset = 0;
   for (auto* e : sorted) {
-    nlohmann::ordered_json t = nlohmann::ordered_json::object();
-    t["dtype"] = std::string(*detail::safetensors_dtype_name(e->dtype));
-    t["shape"] = e->shape;
-    t["data_offsets"] = {offset, offset + e->data.size()};
+    header.push_back({e->name, Json::object({{"dtype", *detail::safetensors_dtype_name(e->dtype)},
+                                             {"shape", e->shape},
+                                             {"data_offsets",
+                                              Json::array({offset, offset + e->data.size()})}})});
     offset += e->data.size();
-    header[e->name] = std::move(t);
   }
   std::string text;
   try {
-    text = header.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::strict);
-  } catch (const nlohmann::json::exception& ex) {
+    text = Json(std::move(header)).dump();
+  } catch (const JsonError& ex) {
     throw ArgumentError(
         std::string("write_safetensors: a name or metadata string is not valid UTF-8: ") +
         ex.what());

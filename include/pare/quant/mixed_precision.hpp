@@ -3,8 +3,9 @@
 //
 // Two ways, combinable:
 //   overrides   "pattern=format" rules by layer name, as llama.cpp's `--tensor-type fc1.*=q8_0`
-//               (parse_format_overrides): globs (`*`, `?`) by default, ECMAScript regexes with
-//               PatternSyntax::regex. The first matching rule wins.
+//               (parse_format_overrides): globs (`*`, `?`) by default, regexes in ECMAScript
+//               syntax with PatternSyntax::regex (the subset quant/detail/name_regex.hpp lists:
+//               classes, groups, alternation, quantifiers, anchors). The first matching rule wins.
 //   automatic   measure each layer's sensitivity (relative output error on calibration inputs,
 //               or weight error without them) for every candidate format, then pick per layer
 //               the least total error whose bits-per-weight over the whole model meets a target
@@ -22,16 +23,14 @@
 #include <functional>
 #include <limits>
 #include <optional>
-#include <regex>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "pare/core/error.hpp"
+#include "pare/core/json.hpp"
 #include "pare/core/tensor.hpp"
+#include "pare/quant/detail/name_regex.hpp"
 #include "pare/quant/format.hpp"
 #include "pare/quant/granularity.hpp"
 #include "pare/quant/nf4.hpp"
@@ -92,8 +91,7 @@ struct FormatOverride {
 
   /// Whether `name` matches the whole pattern.
   [[nodiscard]] bool matches(std::string_view name) const {
-    if (syntax == PatternSyntax::regex)
-      return std::regex_match(name.begin(), name.end(), std::regex(pattern));
+    if (syntax == PatternSyntax::regex) return detail::NameRegex(pattern).matches(name);
     return glob_match(pattern, name);
   }
 
@@ -120,8 +118,9 @@ struct FormatOverride {
 };
 
 /// Parses "pat=fmt[,pat=fmt...]" (llama.cpp's --tensor-type syntax; repeated flags can be joined
-/// with commas). Throws ArgumentError for an entry without '=' or with an empty side, or a bad
-/// regex.
+/// with commas). Throws ArgumentError for an entry without '=' or with an empty side, or a regex
+/// that is malformed or uses what name_regex.hpp does not support (back-references,
+/// look-arounds).
 [[nodiscard]] inline std::vector<FormatOverride> parse_format_overrides(
     std::string_view spec, PatternSyntax syntax = PatternSyntax::glob) {
   std::vector<FormatOverride> out;
@@ -136,10 +135,9 @@ struct FormatOverride {
       FormatOverride o{std::string(item.substr(0, eq)), std::string(item.substr(eq + 1)), syntax};
       if (syntax == PatternSyntax::regex) {
         try {
-          (void)std::regex(o.pattern);
-        } catch (const std::regex_error& e) {
-          throw ArgumentError("format override '" + std::string(item) +
-                              "': bad regex: " + e.what());
+          (void)detail::NameRegex(o.pattern);
+        } catch (const ArgumentError& e) {
+          throw ArgumentError("format override '" + std::string(item) + "': " + e.what());
         }
       }
       out.push_back(std::move(o));
@@ -192,34 +190,43 @@ struct MixedPrecisionPlan {
 
 /// A table, one layer a line, and the total.
 [[nodiscard]] inline std::string to_string(const MixedPrecisionPlan& plan) {
-  std::ostringstream o;
-  o << "layer                          format      weights    bpw   rel.error\n";
+  std::string o = "layer                          format      weights    bpw   rel.error\n";
   char line[160];
   for (const auto& l : plan.layers) {
-    std::snprintf(line, sizeof line, "%-30s %-10s %8zu %6.3f  %.3e%s\n", l.layer.c_str(),
-                  l.format.c_str(), l.weights, l.bits_per_weight, l.error,
-                  l.overridden ? "  (override)" : "");
-    o << line;
+    // A name longer than the column is printed whole, past the line buffer.
+    const int n = std::snprintf(line, sizeof line, "%-30s %-10s %8zu %6.3f  %.3e%s\n",
+                                l.layer.c_str(), l.format.c_str(), l.weights, l.bits_per_weight,
+                                l.error, l.overridden ? "  (override)" : "");
+    if (n >= 0 && static_cast<std::size_t>(n) < sizeof line) {
+      o += line;
+    } else {
+      std::string big(static_cast<std::size_t>(n > 0 ? n : 0) + 1, '\0');
+      std::snprintf(big.data(), big.size(), "%-30s %-10s %8zu %6.3f  %.3e%s\n", l.layer.c_str(),
+                    l.format.c_str(), l.weights, l.bits_per_weight, l.error,
+                    l.overridden ? "  (override)" : "");
+      big.pop_back();
+      o += big;
+    }
   }
   std::snprintf(line, sizeof line, "total: %.3f bits per weight (target %.3f)\n",
                 plan.bits_per_weight(), plan.target_bits_per_weight);
-  o << line;
-  return o.str();
+  o += line;
+  return o;
 }
 
 /// The plan as JSON, for a saved model's metadata.
-[[nodiscard]] inline nlohmann::json to_json(const MixedPrecisionPlan& plan) {
-  nlohmann::json layers = nlohmann::json::array();
+[[nodiscard]] inline Json to_json(const MixedPrecisionPlan& plan) {
+  Json layers = Json::array();
   for (const auto& l : plan.layers)
-    layers.push_back({{"layer", l.layer},
-                      {"format", l.format},
-                      {"weights", l.weights},
-                      {"bits_per_weight", l.bits_per_weight},
-                      {"relative_error", l.error},
-                      {"override", l.overridden}});
-  return {{"target_bits_per_weight", plan.target_bits_per_weight},
-          {"bits_per_weight", plan.bits_per_weight()},
-          {"layers", std::move(layers)}};
+    layers.push_back(Json::object({{"layer", l.layer},
+                                   {"format", l.format},
+                                   {"weights", l.weights},
+                                   {"bits_per_weight", l.bits_per_weight},
+                                   {"relative_error", l.error},
+                                   {"override", l.overridden}}));
+  return Json::object({{"target_bits_per_weight", plan.target_bits_per_weight},
+                       {"bits_per_weight", plan.bits_per_weight()},
+                       {"layers", std::move(layers)}});
 }
 
 namespace detail {

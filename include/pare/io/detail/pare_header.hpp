@@ -20,10 +20,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "pare/core/dtype.hpp"
 #include "pare/core/error.hpp"
+#include "pare/core/json.hpp"
 #include "pare/io/checksum.hpp"
 #include "pare/io/detail/byte_reader.hpp"
 
@@ -38,7 +37,8 @@ inline constexpr std::uint64_t pare_header_size = 40;
 inline constexpr std::uint64_t pare_alignment = 64;
 inline constexpr std::uint64_t pare_max_json_size = std::uint64_t{256} << 20;
 inline constexpr std::uint64_t pare_max_rank = 64;
-inline constexpr int pare_max_json_depth = 64;
+/// Arrays and objects nested deeper than this are an error (the top-level object is level 1).
+inline constexpr std::size_t pare_max_json_depth = 64;
 /// Flag bits a reader must understand (none defined in 1.x); the high 16 bits are optional hints.
 inline constexpr std::uint32_t pare_required_flags_mask = 0x0000FFFFu;
 
@@ -92,7 +92,7 @@ struct PareGroupRecord {
   std::string name;
   std::string kind;
   std::map<std::string, std::string> members;  ///< role -> tensor name
-  nlohmann::json attributes = nlohmann::json::object();
+  Json attributes = Json::object();
   std::size_t index = 0;
 };
 
@@ -104,47 +104,8 @@ struct PareHeader {
   std::uint64_t data_offset = 0;
   std::vector<PareTensorRecord> tensors;  ///< in "tensors" array order
   std::vector<PareGroupRecord> groups;
-  nlohmann::json graph;  ///< null when absent
+  Json graph;  ///< null when absent
   std::map<std::string, std::string> metadata;
-};
-
-/// Rejects duplicate object keys and nesting deeper than pare_max_json_depth while nlohmann
-/// parses (its parser is iterative, but a million nested arrays would still cost memory and a
-/// recursive walk later).
-class PareJsonGuard {
- public:
-  explicit PareJsonGuard(const std::string& file) : file_(file) {}
-  bool operator()(int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-    using E = nlohmann::json::parse_event_t;
-    if (depth > pare_max_json_depth)
-      throw FormatError(
-          file_, "json", pare_header_size,
-          ::pare::detail::concat("JSON nests deeper than ", pare_max_json_depth, " levels"));
-    // nlohmann keeps the last of duplicate keys; counting key events per open object and comparing
-    // with the finished object's size finds them without storing the keys.
-    switch (event) {
-      case E::object_start:
-        keys_.push_back(0);
-        break;
-      case E::key:
-        if (!keys_.empty()) ++keys_.back();
-        break;
-      case E::object_end:
-        if (!keys_.empty()) {
-          if (parsed.is_object() && parsed.size() != keys_.back())
-            throw FormatError(file_, "json", pare_header_size, "a JSON object has a duplicate key");
-          keys_.pop_back();
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  }
-
- private:
-  const std::string& file_;
-  std::vector<std::size_t> keys_;
 };
 
 /// Checks of one JSON value, each failing with the JSON path in `field`.
@@ -155,33 +116,31 @@ class PareSchema {
   [[noreturn]] void fail(const std::string& path, const std::string& what) const {
     throw FormatError(file_, path, pare_header_size, what);
   }
-  const nlohmann::json& member(const nlohmann::json& obj, const char* key,
-                               const std::string& path) const {
-    auto it = obj.find(key);
-    if (it == obj.end()) fail(path + "." + key, "missing");
-    return *it;
+  const Json& member(const Json& obj, const char* key, const std::string& path) const {
+    const Json* v = obj.find(key);
+    if (v == nullptr) fail(path + "." + key, "missing");
+    return *v;
   }
-  std::uint64_t unsigned_at(const nlohmann::json& obj, const char* key,
-                            const std::string& path) const {
+  std::uint64_t unsigned_at(const Json& obj, const char* key, const std::string& path) const {
     const auto& v = member(obj, key, path);
-    if (!v.is_number_unsigned())
+    if (!v.is_uint64())
       fail(path + "." + key, "must be a non-negative integer below 2^64, got " + kind(v));
-    return v.get<std::uint64_t>();
+    return v.as_uint64();
   }
-  std::string string_at(const nlohmann::json& obj, const char* key, const std::string& path) const {
+  std::string string_at(const Json& obj, const char* key, const std::string& path) const {
     const auto& v = member(obj, key, path);
     if (!v.is_string()) fail(path + "." + key, "must be a string, got " + kind(v));
-    return v.get<std::string>();
+    return v.as_string();
   }
-  static std::string kind(const nlohmann::json& v) { return v.type_name(); }
+  static std::string kind(const Json& v) { return std::string(v.kind_name()); }
 
  private:
   const std::string& file_;
 };
 
-inline PareTensorRecord pare_parse_tensor(const PareSchema& s, const nlohmann::json& t,
-                                          std::size_t i, const std::string& file,
-                                          std::uint64_t data_offset, std::uint64_t data_size) {
+inline PareTensorRecord pare_parse_tensor(const PareSchema& s, const Json& t, std::size_t i,
+                                          const std::string& file, std::uint64_t data_offset,
+                                          std::uint64_t data_size) {
   const std::string path = "tensors[" + std::to_string(i) + "]";
   if (!t.is_object()) s.fail(path, "must be an object, got " + PareSchema::kind(t));
   PareTensorRecord r;
@@ -199,9 +158,9 @@ inline PareTensorRecord pare_parse_tensor(const PareSchema& s, const nlohmann::j
     s.fail(path + ".shape",
            ::pare::detail::concat(shape.size(), " dimensions, at most ", pare_max_rank));
   for (std::size_t k = 0; k < shape.size(); ++k) {
-    if (!shape[k].is_number_unsigned())
+    if (!shape[k].is_uint64())
       s.fail(::pare::detail::concat(path, ".shape[", k, "]"), "must be a non-negative integer");
-    r.shape.push_back(shape[k].get<std::uint64_t>());
+    r.shape.push_back(shape[k].as_uint64());
   }
   const std::uint64_t need = pare_nbytes(r.dtype, r.shape, file, path + ".shape", pare_header_size);
   const std::uint64_t offset = s.unsigned_at(t, "offset", path);
@@ -225,7 +184,7 @@ inline PareTensorRecord pare_parse_tensor(const PareSchema& s, const nlohmann::j
 }
 
 inline PareGroupRecord pare_parse_group(
-    const PareSchema& s, const nlohmann::json& g, std::size_t i,
+    const PareSchema& s, const Json& g, std::size_t i,
     const std::map<std::string, std::size_t, std::less<>>& tensor_index) {
   const std::string path = "groups[" + std::to_string(i) + "]";
   if (!g.is_object()) s.fail(path, "must be an object, got " + PareSchema::kind(g));
@@ -238,19 +197,19 @@ inline PareGroupRecord pare_parse_group(
   const auto& members = s.member(g, "members", path);
   if (!members.is_object())
     s.fail(path + ".members", "must be an object, got " + PareSchema::kind(members));
-  for (const auto& [role, tensor] : members.items()) {
+  for (const auto& [role, tensor] : members.as_object()) {
     const std::string mpath = path + ".members." + role;
     if (!tensor.is_string())
       s.fail(mpath, "must be a tensor name (string), got " + PareSchema::kind(tensor));
-    const auto name = tensor.get<std::string>();
+    const std::string& name = tensor.as_string();
     if (tensor_index.find(name) == tensor_index.end())
       s.fail(mpath, "names tensor \"" + name.substr(0, 64) + "\", which is not in \"tensors\"");
     r.members.emplace(role, name);
   }
-  if (auto it = g.find("attributes"); it != g.end()) {
-    if (!it->is_object())
-      s.fail(path + ".attributes", "must be an object, got " + PareSchema::kind(*it));
-    r.attributes = *it;
+  if (const Json* a = g.find("attributes")) {
+    if (!a->is_object())
+      s.fail(path + ".attributes", "must be an object, got " + PareSchema::kind(*a));
+    r.attributes = *a;
   }
   return r;
 }
@@ -320,15 +279,12 @@ inline PareGroupRecord pare_parse_group(
     if (bytes[k] != std::byte{0})
       r.fail_at(k, "padding", "padding before the data section must be zero bytes");
 
-  nlohmann::json doc;
-  {
-    PareJsonGuard guard(file);
-    const auto* first = reinterpret_cast<const char*>(json.data());
-    try {
-      doc = nlohmann::json::parse(first, first + json.size(), std::ref(guard));
-    } catch (const nlohmann::json::exception& e) {
-      r.fail_at(pare_header_size, "json", std::string("invalid JSON: ") + e.what());
-    }
+  Json doc;
+  try {
+    doc = Json::parse(std::string_view(reinterpret_cast<const char*>(json.data()), json.size()),
+                      {.max_depth = pare_max_json_depth, .source = file});
+  } catch (const JsonParseError& e) {
+    r.fail_at(pare_header_size + e.offset(), "json", "invalid JSON: " + e.reason());
   }
   const PareSchema s(file);
   if (!doc.is_object()) s.fail("json", "top level must be an object, got " + PareSchema::kind(doc));
@@ -367,27 +323,28 @@ inline PareGroupRecord pare_parse_group(
         ::pare::detail::concat("the file is ", r.size(), " bytes but its tensor data ends at ", end,
                                " (truncated, or bytes appended)"));
 
-  if (auto it = doc.find("groups"); it != doc.end()) {
-    if (!it->is_array()) s.fail("groups", "must be an array, got " + PareSchema::kind(*it));
+  if (const Json* groups = doc.find("groups")) {
+    if (!groups->is_array()) s.fail("groups", "must be an array, got " + PareSchema::kind(*groups));
     std::set<std::string, std::less<>> names;
-    for (std::size_t i = 0; i < it->size(); ++i) {
-      auto g = pare_parse_group(s, (*it)[i], i, index);
+    for (std::size_t i = 0; i < groups->size(); ++i) {
+      auto g = pare_parse_group(s, (*groups)[i], i, index);
       if (!names.insert(g.name).second)
         s.fail(::pare::detail::concat("groups[", i, "].name"),
                "duplicate group name \"" + g.name.substr(0, 64) + "\"");
       h.groups.push_back(std::move(g));
     }
   }
-  if (auto it = doc.find("graph"); it != doc.end()) {
-    if (!it->is_object() && !it->is_null())
-      s.fail("graph", "must be an object or null, got " + PareSchema::kind(*it));
-    h.graph = std::move(*it);
+  if (Json* graph = doc.find("graph")) {
+    if (!graph->is_object() && !graph->is_null())
+      s.fail("graph", "must be an object or null, got " + PareSchema::kind(*graph));
+    h.graph = std::move(*graph);
   }
-  if (auto it = doc.find("metadata"); it != doc.end()) {
-    if (!it->is_object()) s.fail("metadata", "must be an object, got " + PareSchema::kind(*it));
-    for (const auto& [k, v] : it->items()) {
+  if (const Json* metadata = doc.find("metadata")) {
+    if (!metadata->is_object())
+      s.fail("metadata", "must be an object, got " + PareSchema::kind(*metadata));
+    for (const auto& [k, v] : metadata->as_object()) {
       if (!v.is_string()) s.fail("metadata." + k, "must be a string, got " + PareSchema::kind(v));
-      h.metadata.emplace(k, v.get<std::string>());
+      h.metadata.emplace(k, v.as_string());
     }
   }
   return h;

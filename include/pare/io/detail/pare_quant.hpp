@@ -7,9 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "pare/core/error.hpp"
+#include "pare/core/json.hpp"
 #include "pare/quant/format.hpp"
 #include "pare/quant/granularity.hpp"
 
@@ -17,10 +16,9 @@ namespace pare::io::detail {
 
 /// "int8", "uint4", "int2", ...: signedness from the code range, then the bit width.
 /// True when `j` is an object whose "type" is the string `type` (never throws).
-[[nodiscard]] inline bool pare_has_type(const nlohmann::json& j, const char* type) {
-  if (!j.is_object()) return false;
-  auto it = j.find("type");
-  return it != j.end() && it->is_string() && it->get_ref<const std::string&>() == type;
+[[nodiscard]] inline bool pare_has_type(const Json& j, const char* type) {
+  const Json* t = j.find("type");
+  return t != nullptr && t->is_string() && t->as_string() == type;
 }
 
 template <QuantFormat F>
@@ -29,43 +27,43 @@ template <QuantFormat F>
 }
 
 /// Serializes a granularity policy; specialized for the built-in ones. A user granularity opts in
-/// by specializing it with `to_json(const G&)` and `from_json(const nlohmann::json&, G&)` (the
-/// latter returns an error text, empty when the JSON describes a G).
+/// by specializing it with `to_json(const G&)` returning a pare::Json object and
+/// `from_json(const Json&, G&)` (which returns an error text, empty when the JSON describes a G).
 template <class G>
 struct PareGranularityCodec;
 
 template <>
 struct PareGranularityCodec<PerTensor> {
-  static nlohmann::ordered_json to_json(const PerTensor&) { return {{"type", "per_tensor"}}; }
-  static std::string from_json(const nlohmann::json& j, PerTensor&) {
+  static Json to_json(const PerTensor&) { return Json::object({{"type", "per_tensor"}}); }
+  static std::string from_json(const Json& j, PerTensor&) {
     return pare_has_type(j, "per_tensor") ? std::string() : "is not {\"type\": \"per_tensor\"}";
   }
 };
 
 template <>
 struct PareGranularityCodec<PerChannel> {
-  static nlohmann::ordered_json to_json(const PerChannel& g) {
-    return {{"type", "per_channel"}, {"axis", g.axis}};
+  static Json to_json(const PerChannel& g) {
+    return Json::object({{"type", "per_channel"}, {"axis", g.axis}});
   }
-  static std::string from_json(const nlohmann::json& j, PerChannel& g) {
+  static std::string from_json(const Json& j, PerChannel& g) {
     if (!pare_has_type(j, "per_channel")) return "is not {\"type\": \"per_channel\", ...}";
-    auto it = j.find("axis");
-    if (it == j.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() > 1)
+    const Json* axis = j.find("axis");
+    if (axis == nullptr || !axis->is_uint64() || axis->as_uint64() > 1)
       return "needs \"axis\": 0 or 1";
-    g.axis = it->get<std::size_t>();
+    g.axis = static_cast<std::size_t>(axis->as_uint64());
     return {};
   }
 };
 
 template <std::size_t N>
 struct PareGranularityCodec<PerGroup<N>> {
-  static nlohmann::ordered_json to_json(const PerGroup<N>&) {
-    return {{"type", "per_group"}, {"group_size", N}};
+  static Json to_json(const PerGroup<N>&) {
+    return Json::object({{"type", "per_group"}, {"group_size", N}});
   }
-  static std::string from_json(const nlohmann::json& j, PerGroup<N>&) {
+  static std::string from_json(const Json& j, PerGroup<N>&) {
     if (!pare_has_type(j, "per_group")) return "is not {\"type\": \"per_group\", ...}";
-    auto it = j.find("group_size");
-    if (it == j.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() != N)
+    const Json* size = j.find("group_size");
+    if (size == nullptr || !size->is_uint64() || size->as_uint64() != N)
       return ::pare::detail::concat("needs \"group_size\": ", N, " (the caller asked for PerGroup<",
                                     N, ">)");
     return {};
@@ -74,8 +72,8 @@ struct PareGranularityCodec<PerGroup<N>> {
 
 /// A granularity policy .pare knows how to name.
 template <class G>
-concept PareGranularity = Granularity<G> && requires(const G& g, const nlohmann::json& j, G& out) {
-  { PareGranularityCodec<G>::to_json(g) } -> std::convertible_to<nlohmann::ordered_json>;
+concept PareGranularity = Granularity<G> && requires(const G& g, const Json& j, G& out) {
+  { PareGranularityCodec<G>::to_json(g) } -> std::convertible_to<Json>;
   { PareGranularityCodec<G>::from_json(j, out) } -> std::convertible_to<std::string>;
 };
 

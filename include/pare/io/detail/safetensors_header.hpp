@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — the safetensors JSON header, parsed with a SAX handler that accepts exactly the schema
-// `{"name": {"dtype": str, "shape": [uint...], "data_offsets": [uint, uint]}, "__metadata__":
-// {str: str}}` and stops at the first deviation. Building no DOM keeps memory proportional to
-// what the header describes (no 16-byte node per JSON token, no 8-byte pointer per nesting level
-// of a hostile `[[[[...`), and the handler sees duplicate keys, which a DOM silently merges.
+// pare — the safetensors JSON header, read token by token (pare::JsonReader) against exactly the
+// schema `{"name": {"dtype": str, "shape": [uint...], "data_offsets": [uint, uint]},
+// "__metadata__": {str: str}}`, stopping at the first deviation. Building no DOM keeps memory
+// proportional to what the header describes (no node per JSON token; a hostile `[[[[...` fails
+// at its first bracket), and the reader sees duplicate names and keys as they come.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -15,9 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "pare/core/dtype.hpp"
+#include "pare/core/json_reader.hpp"
 
 namespace pare::io::detail {
 
@@ -116,158 +116,103 @@ struct RawTensorInfo {
   bool has_offsets = false;
 };
 
-class SafetensorsSax {
- public:
-  using json = nlohmann::json;
-  static constexpr std::size_t max_rank = 64;
-
+/// The header's tensors (in header order) and its "__metadata__".
+struct SafetensorsHeader {
   std::vector<RawTensorInfo> tensors;
   std::map<std::string, std::string> metadata;
-  std::string error;                          ///< set when a handler returned false
-  std::optional<std::size_t> error_position;  ///< byte position for JSON syntax errors
-
-  bool null() { return fail("unexpected null"); }
-  bool boolean(bool) { return fail("unexpected boolean"); }
-  bool number_integer(json::number_integer_t) {
-    return fail("negative number where a size was expected");
-  }
-  bool number_unsigned(json::number_unsigned_t v) {
-    if (st_ == St::shape) {
-      if (cur_.shape.size() == max_rank)
-        return fail("tensor '" + cur_.name + "' has more than 64 dimensions");
-      cur_.shape.push_back(v);
-      return true;
-    }
-    if (st_ == St::offsets) {
-      if (cur_.offsets.size() == 2)
-        return fail("tensor '" + cur_.name + "': data_offsets has more than 2 values");
-      cur_.offsets.push_back(v);
-      return true;
-    }
-    return fail("unexpected number");
-  }
-  bool number_float(json::number_float_t, const json::string_t& s) {
-    return fail("'" + s + "' is not a non-negative integer that fits in 64 bits");
-  }
-  bool string(json::string_t& v) {
-    if (st_ == St::metadata) {
-      metadata.emplace(meta_key_, v);
-      return true;
-    }
-    if (st_ == St::tensor && field_ == "dtype") {
-      cur_.dtype = v;
-      cur_.has_dtype = true;
-      return true;
-    }
-    return fail("unexpected string \"" + v.substr(0, 64) + "\"");
-  }
-  bool binary(json::binary_t&) { return fail("unexpected binary value"); }
-  bool start_object(std::size_t) {
-    switch (st_) {
-      case St::start:
-        st_ = St::top;
-        return true;
-      case St::top_value:
-        if (key_ == "__metadata__") {
-          st_ = St::metadata;
-        } else {
-          st_ = St::tensor;
-          cur_ = RawTensorInfo{};
-          cur_.name = key_;
-          fields_.clear();
-        }
-        return true;
-      default:
-        return fail(st_ == St::metadata ? "__metadata__ values must be strings"
-                                        : "unexpected object");
-    }
-  }
-  bool key(json::string_t& k) {
-    switch (st_) {
-      case St::top:
-        if (!top_keys_.insert(k).second) return fail("duplicate key \"" + k + "\"");
-        key_ = k;
-        st_ = St::top_value;
-        return true;
-      case St::metadata:
-        if (metadata.count(k) != 0) return fail("duplicate __metadata__ key \"" + k + "\"");
-        meta_key_ = k;
-        return true;
-      case St::tensor:
-        if (k != "dtype" && k != "shape" && k != "data_offsets")
-          return fail("tensor '" + cur_.name + "' has unknown key \"" + k + "\"");
-        if (!fields_.insert(k).second)
-          return fail("tensor '" + cur_.name + "' repeats key \"" + k + "\"");
-        field_ = k;
-        return true;
-      default:
-        return fail("unexpected key");
-    }
-  }
-  bool end_object() {
-    switch (st_) {
-      case St::metadata:
-        st_ = St::top;
-        return true;
-      case St::tensor:
-        if (!cur_.has_dtype || !cur_.has_shape || !cur_.has_offsets)
-          return fail("tensor '" + cur_.name + "' needs \"dtype\", \"shape\" and \"data_offsets\"");
-        if (cur_.offsets.size() != 2)
-          return fail("tensor '" + cur_.name + "': data_offsets needs 2 values");
-        tensors.push_back(std::move(cur_));
-        st_ = St::top;
-        return true;
-      case St::top:
-        st_ = St::done;
-        return true;
-      default:
-        return fail("unexpected end of object");
-    }
-  }
-  bool start_array(std::size_t) {
-    if (st_ == St::tensor && field_ == "shape") {
-      st_ = St::shape;
-      cur_.has_shape = true;
-      return true;
-    }
-    if (st_ == St::tensor && field_ == "data_offsets") {
-      st_ = St::offsets;
-      cur_.has_offsets = true;
-      return true;
-    }
-    return fail(st_ == St::start || st_ == St::top_value ? "expected an object"
-                                                         : "unexpected array");
-  }
-  bool end_array() {
-    if (st_ == St::shape || st_ == St::offsets) {
-      st_ = St::tensor;
-      return true;
-    }
-    return fail("unexpected end of array");
-  }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& ex) {
-    error_position = position;
-    error = ex.what();
-    return false;
-  }
-
-  [[nodiscard]] bool complete() const noexcept { return st_ == St::done; }
-
- private:
-  enum class St { start, top, top_value, metadata, tensor, shape, offsets, done };
-  bool fail(std::string what) {
-    error = std::move(what);
-    return false;
-  }
-
-  St st_ = St::start;
-  std::string key_;
-  std::string meta_key_;
-  std::string field_;
-  std::set<std::string> top_keys_;
-  std::set<std::string> fields_;
-  RawTensorInfo cur_;
 };
+
+inline constexpr std::size_t safetensors_max_rank = 64;
+
+/// Reads the header JSON token by token against the schema, stopping at the first deviation:
+/// JsonParseError (offset within `text`) for bad JSON and for anything the schema does not
+/// allow. `file` names the file in messages.
+[[nodiscard]] inline SafetensorsHeader parse_safetensors_header(std::string_view text,
+                                                                std::string_view file) {
+  using T = JsonReader::Token;
+  JsonReader r(text, {.source = file});
+  const auto unexpected = [&](T t) -> std::string {
+    switch (t) {
+      case T::null:
+        return "unexpected null";
+      case T::boolean:
+        return "unexpected boolean";
+      case T::int64:
+        return "negative number where a size was expected";
+      case T::uint64:
+        return "unexpected number";
+      case T::floating:
+        return "'" + std::string(r.raw().substr(0, 64)) +
+               "' is not a non-negative integer that fits in 64 bits";
+      case T::string:
+        return "unexpected string \"" + r.string().substr(0, 64) + "\"";
+      case T::begin_array:
+        return "unexpected array";
+      case T::begin_object:
+        return "unexpected object";
+      default:
+        return "unexpected JSON";
+    }
+  };
+  // Each value of the top-level object: a tensor or "__metadata__", both objects.
+  const auto expect_object = [&](T t) {
+    if (t != T::begin_object) r.fail(t == T::begin_array ? "expected an object" : unexpected(t));
+  };
+
+  SafetensorsHeader h;
+  expect_object(r.next());
+  std::set<std::string, std::less<>> names;
+  // After begin_object the reader gives only keys until end_object.
+  for (T t = r.next(); t != T::end_object; t = r.next()) {
+    std::string name = std::move(r.string());
+    if (!names.insert(name).second) r.fail("duplicate key \"" + name + "\"");
+    expect_object(r.next());
+    if (name == "__metadata__") {
+      for (T m = r.next(); m != T::end_object; m = r.next()) {
+        std::string key = std::move(r.string());
+        if (h.metadata.count(key) != 0) r.fail("duplicate __metadata__ key \"" + key + "\"");
+        const T v = r.next();
+        if (v != T::string)
+          r.fail(v == T::begin_object || v == T::begin_array ? "__metadata__ values must be strings"
+                                                             : unexpected(v));
+        h.metadata.emplace(std::move(key), std::move(r.string()));
+      }
+      continue;
+    }
+    RawTensorInfo cur;
+    cur.name = std::move(name);
+    for (T f = r.next(); f != T::end_object; f = r.next()) {
+      const std::string field = r.string();
+      const bool dtype = field == "dtype", shape = field == "shape";
+      if (!dtype && !shape && field != "data_offsets")
+        r.fail("tensor '" + cur.name + "' has unknown key \"" + field + "\"");
+      bool& seen = dtype ? cur.has_dtype : shape ? cur.has_shape : cur.has_offsets;
+      if (seen) r.fail("tensor '" + cur.name + "' repeats key \"" + field + "\"");
+      seen = true;
+      const T v = r.next();
+      if (dtype) {
+        if (v != T::string) r.fail(unexpected(v));
+        cur.dtype = std::move(r.string());
+        continue;
+      }
+      if (v != T::begin_array) r.fail(unexpected(v));
+      std::vector<std::uint64_t>& list = shape ? cur.shape : cur.offsets;
+      for (T e = r.next(); e != T::end_array; e = r.next()) {
+        if (e != T::uint64) r.fail(unexpected(e));
+        if (shape && list.size() == safetensors_max_rank)
+          r.fail("tensor '" + cur.name + "' has more than 64 dimensions");
+        if (!shape && list.size() == 2)
+          r.fail("tensor '" + cur.name + "': data_offsets has more than 2 values");
+        list.push_back(r.uint64());
+      }
+    }
+    if (!cur.has_dtype || !cur.has_shape || !cur.has_offsets)
+      r.fail("tensor '" + cur.name + "' needs \"dtype\", \"shape\" and \"data_offsets\"");
+    if (cur.offsets.size() != 2) r.fail("tensor '" + cur.name + "': data_offsets needs 2 values");
+    h.tensors.push_back(std::move(cur));
+  }
+  (void)r.next();  // the end: only whitespace may follow
+  return h;
+}
 
 }  // namespace pare::io::detail
