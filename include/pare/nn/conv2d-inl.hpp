@@ -12,7 +12,6 @@
 #include "pare/kernels/conv2d.hpp"
 #include "pare/kernels/gemm.hpp"
 #include "pare/nn/conv2d.hpp"
-#include "pare/nn/init.hpp"
 
 namespace pare {
 

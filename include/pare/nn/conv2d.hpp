@@ -10,6 +10,7 @@
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/conv2d.hpp"
 #include "pare/nn/concepts.hpp"
+#include "pare/nn/init.hpp"
 #include "pare/nn/parameter.hpp"
 
 namespace pare {

@@ -12,7 +12,6 @@
 #include "pare/kernels/blas1.hpp"
 #include "pare/kernels/gemm.hpp"
 #include "pare/kernels/gemv.hpp"
-#include "pare/nn/init.hpp"
 #include "pare/nn/linear.hpp"
 
 namespace pare {

@@ -9,6 +9,7 @@
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/nn/concepts.hpp"
+#include "pare/nn/init.hpp"
 #include "pare/nn/parameter.hpp"
 
 namespace pare {

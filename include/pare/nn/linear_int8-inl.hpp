@@ -14,7 +14,6 @@
 #include "pare/core/error.hpp"
 #include "pare/kernels/gemm_int8.hpp"
 #include "pare/nn/linear_int8.hpp"
-#include "pare/quant/dynamic.hpp"
 
 namespace pare {
 

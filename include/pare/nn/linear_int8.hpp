@@ -26,7 +26,7 @@
 #include "pare/nn/concepts.hpp"
 #include "pare/nn/linear.hpp"
 #include "pare/nn/parameter.hpp"
-#include "pare/quant/concepts.hpp"
+#include "pare/quant/dynamic.hpp"
 
 namespace pare {
 

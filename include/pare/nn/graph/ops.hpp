@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare — the op registry: builds the runtime function of a graph node from its op type and
-// attributes. Adding an op means adding a make_* function in its header and one line here.
+// attributes. Adding an op means declaring a make_* function in its header, defining it in the
+// header's -inl.hpp, and adding one line to make_op in ops-inl.hpp.
 //
 // Supported (ai.onnx domain): Add Sub Mul Div Pow, Relu Sigmoid Tanh Erf Sqrt Exp Neg Abs Gelu
 // Identity, Gemm MatMul MatMulInteger, Conv BatchNormalization, MaxPool AveragePool
