@@ -20,7 +20,7 @@ if(PARE_SANITIZE)
 endif()
 
 # pare::compiled is built with our flags (warnings, -march, sanitizers) when pare is top-level.
-target_link_libraries(pare_compiled PRIVATE pare_own_flags)
+target_link_libraries(pare_compiled PRIVATE $<BUILD_INTERFACE:pare_own_flags>)
 
 # The pare target our own programs use: header-only, or pare::compiled with PARE_LINK_COMPILED
 # (the sanitizer preset uses it: each test file then parses declarations only).

@@ -23,10 +23,6 @@
 #include "pare/core/float8.hpp"
 #include "pare/core/packed.hpp"
 
-#if defined(__F16C__) && defined(__AVX__)
-#include <immintrin.h>
-#endif
-
 namespace pare {
 
 /// Runtime tag of an element type, for code that learns the type from data (a file header, a CLI
@@ -222,29 +218,9 @@ static_assert(NarrowFloat<f16> && NarrowFloat<bf16> && NarrowFloat<fp8_e4m3> &&
 
 namespace detail {
 
-inline void convert_f32_to(const float* in, f16* out, std::size_t n) noexcept {
-  std::size_t i = 0;
-#if defined(__F16C__) && defined(__AVX__)
-  // VCVTPS2PH with an explicit round-to-nearest-even immediate (independent of MXCSR); its NaN and
-  // subnormal results match the scalar path bit for bit (tested over all 2^32 floats).
-  for (; i + 8 <= n; i += 8) {
-    const __m128i h =
-        _mm256_cvtps_ph(_mm256_loadu_ps(in + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
-  }
-#endif
-  for (; i < n; ++i) out[i] = f16(in[i]);
-}
-
-inline void convert_to_f32(const f16* in, float* out, std::size_t n) noexcept {
-  std::size_t i = 0;
-#if defined(__F16C__) && defined(__AVX__)
-  for (; i + 8 <= n; i += 8)
-    _mm256_storeu_ps(out + i,
-                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i))));
-#endif
-  for (; i < n; ++i) out[i] = static_cast<float>(in[i]);
-}
+// f16 goes through F16C (8 per instruction) when the target has it.
+void convert_f32_to(const float* in, f16* out, std::size_t n) noexcept;
+void convert_to_f32(const f16* in, float* out, std::size_t n) noexcept;
 
 template <class T>
 void convert_f32_to(const float* in, T* out, std::size_t n) noexcept {
@@ -285,3 +261,7 @@ void convert(std::span<const T> in, std::span<float> out) {
 }
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/core/dtype-inl.hpp"
+#endif

@@ -98,7 +98,9 @@ void append_part(std::string& out, const T& v) {
   } else if constexpr (requires { to_string(v); }) {
     out += to_string(v);  // shapes and other pare types, found by argument-dependent lookup
   } else {
-    static_assert(!sizeof(T), "pare error messages take strings, numbers, enums, paths and types with to_string()");
+    static_assert(
+        !sizeof(T),
+        "pare error messages take strings, numbers, enums, paths and types with to_string()");
   }
 }
 

@@ -149,26 +149,18 @@ void unpack(std::span<const P> in, std::span<typename P::value_type> out, const 
 /// Packs int8 values in [-8, 7] two to a byte. Throws ShapeError unless
 /// out.size() == ceil(in.size() / 2), ArgumentError (naming the index) for a value out of range;
 /// on a throw `out` is untouched. An odd count leaves the last high nibble zero.
-inline void pack_int4(std::span<const std::int8_t> in, std::span<int4x2> out) {
-  detail::pack<int4x2>(in, out, "pack_int4");
-}
+void pack_int4(std::span<const std::int8_t> in, std::span<int4x2> out);
 /// Inverse of pack_int4; out.size() is the element count (ceil(out.size() / 2) == in.size()).
-inline void unpack_int4(std::span<const int4x2> in, std::span<std::int8_t> out) {
-  detail::unpack<int4x2>(in, out, "unpack_int4");
-}
+void unpack_int4(std::span<const int4x2> in, std::span<std::int8_t> out);
 /// Packs uint8 values in [0, 15] two to a byte; see pack_int4.
-inline void pack_uint4(std::span<const std::uint8_t> in, std::span<uint4x2> out) {
-  detail::pack<uint4x2>(in, out, "pack_uint4");
-}
-inline void unpack_uint4(std::span<const uint4x2> in, std::span<std::uint8_t> out) {
-  detail::unpack<uint4x2>(in, out, "unpack_uint4");
-}
+void pack_uint4(std::span<const std::uint8_t> in, std::span<uint4x2> out);
+void unpack_uint4(std::span<const uint4x2> in, std::span<std::uint8_t> out);
 /// Packs int8 values in [-2, 1] four to a byte; unused lanes of the last byte are zero.
-inline void pack_int2(std::span<const std::int8_t> in, std::span<int2x4> out) {
-  detail::pack<int2x4>(in, out, "pack_int2");
-}
-inline void unpack_int2(std::span<const int2x4> in, std::span<std::int8_t> out) {
-  detail::unpack<int2x4>(in, out, "unpack_int2");
-}
+void pack_int2(std::span<const std::int8_t> in, std::span<int2x4> out);
+void unpack_int2(std::span<const int2x4> in, std::span<std::int8_t> out);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/core/packed-inl.hpp"
+#endif

@@ -2,7 +2,6 @@
 // pare — HardLabel: cross-entropy of the student with the ground truth, with label smoothing.
 #pragma once
 
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -15,10 +14,8 @@ namespace pare {
 
 namespace detail {
 
-inline void check_smoothing(float eps, const char* name) {
-  PARE_CHECK(eps >= 0.0f && eps <= 1.0f, ArgumentError, name,
-             ": label_smoothing must be in [0, 1], got ", eps);
-}
+/// Throws ArgumentError unless label smoothing `eps` is in [0, 1].
+void check_smoothing(float eps, const char* name);
 
 /// Σ_i w_i · CE(softmax(s_i), (1 − ε) onehot(label(i)) + ε / C); adds scale · ∂/∂s to g.logits.
 template <class LabelOf>
@@ -55,18 +52,13 @@ float smoothed_cross_entropy(const DistillBatch& b, float smoothing, float scale
 struct HardLabel {
   float label_smoothing = 0.0f;
 
-  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const {
-    constexpr const char* name = "HardLabel";
-    detail::check_present(b.student_logits, name, "student_logits");
-    detail::check_grad(g.logits, b.student_logits, name, "student_logits");
-    detail::check_smoothing(label_smoothing, name);
-    detail::check_labels(b.labels, b.student_logits.extent(0), b.student_logits.extent(1), name);
-    return detail::smoothed_cross_entropy(
-        b, label_smoothing, scale, g,
-        [&](std::size_t i) { return static_cast<std::size_t>(b.labels[i]); }, name);
-  }
+  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const;
 };
 
 static_assert(DistillLoss<HardLabel>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/distill/hard_label-inl.hpp"
+#endif

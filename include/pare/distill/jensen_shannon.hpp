@@ -3,7 +3,6 @@
 #pragma once
 
 #include "pare/distill/concepts.hpp"
-#include "pare/distill/detail/divergence_loss.hpp"
 
 namespace pare {
 
@@ -14,12 +13,13 @@ namespace pare {
 struct JensenShannon {
   float temperature = 1.0f;
 
-  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const {
-    return detail::divergence_loss<kernels::Divergence::jensen_shannon>(b, temperature, scale, g,
-                                                                        "JensenShannon");
-  }
+  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const;
 };
 
 static_assert(DistillLoss<JensenShannon>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/distill/jensen_shannon-inl.hpp"
+#endif

@@ -3,7 +3,6 @@
 #pragma once
 
 #include "pare/distill/concepts.hpp"
-#include "pare/distill/detail/divergence_loss.hpp"
 
 namespace pare {
 
@@ -15,12 +14,13 @@ namespace pare {
 struct ReverseKL {
   float temperature = 1.0f;
 
-  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const {
-    return detail::divergence_loss<kernels::Divergence::reverse_kl>(b, temperature, scale, g,
-                                                                    "ReverseKL");
-  }
+  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const;
 };
 
 static_assert(DistillLoss<ReverseKL>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/distill/reverse_kl-inl.hpp"
+#endif

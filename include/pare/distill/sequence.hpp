@@ -5,32 +5,10 @@
 
 #include <cstddef>
 
-#include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/distill/concepts.hpp"
-#include "pare/distill/detail/divergence_loss.hpp"
 
 namespace pare {
-
-namespace detail {
-template <class T, std::size_t R>
-TensorView<T, R - 1> merge_leading(TensorView<T, R> v, const char* what) {
-  PARE_CHECK(v.extent(0) <= 1 || v.extent(1) == 0 ||
-                 v.stride(0) == static_cast<std::ptrdiff_t>(v.extent(1)) * v.stride(1),
-             ShapeError, "sequence_batch: ", what, " ", to_string(v.extents()),
-             " must have its batch and sequence dimensions packed (stride(0) == extent(1) * "
-             "stride(1)) to be viewed as rows");
-  Shape<R - 1> e;
-  Strides<R - 1> s;
-  e[0] = v.extent(0) * v.extent(1);
-  s[0] = v.stride(1);
-  for (std::size_t d = 2; d < R; ++d) {
-    e[d - 1] = v.extent(d);
-    s[d - 1] = v.stride(d);
-  }
-  return TensorView<T, R - 1>(v.data(), e, s);
-}
-}  // namespace detail
 
 /// A DistillBatch whose rows are the B·S token positions of [B, S, V] student and teacher logits,
 /// with mask [B, S] (1 = real token, 0 = padding; empty = no padding). No copy: the views are
@@ -40,22 +18,9 @@ TensorView<T, R - 1> merge_leading(TensorView<T, R> v, const char* what) {
 ///
 ///   auto b = pare::sequence_batch(student_logits, teacher_logits, pad_mask);
 ///   auto [loss, grad] = pare::loss_and_grad(pare::SoftTeacherForcing{}, b);
-[[nodiscard]] inline DistillBatch sequence_batch(TensorView<const float, 3> student,
-                                                 TensorView<const float, 3> teacher,
-                                                 TensorView<const float, 2> mask = {}) {
-  PARE_CHECK(student.extents() == teacher.extents(), ShapeError, "sequence_batch: student logits ",
-             to_string(student.extents()), " and teacher logits ", to_string(teacher.extents()),
-             " differ");
-  PARE_CHECK(
-      mask.empty() || (mask.extent(0) == student.extent(0) && mask.extent(1) == student.extent(1)),
-      ShapeError, "sequence_batch: mask ", to_string(mask.extents()),
-      " must be [batch, seq] of logits ", to_string(student.extents()));
-  DistillBatch b;
-  b.student_logits = detail::merge_leading(student, "student logits");
-  b.teacher_logits = detail::merge_leading(teacher, "teacher logits");
-  if (!mask.empty()) b.mask = detail::merge_leading(mask, "mask");
-  return b;
-}
+[[nodiscard]] DistillBatch sequence_batch(TensorView<const float, 3> student,
+                                          TensorView<const float, 3> teacher,
+                                          TensorView<const float, 2> mask = {});
 
 /// Soft teacher forcing for sequence models: at every unmasked token position, the student's
 /// next-token distribution matches the teacher's, T² · KL(softmax(t/T) ‖ softmax(s/T)), averaged
@@ -65,12 +30,13 @@ TensorView<T, R - 1> merge_leading(TensorView<T, R> v, const char* what) {
 struct SoftTeacherForcing {
   float temperature = 1.0f;
 
-  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const {
-    return detail::divergence_loss<kernels::Divergence::forward_kl>(b, temperature, scale, g,
-                                                                    "SoftTeacherForcing");
-  }
+  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const;
 };
 
 static_assert(DistillLoss<SoftTeacherForcing>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/distill/sequence-inl.hpp"
+#endif

@@ -3,7 +3,6 @@
 #pragma once
 
 #include "pare/distill/concepts.hpp"
-#include "pare/distill/detail/divergence_loss.hpp"
 
 namespace pare {
 
@@ -17,12 +16,13 @@ namespace pare {
 struct SoftKL {
   float temperature = 1.0f;
 
-  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const {
-    return detail::divergence_loss<kernels::Divergence::forward_kl>(b, temperature, scale, g,
-                                                                    "SoftKL");
-  }
+  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const;
 };
 
 static_assert(DistillLoss<SoftKL>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/distill/soft_kl-inl.hpp"
+#endif

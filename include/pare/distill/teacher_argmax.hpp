@@ -2,11 +2,7 @@
 // pare — TeacherArgmax: hard teacher forcing, cross-entropy with the teacher's top class.
 #pragma once
 
-#include <cstddef>
-
 #include "pare/distill/concepts.hpp"
-#include "pare/distill/detail/rows.hpp"
-#include "pare/distill/hard_label.hpp"
 
 namespace pare {
 
@@ -18,26 +14,13 @@ namespace pare {
 struct TeacherArgmax {
   float label_smoothing = 0.0f;
 
-  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const {
-    constexpr const char* name = "TeacherArgmax";
-    detail::check_present(b.student_logits, name, "student_logits");
-    detail::check_same(b.student_logits, b.teacher_logits, name, "student_logits",
-                       "teacher_logits");
-    detail::check_grad(g.logits, b.student_logits, name, "student_logits");
-    detail::check_smoothing(label_smoothing, name);
-    return detail::smoothed_cross_entropy(
-        b, label_smoothing, scale, g,
-        [&](std::size_t i) {
-          const auto t = b.teacher_logits[i];
-          std::size_t best = 0;
-          for (std::size_t j = 1; j < t.extent(0); ++j)
-            if (t[j] > t[best]) best = j;
-          return best;
-        },
-        name);
-  }
+  float accumulate(const DistillBatch& b, float scale, const DistillGrad& g) const;
 };
 
 static_assert(DistillLoss<TeacherArgmax>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/distill/teacher_argmax-inl.hpp"
+#endif

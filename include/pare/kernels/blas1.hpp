@@ -63,26 +63,14 @@ namespace pare {
 /// ```
 /// float d = pare::dot(a.view(), b.view());
 /// ```
-[[nodiscard]] inline float dot(TensorView<const float, 1> a, TensorView<const float, 1> b) {
-  check_same_shape(a.extents(), b.extents(), "dot");
-  if constexpr (simd::has_simd) {
-    if (a.is_contiguous() && b.is_contiguous())
-      return kernels::Dot{}(xsimd::default_arch{}, a.data(), b.data(), a.extent(0));
-  }
-  return kernels::reference::dot(a, b);
-}
+[[nodiscard]] float dot(TensorView<const float, 1> a, TensorView<const float, 1> b);
 
 /// y += alpha * x.
 /// @pre x and y have the same shape (else ShapeError) and do not overlap unless equal.
-inline void axpy(float alpha, TensorView<const float, 1> x, TensorView<float, 1> y) {
-  check_same_shape(x.extents(), y.extents(), "axpy");
-  if constexpr (simd::has_simd) {
-    if (x.is_contiguous() && y.is_contiguous()) {
-      kernels::Axpy{}(xsimd::default_arch{}, alpha, x.data(), y.data(), x.extent(0));
-      return;
-    }
-  }
-  kernels::reference::axpy(alpha, x, y);
-}
+void axpy(float alpha, TensorView<const float, 1> x, TensorView<float, 1> y);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/blas1-inl.hpp"
+#endif

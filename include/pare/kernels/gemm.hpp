@@ -28,18 +28,8 @@ namespace reference {
 
 /// C = alpha·A·B + beta·C, each entry accumulated in double and rounded once; beta = 0 ignores C
 /// (NaN in C does not propagate), as BLAS does. Any strides. @pre C overlaps neither A nor B.
-inline void gemm(TensorView<const float, 2> a, TensorView<const float, 2> b, TensorView<float, 2> c,
-                 float alpha = 1.0f, float beta = 0.0f) noexcept {
-  for (std::size_t i = 0; i < c.extent(0); ++i)
-    for (std::size_t j = 0; j < c.extent(1); ++j) {
-      double s = 0;
-      for (std::size_t p = 0; p < a.extent(1); ++p)
-        s += static_cast<double>(a(i, p)) * static_cast<double>(b(p, j));
-      double r = static_cast<double>(alpha) * s;
-      if (beta != 0.0f) r += static_cast<double>(beta) * static_cast<double>(c(i, j));
-      c(i, j) = static_cast<float>(r);
-    }
-}
+void gemm(TensorView<const float, 2> a, TensorView<const float, 2> b, TensorView<float, 2> c,
+          float alpha = 1.0f, float beta = 0.0f) noexcept;
 
 }  // namespace reference
 
@@ -219,45 +209,6 @@ using Gemm = GemmTuned<>;
 
 namespace pare {
 
-namespace detail {
-
-/// Packing space for the calling thread, grown on demand and reused (GEMM is called per layer
-/// per batch in training; reallocating each time costs more than small products themselves).
-inline float* gemm_workspace(std::size_t floats) {
-  thread_local Tensor<float, 1> buffer;
-  if (buffer.size() < floats) buffer = Tensor<float, 1>({floats});
-  return buffer.data();
-}
-
-/// C = alpha·A·B + beta·C for already shape-checked views.
-inline void gemm_checked(TensorView<const float, 2> a, TensorView<const float, 2> b,
-                         TensorView<float, 2> c, float alpha, float beta) {
-  const std::size_t m = c.extent(0), n = c.extent(1), k = a.extent(1);
-  if (m == 0 || n == 0) return;
-  if (k == 0) {
-    for (std::size_t i = 0; i < m; ++i)
-      for (std::size_t j = 0; j < n; ++j) c(i, j) = beta != 0.0f ? beta * c(i, j) : 0.0f;
-    return;
-  }
-  if constexpr (simd::has_simd) {
-    // The kernel writes C by rows; a column-major C is computed as Cᵀ = Bᵀ·Aᵀ.
-    if (c.stride(1) != 1 && (c.stride(0) == 1 || m == 1) && n > 1) {
-      gemm_checked(b.transposed(), a.transposed(), c.transposed(), alpha, beta);
-      return;
-    }
-    if (c.stride(1) == 1 || n == 1) {
-      using Arch = xsimd::default_arch;
-      kernels::Gemm{}(Arch{}, m, n, k, alpha, {a.data(), a.stride(0), a.stride(1)},
-                      {b.data(), b.stride(0), b.stride(1)}, beta, c.data(), c.stride(0),
-                      gemm_workspace(kernels::Gemm::workspace_size<Arch>()));
-      return;
-    }
-  }
-  kernels::reference::gemm(a, b, c, alpha, beta);
-}
-
-}  // namespace detail
-
 /// C = alpha·A·B + beta·C for A [M, K], B [K, N], C [M, N]; beta = 0 overwrites C without reading
 /// it. Views may be strided (a row stride larger than the width, or transposed views).
 /// @pre C overlaps neither A nor B. Shapes must agree (else ShapeError naming all three).
@@ -265,32 +216,21 @@ inline void gemm_checked(TensorView<const float, 2> a, TensorView<const float, 2
 /// pare::gemm(a.view(), b.view(), c.view());          // C = A·B
 /// pare::gemm(a.view(), b.view(), c.view(), 1, 1);    // C += A·B
 /// ```
-inline void gemm(TensorView<const float, 2> a, TensorView<const float, 2> b, TensorView<float, 2> c,
-                 float alpha = 1.0f, float beta = 0.0f) {
-  PARE_CHECK(a.extent(1) == b.extent(0) && a.extent(0) == c.extent(0) && b.extent(1) == c.extent(1),
-             ShapeError, "gemm: A ", to_string(a.extents()), " · B ", to_string(b.extents()),
-             " -> C ", to_string(c.extents()));
-  detail::gemm_checked(a, b, c, alpha, beta);
-}
+void gemm(TensorView<const float, 2> a, TensorView<const float, 2> b, TensorView<float, 2> c,
+          float alpha = 1.0f, float beta = 0.0f);
 
 /// C = alpha·A·Bᵀ + beta·C for A [M, K], B [N, K] (a Linear layer's weight), C [M, N].
 /// @pre as for gemm (else ShapeError).
-inline void gemm_nt(TensorView<const float, 2> a, TensorView<const float, 2> b,
-                    TensorView<float, 2> c, float alpha = 1.0f, float beta = 0.0f) {
-  PARE_CHECK(a.extent(1) == b.extent(1) && a.extent(0) == c.extent(0) && b.extent(0) == c.extent(1),
-             ShapeError, "gemm_nt: A ", to_string(a.extents()), " · Bᵀ with B ",
-             to_string(b.extents()), " -> C ", to_string(c.extents()));
-  detail::gemm_checked(a, b.transposed(), c, alpha, beta);
-}
+void gemm_nt(TensorView<const float, 2> a, TensorView<const float, 2> b, TensorView<float, 2> c,
+             float alpha = 1.0f, float beta = 0.0f);
 
 /// C = alpha·Aᵀ·B + beta·C for A [K, M], B [K, N], C [M, N] (dW = gradᵀ·input).
 /// @pre as for gemm (else ShapeError).
-inline void gemm_tn(TensorView<const float, 2> a, TensorView<const float, 2> b,
-                    TensorView<float, 2> c, float alpha = 1.0f, float beta = 0.0f) {
-  PARE_CHECK(a.extent(0) == b.extent(0) && a.extent(1) == c.extent(0) && b.extent(1) == c.extent(1),
-             ShapeError, "gemm_tn: Aᵀ with A ", to_string(a.extents()), " · B ",
-             to_string(b.extents()), " -> C ", to_string(c.extents()));
-  detail::gemm_checked(a.transposed(), b, c, alpha, beta);
-}
+void gemm_tn(TensorView<const float, 2> a, TensorView<const float, 2> b, TensorView<float, 2> c,
+             float alpha = 1.0f, float beta = 0.0f);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/gemm-inl.hpp"
+#endif

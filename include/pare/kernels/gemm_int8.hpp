@@ -68,43 +68,13 @@ enum class Int8Path { automatic, amx, avx512_vnni, avx2, scalar };
 }
 
 /// True when this CPU (and OS) can run `path`.
-[[nodiscard]] inline bool int8_path_available(Int8Path path) {
-#if PARE_SIMD_X86
-  const simd::CpuFeatures& f = simd::cpu_features();
-  switch (path) {
-    case Int8Path::automatic:
-    case Int8Path::scalar:
-      return true;
-    case Int8Path::amx:
-      return f.avx512bw && simd::amx_int8_usable();
-    case Int8Path::avx512_vnni:
-      return f.avx512f && f.avx512bw && f.avx512vnni;
-    case Int8Path::avx2:
-      return f.avx2;
-  }
-  return false;
-#else
-  return path == Int8Path::automatic || path == Int8Path::scalar;
-#endif
-}
+[[nodiscard]] bool int8_path_available(Int8Path path);
 
 /// The fastest path this CPU runs: amx, then avx512_vnni, avx2, scalar.
-[[nodiscard]] inline Int8Path best_int8_path() {
-  static const Int8Path best = [] {
-    for (Int8Path p : {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx2})
-      if (int8_path_available(p)) return p;
-    return Int8Path::scalar;
-  }();
-  return best;
-}
+[[nodiscard]] Int8Path best_int8_path();
 
 /// Every concrete path this CPU runs, best first (tests run them all).
-[[nodiscard]] inline std::vector<Int8Path> available_int8_paths() {
-  std::vector<Int8Path> v;
-  for (Int8Path p : {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx2, Int8Path::scalar})
-    if (int8_path_available(p)) v.push_back(p);
-  return v;
-}
+[[nodiscard]] std::vector<Int8Path> available_int8_paths();
 
 /// s8 weights B [N, K] packed for every int8 path (layout in the file comment), with Σ_k B[n, k]
 /// and optional per-column (per output channel) scales.
@@ -117,30 +87,7 @@ class PackedInt8Weights {
 
   /// Packs b [n, k] (row stride ldb); `scales` (n floats) may be null.
   PackedInt8Weights(const std::int8_t* b, std::size_t n, std::size_t k, std::size_t ldb,
-                    const float* scales = nullptr)
-      : n_(n), k_(k), k4p_((k + k_step - 1) / k_step * (k_step / 4)) {
-    PARE_CHECK(k <= max_k, ArgumentError, "int8 GEMM: K = ", k, " exceeds ", max_k,
-               " (s32 accumulation would overflow)");
-    PARE_CHECK(ldb >= k, ArgumentError, "pack_int8_weights: row stride ", ldb, " < K = ", k);
-    const std::size_t np = panels();
-    data_ = Tensor<std::int8_t, 1>({np * k4p_ * 64});
-    col_sums_ = Tensor<std::int32_t, 1>({np * panel});
-    std::int8_t* d = data_.data();
-    for (std::size_t col = 0; col < n; ++col) {
-      const std::size_t p = col / panel, c = col % panel;
-      std::int32_t s = 0;
-      for (std::size_t kk = 0; kk < k; ++kk) {
-        const std::int8_t v = b[col * ldb + kk];
-        d[(p * k4p_ + kk / 4) * 64 + c * 4 + kk % 4] = v;
-        s += v;
-      }
-      col_sums_.data()[col] = s;
-    }
-    if (scales) {
-      scales_ = Tensor<float, 1>({np * panel});
-      std::copy_n(scales, n, scales_.data());
-    }
-  }
+                    const float* scales = nullptr);
 
   /// Largest K for which s32 accumulation is exact: 65536 * 255 * 128 < 2^31.
   static constexpr std::size_t max_k = 65536;
@@ -176,12 +123,8 @@ class PackedInt8Weights {
 };
 
 /// Packs B [N, K] (a contiguous or row-strided view) for the int8 GEMM.
-[[nodiscard]] inline PackedInt8Weights pack_int8_weights(TensorView<const std::int8_t, 2> b,
-                                                         const float* scales = nullptr) {
-  PARE_CHECK(b.stride(1) == 1, ArgumentError, "pack_int8_weights: rows of B must be contiguous");
-  return PackedInt8Weights(b.data(), b.extent(0), b.extent(1),
-                           static_cast<std::size_t>(b.stride(0)), scales);
-}
+[[nodiscard]] PackedInt8Weights pack_int8_weights(TensorView<const std::int8_t, 2> b,
+                                                  const float* scales = nullptr);
 
 /// What an int8 GEMM epilogue promises: given an s32 tile T (rows x cols, row stride ld) for
 /// output rows [m0, m0 + rows) and columns [n0, n0 + cols), with T[i, j] = Σ_k u[m0 + i, k]
@@ -608,37 +551,27 @@ void gemm_int8(const std::uint8_t* a, std::size_t m, std::size_t lda, bool a_sig
 }
 
 /// C [M, N] s32 = A Bᵀ with u8 activations, exact.
-inline void gemm_u8s8s32(const std::uint8_t* a, std::size_t m, std::size_t lda,
-                         const PackedInt8Weights& b, std::int32_t* c, std::size_t ldc,
-                         Int8Path path = Int8Path::automatic) {
-  gemm_int8(a, m, lda, false, b, StoreS32{c, ldc, b.column_sums(), 0}, path);
-}
+void gemm_u8s8s32(const std::uint8_t* a, std::size_t m, std::size_t lda, const PackedInt8Weights& b,
+                  std::int32_t* c, std::size_t ldc, Int8Path path = Int8Path::automatic);
 
 /// C [M, N] s32 = A Bᵀ with s8 activations, exact.
-inline void gemm_s8s8s32(const std::int8_t* a, std::size_t m, std::size_t lda,
-                         const PackedInt8Weights& b, std::int32_t* c, std::size_t ldc,
-                         Int8Path path = Int8Path::automatic) {
-  gemm_int8(reinterpret_cast<const std::uint8_t*>(a), m, lda, true, b,
-            StoreS32{c, ldc, b.column_sums(), 128}, path);
-}
+void gemm_s8s8s32(const std::int8_t* a, std::size_t m, std::size_t lda, const PackedInt8Weights& b,
+                  std::int32_t* c, std::size_t ldc, Int8Path path = Int8Path::automatic);
 
 /// y [M, N] f32 = dequantized A Bᵀ + bias: row m of A quantized (u8 affine) with scale
 /// a_scales[m] and zero point a_zeros[m] (e.g. from quantize_rows_u8; a_zeros null for 0), B's
 /// per-column scales (packed with it; 1 if none), optional bias.
-inline void gemm_u8s8_f32(const std::uint8_t* a, std::size_t m, std::size_t lda,
-                          const float* a_scales, const std::int32_t* a_zeros,
-                          const PackedInt8Weights& b, const float* bias, float* y, std::size_t ldy,
-                          Int8Path path = Int8Path::automatic) {
-  gemm_int8(a, m, lda, false, b,
-            DequantF32{y, ldy, a_scales, a_zeros, 0, b.column_sums(), b.scales(), bias}, path);
-}
+void gemm_u8s8_f32(const std::uint8_t* a, std::size_t m, std::size_t lda, const float* a_scales,
+                   const std::int32_t* a_zeros, const PackedInt8Weights& b, const float* bias,
+                   float* y, std::size_t ldy, Int8Path path = Int8Path::automatic);
 
 /// y [M, N] f32 = dequantized A Bᵀ + bias with symmetric s8 activations (per-row scales).
-inline void gemm_s8s8_f32(const std::int8_t* a, std::size_t m, std::size_t lda,
-                          const float* a_scales, const PackedInt8Weights& b, const float* bias,
-                          float* y, std::size_t ldy, Int8Path path = Int8Path::automatic) {
-  gemm_int8(reinterpret_cast<const std::uint8_t*>(a), m, lda, true, b,
-            DequantF32{y, ldy, a_scales, nullptr, 128, b.column_sums(), b.scales(), bias}, path);
-}
+void gemm_s8s8_f32(const std::int8_t* a, std::size_t m, std::size_t lda, const float* a_scales,
+                   const PackedInt8Weights& b, const float* bias, float* y, std::size_t ldy,
+                   Int8Path path = Int8Path::automatic);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/gemm_int8-inl.hpp"
+#endif

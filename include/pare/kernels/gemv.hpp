@@ -112,20 +112,10 @@ namespace pare {
 /// ```
 /// pare::gemv(w.view(), x.view(), y.view());
 /// ```
-inline void gemv(TensorView<const float, 2> w, TensorView<const float, 1> x,
-                 TensorView<float, 1> y) {
-  PARE_CHECK(w.extent(1) == x.extent(0) && w.extent(0) == y.extent(0), ShapeError, "gemv: W ",
-             to_string(w.extents()), " x ", to_string(x.extents()), " -> y ",
-             to_string(y.extents()));
-  if constexpr (simd::has_simd) {
-    const bool rows_contiguous = w.stride(1) == 1 || w.extent(1) <= 1;
-    if (rows_contiguous && w.stride(0) >= 0 && x.is_contiguous() && y.is_contiguous()) {
-      kernels::Gemv{}(xsimd::default_arch{}, w.data(), w.extent(0), w.extent(1),
-                      static_cast<std::size_t>(w.stride(0)), x.data(), y.data());
-      return;
-    }
-  }
-  kernels::reference::gemv(w, x, y);
-}
+void gemv(TensorView<const float, 2> w, TensorView<const float, 1> x, TensorView<float, 1> y);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/gemv-inl.hpp"
+#endif

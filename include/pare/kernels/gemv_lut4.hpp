@@ -34,13 +34,7 @@
 namespace pare::kernels {
 
 /// Scalar reference: y[r] = Σ_c value(r, c) x[c], accumulated in double.
-inline void gemv_lut4_reference(const Lut4Matrix& w, const float* x, float* y) noexcept {
-  for (std::size_t r = 0; r < w.rows(); ++r) {
-    double s = 0;
-    for (std::size_t c = 0; c < w.cols(); ++c) s += static_cast<double>(w.value(r, c)) * x[c];
-    y[r] = static_cast<float>(s);
-  }
-}
+void gemv_lut4_reference(const Lut4Matrix& w, const float* x, float* y) noexcept;
 
 namespace detail {
 
@@ -142,23 +136,14 @@ namespace pare {
 /// auto q = pare::pack_nf4(w.view(), 64);
 /// pare::gemv(q, x.view(), y.view());
 /// ```
-inline void gemv(const Lut4Matrix& w, TensorView<const float, 1> x, TensorView<float, 1> y) {
-  PARE_CHECK(w.cols() == x.extent(0) && w.rows() == y.extent(0), ShapeError, "gemv: W [", w.rows(),
-             ", ", w.cols(), "] (lut4) x ", to_string(x.extents()), " -> y ",
-             to_string(y.extents()));
-  const Tensor<float, 1> xc = x.is_contiguous() ? Tensor<float, 1>() : Tensor<float, 1>(x);
-  const float* xp = x.is_contiguous() ? x.data() : xc.data();
-  if (y.is_contiguous()) {
-    kernels::GemvLut4{}(xsimd::default_arch{}, w, xp, y.data());
-    return;
-  }
-  Tensor<float, 1> yc({y.extent(0)});
-  kernels::GemvLut4{}(xsimd::default_arch{}, w, xp, yc.data());
-  for (std::size_t r = 0; r < y.extent(0); ++r) y[r] = yc(r);
-}
+void gemv(const Lut4Matrix& w, TensorView<const float, 1> x, TensorView<float, 1> y);
 
 }  // namespace pare
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/gemv_lut4-inl.hpp"
 #endif

@@ -7,10 +7,7 @@
 //   pare::max_pool2d(g, input /*[8,8,8]*/, output /*[8,4,4]*/);
 #pragma once
 
-#include <algorithm>
-#include <cmath>
 #include <cstddef>
-#include <limits>
 #include <string>
 
 #include "pare/core/error.hpp"
@@ -46,25 +43,10 @@ struct Pool2dGeometry {
 
   /// Throws ArgumentError for zero sizes, a kernel larger than the padded input, or a pad of at
   /// least the kernel size (a window entirely in the padding, which torch rejects too).
-  void validate() const {
-    PARE_CHECK(channels > 0 && in_h > 0 && in_w > 0 && kernel_h > 0 && kernel_w > 0 &&
-                   stride_h > 0 && stride_w > 0,
-               ArgumentError, "Pool2dGeometry: sizes and strides must be positive, got ",
-               describe());
-    PARE_CHECK(kernel_h <= in_h + pad_top + pad_bottom && kernel_w <= in_w + pad_left + pad_right,
-               ArgumentError, "Pool2dGeometry: the kernel is larger than the padded input, ",
-               describe());
-    PARE_CHECK(std::max(pad_top, pad_bottom) < kernel_h && std::max(pad_left, pad_right) < kernel_w,
-               ArgumentError, "Pool2dGeometry: each pad must be smaller than the kernel, ",
-               describe());
-  }
+  void validate() const;
 
-  [[nodiscard]] std::string describe() const {
-    return detail::concat("{", channels, "x", in_h, "x", in_w, ", kernel ", kernel_h, "x", kernel_w,
-                          ", stride ", stride_h, "x", stride_w, ", pads t", pad_top, " l", pad_left,
-                          " b", pad_bottom, " r", pad_right, ceil_mode ? ", ceil" : "",
-                          count_include_pad ? ", count pad" : "", "}");
-  }
+  /// "{8x8x8, kernel 2x2, stride 2x2, ...}": the geometry in error messages.
+  [[nodiscard]] std::string describe() const;
 
  private:
   constexpr std::size_t out_extent(std::size_t in, std::size_t before, std::size_t after,
@@ -77,167 +59,30 @@ struct Pool2dGeometry {
   }
 };
 
-namespace detail {
-
-/// Window [begin, end) of output index o along one axis, clipped to the input, and the extent
-/// of the window clipped only to the padded input (torch's divisor with count_include_pad).
-struct PoolWindow {
-  std::size_t begin, end, padded_size;
-};
-
-inline PoolWindow pool_window(std::size_t o, std::size_t stride, std::size_t kernel,
-                              std::size_t pad_before, std::size_t pad_after,
-                              std::size_t in) noexcept {
-  const auto start =
-      static_cast<std::ptrdiff_t>(o * stride) - static_cast<std::ptrdiff_t>(pad_before);
-  const auto stop = std::min(start + static_cast<std::ptrdiff_t>(kernel),
-                             static_cast<std::ptrdiff_t>(in + pad_after));
-  const auto padded = static_cast<std::size_t>(stop - start);
-  const auto b = static_cast<std::size_t>(std::max<std::ptrdiff_t>(start, 0));
-  const auto e = static_cast<std::size_t>(std::min(stop, static_cast<std::ptrdiff_t>(in)));
-  return {b, std::max(b, e), padded};
-}
-
-inline void check_pool(const Pool2dGeometry& g, const Shape<3>& in, const Shape<3>& out,
-                       const char* what) {
-  g.validate();
-  PARE_CHECK((in == Shape<3>{g.channels, g.in_h, g.in_w}), ShapeError, what, ": input ",
-             to_string(in), " does not match ", g.describe());
-  PARE_CHECK((out == Shape<3>{g.channels, g.out_h(), g.out_w()}), ShapeError, what, ": output ",
-             to_string(out), " is not [", g.channels, ", ", g.out_h(), ", ", g.out_w(), "] for ",
-             g.describe());
-}
-
-/// The input position (y, x) holding the maximum of channel c over the window wy × wx: the
-/// first maximum in row-major order, or the first NaN (which then propagates), as torch picks.
-struct ArgMax {
-  std::size_t y, x;
-};
-inline ArgMax window_argmax(TensorView<const float, 3> in, std::size_t c, const PoolWindow& wy,
-                            const PoolWindow& wx) noexcept {
-  ArgMax best{wy.begin, wx.begin};
-  float m = -std::numeric_limits<float>::infinity();
-  for (std::size_t y = wy.begin; y < wy.end; ++y)
-    for (std::size_t x = wx.begin; x < wx.end; ++x) {
-      const float v = in(c, y, x);
-      if (!(v <= m)) {  // v > m, or v is NaN
-        if (v != v) return {y, x};
-        m = v;
-        best = {y, x};
-      }
-    }
-  return best;
-}
-
-/// Calls f(oy, ox, wy, wx) for every output position with its (clipped) windows.
-template <class F>
-void for_each_window(const Pool2dGeometry& g, F&& f) {
-  for (std::size_t oy = 0; oy < g.out_h(); ++oy) {
-    const auto wy = pool_window(oy, g.stride_h, g.kernel_h, g.pad_top, g.pad_bottom, g.in_h);
-    for (std::size_t ox = 0; ox < g.out_w(); ++ox)
-      f(oy, ox, wy, pool_window(ox, g.stride_w, g.kernel_w, g.pad_left, g.pad_right, g.in_w));
-  }
-}
-
-}  // namespace detail
-
 /// out(c, y, x) = max of input channel c over the window of (y, x); padding never wins.
 /// @param in [C, H, W]; @param out [C, oh, ow]. Throws ArgumentError / ShapeError.
-inline void max_pool2d(const Pool2dGeometry& g, TensorView<const float, 3> in,
-                       TensorView<float, 3> out) {
-  detail::check_pool(g, in.extents(), out.extents(), "max_pool2d");
-  detail::for_each_window(g, [&](std::size_t oy, std::size_t ox, const auto& wy, const auto& wx) {
-    for (std::size_t c = 0; c < g.channels; ++c) {
-      const auto a = detail::window_argmax(in, c, wy, wx);
-      out(c, oy, ox) = in(c, a.y, a.x);
-    }
-  });
-}
+void max_pool2d(const Pool2dGeometry& g, TensorView<const float, 3> in, TensorView<float, 3> out);
 
 /// dL/din (overwritten) of max_pool2d: each output's gradient goes to its window's maximum
 /// (the first one on ties, as torch).
-inline void max_pool2d_backward(const Pool2dGeometry& g, TensorView<const float, 3> in,
-                                TensorView<const float, 3> grad_out, TensorView<float, 3> grad_in) {
-  detail::check_pool(g, in.extents(), grad_out.extents(), "max_pool2d_backward");
-  check_same_shape(in.extents(), grad_in.extents(), "max_pool2d_backward (input vs its gradient)");
-  for (std::size_t c = 0; c < g.channels; ++c)
-    for (std::size_t y = 0; y < g.in_h; ++y)
-      for (std::size_t x = 0; x < g.in_w; ++x) grad_in(c, y, x) = 0.0f;
-  detail::for_each_window(g, [&](std::size_t oy, std::size_t ox, const auto& wy, const auto& wx) {
-    for (std::size_t c = 0; c < g.channels; ++c) {
-      const auto a = detail::window_argmax(in, c, wy, wx);
-      grad_in(c, a.y, a.x) += grad_out(c, oy, ox);
-    }
-  });
-}
-
-namespace detail {
-inline float pool_divisor(const Pool2dGeometry& g, const PoolWindow& wy,
-                          const PoolWindow& wx) noexcept {
-  return g.count_include_pad ? static_cast<float>(wy.padded_size * wx.padded_size)
-                             : static_cast<float>((wy.end - wy.begin) * (wx.end - wx.begin));
-}
-}  // namespace detail
+void max_pool2d_backward(const Pool2dGeometry& g, TensorView<const float, 3> in,
+                         TensorView<const float, 3> grad_out, TensorView<float, 3> grad_in);
 
 /// out(c, y, x) = mean of input channel c over the window of (y, x), the divisor following
 /// count_include_pad as torch.nn.functional.avg_pool2d does (ONNX AveragePool agrees).
-inline void avg_pool2d(const Pool2dGeometry& g, TensorView<const float, 3> in,
-                       TensorView<float, 3> out) {
-  detail::check_pool(g, in.extents(), out.extents(), "avg_pool2d");
-  for (std::size_t oy = 0; oy < g.out_h(); ++oy) {
-    const auto wy =
-        detail::pool_window(oy, g.stride_h, g.kernel_h, g.pad_top, g.pad_bottom, g.in_h);
-    for (std::size_t ox = 0; ox < g.out_w(); ++ox) {
-      const auto wx =
-          detail::pool_window(ox, g.stride_w, g.kernel_w, g.pad_left, g.pad_right, g.in_w);
-      const float div = detail::pool_divisor(g, wy, wx);
-      for (std::size_t c = 0; c < g.channels; ++c) {
-        float s = 0.0f;
-        for (std::size_t y = wy.begin; y < wy.end; ++y)
-          for (std::size_t x = wx.begin; x < wx.end; ++x) s += in(c, y, x);
-        out(c, oy, ox) = s / div;
-      }
-    }
-  }
-}
+void avg_pool2d(const Pool2dGeometry& g, TensorView<const float, 3> in, TensorView<float, 3> out);
 
 /// dL/din (overwritten) of avg_pool2d: each output's gradient, divided by its divisor, spread
 /// over its window.
-inline void avg_pool2d_backward(const Pool2dGeometry& g, TensorView<const float, 3> grad_out,
-                                TensorView<float, 3> grad_in) {
-  detail::check_pool(g, grad_in.extents(), grad_out.extents(), "avg_pool2d_backward");
-  for (std::size_t c = 0; c < g.channels; ++c)
-    for (std::size_t y = 0; y < g.in_h; ++y)
-      for (std::size_t x = 0; x < g.in_w; ++x) grad_in(c, y, x) = 0.0f;
-  for (std::size_t oy = 0; oy < g.out_h(); ++oy) {
-    const auto wy =
-        detail::pool_window(oy, g.stride_h, g.kernel_h, g.pad_top, g.pad_bottom, g.in_h);
-    for (std::size_t ox = 0; ox < g.out_w(); ++ox) {
-      const auto wx =
-          detail::pool_window(ox, g.stride_w, g.kernel_w, g.pad_left, g.pad_right, g.in_w);
-      const float div = detail::pool_divisor(g, wy, wx);
-      for (std::size_t c = 0; c < g.channels; ++c) {
-        const float share = grad_out(c, oy, ox) / div;
-        for (std::size_t y = wy.begin; y < wy.end; ++y)
-          for (std::size_t x = wx.begin; x < wx.end; ++x) grad_in(c, y, x) += share;
-      }
-    }
-  }
-}
+void avg_pool2d_backward(const Pool2dGeometry& g, TensorView<const float, 3> grad_out,
+                         TensorView<float, 3> grad_in);
 
 /// out(c) = mean of input channel c over all H·W positions (ONNX GlobalAveragePool,
 /// torch adaptive_avg_pool2d to 1×1). @param in [C, H, W] with H·W > 0; @param out [C].
-inline void global_avg_pool(TensorView<const float, 3> in, TensorView<float, 1> out) {
-  PARE_CHECK(in.extent(0) == out.extent(0) && in.extent(1) * in.extent(2) > 0, ShapeError,
-             "global_avg_pool: input ", to_string(in.extents()), " -> output ",
-             to_string(out.extents()));
-  const double n = static_cast<double>(in.extent(1) * in.extent(2));
-  for (std::size_t c = 0; c < in.extent(0); ++c) {
-    double s = 0;
-    for (std::size_t y = 0; y < in.extent(1); ++y)
-      for (std::size_t x = 0; x < in.extent(2); ++x) s += static_cast<double>(in(c, y, x));
-    out[c] = static_cast<float>(s / n);
-  }
-}
+void global_avg_pool(TensorView<const float, 3> in, TensorView<float, 1> out);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/pool2d-inl.hpp"
+#endif

@@ -130,65 +130,26 @@ struct LogSoftmax {
 
 namespace pare {
 
-namespace detail {
-template <class Kernel, class Ref>
-inline void rowwise(TensorView<const float, 2> x, TensorView<float, 2> y, Ref ref) {
-  const bool fast = simd::has_simd && (x.stride(1) == 1 || x.extent(1) <= 1) &&
-                    (y.stride(1) == 1 || y.extent(1) <= 1);
-  for (std::size_t r = 0; r < x.extent(0); ++r) {
-    if constexpr (simd::has_simd) {
-      if (fast) {
-        Kernel{}(xsimd::default_arch{}, x[r].data(), y[r].data(), x.extent(1));
-        continue;
-      }
-    }
-    ref(x[r], y[r]);
-  }
-}
-}  // namespace detail
-
 /// y = softmax(x), stable for large |x| (subtracts the max); -inf entries give 0.
 /// @pre same shape (else ShapeError); y == x or no overlap.
 /// ```
 /// pare::softmax(logits.view(), probs.view());
 /// ```
-inline void softmax(TensorView<const float, 1> x, TensorView<float, 1> y) {
-  check_same_shape(x.extents(), y.extents(), "softmax");
-  if constexpr (simd::has_simd) {
-    if (x.is_contiguous() && y.is_contiguous()) {
-      kernels::Softmax{}(xsimd::default_arch{}, x.data(), y.data(), x.extent(0));
-      return;
-    }
-  }
-  kernels::reference::softmax(x, y);
-}
+void softmax(TensorView<const float, 1> x, TensorView<float, 1> y);
 
 /// y = log(softmax(x)) = (x - max) - log(sum(exp(x - max))); -inf entries give -inf.
 /// @pre same shape (else ShapeError); y == x or no overlap.
-inline void log_softmax(TensorView<const float, 1> x, TensorView<float, 1> y) {
-  check_same_shape(x.extents(), y.extents(), "log_softmax");
-  if constexpr (simd::has_simd) {
-    if (x.is_contiguous() && y.is_contiguous()) {
-      kernels::LogSoftmax{}(xsimd::default_arch{}, x.data(), y.data(), x.extent(0));
-      return;
-    }
-  }
-  kernels::reference::log_softmax(x, y);
-}
+void log_softmax(TensorView<const float, 1> x, TensorView<float, 1> y);
 
 /// Row-wise softmax of a matrix; rows may have any stride, elements within a row contiguous for
 /// the SIMD path.
-inline void softmax(TensorView<const float, 2> x, TensorView<float, 2> y) {
-  check_same_shape(x.extents(), y.extents(), "softmax");
-  detail::rowwise<kernels::Softmax>(x, y,
-                                    [](auto xr, auto yr) { kernels::reference::softmax(xr, yr); });
-}
+void softmax(TensorView<const float, 2> x, TensorView<float, 2> y);
 
 /// Row-wise log-softmax of a matrix.
-inline void log_softmax(TensorView<const float, 2> x, TensorView<float, 2> y) {
-  check_same_shape(x.extents(), y.extents(), "log_softmax");
-  detail::rowwise<kernels::LogSoftmax>(
-      x, y, [](auto xr, auto yr) { kernels::reference::log_softmax(xr, yr); });
-}
+void log_softmax(TensorView<const float, 2> x, TensorView<float, 2> y);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/softmax-inl.hpp"
+#endif

@@ -88,13 +88,7 @@ void spmv(const PackedNM<N, M, V>& a, TensorView<const float, 1> x,
   }
 }
 
-inline void spmv(const Bitmap& a, TensorView<const float, 1> x, TensorView<float, 1> y) noexcept {
-  for (std::size_t r = 0; r < a.rows(); ++r) {
-    double s = 0;
-    a.for_each_in_row(r, [&](std::size_t c, float v) { s += static_cast<double>(v) * x[c]; });
-    y[r] = static_cast<float>(s);
-  }
-}
+void spmv(const Bitmap& a, TensorView<const float, 1> x, TensorView<float, 1> y) noexcept;
 
 }  // namespace reference
 
@@ -384,4 +378,8 @@ void spmv(const S& a, TensorView<const float, 1> x, TensorView<float, 1> y) {
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/spmv-inl.hpp"
 #endif

@@ -56,14 +56,11 @@ class Bitmap {
     a.values_.resize(a.values_.size() + padding, 0.0f);
     return a;
   }
+  /// The weights whose mask byte is non-zero. ShapeError if the shapes differ.
   [[nodiscard]] static Bitmap from_dense(TensorView<const float, 2> w,
-                                         TensorView<const std::uint8_t, 2> mask) {
-    detail::check_mask_shape(w, mask);
-    return from_dense(w, KeepMask{mask});
-  }
-  [[nodiscard]] static Bitmap from_dense(TensorView<const float, 2> w) {
-    return from_dense(w, KeepNonzero{w});
-  }
+                                         TensorView<const std::uint8_t, 2> mask);
+  /// The non-zero weights.
+  [[nodiscard]] static Bitmap from_dense(TensorView<const float, 2> w);
 
   [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
   [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
@@ -91,12 +88,7 @@ class Bitmap {
         f(wd * 64 + static_cast<std::size_t>(std::countr_zero(m)), values_[j++]);
   }
 
-  [[nodiscard]] Tensor<float, 2> to_dense() const {
-    Tensor<float, 2> d({rows_, cols_});
-    for (std::size_t r = 0; r < rows_; ++r)
-      for_each_in_row(r, [&](std::size_t c, float v) { d(r, c) = v; });
-    return d;
-  }
+  [[nodiscard]] Tensor<float, 2> to_dense() const;
 
  private:
   std::size_t rows_ = 0, cols_ = 0, words_ = 0;
@@ -108,3 +100,7 @@ class Bitmap {
 static_assert(SparseMatrix<Bitmap>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/sparse/bitmap-inl.hpp"
+#endif

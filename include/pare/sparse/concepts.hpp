@@ -77,10 +77,8 @@ concept SparseMatrix = requires(const S& s) {
 
 namespace detail {
 
-inline void check_mask_shape(TensorView<const float, 2> w, TensorView<const std::uint8_t, 2> m) {
-  PARE_CHECK(w.extents() == m.extents(), ShapeError, "sparse conversion: weights ",
-             to_string(w.extents()), " and mask ", to_string(m.extents()), " differ in shape");
-}
+/// Throws ShapeError unless the weights and the mask have the same shape.
+void check_mask_shape(TensorView<const float, 2> w, TensorView<const std::uint8_t, 2> m);
 
 [[nodiscard]] inline double density_of(std::size_t kept, std::size_t rows, std::size_t cols) {
   const double total = static_cast<double>(rows) * static_cast<double>(cols);
@@ -89,3 +87,7 @@ inline void check_mask_shape(TensorView<const float, 2> w, TensorView<const std:
 
 }  // namespace detail
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/sparse/concepts-inl.hpp"
+#endif

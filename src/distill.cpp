@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare::compiled — distillation losses (distill/).
+#include "pare/distill/attention_transfer-inl.hpp"
+#include "pare/distill/detail/rows-inl.hpp"
+#include "pare/distill/dkd-inl.hpp"
+#include "pare/distill/feature_cosine-inl.hpp"
+#include "pare/distill/feature_mse-inl.hpp"
+#include "pare/distill/hard_label-inl.hpp"
+#include "pare/distill/hint-inl.hpp"
+#include "pare/distill/jensen_shannon-inl.hpp"
+#include "pare/distill/reverse_kl-inl.hpp"
+#include "pare/distill/row_kernels-inl.hpp"
+#include "pare/distill/sequence-inl.hpp"
+#include "pare/distill/soft_kl-inl.hpp"
+#include "pare/distill/teacher_argmax-inl.hpp"
