@@ -16,6 +16,7 @@
 
 #include "pare/distill.hpp"
 #include "pare/io/digits.hpp"
+#include "pare/kernels/softmax.hpp"
 #include "pare/nn/adam.hpp"
 #include "pare/nn/batches.hpp"
 #include "pare/nn/linear.hpp"

@@ -2,12 +2,11 @@
 // pare — Adam and AdamW, as torch.optim.Adam and torch.optim.AdamW (amsgrad off).
 #pragma once
 
-#include <cmath>
 #include <cstddef>
 #include <span>
 #include <vector>
 
-#include "pare/core/error.hpp"
+#include "pare/core/config.hpp"
 #include "pare/nn/concepts.hpp"
 #include "pare/nn/parameter.hpp"
 
@@ -23,45 +22,8 @@ struct AdamState {
 
 /// One Adam step with PyTorch's arithmetic. `l2` adds l2·p to the gradient (torch.optim.Adam's
 /// weight_decay); `decoupled` first shrinks p by lr·decoupled·p (torch.optim.AdamW's).
-inline void adam_step(AdamState& state, std::span<const Parameter> params, float lr, float beta1,
-                      float beta2, float eps, float l2, float decoupled, const char* who) {
-  auto& ms = state.m;
-  auto& vs = state.v;
-  auto& t = state.t;
-  if (ms.empty()) {
-    ms.resize(params.size());
-    vs.resize(params.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      ms[i].assign(params[i].value.size(), 0.0f);
-      vs[i].assign(params[i].value.size(), 0.0f);
-    }
-  }
-  PARE_CHECK(ms.size() == params.size(), ArgumentError, who, ": got ", params.size(),
-             " parameters, the optimizer state has ", ms.size());
-  ++t;
-  // PyTorch computes the bias corrections in double precision (Python floats).
-  const double bc1 = 1.0 - std::pow(static_cast<double>(beta1), static_cast<double>(t));
-  const double bc2 = 1.0 - std::pow(static_cast<double>(beta2), static_cast<double>(t));
-  const auto step_size = static_cast<float>(static_cast<double>(lr) / bc1);
-  const auto bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-  const float shrink = 1.0f - lr * decoupled;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    const auto& p = params[i];
-    PARE_CHECK(p.value.size() == p.grad.size() && p.value.size() == ms[i].size(), ArgumentError,
-               who, ": parameter ", i, " has ", p.value.size(), " values, ", p.grad.size(),
-               " gradients and ", ms[i].size(), " moments");
-    for (std::size_t k = 0; k < p.value.size(); ++k) {
-      float g = p.grad[k];
-      if (l2 != 0.0f) g += l2 * p.value[k];
-      if (decoupled != 0.0f) p.value[k] *= shrink;
-      float& m = ms[i][k];
-      float& v = vs[i][k];
-      m = beta1 * m + (1.0f - beta1) * g;
-      v = beta2 * v + (1.0f - beta2) * g * g;
-      p.value[k] -= step_size * m / (std::sqrt(v) / bc2_sqrt + eps);
-    }
-  }
-}
+void adam_step(AdamState& state, std::span<const Parameter> params, float lr, float beta1,
+               float beta2, float eps, float l2, float decoupled, const char* who);
 
 }  // namespace detail
 
@@ -124,3 +86,7 @@ struct AdamW {
 static_assert(Optimizer<AdamW>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/adam-inl.hpp"
+#endif

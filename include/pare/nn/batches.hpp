@@ -2,13 +2,11 @@
 // pare — mini-batches over a Dataset, reshuffled with a seeded Rng every epoch.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <numeric>
 #include <vector>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
@@ -32,14 +30,7 @@ struct Batch {
 /// The dataset must outlive the loader.
 class BatchLoader {
  public:
-  BatchLoader(const Dataset& data, std::size_t batch_size, std::uint64_t seed)
-      : data_(&data), batch_size_(batch_size), rng_(seed), order_(data.size()) {
-    PARE_CHECK(batch_size > 0, ArgumentError, "BatchLoader: batch size must be positive");
-    PARE_CHECK(data.x.extent(0) == data.y.extent(0), ShapeError, "BatchLoader: x ",
-               to_string(data.x.extents()), " and y ", to_string(data.y.extents()),
-               " disagree on the sample count");
-    std::iota(order_.begin(), order_.end(), std::size_t{0});
-  }
+  BatchLoader(const Dataset& data, std::size_t batch_size, std::uint64_t seed);
 
   [[nodiscard]] std::size_t batch_size() const noexcept { return batch_size_; }
   /// Batches per epoch.
@@ -52,21 +43,7 @@ class BatchLoader {
 
   /// Batch `i` of the current order, gathered into a buffer the loader owns (valid until the next
   /// call).
-  const Batch& batch(std::size_t i) {
-    PARE_CHECK(i < size(), ArgumentError, "BatchLoader: batch ", i, " of ", size());
-    const std::size_t begin = i * batch_size_;
-    const std::size_t n = std::min(batch_size_, order_.size() - begin);
-    const std::size_t f = data_->features();
-    if (buffer_.y.size() != n) buffer_ = {Tensor<float, 2>({n, f}), Tensor<std::int32_t, 1>({n})};
-    for (std::size_t r = 0; r < n; ++r) {
-      const std::size_t src = order_[begin + r];
-      if (f)
-        std::memcpy(&buffer_.x(r, std::size_t{0}), &data_->x(src, std::size_t{0}),
-                    f * sizeof(float));
-      buffer_.y[r] = data_->y[src];
-    }
-    return buffer_;
-  }
+  const Batch& batch(std::size_t i);
 
   /// A range over one epoch's batches; `epoch()` reshuffles first.
   class Epoch {
@@ -116,3 +93,7 @@ class BatchLoader {
 };
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/batches-inl.hpp"
+#endif

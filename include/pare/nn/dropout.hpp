@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "pare/core/error.hpp"
+#include "pare/core/config.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/nn/concepts.hpp"
@@ -21,9 +21,7 @@ namespace pare {
 ///   pare::Dropout drop(0.5f, /*seed=*/3);
 class Dropout {
  public:
-  explicit Dropout(float p, std::uint64_t seed = 0x5eed) : p_(p), rng_(seed) {
-    PARE_CHECK(p >= 0.0f && p < 1.0f, ArgumentError, "Dropout: p must be in [0, 1), got ", p);
-  }
+  explicit Dropout(float p, std::uint64_t seed = 0x5eed);
 
   [[nodiscard]] float p() const noexcept { return p_; }
   [[nodiscard]] std::size_t output_size(std::size_t in) const noexcept { return in; }
@@ -31,39 +29,15 @@ class Dropout {
   [[nodiscard]] bool training() const noexcept { return training_; }
 
   /// Draws a fresh mask (training mode) and applies it.
-  [[nodiscard]] Tensor<float, 2> forward(TensorView<const float, 2> x) {
-    if (!training_ || p_ == 0.0f) {
-      mask_ = Tensor<float, 2>();
-      return infer(x);
-    }
-    const float keep_scale = 1.0f / (1.0f - p_);
-    mask_ = Tensor<float, 2>(x.extents());
-    Tensor<float, 2> y(x.extents());
-    for (std::size_t i = 0; i < x.extent(0); ++i)
-      for (std::size_t j = 0; j < x.extent(1); ++j) {
-        const float m = rng_.uniform() < p_ ? 0.0f : keep_scale;
-        mask_(i, j) = m;
-        y(i, j) = x(i, j) * m;
-      }
-    return y;
-  }
+  [[nodiscard]] Tensor<float, 2> forward(TensorView<const float, 2> x);
 
   /// dL/dx = dL/dy times the last forward's mask (the identity after an eval-mode forward).
-  [[nodiscard]] Tensor<float, 2> backward(TensorView<const float, 2> grad_out) {
-    Tensor<float, 2> dx(grad_out);
-    if (mask_.size() == 0) return dx;
-    check_same_shape(grad_out.extents(), mask_.extents(), "Dropout::backward (gradient vs mask)");
-    for (std::size_t k = 0; k < dx.size(); ++k) dx.data()[k] *= mask_.data()[k];
-    return dx;
-  }
+  [[nodiscard]] Tensor<float, 2> backward(TensorView<const float, 2> grad_out);
 
   [[nodiscard]] Tensor<float, 2> infer(TensorView<const float, 2> x) const {
     return Tensor<float, 2>(x);
   }
-  void infer(TensorView<const float, 1> x, TensorView<float, 1> y) const {
-    check_same_shape(x.extents(), y.extents(), "Dropout");
-    for (std::size_t j = 0; j < x.extent(0); ++j) y[j] = x[j];
-  }
+  void infer(TensorView<const float, 1> x, TensorView<float, 1> y) const;
 
   template <class F>
   void for_each_parameter(F&& /*f*/) noexcept {}
@@ -78,3 +52,7 @@ class Dropout {
 static_assert(Layer<Dropout>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/dropout-inl.hpp"
+#endif

@@ -12,24 +12,22 @@
 #include <cstddef>
 #include <span>
 
-#include "pare/core/error.hpp"
+#include "pare/core/config.hpp"
 #include "pare/core/random.hpp"
 
 namespace pare {
 
 /// Fills `values` with U(-bound, bound).
-inline void uniform(std::span<float> values, float bound, Rng& rng) noexcept {
-  for (float& v : values) v = rng.uniform(-bound, bound);
-}
+void uniform(std::span<float> values, float bound, Rng& rng) noexcept;
 
 /// Kaiming (He) uniform init as torch.nn.init.kaiming_uniform_(mode="fan_in",
 /// nonlinearity="leaky_relu"): bound = gain · √(3 / fan_in) with gain = √(2 / (1 + a²)).
 /// @pre fan_in > 0
-inline void kaiming_uniform(std::span<float> values, std::size_t fan_in, Rng& rng,
-                            float a = std::sqrt(5.0f)) {
-  PARE_CHECK(fan_in > 0, ArgumentError, "kaiming_uniform: fan_in must be positive");
-  const float gain = std::sqrt(2.0f / (1.0f + a * a));
-  uniform(values, gain * std::sqrt(3.0f / static_cast<float>(fan_in)), rng);
-}
+void kaiming_uniform(std::span<float> values, std::size_t fan_in, Rng& rng,
+                     float a = std::sqrt(5.0f));
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/init-inl.hpp"
+#endif

@@ -2,15 +2,12 @@
 // pare — Linear: y = x Wᵀ + b, with W stored [out, in] as in torch.nn.Linear.
 #pragma once
 
-#include <cmath>
 #include <cstddef>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
-#include "pare/kernels/blas1.hpp"
-#include "pare/kernels/gemm.hpp"
-#include "pare/kernels/gemv.hpp"
 #include "pare/nn/concepts.hpp"
 #include "pare/nn/init.hpp"
 #include "pare/nn/parameter.hpp"
@@ -26,22 +23,11 @@ namespace pare {
 class Linear {
  public:
   /// Zero weights and bias (load or set them yourself).
-  Linear(std::size_t in_features, std::size_t out_features)
-      : weight_({out_features, in_features}),
-        bias_({out_features}),
-        weight_grad_({out_features, in_features}),
-        bias_grad_({out_features}) {
-    PARE_CHECK(in_features > 0 && out_features > 0, ArgumentError,
-               "Linear needs positive sizes, got in=", in_features, " out=", out_features);
-  }
+  Linear(std::size_t in_features, std::size_t out_features);
 
   /// torch.nn.Linear's default init, drawn from `rng`: W ~ kaiming_uniform(a = √5), i.e.
   /// U(-1/√in, 1/√in), then b ~ U(-1/√in, 1/√in).
-  Linear(std::size_t in_features, std::size_t out_features, Rng& rng)
-      : Linear(in_features, out_features) {
-    kaiming_uniform(weight_.span(), in_features, rng);
-    uniform(bias_.span(), 1.0f / std::sqrt(static_cast<float>(in_features)), rng);
-  }
+  Linear(std::size_t in_features, std::size_t out_features, Rng& rng);
 
   [[nodiscard]] std::size_t in_features() const noexcept { return weight_.extent(1); }
   [[nodiscard]] std::size_t out_features() const noexcept { return weight_.extent(0); }
@@ -59,46 +45,17 @@ class Linear {
   [[nodiscard]] const Tensor<float, 1>& bias_grad() const noexcept { return bias_grad_; }
 
   /// y = x Wᵀ + b for a batch x of [N, in]; keeps a copy of x for `backward`.
-  [[nodiscard]] Tensor<float, 2> forward(TensorView<const float, 2> x) {
-    Tensor<float, 2> y = infer(x);
-    input_ = Tensor<float, 2>(x);
-    return y;
-  }
+  [[nodiscard]] Tensor<float, 2> forward(TensorView<const float, 2> x);
 
   /// Given dL/dy [N, out] for the last `forward`, adds dL/dW = gᵀx and dL/db = Σₙ g to the
   /// gradients and returns dL/dx = g W [N, in].
-  [[nodiscard]] Tensor<float, 2> backward(TensorView<const float, 2> grad_out) {
-    PARE_CHECK(grad_out.extent(0) == input_.extent(0) && grad_out.extent(1) == out_features(),
-               ShapeError, "Linear::backward: gradient ", to_string(grad_out.extents()),
-               " does not match the last forward output [", input_.extent(0), ", ", out_features(),
-               "]");
-    // Three GEMMs' worth of work: dL/dx = g·W, dL/dW += gᵀ·x, dL/db += column sums of g.
-    Tensor<float, 2> grad_in({grad_out.extent(0), in_features()});
-    gemm(grad_out, weight_, grad_in.view());
-    gemm_tn(grad_out, input_, weight_grad_.view(), 1.0f, 1.0f);
-    for (std::size_t n = 0; n < grad_out.extent(0); ++n) axpy(1.0f, grad_out[n], bias_grad_.view());
-    return grad_in;
-  }
+  [[nodiscard]] Tensor<float, 2> backward(TensorView<const float, 2> grad_out);
 
   /// y = x Wᵀ + b for a batch (one GEMM; a single row takes the gemv path), remembering nothing.
-  [[nodiscard]] Tensor<float, 2> infer(TensorView<const float, 2> x) const {
-    PARE_CHECK(x.extent(1) == in_features(), ShapeError, "Linear(", in_features(), " -> ",
-               out_features(), "): input ", to_string(x.extents()), " has the wrong width");
-    Tensor<float, 2> y({x.extent(0), out_features()});
-    if (x.extent(0) == 1) {
-      infer(x[0], y.view()[0]);
-      return y;
-    }
-    gemm_nt(x, weight_, y.view());
-    for (std::size_t n = 0; n < x.extent(0); ++n) axpy(1.0f, bias_, y.view()[n]);
-    return y;
-  }
+  [[nodiscard]] Tensor<float, 2> infer(TensorView<const float, 2> x) const;
 
   /// y = W x + b for one sample (pare::gemv).
-  void infer(TensorView<const float, 1> x, TensorView<float, 1> y) const {
-    gemv(weight_, x, y);
-    axpy(1.0f, bias_, y);
-  }
+  void infer(TensorView<const float, 1> x, TensorView<float, 1> y) const;
 
   template <class F>
   void for_each_parameter(F&& f) {
@@ -117,3 +74,7 @@ class Linear {
 static_assert(Layer<Linear>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/linear-inl.hpp"
+#endif

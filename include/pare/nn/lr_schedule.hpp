@@ -12,13 +12,10 @@
 // or per batch (TrainOptions::schedule_unit).
 #pragma once
 
-#include <algorithm>
-#include <cmath>
 #include <concepts>
 #include <cstddef>
-#include <numbers>
 
-#include "pare/core/error.hpp"
+#include "pare/core/config.hpp"
 
 namespace pare {
 
@@ -40,12 +37,7 @@ struct StepLr {
   std::size_t step_size = 10;
   float gamma = 0.1f;
 
-  [[nodiscard]] float operator()(std::size_t t) const {
-    PARE_CHECK(step_size > 0, ArgumentError, "StepLr: step_size must be positive");
-    return static_cast<float>(
-        static_cast<double>(base_lr) *
-        std::pow(static_cast<double>(gamma), static_cast<double>(t / step_size)));
-  }
+  [[nodiscard]] float operator()(std::size_t t) const;
 };
 
 /// Cosine annealing from base_lr to eta_min over t_max steps (torch CosineAnnealingLR):
@@ -62,18 +54,7 @@ struct CosineAnnealing {
   std::size_t warmup = 0;
   float warmup_start_factor = 1.0f / 3.0f;  ///< torch LinearLR's default
 
-  [[nodiscard]] float operator()(std::size_t t) const {
-    PARE_CHECK(t_max > 0, ArgumentError, "CosineAnnealing: t_max must be positive");
-    const double base = base_lr;
-    if (t < warmup) {
-      const double f = warmup_start_factor + (1.0 - warmup_start_factor) * static_cast<double>(t) /
-                                                 static_cast<double>(warmup);
-      return static_cast<float>(base * f);
-    }
-    const double tc = static_cast<double>(std::min(t - warmup, t_max));
-    const double c = (1.0 + std::cos(std::numbers::pi * tc / static_cast<double>(t_max))) / 2.0;
-    return static_cast<float>(eta_min + (base - eta_min) * c);
-  }
+  [[nodiscard]] float operator()(std::size_t t) const;
 };
 
 static_assert(LrSchedule<ConstantLr>);
@@ -81,3 +62,7 @@ static_assert(LrSchedule<StepLr>);
 static_assert(LrSchedule<CosineAnnealing>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/lr_schedule-inl.hpp"
+#endif

@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "pare/core/error.hpp"
+#include "pare/core/config.hpp"
 #include "pare/nn/concepts.hpp"
 #include "pare/nn/parameter.hpp"
 
@@ -24,35 +24,7 @@ struct Sgd {
   float weight_decay = 0.0f;
 
   /// @pre the same parameters, in the same order, on every call (momentum buffers are positional)
-  void step(std::span<const Parameter> params) {
-    auto& buf = state_.buffers;
-    auto& steps = state_.steps;
-    if (momentum != 0.0f && buf.empty()) {
-      buf.resize(params.size());
-      for (std::size_t i = 0; i < params.size(); ++i) buf[i].resize(params[i].value.size());
-    }
-    PARE_CHECK(momentum == 0.0f || buf.size() == params.size(), ArgumentError, "Sgd::step: got ",
-               params.size(), " parameters, the momentum state has ", buf.size());
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      const auto& p = params[i];
-      PARE_CHECK(p.value.size() == p.grad.size(), ArgumentError, "Sgd::step: parameter ", i,
-                 " has ", p.value.size(), " values but ", p.grad.size(), " gradients");
-      if (momentum != 0.0f)
-        PARE_CHECK(buf[i].size() == p.value.size(), ArgumentError, "Sgd::step: parameter ", i,
-                   " has ", p.value.size(), " values, its momentum buffer ", buf[i].size());
-      for (std::size_t k = 0; k < p.value.size(); ++k) {
-        float g = p.grad[k];
-        if (weight_decay != 0.0f) g += weight_decay * p.value[k];
-        if (momentum != 0.0f) {
-          float& b = buf[i][k];
-          b = steps == 0 ? g : momentum * b + g;
-          g = b;
-        }
-        p.value[k] -= lr * g;
-      }
-    }
-    ++steps;
-  }
+  void step(std::span<const Parameter> params);
 
   /// Forgets the momentum buffers (the next step starts afresh).
   void reset() noexcept { state_ = {}; }
@@ -68,3 +40,7 @@ struct Sgd {
 static_assert(Optimizer<Sgd>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/sgd-inl.hpp"
+#endif

@@ -13,8 +13,6 @@
 // on timing.
 #pragma once
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -26,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/nn/batches.hpp"
@@ -59,11 +58,7 @@ enum class ProgressMode { automatic, always, never };
 /// Usable on its own for any long loop (pass the total item count, then `update`).
 class ProgressBar {
  public:
-  ProgressBar(std::size_t total, std::string label, ProgressMode mode = ProgressMode::automatic)
-      : total_(total), label_(std::move(label)), start_(Clock::now()), last_draw_(start_) {
-    enabled_ = mode == ProgressMode::always ||
-               (mode == ProgressMode::automatic && ::isatty(::fileno(stderr)) != 0);
-  }
+  ProgressBar(std::size_t total, std::string label, ProgressMode mode = ProgressMode::automatic);
   ProgressBar(const ProgressBar&) = delete;
   ProgressBar& operator=(const ProgressBar&) = delete;
   ~ProgressBar() { finish(); }
@@ -72,43 +67,18 @@ class ProgressBar {
 
   /// Records `done` items finished out of the total; `status` goes after the rate (e.g. the
   /// loss). Redraws when 100 ms have passed since the last drawing, or when done == total.
-  void update(std::size_t done, const std::string& status = {}) {
-    done_ = done;
-    if (!enabled_) return;
-    const auto now = Clock::now();
-    if (done < total_ && now - last_draw_ < std::chrono::milliseconds(100)) return;
-    last_draw_ = now;
-    draw(status);
-  }
+  void update(std::size_t done, const std::string& status = {});
 
   /// Items per second since construction.
-  [[nodiscard]] double rate() const {
-    const double s = std::chrono::duration<double>(Clock::now() - start_).count();
-    return s > 0 ? static_cast<double>(done_) / s : 0.0;
-  }
+  [[nodiscard]] double rate() const;
 
   /// Ends the line (once); later updates draw nothing.
-  void finish() {
-    if (enabled_) std::fputc('\n', stderr);
-    enabled_ = false;
-  }
+  void finish();
 
  private:
   using Clock = std::chrono::steady_clock;
 
-  void draw(const std::string& status) const {
-    constexpr int width = 20;
-    const double frac = total_ ? static_cast<double>(done_) / static_cast<double>(total_) : 1.0;
-    const int filled = static_cast<int>(frac * width);
-    char bar[width + 1];
-    for (int i = 0; i < width; ++i) bar[i] = i < filled ? '#' : '.';
-    bar[width] = '\0';
-    const double r = rate();
-    const double eta = r > 0 ? static_cast<double>(total_ - done_) / r : 0.0;
-    std::fprintf(stderr, "\r%s [%s] %3.0f%% | %.0f items/s%s%s | ETA %.1f s   ", label_.c_str(),
-                 bar, 100 * frac, r, status.empty() ? "" : " | ", status.c_str(), eta);
-    std::fflush(stderr);
-  }
+  void draw(const std::string& status) const;
 
   std::size_t total_;
   std::size_t done_ = 0;
@@ -229,3 +199,7 @@ std::vector<EpochReport> train(M& model, O& optimizer, BatchLoader& loader, std:
 }
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/trainer-inl.hpp"
+#endif

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "pare/core/error.hpp"
+#include "pare/core/config.hpp"
 #include "pare/nn/graph/value.hpp"
 
 namespace pare::graph {
@@ -33,49 +33,27 @@ class Attributes {
   Attributes() = default;
   explicit Attributes(std::string node) : node_(std::move(node)) {}
 
-  void set(std::string name, Attribute a) { map_[std::move(name)] = std::move(a); }
-  [[nodiscard]] bool has(std::string_view n) const {
-    return map_.find(std::string(n)) != map_.end();
-  }
+  void set(std::string name, Attribute a);
+  [[nodiscard]] bool has(std::string_view n) const;
   [[nodiscard]] const std::string& node() const noexcept { return node_; }
   [[nodiscard]] const std::map<std::string, Attribute>& all() const noexcept { return map_; }
 
-  [[nodiscard]] std::int64_t get_int(std::string_view n, std::int64_t fallback) const {
-    const Attribute* a = find(n, Attribute::Kind::int64);
-    return a ? a->i : fallback;
-  }
-  [[nodiscard]] float get_float(std::string_view n, float fallback) const {
-    const Attribute* a = find(n, Attribute::Kind::float32);
-    return a ? a->f : fallback;
-  }
-  [[nodiscard]] std::string get_string(std::string_view n, std::string fallback) const {
-    const Attribute* a = find(n, Attribute::Kind::string);
-    return a ? a->s : fallback;
-  }
+  [[nodiscard]] std::int64_t get_int(std::string_view n, std::int64_t fallback) const;
+  [[nodiscard]] float get_float(std::string_view n, float fallback) const;
+  [[nodiscard]] std::string get_string(std::string_view n, std::string fallback) const;
   [[nodiscard]] std::vector<std::int64_t> get_ints(std::string_view n,
-                                                   std::vector<std::int64_t> fallback) const {
-    const Attribute* a = find(n, Attribute::Kind::ints);
-    return a ? a->ints : fallback;
-  }
-  [[nodiscard]] std::vector<float> get_floats(std::string_view n) const {
-    const Attribute* a = find(n, Attribute::Kind::floats);
-    return a ? a->floats : std::vector<float>{};
-  }
-  [[nodiscard]] std::shared_ptr<const Value> get_tensor(std::string_view n) const {
-    const Attribute* a = find(n, Attribute::Kind::tensor);
-    return a ? a->t : nullptr;
-  }
+                                                   std::vector<std::int64_t> fallback) const;
+  [[nodiscard]] std::vector<float> get_floats(std::string_view n) const;
+  [[nodiscard]] std::shared_ptr<const Value> get_tensor(std::string_view n) const;
 
  private:
-  const Attribute* find(std::string_view n, Attribute::Kind k) const {
-    auto it = map_.find(std::string(n));
-    if (it == map_.end()) return nullptr;
-    PARE_CHECK(it->second.kind == k, ArgumentError, "node '", node_, "': attribute '", n,
-               "' has the wrong type");
-    return &it->second;
-  }
+  const Attribute* find(std::string_view n, Attribute::Kind k) const;
   std::string node_;
   std::map<std::string, Attribute> map_;
 };
 
 }  // namespace pare::graph
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/graph/attributes-inl.hpp"
+#endif

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 
@@ -41,11 +42,8 @@ enum class ValueType : std::uint8_t { f32, i8, u8, i32, i64, boolean };
   return "?";
 }
 
-[[nodiscard]] inline std::string to_string(std::span<const std::size_t> shape) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
+/// `shape` as "[2, 3]", for error messages.
+[[nodiscard]] std::string to_string(std::span<const std::size_t> shape);
 
 /// Largest element count a runtime value may have. A hostile graph can ask for enormous
 /// values from tiny inputs (a broadcast of [n, 1] and [1, n], padding of 2^20); this turns such
@@ -54,17 +52,7 @@ enum class ValueType : std::uint8_t { f32, i8, u8, i32, i64, boolean };
 inline std::size_t max_value_elements = std::size_t{1} << 34;
 
 /// Product of `shape`; ShapeError when it overflows or exceeds max_value_elements.
-[[nodiscard]] inline std::size_t element_count(std::span<const std::size_t> shape) {
-  std::size_t n = 1;
-  bool zero = false;
-  for (auto d : shape) {
-    if (d == 0) zero = true;
-    PARE_CHECK(d == 0 || n <= max_value_elements / d, ShapeError, "a value of shape ",
-               to_string(shape), " exceeds pare::graph::max_value_elements = ", max_value_elements);
-    n *= d == 0 ? 1 : d;
-  }
-  return zero ? 0 : n;
-}
+[[nodiscard]] std::size_t element_count(std::span<const std::size_t> shape);
 
 struct Value {
   ValueType type = ValueType::f32;
@@ -73,21 +61,9 @@ struct Value {
   std::vector<std::int64_t> ints;  ///< the elements for every integer type
 
   /// A zero-filled float value of `shape`.
-  [[nodiscard]] static Value zeros(std::vector<std::size_t> shape) {
-    Value v;
-    v.floats.assign(element_count(shape), 0.0f);
-    v.shape = std::move(shape);
-    return v;
-  }
+  [[nodiscard]] static Value zeros(std::vector<std::size_t> shape);
   /// A zero-filled integer value of type `t`.
-  [[nodiscard]] static Value integers(ValueType t, std::vector<std::size_t> shape) {
-    PARE_CHECK(t != ValueType::f32, ArgumentError, "Value::integers needs an integer type");
-    Value v;
-    v.type = t;
-    v.ints.assign(element_count(shape), 0);
-    v.shape = std::move(shape);
-    return v;
-  }
+  [[nodiscard]] static Value integers(ValueType t, std::vector<std::size_t> shape);
   /// A float value copied from a tensor view (any strides).
   template <std::size_t Rank>
   [[nodiscard]] static Value from(TensorView<const float, Rank> t) {
@@ -133,3 +109,7 @@ struct Value {
 };
 
 }  // namespace pare::graph
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/graph/value-inl.hpp"
+#endif

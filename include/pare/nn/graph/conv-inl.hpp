@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — definitions for nn/graph/conv.hpp: compiled once into pare::compiled, or included by the
+// header (core/config.hpp explains the two modes).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pare/core/error.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/kernels/conv2d.hpp"
+#include "pare/nn/graph/conv.hpp"
+
+namespace pare::graph {
+
+PARE_INLINE AxisPads window_pads(const std::string& auto_pad, const std::vector<std::int64_t>& pads,
+                                 std::size_t axis, std::size_t in, std::size_t window,
+                                 std::size_t stride, const std::string& op) {
+  if (auto_pad == "NOTSET" || auto_pad.empty()) {
+    if (pads.empty()) return {};
+    PARE_CHECK(pads.size() == 4, ArgumentError, op, ": pads needs 4 values for a 2-D window, got ",
+               pads.size());
+    PARE_CHECK(pads[axis] >= 0 && pads[axis + 2] >= 0 && pads[axis] < (1 << 24) &&
+                   pads[axis + 2] < (1 << 24),
+               ArgumentError, op, ": pads out of range");
+    const AxisPads p{static_cast<std::size_t>(pads[axis]),
+                     static_cast<std::size_t>(pads[axis + 2])};
+    // ONNX sets no bound, but padding beyond the input plus the window only adds rows that see
+    // nothing but padding; refusing it keeps a hostile file from asking for huge outputs.
+    PARE_CHECK(p.begin <= in + window && p.end <= in + window, UnsupportedError, op, ": pads (",
+               p.begin, ", ", p.end, ") exceed the input extent ", in, " plus the window ", window);
+    return p;
+  }
+  if (auto_pad == "VALID") return {};
+  PARE_CHECK(auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER", ArgumentError, op,
+             ": unknown auto_pad '", auto_pad, "'");
+  const std::size_t out = (in + stride - 1) / stride;
+  const std::size_t need = (out - 1) * stride + window;
+  const std::size_t total = need > in ? need - in : 0;
+  const std::size_t small = total / 2;
+  return auto_pad == "SAME_UPPER" ? AxisPads{small, total - small} : AxisPads{total - small, small};
+}
+
+PARE_INLINE std::size_t positive(std::int64_t v, const char* what, const std::string& op) {
+  PARE_CHECK(v >= 1 && v < (1 << 24), ArgumentError, op, ": ", what, " ", v, " must be in 1..2^24");
+  return static_cast<std::size_t>(v);
+}
+
+PARE_INLINE OpFn make_conv(const Attributes& attrs) {
+  const std::string op = "Conv '" + attrs.node() + "'";
+  const std::string auto_pad = attrs.get_string("auto_pad", "NOTSET");
+  const auto pads = attrs.get_ints("pads", {});
+  const auto strides = attrs.get_ints("strides", {1, 1});
+  const auto dilations = attrs.get_ints("dilations", {1, 1});
+  const auto kshape = attrs.get_ints("kernel_shape", {});
+  const std::int64_t group = attrs.get_int("group", 1);
+  PARE_CHECK(strides.size() == 2 && dilations.size() == 2 && (kshape.empty() || kshape.size() == 2),
+             UnsupportedError, op, ": only 2-D convolutions are supported");
+  return [=](Inputs in, Outputs out) {
+    const Value& x = float_input(in, 0, op);
+    const Value& w = float_input(in, 1, op);
+    const Value* b = optional_input(in, 2);
+    PARE_CHECK(x.rank() == 4 && w.rank() == 4, UnsupportedError, op,
+               ": only 2-D convolutions ([N, C, H, W] input, [O, C/group, kh, kw] weight) are "
+               "supported, got ",
+               to_string(x.shape), " and ", to_string(w.shape));
+    Conv2dGeometry g;
+    g.in_channels = x.shape[1];
+    g.in_h = x.shape[2];
+    g.in_w = x.shape[3];
+    g.out_channels = w.shape[0];
+    g.kernel_h = w.shape[2];
+    g.kernel_w = w.shape[3];
+    PARE_CHECK(kshape.empty() || (static_cast<std::size_t>(kshape[0]) == g.kernel_h &&
+                                  static_cast<std::size_t>(kshape[1]) == g.kernel_w),
+               ShapeError, op, ": kernel_shape disagrees with the weight ", to_string(w.shape));
+    g.stride_h = positive(strides[0], "stride", op);
+    g.stride_w = positive(strides[1], "stride", op);
+    g.dilation_h = positive(dilations[0], "dilation", op);
+    g.dilation_w = positive(dilations[1], "dilation", op);
+    g.groups = positive(group, "group", op);
+    PARE_CHECK(g.in_channels % g.groups == 0 && g.out_channels % g.groups == 0 &&
+                   w.shape[1] * g.groups == g.in_channels,
+               ShapeError, op, ": input ", to_string(x.shape), ", weight ", to_string(w.shape),
+               " and group ", g.groups, " disagree");
+    const AxisPads ph =
+        window_pads(auto_pad, pads, 0, g.in_h, (g.kernel_h - 1) * g.dilation_h + 1, g.stride_h, op);
+    const AxisPads pw =
+        window_pads(auto_pad, pads, 1, g.in_w, (g.kernel_w - 1) * g.dilation_w + 1, g.stride_w, op);
+    g.pad_top = ph.begin;
+    g.pad_bottom = ph.end;
+    g.pad_left = pw.begin;
+    g.pad_right = pw.end;
+    PARE_CHECK(g.in_h + ph.begin + ph.end >= (g.kernel_h - 1) * g.dilation_h + 1 &&
+                   g.in_w + pw.begin + pw.end >= (g.kernel_w - 1) * g.dilation_w + 1,
+               ShapeError, op, ": the window is larger than the padded input ", to_string(x.shape));
+    if (b) {
+      PARE_CHECK(b->is_float() && b->size() == g.out_channels, ShapeError, op, ": bias ",
+                 to_string(b->shape), " needs ", g.out_channels, " values");
+    }
+    const std::size_t n = x.shape[0], oh = g.out_h(), ow = g.out_w();
+    Value y = Value::zeros({n, g.out_channels, oh, ow});
+    const TensorView<const float, 4> wv(w.floats.data(),
+                                        Shape<4>{w.shape[0], w.shape[1], w.shape[2], w.shape[3]});
+    const std::size_t in_step = g.in_channels * g.in_h * g.in_w,
+                      out_step = g.out_channels * oh * ow;
+    for (std::size_t i = 0; i < n; ++i)
+      pare::conv2d(
+          g,
+          TensorView<const float, 3>(x.floats.data() + i * in_step,
+                                     Shape<3>{g.in_channels, g.in_h, g.in_w}),
+          wv, b ? b->floats.data() : nullptr,
+          TensorView<float, 3>(y.floats.data() + i * out_step, Shape<3>{g.out_channels, oh, ow}));
+    *out[0] = std::move(y);
+  };
+}
+
+PARE_INLINE OpFn make_batch_norm(const Attributes& attrs) {
+  const std::string op = "BatchNormalization '" + attrs.node() + "'";
+  const float eps = attrs.get_float("epsilon", 1e-5f);
+  PARE_CHECK(attrs.get_int("training_mode", 0) == 0, UnsupportedError, op,
+             ": training_mode = 1 is not supported (pare runs inference graphs)");
+  return [=](Inputs in, Outputs out) {
+    const Value& x = float_input(in, 0, op);
+    PARE_CHECK(x.rank() >= 2, ShapeError, op, ": input ", to_string(x.shape),
+               " has no channel axis");
+    const std::size_t c = x.shape[1];
+    std::vector<const Value*> p(4);
+    for (std::size_t k = 0; k < 4; ++k) {
+      p[k] = &float_input(in, k + 1, op);
+      PARE_CHECK(p[k]->size() == c, ShapeError, op, ": parameter ", k + 1, " has ", p[k]->size(),
+                 " values for ", c, " channels");
+    }
+    std::size_t inner = 1;
+    for (std::size_t d = 2; d < x.rank(); ++d) inner *= x.shape[d];
+    Value y = x;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      const std::size_t ch = (i / inner) % c;
+      const float s = p[0]->floats[ch] / std::sqrt(p[3]->floats[ch] + eps);
+      y.floats[i] = (x.floats[i] - p[2]->floats[ch]) * s + p[1]->floats[ch];
+    }
+    *out[0] = std::move(y);
+  };
+}
+
+}  // namespace pare::graph

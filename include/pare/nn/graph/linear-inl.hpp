@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — definitions for nn/graph/linear.hpp: compiled once into pare::compiled, or included by the
+// header (core/config.hpp explains the two modes).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pare/core/error.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/kernels/gemm.hpp"
+#include "pare/nn/graph/elementwise.hpp"
+#include "pare/nn/graph/linear.hpp"
+
+namespace pare::graph {
+
+namespace detail {
+
+[[nodiscard]] inline TensorView<const float, 2> matrix(const Value& v, std::size_t offset,
+                                                       std::size_t rows, std::size_t cols) {
+  return TensorView<const float, 2>(v.floats.data() + offset, Shape<2>{rows, cols});
+}
+
+}  // namespace detail
+
+PARE_INLINE OpFn make_gemm(const Attributes& attrs) {
+  const float alpha = attrs.get_float("alpha", 1.0f);
+  const float beta = attrs.get_float("beta", 1.0f);
+  const bool ta = attrs.get_int("transA", 0) != 0;
+  const bool tb = attrs.get_int("transB", 0) != 0;
+  const std::string op = "Gemm '" + attrs.node() + "'";
+  return [=](Inputs in, Outputs out) {
+    const Value& a = float_input(in, 0, op);
+    const Value& b = float_input(in, 1, op);
+    PARE_CHECK(a.rank() == 2 && b.rank() == 2, ShapeError, op, ": A ", to_string(a.shape),
+               " and B ", to_string(b.shape), " must be matrices");
+    auto av = detail::matrix(a, 0, a.shape[0], a.shape[1]);
+    auto bv = detail::matrix(b, 0, b.shape[0], b.shape[1]);
+    if (ta) av = av.transposed();
+    if (tb) bv = bv.transposed();
+    PARE_CHECK(av.extent(1) == bv.extent(0), ShapeError, op, ": A ", to_string(a.shape), " and B ",
+               to_string(b.shape), " do not multiply (transA ", ta, ", transB ", tb, ")");
+    const std::size_t m = av.extent(0), n = bv.extent(1);
+    Value y = Value::zeros({m, n});
+    float c_weight = 0.0f;
+    if (const Value* c = optional_input(in, 2); c != nullptr && beta != 0.0f) {
+      PARE_CHECK(c->is_float(), ArgumentError, op, ": C must be float32");
+      const auto shape = broadcast_shape(c->shape, y.shape, op);
+      PARE_CHECK(shape == y.shape, ShapeError, op, ": C ", to_string(c->shape),
+                 " does not broadcast to ", to_string(y.shape));
+      const auto sc = broadcast_strides(c->shape, y.shape);
+      for_each_broadcast(y.shape, sc, sc, [&](std::size_t o, std::size_t i, std::size_t) {
+        y.floats[o] = beta * c->floats[i];
+      });
+      c_weight = 1.0f;
+    }
+    pare::gemm(av, bv, TensorView<float, 2>(y.floats.data(), Shape<2>{m, n}), alpha, c_weight);
+    *out[0] = std::move(y);
+  };
+}
+
+PARE_INLINE OpFn make_matmul(const Attributes& attrs) {
+  const std::string op = "MatMul '" + attrs.node() + "'";
+  return [op](Inputs in, Outputs out) {
+    const Value& a = float_input(in, 0, op);
+    const Value& b = float_input(in, 1, op);
+    PARE_CHECK(a.rank() >= 1 && b.rank() >= 1, ShapeError, op, ": operands must not be scalars");
+    std::vector<std::size_t> as = a.shape, bs = b.shape;
+    const bool a_vec = as.size() == 1, b_vec = bs.size() == 1;
+    if (a_vec) as.insert(as.begin(), 1);
+    if (b_vec) bs.push_back(1);
+    const std::size_t m = as[as.size() - 2], k = as.back(), n = bs.back();
+    PARE_CHECK(bs[bs.size() - 2] == k, ShapeError, op, ": A ", to_string(a.shape), " and B ",
+               to_string(b.shape), " do not multiply");
+    const std::vector<std::size_t> abatch(as.begin(), as.end() - 2),
+        bbatch(bs.begin(), bs.end() - 2);
+    const std::vector<std::size_t> batch = broadcast_shape(abatch, bbatch, op);
+    std::vector<std::size_t> shape = batch;
+    if (!a_vec) shape.push_back(m);
+    if (!b_vec) shape.push_back(n);
+    Value y = Value::zeros(shape);
+    const std::size_t nb = element_count(batch);
+    if (bbatch.empty() || element_count(bbatch) == 1) {
+      // B is one matrix: stack A's batches as rows of a single product
+      const std::size_t rows = element_count(abatch) * m;
+      pare::gemm(detail::matrix(a, 0, rows, k), detail::matrix(b, 0, k, n),
+                 TensorView<float, 2>(y.floats.data(), Shape<2>{rows, n}));
+    } else {
+      const auto sa = broadcast_strides(abatch, batch);
+      const auto sb = broadcast_strides(bbatch, batch);
+      for_each_broadcast(batch, sa, sb, [&](std::size_t o, std::size_t i, std::size_t j) {
+        pare::gemm(detail::matrix(a, i * m * k, m, k), detail::matrix(b, j * k * n, k, n),
+                   TensorView<float, 2>(y.floats.data() + o * m * n, Shape<2>{m, n}));
+      });
+    }
+    (void)nb;
+    *out[0] = std::move(y);
+  };
+}
+
+PARE_INLINE OpFn make_matmul_integer(const Attributes& attrs) {
+  const std::string op = "MatMulInteger '" + attrs.node() + "'";
+  return [op](Inputs in, Outputs out) {
+    const Value& a = input(in, 0, op);
+    const Value& b = input(in, 1, op);
+    auto is8 = [](const Value& v) { return v.type == ValueType::i8 || v.type == ValueType::u8; };
+    PARE_CHECK(is8(a) && is8(b), ArgumentError, op, ": operands must be int8 or uint8, got ",
+               name(a.type), " and ", name(b.type));
+    PARE_CHECK(a.rank() == 2 && b.rank() == 2 && a.shape[1] == b.shape[0], ShapeError, op, ": A ",
+               to_string(a.shape), " and B ", to_string(b.shape),
+               " must be matrices that multiply");
+    const std::size_t m = a.shape[0], k = a.shape[1], n = b.shape[1];
+    auto zero_points = [&](std::size_t idx, std::size_t count, const char* what) {
+      std::vector<std::int64_t> z(count, 0);
+      if (const Value* v = optional_input(in, idx); v != nullptr) {
+        PARE_CHECK(is8(*v) && (v->size() == 1 || v->size() == count), ShapeError, op, ": ", what,
+                   " must be one int8/uint8 value or ", count);
+        for (std::size_t i = 0; i < count; ++i) z[i] = v->ints[v->size() == 1 ? 0 : i];
+      }
+      return z;
+    };
+    const auto za = zero_points(2, m, "a_zero_point");
+    const auto zb = zero_points(3, n, "b_zero_point");
+    Value y = Value::integers(ValueType::i32, {m, n});
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t p = 0; p < k; ++p) {
+        const std::int64_t av = a.ints[i * k + p] - za[i];
+        for (std::size_t j = 0; j < n; ++j) y.ints[i * n + j] += av * (b.ints[p * n + j] - zb[j]);
+      }
+    for (auto& v : y.ints) v = static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
+    *out[0] = std::move(y);
+  };
+}
+
+}  // namespace pare::graph
