@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare::compiled — layers, optimizers, losses, schedules, datasets, metrics and the training loop (nn/).
-// The runtime graph (nn/graph/) is in nn_graph.cpp, so the two build in parallel.
+// pare::compiled — layers, optimizers, losses, schedules, datasets, metrics and the training loop
+// (nn/). The runtime graph (nn/graph/) is in nn_graph.cpp, so the two build in parallel.
 #include "pare/nn/adam-inl.hpp"
 #include "pare/nn/batch_norm-inl.hpp"
 #include "pare/nn/batches-inl.hpp"
@@ -12,8 +12,8 @@
 #include "pare/nn/linear-inl.hpp"
 #include "pare/nn/linear_int8-inl.hpp"
 #include "pare/nn/loss-inl.hpp"
-#include "pare/nn/metrics-inl.hpp"
 #include "pare/nn/lr_schedule-inl.hpp"
+#include "pare/nn/metrics-inl.hpp"
 #include "pare/nn/relu-inl.hpp"
 #include "pare/nn/sgd-inl.hpp"
 #include "pare/nn/trainer-inl.hpp"

@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-
 #include "pare/io.hpp"
 #include "pare/io/detect.hpp"
 #include "pare/io/onnx.hpp"

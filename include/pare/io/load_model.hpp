@@ -371,10 +371,8 @@ inline void save_model(const Model& m, const std::filesystem::path& path,
                        const std::map<std::string, std::string>& metadata = {}) {
   const graph::Graph& g = m.graph();
   io::PareWriter w;
-  Json j = Json::object({{"kind", "pare.graph"},
-                         {"version", 1},
-                         {"opset", g.opset},
-                         {"inputs", g.inputs}});
+  Json j = Json::object(
+      {{"kind", "pare.graph"}, {"version", 1}, {"opset", g.opset}, {"inputs", g.inputs}});
   if (!g.input_shapes.empty()) j["input_shapes"] = Json(g.input_shapes);
   j["outputs"] = Json(g.outputs);
   Json constants = Json::array();

@@ -208,10 +208,10 @@ class PareFile {
   void verify(const PareTensorInfo& i, std::string_view name) const {
     const std::uint32_t crc = crc32c(i.bytes);
     if (crc != i.crc32c)
-      throw FormatError(
-          file_.name(), field(i, "crc32c"), i.offset,
-          ::pare::detail::concat("tensor '", name, "': data CRC32C is 0x", ::pare::detail::Hex{crc},
-                                 ", the header says 0x", ::pare::detail::Hex{i.crc32c}, " (data damaged)"));
+      throw FormatError(file_.name(), field(i, "crc32c"), i.offset,
+                        ::pare::detail::concat("tensor '", name, "': data CRC32C is 0x",
+                                               ::pare::detail::Hex{crc}, ", the header says 0x",
+                                               ::pare::detail::Hex{i.crc32c}, " (data damaged)"));
   }
   template <class T, std::size_t Rank>
   const PareTensorInfo& checked(std::string_view name) const {

@@ -239,7 +239,8 @@ inline PareGroupRecord pare_parse_group(
                                                   pare_major));
   h.flags = r.read_u32("flags");
   if ((h.flags & pare_required_flags_mask) != 0)
-    throw UnsupportedError(::pare::detail::concat(file, ": .pare flags 0x", ::pare::detail::Hex{h.flags},
+    throw UnsupportedError(::pare::detail::concat(file, ": .pare flags 0x",
+                                                  ::pare::detail::Hex{h.flags},
                                                   " ask for features this reader does not have"));
   h.json_length = r.read_u64("json_length");
   h.data_offset = r.read_u64("data_offset");
@@ -270,7 +271,8 @@ inline PareGroupRecord pare_parse_group(
   if (crc != header_crc)
     r.fail_at(pare_off_header_crc, "header_crc32c",
               ::pare::detail::concat("header CRC32C is 0x", ::pare::detail::Hex{crc},
-                                     ", the file says 0x", ::pare::detail::Hex{header_crc}, " (header or JSON damaged)"));
+                                     ", the file says 0x", ::pare::detail::Hex{header_crc},
+                                     " (header or JSON damaged)"));
 #else
   (void)crc;
   (void)header_crc;
