@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
 only=${2:-.}
-scripts/install-deps.sh clang-14 libclang-rt-14-dev
+# llvm-14 and lld-14: CMake picks llvm-ar-14, ld.lld-14 and friends for clang-14 when they are
+# present and binutils when not; installing them makes the fuzz build the same on every machine.
+scripts/install-deps.sh clang-14 libclang-rt-14-dev llvm-14 lld-14
 cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \
       -DPARE_BUILD_TESTS=OFF -DPARE_BUILD_BENCHMARKS=OFF -DPARE_BUILD_EXAMPLES=OFF \
       -DPARE_BUILD_FUZZERS=ON >/dev/null
