@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <iterator>
 #include <vector>
 
 #include "pare/core/config.hpp"

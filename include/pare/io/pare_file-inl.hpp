@@ -4,7 +4,6 @@
 #pragma once
 
 #include <algorithm>
-#include <bit>
 
 #include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
