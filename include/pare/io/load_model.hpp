@@ -25,6 +25,7 @@
 #include <string>
 
 #include "pare/core/error.hpp"
+#include "pare/io/detect.hpp"
 #include "pare/io/onnx.hpp"
 #include "pare/io/pare_file.hpp"
 #include "pare/nn/graph/graph.hpp"

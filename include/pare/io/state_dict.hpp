@@ -6,7 +6,7 @@
 //
 // Names follow PyTorch's nn.Sequential state_dict ("0.weight", "0.bias", "2.weight", ...), so a
 // model trained in PyTorch loads into the same pare::Sequential, and what pare saves loads with
-// torch's `load_state_dict` (through safetensors). Loading checks every name, dtype and shape
+
 // before it writes into the model: a file that does not fit leaves the model untouched.
 #pragma once
 
@@ -21,6 +21,9 @@
 
 #include "pare/core/error.hpp"
 #include "pare/io/detect.hpp"
+#include "pare/io/pare_file.hpp"
+#include "pare/io/safetensors.hpp"
+#include "pare/io/torch_checkpoint.hpp"
 #include "pare/nn/linear.hpp"
 #include "pare/nn/sequential.hpp"
 
