@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — definitions for io/hdf5.hpp: compiled once into pare::compiled, or included by the
-// header (core/config.hpp explains the two modes).
+// pare — definitions for io/hdf5.hpp: compiled once into pare::hdf5_compiled (not
+// pare::compiled, which must not need libhdf5), or included by the header (core/config.hpp).
 #pragma once
 
 #include <bit>

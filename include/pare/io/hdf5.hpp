@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare — Keras weights in HDF5 (`model.h5`, `*.weights.h5`), read through libhdf5. Optional:
-// include this header and link `pare::hdf5` (CMake option PARE_WITH_HDF5); pare/io.hpp and
-// pare/pare.hpp do not include it, so nothing else needs libhdf5.
+// include this header and link `pare::hdf5` (CMake option PARE_WITH_HDF5), or
+// `pare::hdf5_compiled` beside `pare::compiled`; pare/io.hpp and pare/pare.hpp do not include
+// it, so nothing else needs libhdf5.
 //
 //     auto k = pare::io::KerasWeights::open("model.h5");
 //     for (const auto& layer : k.layers())                       // model order
