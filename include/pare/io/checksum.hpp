@@ -63,7 +63,8 @@ template <std::uint32_t Poly>
 
 }  // namespace detail
 
-/// True when crc32c() uses the SSE4.2 instruction (decided at compile time).
+/// True when crc32c() uses the SSE4.2 instruction (decided at compile time; with pare::compiled,
+/// by the flags the library was built with, which must be the program's: core/config.hpp).
 inline constexpr bool crc32c_is_hardware =
 #if defined(__SSE4_2__)
     true;
