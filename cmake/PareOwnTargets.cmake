@@ -21,13 +21,19 @@ endif()
 
 # pare::compiled is built with our flags (warnings, -march, sanitizers) when pare is top-level.
 target_link_libraries(pare_compiled PRIVATE $<BUILD_INTERFACE:pare_own_flags>)
+if(TARGET pare_hdf5_compiled)
+  target_link_libraries(pare_hdf5_compiled PRIVATE $<BUILD_INTERFACE:pare_own_flags>)
+endif()
 
 # The pare target our own programs use: header-only, or pare::compiled with PARE_LINK_COMPILED
-# (the sanitizer preset uses it: each test file then parses declarations only).
+# (the sanitizer preset uses it: each test file then parses declarations only). Programs that
+# read .h5 files add PARE_OWN_HDF5_LIBRARY (pare::hdf5, or pare::hdf5_compiled).
 if(PARE_LINK_COMPILED)
   set(PARE_OWN_LIBRARY pare::compiled)
+  set(PARE_OWN_HDF5_LIBRARY pare::hdf5_compiled)
 else()
   set(PARE_OWN_LIBRARY pare::pare)
+  set(PARE_OWN_HDF5_LIBRARY pare::hdf5)
 endif()
 
 # pare_add_program(name SOURCES ...): an executable built with pare and our flags.

@@ -6,10 +6,7 @@
 // in place, so a tensor loaded from a mapped file can be a zero-copy view into the page cache.
 #pragma once
 
-#include <cerrno>
 #include <cstddef>
-#include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <span>
@@ -17,11 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 
 namespace pare::io {
@@ -31,7 +24,7 @@ enum class AccessHint { normal, sequential, random, will_need };
 
 namespace detail {
 
-[[nodiscard]] inline std::string errno_text(int err) { return std::strerror(err); }
+[[nodiscard]] std::string errno_text(int err);
 
 /// The mapping (or owned buffer) behind one or more MappedFile handles.
 class Mapping {
@@ -42,9 +35,7 @@ class Mapping {
       : buffer_(std::move(buffer)), size_(buffer_.size()), name_(std::move(name)) {}
   Mapping(const Mapping&) = delete;
   Mapping& operator=(const Mapping&) = delete;
-  ~Mapping() {
-    if (addr_ != nullptr) ::munmap(addr_, size_);
-  }
+  ~Mapping();
 
   [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
     if (addr_ != nullptr) return {static_cast<const std::byte*>(addr_), size_};
@@ -65,9 +56,7 @@ class FdGuard {
   explicit FdGuard(int fd) noexcept : fd_(fd) {}
   FdGuard(const FdGuard&) = delete;
   FdGuard& operator=(const FdGuard&) = delete;
-  ~FdGuard() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ~FdGuard();
   [[nodiscard]] int get() const noexcept { return fd_; }
   int release() noexcept { return std::exchange(fd_, -1); }
 
@@ -93,50 +82,11 @@ class MappedFile {
   /// system's reason (errno text) when the file cannot be opened, is not a regular file, or
   /// cannot be mapped.
   [[nodiscard]] static MappedFile open(const std::filesystem::path& path,
-                                       AccessHint hint = AccessHint::normal) {
-    const std::string name = path.string();
-    detail::FdGuard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) {
-      const int err = errno;
-      throw Error(concat_error("cannot open ", name, err));
-    }
-    struct stat st{};
-    if (::fstat(fd.get(), &st) != 0) {
-      const int err = errno;
-      throw Error(concat_error("cannot stat ", name, err));
-    }
-    if (!S_ISREG(st.st_mode)) throw Error(name + ": not a regular file, cannot map it");
-    if (st.st_size < 0 || static_cast<std::uint64_t>(st.st_size) > SIZE_MAX)
-      throw Error(name + ": file size does not fit in this process's address space");
-    const auto size = static_cast<std::size_t>(st.st_size);
-    MappedFile f;
-    if (size == 0) {
-      f.mapping_ = std::make_shared<detail::Mapping>(std::vector<std::byte>{}, name);
-      return f;
-    }
-    void* addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-    if (addr == MAP_FAILED) {
-      const int err = errno;
-      throw Error(concat_error("cannot mmap ", name, err));
-    }
-    try {
-      f.mapping_ = std::make_shared<detail::Mapping>(addr, size, name);
-    } catch (...) {
-      ::munmap(addr, size);
-      throw;
-    }
-    // A hint only: a kernel that ignores it (or refuses it) changes speed, never results.
-    (void)::madvise(addr, size, advice(hint));
-    return f;
-  }
+                                       AccessHint hint = AccessHint::normal);
 
   /// Wraps bytes already in memory (tests, network buffers) behind the same interface; `name`
   /// is what error messages call the buffer.
-  [[nodiscard]] static MappedFile from_buffer(std::vector<std::byte> bytes, std::string name) {
-    MappedFile f;
-    f.mapping_ = std::make_shared<detail::Mapping>(std::move(bytes), std::move(name));
-    return f;
-  }
+  [[nodiscard]] static MappedFile from_buffer(std::vector<std::byte> bytes, std::string name);
 
   [[nodiscard]] std::span<const std::byte> bytes() const noexcept {
     return mapping_ ? mapping_->bytes() : std::span<const std::byte>{};
@@ -152,24 +102,14 @@ class MappedFile {
   [[nodiscard]] std::shared_ptr<const void> keep_alive() const noexcept { return mapping_; }
 
  private:
-  static std::string concat_error(const char* what, const std::string& name, int err) {
-    return std::string(what) + name + ": " + detail::errno_text(err);
-  }
-  static int advice(AccessHint h) noexcept {
-    switch (h) {
-      case AccessHint::sequential:
-        return MADV_SEQUENTIAL;
-      case AccessHint::random:
-        return MADV_RANDOM;
-      case AccessHint::will_need:
-        return MADV_WILLNEED;
-      case AccessHint::normal:
-        break;
-    }
-    return MADV_NORMAL;
-  }
+  static std::string concat_error(const char* what, const std::string& name, int err);
+  static int advice(AccessHint h) noexcept;
 
   std::shared_ptr<const detail::Mapping> mapping_;
 };
 
 }  // namespace pare::io
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/io/mapped_file-inl.hpp"
+#endif

@@ -193,4 +193,29 @@ PARE_INLINE void write_npz(const std::filesystem::path& path,
   write_npz(path, std::span<const NpzEntry>(arrays.begin(), arrays.size()), always_zip64);
 }
 
+PARE_INLINE std::vector<std::string> NpzFile::names() const {
+  std::vector<std::string> out;
+  out.reserve(zip_.entries().size());
+  for (const auto& e : zip_.entries()) out.push_back(strip(e.name));
+  return out;
+}
+
+PARE_INLINE NpyArray NpzFile::array(std::string_view name) const {
+  const detail::ZipEntry* e = entry(name);
+  if (e == nullptr) {
+    std::string list;
+    for (const auto& n : names()) list += (list.empty() ? "" : ", ") + n;
+    throw ArgumentError(file_.name() + " has no array '" + std::string(name) +
+                        "' (it has: " + list + ")");
+  }
+  const auto bytes = zip_.read(*e);
+  return parse_npy(bytes, file_.keep_alive(), file_.name() + ":" + e->name, e->data_offset);
+}
+
+PARE_INLINE const detail::ZipEntry* NpzFile::entry(std::string_view name) const {
+  for (const auto& e : zip_.entries())
+    if (e.name == name || strip(e.name) == name) return &e;
+  return nullptr;
+}
+
 }  // namespace pare::io

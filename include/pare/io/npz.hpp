@@ -45,28 +45,13 @@ class NpzFile {
   explicit NpzFile(MappedFile file) : file_(std::move(file)), zip_(file_.bytes(), file_.name()) {}
 
   /// Array names in archive order, with the ".npy" suffix removed (as numpy's NpzFile.files).
-  [[nodiscard]] std::vector<std::string> names() const {
-    std::vector<std::string> out;
-    out.reserve(zip_.entries().size());
-    for (const auto& e : zip_.entries()) out.push_back(strip(e.name));
-    return out;
-  }
+  [[nodiscard]] std::vector<std::string> names() const;
 
   [[nodiscard]] bool contains(std::string_view name) const { return entry(name) != nullptr; }
 
   /// The array `name` (with or without ".npy"), zero-copy. Throws ArgumentError for an unknown
   /// name, UnsupportedError for a compressed entry, FormatError for a bad entry.
-  [[nodiscard]] NpyArray array(std::string_view name) const {
-    const detail::ZipEntry* e = entry(name);
-    if (e == nullptr) {
-      std::string list;
-      for (const auto& n : names()) list += (list.empty() ? "" : ", ") + n;
-      throw ArgumentError(file_.name() + " has no array '" + std::string(name) +
-                          "' (it has: " + list + ")");
-    }
-    const auto bytes = zip_.read(*e);
-    return parse_npy(bytes, file_.keep_alive(), file_.name() + ":" + e->name, e->data_offset);
-  }
+  [[nodiscard]] NpyArray array(std::string_view name) const;
 
   /// The array `name` as a row-major Tensor<T, Rank> (checks dtype and rank).
   template <NpyElement T, std::size_t Rank>
@@ -80,11 +65,7 @@ class NpzFile {
   static std::string strip(const std::string& n) {
     return n.size() > 4 && n.ends_with(".npy") ? n.substr(0, n.size() - 4) : n;
   }
-  [[nodiscard]] const detail::ZipEntry* entry(std::string_view name) const {
-    for (const auto& e : zip_.entries())
-      if (e.name == name || strip(e.name) == name) return &e;
-    return nullptr;
-  }
+  [[nodiscard]] const detail::ZipEntry* entry(std::string_view name) const;
 
   MappedFile file_;
   detail::ZipReader zip_;

@@ -19,7 +19,6 @@
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -39,7 +38,6 @@
 #include "pare/core/error.hpp"
 #include "pare/core/json.hpp"
 #include "pare/core/tensor.hpp"
-#include "pare/io/atomic_write.hpp"
 #include "pare/io/checksum.hpp"
 #include "pare/io/detail/little_endian.hpp"
 #include "pare/io/detail/pare_header.hpp"
@@ -97,35 +95,7 @@ class PareFile {
   }
 
   /// Validates a file already mapped (or held in memory with MappedFile::from_buffer).
-  explicit PareFile(MappedFile file, PareOpenOptions options = {}) : file_(std::move(file)) {
-    auto h = detail::parse_pare_header(file_.bytes(), file_.name());
-    major_ = h.major;
-    minor_ = h.minor;
-    graph_ = std::move(h.graph);
-    metadata_ = std::move(h.metadata);
-    tensors_.reserve(h.tensors.size());
-    names_.reserve(h.tensors.size());
-    for (auto& t : h.tensors) {
-      PareTensorInfo i;
-      i.dtype = t.dtype;
-      i.shape = std::move(t.shape);
-      i.offset = t.offset;
-      i.crc32c = t.crc32c;
-      i.index = t.index;
-      i.bytes = file_.bytes().subspan(static_cast<std::size_t>(t.offset),
-                                      static_cast<std::size_t>(t.nbytes));
-      index_.emplace(t.name, tensors_.size());
-      names_.push_back(std::move(t.name));
-      tensors_.push_back(std::move(i));
-    }
-    for (auto& g : h.groups) {
-      group_index_.emplace(g.name, groups_.size());
-      group_names_.push_back(g.name);
-      groups_.push_back(PareGroupInfo{std::move(g.name), std::move(g.kind), std::move(g.members),
-                                      std::move(g.attributes), g.index});
-    }
-    if (options.verify_checksums) verify_all();
-  }
+  explicit PareFile(MappedFile file, PareOpenOptions options = {});
 
   /// The file's version (major, minor).
   [[nodiscard]] std::pair<std::uint16_t, std::uint16_t> version() const noexcept {
@@ -151,19 +121,9 @@ class PareFile {
   }
 
   /// dtype, shape, bytes and CRC of `name`; ArgumentError when there is no such array.
-  [[nodiscard]] const PareTensorInfo& info(std::string_view name) const {
-    auto it = index_.find(name);
-    if (it == index_.end())
-      throw ArgumentError(file_.name() + " has no tensor '" + std::string(name) + "'");
-    return tensors_[it->second];
-  }
+  [[nodiscard]] const PareTensorInfo& info(std::string_view name) const;
   /// Kind, members and attributes of group `name`; ArgumentError when there is no such group.
-  [[nodiscard]] const PareGroupInfo& group(std::string_view name) const {
-    auto it = group_index_.find(name);
-    if (it == group_index_.end())
-      throw ArgumentError(file_.name() + " has no group '" + std::string(name) + "'");
-    return groups_[it->second];
-  }
+  [[nodiscard]] const PareGroupInfo& group(std::string_view name) const;
 
   /// A zero-copy view of `name`. For packed T (int4x2, uint4x2, int2x4) the last extent counts
   /// bytes: ceil(values / lanes). FormatError when the dtype is not T's (or a bool is not 0/1),
@@ -190,11 +150,9 @@ class PareFile {
   }
 
   /// Recomputes the CRC32C of `name`; FormatError naming the tensor on a mismatch.
-  void verify(std::string_view name) const { verify(info(name), name); }
+  void verify(std::string_view name) const;
   /// verify() for every array, in file order.
-  void verify_all() const {
-    for (std::size_t k = 0; k < tensors_.size(); ++k) verify(tensors_[k], names_[k]);
-  }
+  void verify_all() const;
 
   /// The quantized tensor stored as group `name` (kind "quantized"), copied out of the map.
   /// FormatError when the group's format or granularity is not F / G, or its members disagree.
@@ -202,17 +160,8 @@ class PareFile {
   [[nodiscard]] QuantizedTensor<F, G> quantized(std::string_view name) const;
 
  private:
-  std::string field(const PareTensorInfo& i, const char* key) const {
-    return ::pare::detail::concat("tensors[", i.index, "].", key);
-  }
-  void verify(const PareTensorInfo& i, std::string_view name) const {
-    const std::uint32_t crc = crc32c(i.bytes);
-    if (crc != i.crc32c)
-      throw FormatError(file_.name(), field(i, "crc32c"), i.offset,
-                        ::pare::detail::concat("tensor '", name, "': data CRC32C is 0x",
-                                               ::pare::detail::Hex{crc}, ", the header says 0x",
-                                               ::pare::detail::Hex{i.crc32c}, " (data damaged)"));
-  }
+  std::string field(const PareTensorInfo& i, const char* key) const;
+  void verify(const PareTensorInfo& i, std::string_view name) const;
   template <class T, std::size_t Rank>
   const PareTensorInfo& checked(std::string_view name) const {
     const PareTensorInfo& i = info(name);
@@ -239,27 +188,10 @@ class PareFile {
     return ext;
   }
   [[noreturn]] void group_fail(const PareGroupInfo& g, const std::string& key,
-                               const std::string& what) const {
-    throw FormatError(file_.name(), ::pare::detail::concat("groups[", g.index, "].", key),
-                      detail::pare_header_size, "group '" + g.name + "': " + what);
-  }
+                               const std::string& what) const;
   const PareTensorInfo& member(const PareGroupInfo& g, const char* role, DType dtype,
-                               std::span<const std::uint64_t> shape) const {
-    auto it = g.members.find(role);
-    if (it == g.members.end()) group_fail(g, std::string("members.") + role, "missing");
-    const PareTensorInfo& t = info(it->second);
-    if (t.dtype != dtype || !std::equal(t.shape.begin(), t.shape.end(), shape.begin(), shape.end()))
-      group_fail(g, std::string("members.") + role,
-                 ::pare::detail::concat("tensor '", it->second, "' is ", pare::name(t.dtype),
-                                        " of rank ", t.shape.size(), ", expected ",
-                                        pare::name(dtype), " of shape ", shape_text(shape)));
-    return t;
-  }
-  static std::string shape_text(std::span<const std::uint64_t> s) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-  }
+                               std::span<const std::uint64_t> shape) const;
+  static std::string shape_text(std::span<const std::uint64_t> s);
 
   MappedFile file_;
   std::uint16_t major_ = 0;
@@ -401,21 +333,7 @@ class PareWriter {
   /// Adds an array whose bytes `produce` streams at save time (called twice: CRC, then write),
   /// so a tensor computed on the fly need not be held in memory. `shape` counts values.
   void add_generated(std::string name, DType dtype, std::vector<std::uint64_t> shape,
-                     Producer produce) {
-    PARE_CHECK(!name.empty(), ArgumentError, "PareWriter: empty tensor name");
-    PARE_CHECK(shape.size() <= detail::pare_max_rank, ArgumentError, "PareWriter: tensor '", name,
-               "' has ", shape.size(), " dimensions, .pare allows ", detail::pare_max_rank);
-    std::uint64_t nbytes = 0;
-    try {
-      nbytes = detail::pare_nbytes(dtype, shape, "PareWriter", name, 0);
-    } catch (const FormatError&) {
-      throw ShapeError("PareWriter: tensor '" + name +
-                       "': element or byte count overflows 64 bits");
-    }
-    PARE_CHECK(names_.emplace(name).second, ArgumentError, "PareWriter: duplicate tensor name '",
-               name, "'");
-    entries_.push_back({std::move(name), dtype, std::move(shape), nbytes, std::move(produce)});
-  }
+                     Producer produce);
 
   /// Adds `q` as group `name` of kind "quantized" with members `<name>.codes`, `<name>.scales`
   /// (f32) and `<name>.zero_points` (i32).
@@ -443,68 +361,17 @@ class PareWriter {
   /// Adds a group of arrays already added (or added later, before save()): e.g. kind "csr" with
   /// members values / col_idx / row_ptr. ArgumentError for a duplicate group name.
   void add_group(std::string name, std::string kind, std::map<std::string, std::string> members,
-                 Json attributes = Json::object()) {
-    PARE_CHECK(!name.empty() && !kind.empty(), ArgumentError,
-               "PareWriter: a group needs a name and a kind");
-    PARE_CHECK(attributes.is_object(), ArgumentError, "PareWriter: attributes of group '", name,
-               "' must be an object");
-    PARE_CHECK(group_names_.emplace(name).second, ArgumentError,
-               "PareWriter: duplicate group name '", name, "'");
-    groups_.push_back(
-        {std::move(name), std::move(kind), std::move(members), std::move(attributes)});
-  }
+                 Json attributes = Json::object());
 
   /// The model graph, stored verbatim (an object).
-  void set_graph(Json graph) {
-    PARE_CHECK(graph.is_object() || graph.is_null(), ArgumentError,
-               "PareWriter: the graph must be a JSON object");
-    // The graph sits one level inside the top-level object.
-    PARE_CHECK(nesting(graph) < detail::pare_max_json_depth, ArgumentError,
-               "PareWriter: the graph nests arrays and objects deeper than ",
-               detail::pare_max_json_depth - 1, " levels, which readers reject");
-    graph_ = std::move(graph);
-  }
+  void set_graph(Json graph);
   void set_metadata(std::string key, std::string value) {
     metadata_[std::move(key)] = std::move(value);
   }
 
   /// Writes everything to `path` atomically (temp file, fsync, rename; the old file survives any
   /// failure). ArgumentError for a group member that names no tensor, or a name that is not UTF-8.
-  void save(const std::filesystem::path& path) const {
-    for (const auto& g : groups_)
-      for (const auto& [role, t] : g.members)
-        PARE_CHECK(names_.count(t) != 0, ArgumentError, "PareWriter: group '", g.name, "' member '",
-                   role, "' names tensor '", t, "', which was not added");
-    // Pass 1: CRCs (the JSON that carries them comes before the data).
-    std::vector<std::uint32_t> crcs(entries_.size());
-    std::vector<std::uint64_t> offsets(entries_.size());
-    std::uint64_t cursor = 0;
-    std::uint64_t end = 0;
-    for (std::size_t k = 0; k < entries_.size(); ++k) {
-      const Entry& e = entries_[k];
-      crcs[k] = run(e, [&](std::span<const std::byte>) {});
-      if (e.nbytes == 0) continue;  // empty tensors sit at offset 0 and take no space
-      offsets[k] = cursor;
-      end = cursor + e.nbytes;
-      cursor = detail::pare_align_up(end);
-    }
-    const std::string json = make_json(crcs, offsets);
-    const auto header = detail::encode_pare_header(json);
-    const std::uint64_t data_offset = detail::pare_align_up(detail::pare_header_size + json.size());
-    atomic_write(path, [&](FileSink& s) {
-      s.write(header.data(), header.size());
-      s.write(json);
-      s.fill(static_cast<std::size_t>(data_offset - s.position()), std::byte{0});
-      for (std::size_t k = 0; k < entries_.size(); ++k) {
-        const Entry& e = entries_[k];
-        if (e.nbytes == 0) continue;
-        s.fill(static_cast<std::size_t>(data_offset + offsets[k] - s.position()), std::byte{0});
-        if (run(e, [&](std::span<const std::byte> c) { s.write(c); }) != crcs[k])
-          throw Error("PareWriter: tensor '" + e.name + "' changed while it was being saved");
-      }
-      PARE_ASSERT(s.position() == data_offset + end);
-    });
-  }
+  void save(const std::filesystem::path& path) const;
 
  private:
   struct Entry {
@@ -523,21 +390,8 @@ class PareWriter {
 
   /// `level` plus the levels of arrays and objects in `j` (a scalar has 0, `[]` 1, `[{}]` 2),
   /// counted no further than pare_max_json_depth.
-  static std::size_t nesting(const Json& j, std::size_t level = 0) {
-    if (!j.is_array() && !j.is_object()) return level;
-    std::size_t deepest = ++level;
-    if (level >= detail::pare_max_json_depth) return level;
-    if (j.is_array())
-      for (const Json& child : j.as_array()) deepest = std::max(deepest, nesting(child, level));
-    else
-      for (const auto& m : j.as_object()) deepest = std::max(deepest, nesting(m.value, level));
-    return deepest;
-  }
-  static void emit_chunked(std::span<const std::byte> bytes, const Emit& emit) {
-    constexpr std::size_t chunk = std::size_t{4} << 20;
-    for (std::size_t at = 0; at < bytes.size(); at += chunk)
-      emit(bytes.subspan(at, std::min(chunk, bytes.size() - at)));
-  }
+  static std::size_t nesting(const Json& j, std::size_t level = 0);
+  static void emit_chunked(std::span<const std::byte> bytes, const Emit& emit);
   /// Runs the producer, passing chunks to `sink`; returns the CRC and checks the byte count.
   template <class Sink>
   static std::uint32_t run(const Entry& e, Sink&& sink) {
@@ -555,39 +409,7 @@ class PareWriter {
     return crc;
   }
   std::string make_json(const std::vector<std::uint32_t>& crcs,
-                        const std::vector<std::uint64_t>& offsets) const {
-    Json::Array tensors;
-    tensors.reserve(entries_.size());
-    for (std::size_t k = 0; k < entries_.size(); ++k) {
-      const Entry& e = entries_[k];
-      tensors.push_back(Json::object({{"name", e.name},
-                                      {"dtype", pare::name(e.dtype)},
-                                      {"shape", e.shape},
-                                      {"offset", offsets[k]},
-                                      {"nbytes", e.nbytes},
-                                      {"crc32c", crcs[k]}}));
-    }
-    Json doc = Json::object({{"tensors", Json(std::move(tensors))}});
-    if (!groups_.empty()) {
-      Json::Array groups;
-      groups.reserve(groups_.size());
-      for (const auto& g : groups_)
-        groups.push_back(Json::object({{"name", g.name},
-                                       {"kind", g.kind},
-                                       {"members", g.members},
-                                       {"attributes", g.attributes}}));
-      doc["groups"] = Json(std::move(groups));
-    }
-    if (!graph_.is_null()) doc["graph"] = graph_;
-    if (!metadata_.empty()) doc["metadata"] = metadata_;
-    try {
-      return doc.dump();
-    } catch (const JsonError& ex) {
-      throw ArgumentError(
-          std::string("PareWriter: a name, metadata or graph string is not valid UTF-8: ") +
-          ex.what());
-    }
-  }
+                        const std::vector<std::uint64_t>& offsets) const;
 
   std::vector<Entry> entries_;
   std::set<std::string, std::less<>> names_;
@@ -598,3 +420,7 @@ class PareWriter {
 };
 
 }  // namespace pare::io
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/io/pare_file-inl.hpp"
+#endif

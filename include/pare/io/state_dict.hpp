@@ -6,26 +6,20 @@
 //
 // Names follow PyTorch's nn.Sequential state_dict ("0.weight", "0.bias", "2.weight", ...), so a
 // model trained in PyTorch loads into the same pare::Sequential, and what pare saves loads with
-// torch's `load_state_dict` (through safetensors). Loading checks every name, dtype and shape
+
 // before it writes into the model: a file that does not fit leaves the model untouched.
 #pragma once
 
-#include <algorithm>
-#include <array>
+#include <concepts>
 #include <cstddef>
-#include <cstring>
 #include <filesystem>
-#include <functional>
 #include <map>
-#include <optional>
 #include <span>
 #include <string>
-#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "pare/core/error.hpp"
-#include "pare/core/tensor.hpp"
 #include "pare/io/detect.hpp"
 #include "pare/io/pare_file.hpp"
 #include "pare/io/safetensors.hpp"
@@ -82,53 +76,23 @@ template <class... Layers>
 
 namespace io {
 
-namespace detail {
-
-inline std::string shape_string(std::span<const std::size_t> s) {
-  std::string r = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-  return r + "]";
-}
-
-// Calls load(std::integral_constant<std::size_t, R>) for the rank R of `rank` (1..4).
-template <class F>
-decltype(auto) with_rank(std::size_t rank, F&& load) {
-  switch (rank) {
-    case 1:
-      return load(std::integral_constant<std::size_t, 1>{});
-    case 2:
-      return load(std::integral_constant<std::size_t, 2>{});
-    case 3:
-      return load(std::integral_constant<std::size_t, 3>{});
-    case 4:
-      return load(std::integral_constant<std::size_t, 4>{});
-    default:
-      throw UnsupportedError("load_state: tensors of rank " + std::to_string(rank) +
-                             " (pare layers use ranks 1 to 4)");
-  }
-}
-
-// A float tensor read from some file: its values in row-major order and its shape.
-struct LoadedTensor {
-  std::vector<float> values;
-  std::vector<std::size_t> shape;
-};
-
-template <class Tensor>
-LoadedTensor to_loaded(const Tensor& t) {
-  LoadedTensor r;
-  r.shape.assign(t.extents().begin(), t.extents().end());
-  r.values.assign(t.span().begin(), t.span().end());
-  return r;
-}
-
-}  // namespace detail
-
 /// Where load_state found the tensors and which it did not use.
 struct LoadStateReport {
   FileFormat format = FileFormat::unknown;
   std::vector<std::string> unused;  ///< names in the file the model has no tensor for
 };
+
+namespace detail {
+
+/// save_state for the tensors of a model (state_dict(model)).
+void save_state_tensors(const std::vector<StateTensor>& tensors, const std::filesystem::path& path,
+                        const std::map<std::string, std::string>& metadata);
+
+/// load_state for the tensors of a model (state_dict(model)): checks everything, then copies.
+LoadStateReport load_state_tensors(const std::vector<StateTensor>& tensors,
+                                   const std::filesystem::path& path);
+
+}  // namespace detail
 
 /// Saves `model`'s state to `path` in the format its extension names: `.pare` (with CRC32C per
 /// tensor, `metadata` as user key/values) or `.safetensors` (`metadata` as `__metadata__`).
@@ -136,28 +100,7 @@ struct LoadStateReport {
 template <class Model>
 void save_state(Model& model, const std::filesystem::path& path,
                 const std::map<std::string, std::string>& metadata = {}) {
-  const std::vector<StateTensor> tensors = state_dict(model);
-  const auto ext = path.extension().string();
-  if (ext == ".pare") {
-    PareWriter w;
-    for (const StateTensor& t : tensors) {
-      std::vector<std::uint64_t> shape(t.shape.begin(), t.shape.end());
-      const std::span<const std::byte> bytes = std::as_bytes(std::span<const float>(t.values));
-      w.add_generated(t.name, DType::f32, std::move(shape),
-                      [bytes](const PareWriter::Emit& emit) { emit(bytes); });
-    }
-    for (const auto& [k, v] : metadata) w.set_metadata(k, v);
-    w.save(path);
-  } else if (ext == ".safetensors") {
-    std::vector<SafetensorsEntry> entries;
-    for (const StateTensor& t : tensors)
-      entries.push_back(
-          {t.name, DType::f32, t.shape, std::as_bytes(std::span<const float>(t.values))});
-    write_safetensors(path, entries, metadata);
-  } else {
-    throw ArgumentError("save_state: cannot tell the format from '" + path.string() +
-                        "'; name it *.pare or *.safetensors");
-  }
+  detail::save_state_tensors(state_dict(model), path, metadata);
 }
 
 /// Loads `model`'s state from `path` — a .pare, safetensors or PyTorch (torch.save of a
@@ -168,76 +111,12 @@ void save_state(Model& model, const std::filesystem::path& path,
 /// carry extras such as `num_batches_tracked`).
 template <class Model>
 LoadStateReport load_state(Model& model, const std::filesystem::path& path) {
-  const std::vector<StateTensor> tensors = state_dict(model);
-  LoadStateReport report;
-  report.format = detect_format(path);
-
-  std::function<detail::LoadedTensor(const StateTensor&)> read;
-  std::vector<std::string> names;
-  std::optional<PareFile> pare;
-  std::optional<SafetensorsFile> st;
-  std::optional<TorchCheckpoint> torch;
-  auto check_shape = [&](const StateTensor& t, std::span<const std::size_t> found) {
-    if (!std::equal(found.begin(), found.end(), t.shape.begin(), t.shape.end()))
-      throw FormatError(path.string(), t.name, 0,
-                        "has shape " + detail::shape_string(found) + ", the model expects " +
-                            detail::shape_string(t.shape));
-  };
-  switch (report.format) {
-    case FileFormat::pare:
-      pare.emplace(PareFile::open(path));
-      names = pare->names();
-      read = [&](const StateTensor& t) {
-        const auto& info = pare->info(t.name);
-        std::vector<std::size_t> shape(info.shape.begin(), info.shape.end());
-        check_shape(t, shape);
-        return detail::with_rank(t.shape.size(), [&](auto r) {
-          return detail::to_loaded(pare->template load<float, decltype(r)::value>(t.name));
-        });
-      };
-      break;
-    case FileFormat::safetensors:
-      st.emplace(SafetensorsFile::open(path));
-      names = st->names();
-      read = [&](const StateTensor& t) {
-        check_shape(t, st->info(t.name).shape);
-        return detail::with_rank(t.shape.size(), [&](auto r) {
-          return detail::to_loaded(st->template load<float, decltype(r)::value>(t.name));
-        });
-      };
-      break;
-    case FileFormat::torch:
-      torch.emplace(TorchCheckpoint::open(path));
-      names = torch->names();
-      read = [&](const StateTensor& t) {
-        check_shape(t, torch->info(t.name).shape);
-        return detail::with_rank(t.shape.size(), [&](auto r) {
-          return detail::to_loaded(torch->template load_float<decltype(r)::value>(t.name));
-        });
-      };
-      break;
-    default:
-      throw UnsupportedError("load_state: '" + path.string() + "' is " +
-                             std::string(name(report.format)) +
-                             "; model state loads from .pare, safetensors or torch.save files");
-  }
-
-  // Read and check everything first, then copy: a file that does not fit changes nothing.
-  std::vector<detail::LoadedTensor> loaded;
-  loaded.reserve(tensors.size());
-  for (const StateTensor& t : tensors) {
-    if (std::find(names.begin(), names.end(), t.name) == names.end())
-      throw FormatError(path.string(), t.name, 0, "the model's tensor is missing from the file");
-    loaded.push_back(read(t));
-  }
-  for (std::size_t i = 0; i < tensors.size(); ++i)
-    std::copy(loaded[i].values.begin(), loaded[i].values.end(), tensors[i].values.begin());
-  for (const std::string& n : names)
-    if (std::none_of(tensors.begin(), tensors.end(),
-                     [&](const StateTensor& t) { return t.name == n; }))
-      report.unused.push_back(n);
-  return report;
+  return detail::load_state_tensors(state_dict(model), path);
 }
 
 }  // namespace io
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/io/state_dict-inl.hpp"
+#endif

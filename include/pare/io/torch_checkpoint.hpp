@@ -31,12 +31,9 @@
 #pragma once
 
 #include <algorithm>
-#include <bit>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -50,12 +47,10 @@
 #include "pare/core/error.hpp"
 #include "pare/core/shape.hpp"
 #include "pare/core/tensor.hpp"
-#include "pare/io/detail/byte_reader.hpp"
 #include "pare/io/detail/little_endian.hpp"
 #include "pare/io/detail/pickle.hpp"
 #include "pare/io/detail/pickle_state_dict.hpp"
 #include "pare/io/detail/zip.hpp"
-#include "pare/io/detect.hpp"
 #include "pare/io/mapped_file.hpp"
 
 namespace pare::io {
@@ -106,10 +101,7 @@ class TorchCheckpoint {
   }
 
   /// Checks a file already mapped (or held in memory with MappedFile::from_buffer).
-  explicit TorchCheckpoint(MappedFile file, const detail::PickleLimits& limits = {})
-      : file_(std::move(file)), zip_(open_zip(file_)) {
-    parse(limits);
-  }
+  explicit TorchCheckpoint(MappedFile file, const detail::PickleLimits& limits = {});
 
   /// Tensor names in state_dict order.
   [[nodiscard]] const std::vector<std::string>& names() const noexcept { return names_; }
@@ -156,18 +148,7 @@ class TorchCheckpoint {
 
   /// The elements of `name` as contiguous row-major bytes in native byte order, whatever its
   /// dtype (what a converter to another format needs). FormatError as for load().
-  [[nodiscard]] std::vector<std::byte> load_bytes(std::string_view name) const {
-    const std::size_t k = find(name);
-    const TorchTensorInfo& i = infos_[k];
-    std::vector<std::byte> out(i.size() * (size_bits(i.dtype) / 8));
-    gather(k, out.data());
-    if (i.dtype == DType::boolean)
-      for (std::byte b : out)
-        if (b > std::byte{1})
-          throw FormatError(file_.name(), std::string(name), i.offset,
-                            "a bool tensor holds a byte other than 0 and 1");
-    return out;
-  }
+  [[nodiscard]] std::vector<std::byte> load_bytes(std::string_view name) const;
 
   /// The single element of a 0-d (or one-element) tensor.
   template <TorchElement T>
@@ -217,30 +198,9 @@ class TorchCheckpoint {
 
  private:
   // The archive's directory; nothing for a legacy stream.
-  static std::optional<detail::ZipReader> open_zip(const MappedFile& f) {
-    const auto b = f.bytes();
-    auto starts = [&](std::initializer_list<unsigned> magic, std::size_t at = 0) {
-      if (b.size() < at + magic.size()) return false;
-      std::size_t i = at;
-      for (unsigned m : magic)
-        if (std::to_integer<unsigned>(b[i++]) != m) return false;
-      return true;
-    };
-    if (looks_like_legacy_torch(b)) return std::nullopt;
-    // Before the legacy pickle stream (PyTorch < 0.4), a tar archive.
-    if (starts({'u', 's', 't', 'a', 'r'}, 257))
-      throw UnsupportedError(f.name() +
-                             ": tar-format PyTorch checkpoint (PyTorch < 0.4); re-save it with a "
-                             "current PyTorch");
-    return detail::ZipReader(b, f.name());
-  }
+  static std::optional<detail::ZipReader> open_zip(const MappedFile& f);
 
-  [[nodiscard]] std::size_t find(std::string_view name) const {
-    auto it = index_.find(std::string(name));
-    if (it == index_.end())
-      throw ArgumentError(file_.name() + " has no tensor '" + std::string(name) + "'");
-    return it->second;
-  }
+  [[nodiscard]] std::size_t find(std::string_view name) const;
 
   template <class T>
   void check_dtype(std::string_view name, const TorchTensorInfo& i) const {
@@ -268,106 +228,13 @@ class TorchCheckpoint {
     for (std::size_t k = 0; k < t.size(); ++k) out.data()[k] = static_cast<float>(t.data()[k]);
     return out;
   }
-  static std::string shape_text(const std::vector<std::size_t>& s) {
-    std::string out = "[";
-    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
-  }
+  static std::string shape_text(const std::vector<std::size_t>& s);
 
   // Copies tensor k's elements in row-major order to `out` (size() * itemsize bytes), swapping
   // bytes when the file is big-endian.
-  void gather(std::size_t k, std::byte* out) const {
-    const TorchTensorInfo& i = infos_[k];
-    const std::size_t n = i.size();
-    if (n == 0) return;
-    const std::size_t w = size_bits(i.dtype) / 8;
-    const std::span<const std::byte> data =
-        zip_ ? zip_->read(zip_->entries()[entry_[k]])  // checks the CRC-32
-             : legacy_data_[k];
-    const std::byte* base = data.data() + i.storage_offset * w;
-    if (i.is_contiguous()) {
-      std::memcpy(out, base, n * w);
-    } else {
-      const std::size_t rank = i.rank();
-      std::vector<std::size_t> idx(rank, 0);
-      std::size_t off = 0;  // element offset of idx, kept incrementally
-      for (std::size_t e = 0; e < n; ++e) {
-        std::memcpy(out + e * w, base + off * w, w);
-        for (std::size_t d = rank; d-- > 0;) {
-          if (++idx[d] < i.shape[d]) {
-            off += i.strides[d];
-            break;
-          }
-          off -= (i.shape[d] - 1) * i.strides[d];
-          idx[d] = 0;
-        }
-      }
-    }
-    if (big_endian_ && w > 1)
-      for (std::size_t e = 0; e < n; ++e) std::reverse(out + e * w, out + (e + 1) * w);
-  }
+  void gather(std::size_t k, std::byte* out) const;
 
-  void parse(const detail::PickleLimits& limits) {
-    if (!zip_) {
-      parse_legacy(limits);
-      return;
-    }
-    const detail::ZipReader& zip = *zip_;
-    const std::string& fname = file_.name();
-    const auto& entries = zip.entries();
-    if (entries.empty()) throw FormatError(fname, "zip directory", 0, "archive has no entries");
-    // torch's reader takes the folder of the first entry as the archive name.
-    const std::string& first = entries.front().name;
-    const auto slash = first.find('/');
-    if (slash == std::string::npos || slash == 0)
-      throw FormatError(
-          fname, first, entries.front().header_offset,
-          "entry is not inside a folder; a torch.save archive keeps every entry in <name>/");
-    prefix_ = first.substr(0, slash);
-    const std::string dir = prefix_ + "/";
-    if (zip.find(dir + "constants.pkl") != nullptr)
-      throw UnsupportedError(
-          fname +
-          ": a TorchScript archive (torch.jit.save); pare reads torch.save checkpoints "
-          "of state_dicts (save model.state_dict() instead)");
-    const detail::ZipEntry* pkl = zip.find(dir + "data.pkl");
-    if (pkl == nullptr) throw FormatError(fname, dir + "data.pkl", 0, "archive has no data.pkl");
-    read_version(dir);
-    read_byteorder(dir);
-
-    const auto pickle_bytes = zip.read(*pkl);
-    const detail::Pickle p =
-        detail::run_pickle(pickle_bytes, fname + ":" + pkl->name, pkl->data_offset, limits);
-    const auto named = detail::state_dict_tensors(p, limits);
-
-    std::unordered_map<std::string, std::size_t> storage_entry;  // key -> entry index
-    for (std::size_t e = 0; e < entries.size(); ++e)
-      if (entries[e].name.size() > dir.size() + 5 && entries[e].name.starts_with(dir + "data/"))
-        storage_entry.emplace(entries[e].name.substr(dir.size() + 5), e);
-
-    names_.reserve(named.size());
-    infos_.reserve(named.size());
-    entry_.reserve(named.size());
-    for (const auto& nt : named) {
-      const detail::TorchTensorRecord& t = p.tensors[nt.tensor];
-      const detail::TorchStorageRef& s = p.storages[t.storage];
-      auto it = storage_entry.find(s.key);
-      if (it == storage_entry.end())
-        throw FormatError(p.file, nt.name, t.at,
-                          "storage " + detail::printable(s.key) + " has no entry " +
-                              detail::printable(dir + "data/" + s.key) + " in the archive");
-      const detail::ZipEntry& e = entries[it->second];
-      const std::uint64_t bytes =
-          detail::checked_mul(s.key_numel, size_bits(s.dtype) / 8, p.file, nt.name, t.at);
-      if (bytes != e.size)
-        throw FormatError(p.file, nt.name, t.at,
-                          ::pare::detail::concat("storage '", s.key, "' of ", s.key_numel, " ",
-                                                 pare::name(s.dtype), " elements needs ", bytes,
-                                                 " bytes, its entry holds ", e.size));
-      add_tensor(p, nt);
-      entry_.push_back(it->second);
-    }
-  }
+  void parse(const detail::PickleLimits& limits);
 
   // Checks tensor `nt` against its storage (size, strides and offset stay inside it) and
   // records it; the caller has checked the storage's own size.
@@ -375,49 +242,11 @@ class TorchCheckpoint {
   // The legacy stream: parse() for a file that is not a zip archive.
   void parse_legacy(const detail::PickleLimits& limits);
 
-  void read_version(const std::string& dir) {
-    const detail::ZipEntry* v = zip_->find(dir + "version");
-    if (v == nullptr) v = zip_->find(dir + ".data/version");
-    if (v == nullptr)
-      throw FormatError(file_.name(), dir + "version", 0, "archive has no version record");
-    const auto b = zip_->read(*v);
-    std::uint64_t n = 0;
-    std::size_t digits = 0;
-    for (; digits < b.size() && digits < 4; ++digits) {
-      const auto c = std::to_integer<unsigned>(b[digits]);
-      if (c < '0' || c > '9') break;
-      n = n * 10 + (c - '0');
-    }
-    const bool newline_only =
-        digits == b.size() || (digits + 1 == b.size() && b[digits] == std::byte{'\n'});
-    if (digits == 0 || !newline_only)
-      throw FormatError(file_.name(), v->name, v->data_offset,
-                        "version record is not a decimal number");
-    if (n < 1 || n > 10)
-      throw UnsupportedError(::pare::detail::concat(file_.name(), ": archive format version ", n,
-                                                    " (pare reads versions 1 to 10)"));
-    version_ = static_cast<unsigned>(n);
-  }
+  void read_version(const std::string& dir);
 
-  void read_byteorder(const std::string& dir) {
-    const detail::ZipEntry* o = zip_->find(dir + "byteorder");
-    if (o == nullptr) return;  // files before PyTorch 2.1 have none and are little-endian
-    const auto b = zip_->read(*o);
-    const std::string s(reinterpret_cast<const char*>(b.data()), b.size());
-    if (s == "little")
-      big_endian_ = false;
-    else if (s == "big")
-      big_endian_ = true;
-    else
-      throw FormatError(file_.name(), o->name, o->data_offset,
-                        "byteorder is " + detail::printable(s) + ", not 'little' or 'big'");
-  }
+  void read_byteorder(const std::string& dir);
 
-  static std::string dims_text(const std::vector<std::uint64_t>& s) {
-    std::string out = "(";
-    for (std::size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + (s.size() == 1 ? ",)" : ")");
-  }
+  static std::string dims_text(const std::vector<std::uint64_t>& s);
 
   MappedFile file_;
   std::optional<detail::ZipReader> zip_;

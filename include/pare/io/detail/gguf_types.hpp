@@ -150,10 +150,7 @@ inline constexpr std::array<GgmlTypeRow, 36> ggml_type_table{{
 }
 
 /// ggml's name for `t` ("q4_K"), or "ggml type <id>" for an id that is not a type.
-[[nodiscard]] inline std::string name(GgmlType t) {
-  if (auto i = ggml_type_info(t)) return std::string(i->name);
-  return "ggml type " + std::to_string(static_cast<std::uint32_t>(t));
-}
+[[nodiscard]] std::string name(GgmlType t);
 
 /// The type of a GGUF metadata value (u32 on disk).
 enum class GgufValueType : std::uint32_t {
@@ -173,13 +170,7 @@ enum class GgufValueType : std::uint32_t {
 };
 
 /// "u32", "string", "array", ...; "value type <id>" for an unknown id.
-[[nodiscard]] inline std::string name(GgufValueType t) {
-  constexpr std::string_view names[] = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
-                                        "bool", "string", "array", "u64", "i64", "f64"};
-  const auto id = static_cast<std::uint32_t>(t);
-  if (id < std::size(names)) return std::string(names[id]);
-  return "value type " + std::to_string(id);
-}
+[[nodiscard]] std::string name(GgufValueType t);
 
 namespace detail {
 
@@ -220,3 +211,7 @@ namespace detail {
 
 }  // namespace detail
 }  // namespace pare::io
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/io/detail/gguf_types-inl.hpp"
+#endif

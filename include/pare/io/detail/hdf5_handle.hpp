@@ -7,8 +7,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,34 +18,21 @@
 
 #include "pare/core/dtype.hpp"
 #include "pare/core/error.hpp"
-#include "pare/core/float16.hpp"
 
 namespace pare::io::detail {
 
 /// One lock for every libhdf5 call pare makes: libhdf5 built without --enable-threadsafe (the
 /// default of a source build) must not be entered from two threads at once.
-inline std::recursive_mutex& hdf5_mutex() {
-  static std::recursive_mutex m;
-  return m;
-}
+std::recursive_mutex& hdf5_mutex();
 
 /// Holds the lock and keeps libhdf5 from printing its error stack to stderr for as long as it
 /// lives; the caller's own automatic error handler is put back afterwards.
 class Hdf5Session {
  public:
-  Hdf5Session() : lock_(hdf5_mutex()) {
-    if (H5Eget_auto2(H5E_DEFAULT, &old_func_, &old_data_) < 0) {
-      old_func_ = nullptr;
-      old_data_ = nullptr;
-    }
-    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  }
+  Hdf5Session();
   Hdf5Session(const Hdf5Session&) = delete;
   Hdf5Session& operator=(const Hdf5Session&) = delete;
-  ~Hdf5Session() {
-    H5Eclear2(H5E_DEFAULT);
-    H5Eset_auto2(H5E_DEFAULT, old_func_, old_data_);
-  }
+  ~Hdf5Session();
 
  private:
   std::lock_guard<std::recursive_mutex> lock_;
@@ -57,23 +42,7 @@ class Hdf5Session {
 
 /// libhdf5's reason for the last failure: the outermost and the innermost message of the error
 /// stack ("unable to open file (truncated file: eof = 1024, ...)"); the stack is then cleared.
-inline std::string hdf5_reason() {
-  struct Walk {
-    std::string first, last;
-  } w;
-  auto cb = [](unsigned, const H5E_error2_t* e, void* data) -> herr_t {
-    auto* out = static_cast<Walk*>(data);
-    const std::string d = (e && e->desc) ? e->desc : "";
-    if (out->first.empty()) out->first = d;
-    out->last = d;
-    return 0;
-  };
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, cb, &w);
-  H5Eclear2(H5E_DEFAULT);
-  if (w.first.empty() && w.last.empty()) return "libhdf5 gave no reason";
-  if (w.first == w.last || w.last.empty()) return "libhdf5: " + w.first;
-  return "libhdf5: " + w.first + " (" + w.last + ")";
-}
+std::string hdf5_reason();
 
 /// An owning hid_t of any kind (file, group, dataset, attribute, datatype, dataspace, plist).
 class H5Id {
@@ -84,23 +53,10 @@ class H5Id {
   H5Id(const H5Id&) = delete;
   H5Id& operator=(const H5Id&) = delete;
   H5Id(H5Id&& o) noexcept : id_(std::exchange(o.id_, -1)), close_(o.close_) {}
-  H5Id& operator=(H5Id&& o) noexcept {
-    if (this != &o) {
-      reset();
-      id_ = std::exchange(o.id_, -1);
-      close_ = o.close_;
-    }
-    return *this;
-  }
+  H5Id& operator=(H5Id&& o) noexcept;
   ~H5Id() { reset(); }
 
-  void reset() noexcept {
-    if (id_ >= 0 && close_ != nullptr) {
-      Hdf5Session s;
-      close_(id_);
-    }
-    id_ = -1;
-  }
+  void reset() noexcept;
   [[nodiscard]] hid_t get() const noexcept { return id_; }
   [[nodiscard]] explicit operator bool() const noexcept { return id_ >= 0; }
 
@@ -114,14 +70,9 @@ struct H5Context {
   std::string file;
 
   [[noreturn]] void fail(const std::string& field, std::uint64_t offset,
-                         const std::string& what) const {
-    throw FormatError(file, field, offset, what);
-  }
+                         const std::string& what) const;
   /// `id` from a libhdf5 call that returns a handle; a negative one is a FormatError.
-  H5Id own(hid_t id, H5Id::Closer close, const std::string& field, std::string_view what) const {
-    if (id < 0) fail(field, 0, std::string(what) + ": " + hdf5_reason());
-    return H5Id(id, close);
-  }
+  H5Id own(hid_t id, H5Id::Closer close, const std::string& field, std::string_view what) const;
   /// A status or count from libhdf5; negative is a FormatError.
   template <class R>
   R check(R r, const std::string& field, std::string_view what) const {
@@ -129,18 +80,11 @@ struct H5Context {
     return r;
   }
   /// H5Lexists / H5Aexists style tri-state.
-  bool exists(htri_t r, const std::string& field, std::string_view what) const {
-    return check(r, field, what) > 0;
-  }
+  bool exists(htri_t r, const std::string& field, std::string_view what) const;
 };
 
 /// `parent` + "/" + `name`, without doubling the root's slash.
-inline std::string h5_join(std::string_view parent, std::string_view name) {
-  std::string out(parent);
-  if (out.empty() || out.back() != '/') out += '/';
-  out += name;
-  return out;
-}
+std::string h5_join(std::string_view parent, std::string_view name);
 
 /// The most bytes of string attribute pare reads (names of every layer of a big model are far
 /// below this; Keras itself splits attributes above 64512 bytes).
@@ -149,196 +93,24 @@ inline constexpr std::size_t kMaxAttributeBytes = std::size_t{64} << 20;
 /// A string attribute `name` of object `obj` as a list (a scalar gives one element; an empty
 /// array of any type gives none, as Keras writes `weight_names = []` for a layer without
 /// weights). nullopt when absent. FormatError when it is neither strings nor empty.
-inline std::optional<std::vector<std::string>> read_string_attribute(const H5Context& cx, hid_t obj,
-                                                                     const std::string& path,
-                                                                     const std::string& name) {
-  const std::string field = path + "@" + name;
-  if (!cx.exists(H5Aexists(obj, name.c_str()), field, "cannot look up the attribute"))
-    return std::nullopt;
-  const H5Id a =
-      cx.own(H5Aopen(obj, name.c_str(), H5P_DEFAULT), H5Aclose, field, "cannot open the attribute");
-  const H5Id space =
-      cx.own(H5Aget_space(a.get()), H5Sclose, field, "cannot read the attribute's dataspace");
-  const H5S_class_t sc = H5Sget_simple_extent_type(space.get());
-  std::size_t n = 0;
-  if (sc == H5S_SCALAR) {
-    n = 1;
-  } else if (sc == H5S_SIMPLE) {
-    const int rank = cx.check(H5Sget_simple_extent_ndims(space.get()), field,
-                              "cannot read the attribute's rank");
-    if (rank != 1)
-      cx.fail(field, 0,
-              "a list of names must be 1-d, this attribute has rank " + std::to_string(rank));
-    hsize_t dim = 0;
-    cx.check(H5Sget_simple_extent_dims(space.get(), &dim, nullptr), field,
-             "cannot read the attribute's extent");
-    if (dim > kMaxAttributeBytes) cx.fail(field, 0, "attribute has too many elements");
-    n = static_cast<std::size_t>(dim);
-  } else if (sc != H5S_NULL) {
-    cx.fail(field, 0, "attribute has an invalid dataspace: " + hdf5_reason());
-  }
-  if (n == 0) return std::vector<std::string>{};
-
-  const H5Id type =
-      cx.own(H5Aget_type(a.get()), H5Tclose, field, "cannot read the attribute's datatype");
-  if (H5Tget_class(type.get()) != H5T_STRING)
-    cx.fail(field, 0, "expected an attribute of strings, this one holds numbers");
-  std::vector<std::string> out;
-  out.reserve(n);
-  const htri_t vlen =
-      cx.check(H5Tis_variable_str(type.get()), field, "cannot read the attribute's string kind");
-  if (vlen > 0) {
-    // h5py 3 writes Python bytes and lists of bytes (Keras's layer_names, weight_names,
-    // keras_version) as variable-length strings; the text lives in libhdf5's global heap.
-    const H5Id mem = cx.own(H5Tcopy(H5T_C_S1), H5Tclose, field, "cannot make a string type");
-    cx.check(H5Tset_size(mem.get(), H5T_VARIABLE), field, "cannot make a string type");
-    std::vector<char*> ptrs(n, nullptr);
-    cx.check(H5Aread(a.get(), mem.get(), ptrs.data()), field, "cannot read the attribute");
-    std::size_t total = 0;
-    bool too_big = false;
-    for (char* p : ptrs) {
-      const std::size_t len = p ? std::strlen(p) : 0;
-      total += len;
-      if (total > kMaxAttributeBytes) {
-        too_big = true;
-        break;
-      }
-      out.emplace_back(p ? p : "", len);
-    }
-#if H5_VERSION_GE(1, 12, 0)
-    H5Treclaim(mem.get(), space.get(), H5P_DEFAULT, ptrs.data());
-#else
-    H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, ptrs.data());
-#endif
-    if (too_big) cx.fail(field, 0, "attribute strings exceed 64 MiB");
-    return out;
-  }
-  const std::size_t size = H5Tget_size(type.get());
-  if (size == 0) cx.fail(field, 0, "string type of size 0: " + hdf5_reason());
-  if (n > kMaxAttributeBytes / size) cx.fail(field, 0, "attribute strings exceed 64 MiB");
-  std::vector<char> buf(n * size);
-  cx.check(H5Aread(a.get(), type.get(), buf.data()), field, "cannot read the attribute");
-  const bool space_padded = H5Tget_strpad(type.get()) == H5T_STR_SPACEPAD;
-  for (std::size_t k = 0; k < n; ++k) {
-    const char* p = buf.data() + k * size;
-    std::size_t len = 0;
-    while (len < size && p[len] != '\0') ++len;
-    if (space_padded)
-      while (len > 0 && p[len - 1] == ' ') --len;
-    out.emplace_back(p, len);
-  }
-  return out;
-}
+std::optional<std::vector<std::string>> read_string_attribute(const H5Context& cx, hid_t obj,
+                                                              const std::string& path,
+                                                              const std::string& name);
 
 /// The pare DType of an HDF5 datatype that holds one: IEEE binary16/32/64 floats and 8- to
 /// 64-bit integers, in either byte order. nullopt for anything else (complex compounds,
 /// strings, enums, arrays, other float layouts).
-inline std::optional<DType> h5_to_dtype(hid_t type) {
-  const H5T_class_t c = H5Tget_class(type);
-  const std::size_t size = H5Tget_size(type);
-  if (c == H5T_INTEGER) {
-    const H5T_sign_t sign = H5Tget_sign(type);
-    if (sign == H5T_SGN_ERROR) return std::nullopt;
-    const bool s = sign == H5T_SGN_2;
-    if (H5Tget_precision(type) != size * 8 || H5Tget_offset(type) != 0) return std::nullopt;
-    switch (size) {
-      case 1:
-        return s ? DType::i8 : DType::u8;
-      case 2:
-        return s ? DType::i16 : DType::u16;
-      case 4:
-        return s ? DType::i32 : DType::u32;
-      case 8:
-        return s ? DType::i64 : DType::u64;
-      default:
-        return std::nullopt;
-    }
-  }
-  if (c == H5T_FLOAT) {
-    std::size_t spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0;
-    if (H5Tget_fields(type, &spos, &epos, &esize, &mpos, &msize) < 0) return std::nullopt;
-    if (H5Tget_precision(type) != size * 8 || H5Tget_offset(type) != 0) return std::nullopt;
-    const std::size_t ebias = H5Tget_ebias(type);
-    if (size == 2 && spos == 15 && epos == 10 && esize == 5 && mpos == 0 && msize == 10 &&
-        ebias == 15)
-      return DType::f16;
-    if (size == 4 && spos == 31 && epos == 23 && esize == 8 && mpos == 0 && msize == 23 &&
-        ebias == 127)
-      return DType::f32;
-    if (size == 8 && spos == 63 && epos == 52 && esize == 11 && mpos == 0 && msize == 52 &&
-        ebias == 1023)
-      return DType::f64;
-  }
-  return std::nullopt;
-}
+std::optional<DType> h5_to_dtype(hid_t type);
 
 /// A readable name for an HDF5 datatype class (for error messages).
-inline std::string_view h5_class_name(hid_t type) {
-  switch (H5Tget_class(type)) {
-    case H5T_INTEGER:
-      return "integer";
-    case H5T_FLOAT:
-      return "float";
-    case H5T_STRING:
-      return "string";
-    case H5T_BITFIELD:
-      return "bitfield";
-    case H5T_OPAQUE:
-      return "opaque";
-    case H5T_COMPOUND:
-      return "compound (e.g. complex)";
-    case H5T_REFERENCE:
-      return "reference";
-    case H5T_ENUM:
-      return "enum (e.g. bool)";
-    case H5T_VLEN:
-      return "variable-length";
-    case H5T_ARRAY:
-      return "array";
-    default:
-      return "unknown";
-  }
-}
+std::string_view h5_class_name(hid_t type);
 
 /// A memory datatype for elements of `d` in this machine's byte order (libhdf5 converts the
 /// file's byte order to it while reading).
-inline H5Id h5_memory_type(const H5Context& cx, DType d, const std::string& field) {
-  auto copy = [&](hid_t t) {
-    return cx.own(H5Tcopy(t), H5Tclose, field, "cannot make a memory datatype");
-  };
-  switch (d) {
-    case DType::f32:
-      return copy(H5T_NATIVE_FLOAT);
-    case DType::f64:
-      return copy(H5T_NATIVE_DOUBLE);
-    case DType::f16: {
-      // IEEE binary16 as h5py defines it: a float32 type narrowed to 16 bits.
-      H5Id t = copy(H5T_IEEE_F32LE);
-      cx.check(H5Tset_fields(t.get(), 15, 10, 5, 0, 10), field, "cannot make a float16 type");
-      cx.check(H5Tset_size(t.get(), 2), field, "cannot make a float16 type");
-      cx.check(H5Tset_ebias(t.get(), 15), field, "cannot make a float16 type");
-      return t;
-    }
-    case DType::i8:
-      return copy(H5T_NATIVE_INT8);
-    case DType::u8:
-      return copy(H5T_NATIVE_UINT8);
-    case DType::i16:
-      return copy(H5T_NATIVE_INT16);
-    case DType::u16:
-      return copy(H5T_NATIVE_UINT16);
-    case DType::i32:
-      return copy(H5T_NATIVE_INT32);
-    case DType::u32:
-      return copy(H5T_NATIVE_UINT32);
-    case DType::i64:
-      return copy(H5T_NATIVE_INT64);
-    case DType::u64:
-      return copy(H5T_NATIVE_UINT64);
-    default:
-      break;
-  }
-  throw UnsupportedError(cx.file + ": no HDF5 memory type for " + std::string(name(d)));
-}
+H5Id h5_memory_type(const H5Context& cx, DType d, const std::string& field);
 
 }  // namespace pare::io::detail
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/io/detail/hdf5_handle-inl.hpp"
+#endif

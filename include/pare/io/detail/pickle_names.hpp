@@ -14,56 +14,11 @@
 
 namespace pare::io::detail {
 /// `s` quoted for an error message: at most 64 bytes, non-printable bytes as \xNN.
-[[nodiscard]] inline std::string printable(std::string_view s) {
-  std::string out = "'";
-  for (std::size_t i = 0; i < s.size() && i < 64; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c < 0x7F && c != '\\' && c != '\'') {
-      out += static_cast<char>(c);
-    } else {
-      out += "\\x";
-      out += "0123456789abcdef"[c >> 4];
-      out += "0123456789abcdef"[c & 0xF];
-    }
-  }
-  if (s.size() > 64) out += "...";
-  return out + "'";
-}
+[[nodiscard]] std::string printable(std::string_view s);
 
 /// True when `s` is well-formed UTF-8 (no overlong forms, nothing above U+10FFFF). Surrogate
 /// code points are accepted, as pickle's 'surrogatepass' decoding does.
-[[nodiscard]] inline bool is_utf8(std::string_view s) noexcept {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t n = 0;
-    std::uint32_t cp = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if (c >= 0xC2 && c <= 0xDF) {
-      n = 1;
-      cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      n = 2;
-      cp = c & 0x0Fu;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      n = 3;
-      cp = c & 0x07u;
-    } else
-      return false;
-    if (s.size() - i <= n) return false;
-    for (std::size_t k = 1; k <= n; ++k) {
-      const auto d = static_cast<unsigned char>(s[i + k]);
-      if ((d & 0xC0u) != 0x80u) return false;
-      cp = (cp << 6) | (d & 0x3Fu);
-    }
-    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF))) return false;
-    i += n + 1;
-  }
-  return true;
-}
+[[nodiscard]] bool is_utf8(std::string_view s) noexcept;
 
 /// The name of pickle opcode `op` (every protocol, so rejected ones are named too), or "".
 [[nodiscard]] constexpr std::string_view pickle_opcode_name(std::uint8_t op) noexcept {
@@ -254,3 +209,7 @@ namespace pare::io::detail {
 }
 
 }  // namespace pare::io::detail
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/io/detail/pickle_names-inl.hpp"
+#endif
