@@ -10,6 +10,7 @@
 #include "pare/nn/init-inl.hpp"
 #include "pare/nn/layer_norm-inl.hpp"
 #include "pare/nn/linear-inl.hpp"
+#include "pare/nn/linear_int4-inl.hpp"
 #include "pare/nn/linear_int8-inl.hpp"
 #include "pare/nn/loss-inl.hpp"
 #include "pare/nn/lr_schedule-inl.hpp"

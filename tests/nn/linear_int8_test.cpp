@@ -15,6 +15,7 @@
 #include "pare/nn/metrics.hpp"
 #include "pare/nn/relu.hpp"
 #include "pare/nn/sequential.hpp"
+#include "pare/quant/dynamic_kernels.hpp"
 #include "quant/reference_file.hpp"
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include "pare/core/random.hpp"
 #include "pare/quant/dynamic.hpp"
+#include "pare/quant/dynamic_kernels.hpp"
 
 namespace {
 const std::vector<std::size_t> sizes = {0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 63, 64, 65, 127, 1000};

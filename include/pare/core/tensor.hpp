@@ -10,7 +10,6 @@
 #include <cstddef>
 #include <cstring>
 #include <limits>
-#include <memory>
 #include <new>
 #include <span>
 #include <type_traits>
@@ -136,10 +135,29 @@ class TensorView {
 };
 
 namespace detail {
-struct AlignedDelete {
-  void operator()(void* p) const noexcept {
-    ::operator delete(p, std::align_val_t{tensor_alignment});
+/// Owns one block from the aligned operator new. What std::unique_ptr with a deleter would do,
+/// without <memory>: in libstdc++ 12 that header brings <ostream> along, which cost every file
+/// that includes a pare header ~0.15 s of parsing.
+class AlignedStorage {
+ public:
+  AlignedStorage() = default;
+  AlignedStorage(const AlignedStorage&) = delete;
+  AlignedStorage& operator=(const AlignedStorage&) = delete;
+  AlignedStorage(AlignedStorage&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+  AlignedStorage& operator=(AlignedStorage&& o) noexcept {
+    if (this != &o) reset(std::exchange(o.p_, nullptr));
+    return *this;
   }
+  ~AlignedStorage() { reset(); }
+
+  [[nodiscard]] void* get() const noexcept { return p_; }
+  void reset(void* p = nullptr) noexcept {
+    if (p_ != nullptr) ::operator delete(p_, std::align_val_t{tensor_alignment});
+    p_ = p;
+  }
+
+ private:
+  void* p_ = nullptr;
 };
 }  // namespace detail
 
@@ -261,7 +279,7 @@ class Tensor {
     }
   }
 
-  std::unique_ptr<void, detail::AlignedDelete> storage_;
+  detail::AlignedStorage storage_;
   Shape<Rank> extents_{};
   std::size_t size_ = 0;
 };

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/blas1.hpp"
@@ -116,23 +117,15 @@ class Lut4Linear : public detail::FrozenLinearBase<Lut4Linear> {
  public:
   using detail::FrozenLinearBase<Lut4Linear>::infer;
 
-  Lut4Linear(Lut4Matrix weight, Tensor<float, 1> bias)
-      : weight_(std::move(weight)), bias_(std::move(bias)) {
-    PARE_CHECK(bias_.extent(0) == weight_.rows(), ShapeError, "Lut4Linear: bias of ",
-               bias_.extent(0), " for ", weight_.rows(), " outputs");
-  }
+  Lut4Linear(Lut4Matrix weight, Tensor<float, 1> bias);
   /// Absmax per group, nearest level (pack_lut4).
   [[nodiscard]] static Lut4Linear from(const Linear& fc, std::size_t group = 64,
-                                       const Lut4Codebook& levels = Nf4::levels()) {
-    return {pack_lut4(fc.weight().view(), group, levels), fc.bias()};
-  }
+                                       const Lut4Codebook& levels = Nf4::levels());
   /// GPTQ from the Hessian of fc's calibration inputs (gptq_lut4).
   [[nodiscard]] static Lut4Linear from_gptq(const Linear& fc, const LayerHessian& h,
                                             std::size_t group = 64,
                                             const Lut4Codebook& levels = Nf4::levels(),
-                                            const GptqOptions& opt = {}) {
-    return {gptq_lut4(fc.weight().view(), h, group, levels, opt), fc.bias()};
-  }
+                                            const GptqOptions& opt = {});
 
   [[nodiscard]] std::size_t in_features() const noexcept { return weight_.cols(); }
   [[nodiscard]] std::size_t out_features() const noexcept { return weight_.rows(); }
@@ -142,10 +135,7 @@ class Lut4Linear : public detail::FrozenLinearBase<Lut4Linear> {
     return weight_.size_bytes() + bias_.size_bytes();
   }
 
-  void infer(TensorView<const float, 1> x, TensorView<float, 1> y) const {
-    gemv(weight_, x, y);
-    axpy(1.0f, bias_.view(), y);
-  }
+  void infer(TensorView<const float, 1> x, TensorView<float, 1> y) const;
 
  private:
   Lut4Matrix weight_;
@@ -155,3 +145,7 @@ class Lut4Linear : public detail::FrozenLinearBase<Lut4Linear> {
 static_assert(Layer<Int4Linear<Q4G32>> && Layer<Int4Linear<Q4G16>> && Layer<Lut4Linear>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/linear_int4-inl.hpp"
+#endif

@@ -14,6 +14,7 @@
 #include "pare/core/error.hpp"
 #include "pare/kernels/gemm_int8.hpp"
 #include "pare/nn/linear_int8.hpp"
+#include "pare/quant/dynamic_kernels.hpp"
 
 namespace pare {
 

@@ -10,10 +10,9 @@
 //   same fraction of what is left.
 #pragma once
 
-#include <algorithm>
-#include <cmath>
 #include <cstddef>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/prune/concepts.hpp"
 
@@ -42,28 +41,11 @@ struct Polynomial {
   std::size_t end = 1000;       ///< t₀ + nΔt
   std::size_t frequency = 100;  ///< Δt, steps between pruning steps
 
-  [[nodiscard]] bool prunes_at(std::size_t t) const {
-    check();
-    return t >= begin && t <= end && ((t - begin) % frequency == 0 || t == end);
-  }
-  [[nodiscard]] double sparsity(std::size_t t) const {
-    check();
-    if (t < begin) return 0.0;
-    if (t >= end) return final;
-    const std::size_t last = begin + (t - begin) / frequency * frequency;
-    const double progress = static_cast<double>(last - begin) / static_cast<double>(end - begin);
-    const double r = 1.0 - progress;
-    return final + (initial - final) * r * r * r;
-  }
+  [[nodiscard]] bool prunes_at(std::size_t t) const;
+  [[nodiscard]] double sparsity(std::size_t t) const;
 
  private:
-  void check() const {
-    PARE_CHECK(frequency > 0 && end > begin && initial >= 0.0 && final <= 1.0 && initial <= final,
-               ArgumentError,
-               "Polynomial schedule needs frequency > 0, end > begin and 0 <= "
-               "initial <= final <= 1; got initial=",
-               initial, " final=", final, " begin=", begin, " end=", end, " frequency=", frequency);
-  }
+  void check() const;
 };
 static_assert(PruneSchedule<Polynomial>);
 
@@ -75,22 +57,16 @@ struct Iterative {
   std::size_t cycles = 4;
   std::size_t steps_per_cycle = 1000;
 
-  [[nodiscard]] bool prunes_at(std::size_t t) const {
-    check();
-    return t % steps_per_cycle == 0 && t / steps_per_cycle < cycles;
-  }
-  [[nodiscard]] double sparsity(std::size_t t) const {
-    check();
-    const std::size_t k = std::min(t / steps_per_cycle + 1, cycles);
-    return 1.0 - std::pow(1.0 - final, static_cast<double>(k) / static_cast<double>(cycles));
-  }
+  [[nodiscard]] bool prunes_at(std::size_t t) const;
+  [[nodiscard]] double sparsity(std::size_t t) const;
 
  private:
-  void check() const {
-    PARE_CHECK(cycles > 0 && steps_per_cycle > 0 && final >= 0.0 && final <= 1.0, ArgumentError,
-               "Iterative schedule needs cycles > 0, steps_per_cycle > 0 and 0 <= final <= 1");
-  }
+  void check() const;
 };
 static_assert(PruneSchedule<Iterative>);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/prune/schedule-inl.hpp"
+#endif

@@ -20,6 +20,7 @@
 #include <span>
 #include <vector>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/quant/quantizer.hpp"
@@ -41,33 +42,10 @@ struct AwqResult {
 };
 
 /// mean |X_j| per input channel (the reference's get_act_scale).
-[[nodiscard]] inline std::vector<float> mean_abs_per_channel(TensorView<const float, 2> x) {
-  std::vector<double> sum(x.extent(1), 0.0);
-  for (std::size_t n = 0; n < x.extent(0); ++n)
-    for (std::size_t j = 0; j < sum.size(); ++j) {
-      PARE_CHECK(std::isfinite(x(n, j)), ArgumentError, "AWQ: input (", n, ", ", j,
-                 ") is not finite");
-      sum[j] += std::abs(static_cast<double>(x(n, j)));
-    }
-  std::vector<float> m(sum.size());
-  for (std::size_t j = 0; j < m.size(); ++j)
-    m[j] = static_cast<float>(sum[j] / static_cast<double>(std::max<std::size_t>(x.extent(0), 1)));
-  return m;
-}
+[[nodiscard]] std::vector<float> mean_abs_per_channel(TensorView<const float, 2> x);
 
 /// AWQ's scales for one α: s = max(mean|X|^α, 1e-4), divided by √(max s · min s).
-[[nodiscard]] inline std::vector<float> awq_scales(std::span<const float> act_mean, float alpha) {
-  std::vector<float> s(act_mean.size());
-  float lo = std::numeric_limits<float>::infinity(), hi = 0;
-  for (std::size_t j = 0; j < s.size(); ++j) {
-    s[j] = std::max(std::pow(act_mean[j], alpha), 1e-4f);
-    lo = std::min(lo, s[j]);
-    hi = std::max(hi, s[j]);
-  }
-  const float norm = std::sqrt(hi * lo);
-  for (float& v : s) v /= norm;
-  return s;
-}
+[[nodiscard]] std::vector<float> awq_scales(std::span<const float> act_mean, float alpha);
 
 /// Searches α for `quantizer` on weights w [out, in] and calibration inputs x [n, in].
 template <QuantFormat F, QuantScheme S, Granularity G, Observer O>
@@ -110,3 +88,7 @@ template <QuantFormat F, QuantScheme S, Granularity G, Observer O>
 }
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/quant/awq-inl.hpp"
+#endif

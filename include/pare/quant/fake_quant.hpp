@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/quant/concepts.hpp"
@@ -58,19 +59,12 @@ class FakeQuantize {
   /// Per tensor.
   FakeQuantize(QuantParams p, CodeRange codes) : params_{p}, codes_(codes) {}
   /// One parameter set per index of axis 0.
-  FakeQuantize(std::vector<QuantParams> per_channel, CodeRange codes)
-      : params_(std::move(per_channel)), codes_(codes) {
-    PARE_CHECK(!params_.empty(), ArgumentError, "FakeQuantize needs at least one parameter set");
-  }
+  FakeQuantize(std::vector<QuantParams> per_channel, CodeRange codes);
 
   [[nodiscard]] std::span<const QuantParams> params() const noexcept { return params_; }
   [[nodiscard]] CodeRange code_range() const noexcept { return codes_; }
   /// Replaces the parameters (e.g. after re-observing the weights), keeping their number.
-  void set_params(std::span<const QuantParams> p) {
-    PARE_CHECK(p.size() == params_.size(), ArgumentError, "FakeQuantize::set_params: ", p.size(),
-               " parameter sets, expected ", params_.size());
-    std::copy(p.begin(), p.end(), params_.begin());
-  }
+  void set_params(std::span<const QuantParams> p);
 
   /// y = fake_quant(x); remembers the pass-through mask for `backward`.
   template <detail::FloatElement T, std::size_t Rank>
@@ -124,13 +118,7 @@ class FakeQuantize {
 };
 
 /// LSQ's initial step size for data x: 2 mean(|x|) / √qmax (Esser et al. 2020, section 2.1).
-[[nodiscard]] inline float lsq_initial_scale(std::span<const float> x, CodeRange codes) {
-  double sum = 0;
-  for (float v : x) sum += std::abs(v);
-  const double mean = x.empty() ? 0.0 : sum / static_cast<double>(x.size());
-  const double s = 2.0 * mean / std::sqrt(static_cast<double>(std::max(codes.qmax, 1)));
-  return std::max(static_cast<float>(s), detail::scale_floor);
-}
+[[nodiscard]] float lsq_initial_scale(std::span<const float> x, CodeRange codes);
 
 /// Learned Step Size Quantization: fake quantization whose scale s (and zero point z) are
 /// trainable. With v = x / s and q = round(v) + z:
@@ -159,21 +147,7 @@ class LearnedStepSize {
   /// One scale (per tensor) or one per index of axis 0; zero points default to 0.
   /// `grad_factor` <= 0 means 1/√(N · qmax) with N the elements of each forward input.
   LearnedStepSize(CodeRange codes, std::vector<float> scales, std::vector<float> zero_points = {},
-                  float grad_factor = 0.0f)
-      : codes_(codes),
-        scales_(std::move(scales)),
-        zero_points_(std::move(zero_points)),
-        grad_factor_(grad_factor) {
-    PARE_CHECK(!scales_.empty(), ArgumentError, "LearnedStepSize needs at least one scale");
-    if (zero_points_.empty()) zero_points_.assign(scales_.size(), 0.0f);
-    PARE_CHECK(zero_points_.size() == scales_.size(), ArgumentError,
-               "LearnedStepSize: ", scales_.size(), " scales but ", zero_points_.size(),
-               " zero points");
-    PARE_CHECK(codes.qmin < codes.qmax, ArgumentError, "LearnedStepSize: empty code range [",
-               codes.qmin, ", ", codes.qmax, "]");
-    scale_grad_.assign(scales_.size(), 0.0f);
-    zero_point_grad_.assign(scales_.size(), 0.0f);
-  }
+                  float grad_factor = 0.0f);
 
   [[nodiscard]] CodeRange code_range() const noexcept { return codes_; }
   /// The trainable scales and zero points, and the gradients `backward` adds to.
@@ -272,3 +246,7 @@ class LearnedStepSize {
 };
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/quant/fake_quant-inl.hpp"
+#endif

@@ -93,4 +93,23 @@ PARE_INLINE Lut4Matrix gptq_lut4(TensorView<const float, 2> w, const LayerHessia
   return st == GptqStatus::ok ? q : rtn;
 }
 
+PARE_INLINE double relative_output_error(TensorView<const float, 2> x, TensorView<const float, 2> w,
+                                         TensorView<const float, 2> w_hat) {
+  check_same_shape(w.extents(), w_hat.extents(), "relative_output_error");
+  PARE_CHECK(x.extent(1) == w.extent(1), ShapeError, "relative_output_error: inputs ",
+             to_string(x.extents()), " for weights ", to_string(w.extents()));
+  double num = 0, den = 0;
+  for (std::size_t n = 0; n < x.extent(0); ++n)
+    for (std::size_t o = 0; o < w.extent(0); ++o) {
+      double y = 0, yh = 0;
+      for (std::size_t i = 0; i < w.extent(1); ++i) {
+        y += static_cast<double>(x(n, i)) * w(o, i);
+        yh += static_cast<double>(x(n, i)) * w_hat(o, i);
+      }
+      num += (y - yh) * (y - yh);
+      den += y * y;
+    }
+  return den == 0 ? (num == 0 ? 0.0 : HUGE_VAL) : num / den;
+}
+
 }  // namespace pare

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 
@@ -44,15 +45,7 @@ class Lut4Matrix {
   Lut4Matrix() = default;
   /// All codes 0 and scales 1. Throws ArgumentError unless group is a positive multiple of 32
   /// dividing cols.
-  Lut4Matrix(std::size_t rows, std::size_t cols, std::size_t group, const Lut4Codebook& levels)
-      : rows_(rows), cols_(cols), group_(group), levels_(levels) {
-    PARE_CHECK(group > 0 && group % lut4_chunk == 0, ArgumentError, "Lut4Matrix: group size ",
-               group, " is not a positive multiple of ", lut4_chunk);
-    PARE_CHECK(cols % group == 0, ArgumentError, "Lut4Matrix: ", cols,
-               " columns are not a multiple of the group size ", group);
-    codes_ = Tensor<std::uint8_t, 2>({rows, cols / 2}, 0);
-    scales_ = Tensor<float, 2>({rows, cols / group}, 1.0f);
-  }
+  Lut4Matrix(std::size_t rows, std::size_t cols, std::size_t group, const Lut4Codebook& levels);
 
   [[nodiscard]] std::size_t rows() const noexcept { return rows_; }
   [[nodiscard]] std::size_t cols() const noexcept { return cols_; }
@@ -108,41 +101,13 @@ class Lut4Matrix {
 }
 
 /// Checks a codebook: ascending, finite, largest magnitude 1.
-inline void check_lut4_codebook(const Lut4Codebook& levels) {
-  float amax = 0;
-  for (std::size_t i = 0; i < 16; ++i) {
-    PARE_CHECK(std::isfinite(levels[i]), ArgumentError, "lookup codebook: level ", i,
-               " is not finite");
-    PARE_CHECK(i == 0 || levels[i] > levels[i - 1], ArgumentError,
-               "lookup codebook: levels must be strictly ascending (level ", i, ")");
-    amax = std::max(amax, std::abs(levels[i]));
-  }
-  PARE_CHECK(amax == 1.0f, ArgumentError, "lookup codebook: largest |level| is ", amax,
-             ", must be 1 (the group's absolute maximum maps onto it)");
-}
+void check_lut4_codebook(const Lut4Codebook& levels);
 
 /// Packs `w` [rows, cols] with the given codebook: per group, scale = max |w| (absmax, as QLoRA
 /// does), each weight the level nearest to w / scale. Throws ArgumentError for a bad codebook or
 /// group size, or a non-finite weight.
-[[nodiscard]] inline Lut4Matrix pack_lut4(TensorView<const float, 2> w, std::size_t group,
-                                          const Lut4Codebook& levels) {
-  check_lut4_codebook(levels);
-  Lut4Matrix q(w.extent(0), w.extent(1), group, levels);
-  for (std::size_t r = 0; r < q.rows(); ++r)
-    for (std::size_t g0 = 0; g0 < q.cols(); g0 += group) {
-      float amax = 0;
-      for (std::size_t c = g0; c < g0 + group; ++c) {
-        PARE_CHECK(std::isfinite(w(r, c)), ArgumentError, "pack_lut4: element (", r, ", ", c,
-                   ") is not finite");
-        amax = std::max(amax, std::abs(w(r, c)));
-      }
-      q.set_scale(r, g0 / group, amax);
-      const float inv = amax > 0 ? 1.0f / amax : 0.0f;
-      for (std::size_t c = g0; c < g0 + group; ++c)
-        q.set_code(r, c, nearest_lut4_level(levels, w(r, c) * inv));
-    }
-  return q;
-}
+[[nodiscard]] Lut4Matrix pack_lut4(TensorView<const float, 2> w, std::size_t group,
+                                   const Lut4Codebook& levels);
 
 /// pack_lut4 with a LookupFormat's levels.
 template <LookupFormat F>
@@ -151,11 +116,10 @@ template <LookupFormat F>
 }
 
 /// The real matrix a Lut4Matrix stands for (the scalar reference of kernels::GemvLut4).
-[[nodiscard]] inline Tensor<float, 2> dequantize(const Lut4Matrix& q) {
-  Tensor<float, 2> out({q.rows(), q.cols()});
-  for (std::size_t r = 0; r < q.rows(); ++r)
-    for (std::size_t c = 0; c < q.cols(); ++c) out(r, c) = q.value(r, c);
-  return out;
-}
+[[nodiscard]] Tensor<float, 2> dequantize(const Lut4Matrix& q);
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/quant/lut4-inl.hpp"
+#endif

@@ -10,6 +10,8 @@
 #include <span>
 #include <vector>
 
+#include "pare/core/config.hpp"
+
 namespace pare::detail {
 
 /// `bins` equal bins over [origin, origin + width]; the last bin includes its right edge.
@@ -30,59 +32,22 @@ class DoublingHistogram {
   [[nodiscard]] std::span<const double> counts() const noexcept { return counts_; }
 
   /// Starts an empty window [lo, hi]; a zero-width range gets a tiny positive width.
-  void reset_window(double lo, double hi) {
-    counts_.assign(bins_, 0.0);
-    total_ = 0;
-    origin_ = lo;
-    width_ = hi > lo ? hi - lo : std::max(std::abs(lo) * 1e-6, 1e-30);
-  }
+  void reset_window(double lo, double hi);
 
   /// Doubles the window (merging bin pairs) until it covers [lo, hi].
   /// @pre the window exists; lo and hi are finite
-  void grow_to(double lo, double hi) {
-    while (lo < origin_) double_window(/*to_the_right=*/false);
-    while (hi > origin_ + width_) double_window(/*to_the_right=*/true);
-  }
+  void grow_to(double lo, double hi);
 
   /// Counts finite values inside the window; call `grow_to` first so that none is outside.
-  void add(std::span<const float> x) noexcept {
-    const double scale = static_cast<double>(bins_) / width_;
-    for (float v : x) {
-      if (!std::isfinite(v)) continue;
-      const double pos = (static_cast<double>(v) - origin_) * scale;
-      if (pos < 0) continue;
-      counts_[std::min(static_cast<std::size_t>(pos), bins_ - 1)] += 1;
-      total_ += 1;
-    }
-  }
+  void add(std::span<const float> x) noexcept;
 
   /// The value below which a fraction q of the counts lie, interpolated linearly inside the bin
   /// where the cumulative count crosses q · total (counts taken as spread evenly in a bin).
   /// @pre total() > 0, 0 <= q <= 1
-  [[nodiscard]] double quantile(double q) const noexcept {
-    const double target = q * total_;
-    double before = 0;
-    for (std::size_t b = 0; b < bins_; ++b) {
-      const double c = counts_[b];
-      if (c > 0 && before + c >= target) {
-        const double frac = std::clamp((target - before) / c, 0.0, 1.0);
-        return origin_ + (static_cast<double>(b) + frac) * bin_width();
-      }
-      before += c;
-    }
-    return origin_ + width_;
-  }
+  [[nodiscard]] double quantile(double q) const noexcept;
 
  private:
-  void double_window(bool to_the_right) {
-    const std::size_t half = bins_ / 2;
-    std::vector<double> merged(bins_, 0.0);
-    const std::size_t offset = to_the_right ? 0 : half;
-    for (std::size_t k = 0; k < half; ++k) merged[offset + k] = counts_[2 * k] + counts_[2 * k + 1];
-    counts_ = std::move(merged);
-    if (!to_the_right) origin_ -= width_;
-    width_ *= 2;
-  }
+  void double_window(bool to_the_right);
 
   std::size_t bins_ = 4096;
   std::vector<double> counts_;
@@ -92,3 +57,7 @@ class DoublingHistogram {
 };
 
 }  // namespace pare::detail
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/quant/detail/histogram-inl.hpp"
+#endif
