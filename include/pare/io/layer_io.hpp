@@ -35,9 +35,12 @@
 #include "pare/nn/linear_int4.hpp"
 #include "pare/nn/linear_int8.hpp"
 #include "pare/nn/pool.hpp"
+#include "pare/nn/quantized_linear.hpp"
 #include "pare/nn/relu.hpp"
 #include "pare/nn/sequential.hpp"
 #include "pare/nn/sparse_linear.hpp"
+#include "pare/quant/code_format.hpp"
+#include "pare/quant/codes4.hpp"
 #include "pare/sparse/csr.hpp"
 #include "pare/sparse/nm.hpp"
 
@@ -117,6 +120,8 @@ class LayerReader {
     return f_.template load<T, Rank>(prefix_ + name);
   }
   [[nodiscard]] const PareTensorInfo& info(const std::string& name) const;
+  /// True when the layer stores an array `name` (for optional arrays).
+  [[nodiscard]] bool has(const std::string& name) const { return f_.contains(prefix_ + name); }
   /// Attribute `key` as T; FormatError when it is missing or of another type.
   template <class T>
   [[nodiscard]] T attr(const char* key) const {
@@ -328,6 +333,106 @@ struct LayerCodec<Lut4Linear> {
   static Json save(LayerWriter& w, const Lut4Linear& l);
   static Lut4Linear load(const LayerReader& r);
   static std::size_t stored_parameters(const Lut4Linear& l) {
+    return l.in_features() * l.out_features() + l.out_features();
+  }
+};
+
+/// QuantizedLinear<Q>, any quantizer: the layout's arrays (int8: codes [out, in] s8 and
+/// per-channel scales; 4-bit: codes [out, in / 2], f32 scales [out, groups] and, with zero points,
+/// offsets), bias, and the format's name ("int8", "int4", "uint4", or a user format's `name`). A
+/// file refuses to load as a model type of another format: the FormatError names both.
+template <class Q>
+struct LayerCodec<QuantizedLinear<Q>> {
+  using Layer = QuantizedLinear<Q>;
+  using Layout = typename Layer::layout_type;
+  static constexpr bool is_int8 = std::is_same_v<Layout, PackedInt8Weights>;
+  static constexpr std::string_view type = "quantized_linear";
+
+  static std::string format() {
+    if constexpr (is_int8)
+      return format_name<Int<8>>();
+    else
+      return format_name<typename Layout::format_type>();
+  }
+
+  static Json save(LayerWriter& w, const Layer& l) {
+    const auto& m = l.weight();
+    if constexpr (is_int8) {
+      Tensor<std::int8_t, 2> codes({m.n(), m.k()});
+      for (std::size_t n = 0; n < m.n(); ++n)
+        for (std::size_t k = 0; k < m.k(); ++k) codes(n, k) = m.at(n, k);
+      w.add_owned("codes", std::move(codes));
+      w.add_owned("scales", Tensor<float, 1>(TensorView<const float, 1>(m.scales(), {m.n()})));
+      w.add<float, 1>("bias", l.bias());
+      return Json::object({{"format", format()}});
+    } else {
+      w.add_owned("codes", detail::copy_rows(m.codes(), m.rows(), m.cols() / 2));
+      w.add_owned("scales", detail::copy_rows(m.scales(), m.rows(), m.groups()));
+      if (m.offsets() != nullptr)
+        w.add_owned("offsets", detail::copy_rows(m.offsets(), m.rows(), m.groups()));
+      w.add<float, 1>("bias", l.bias());
+      return Json::object({{"format", format()}, {"group", m.group()}});
+    }
+  }
+
+  static Layer load(const LayerReader& r) {
+    const auto stored = r.attr<std::string>("format");
+    detail::require_format(stored == format(), r.file_name(), "format", "is '", stored,
+                           "', the model type expects '", format(), "'");
+    if constexpr (is_int8) {
+      const auto codes = r.load<std::int8_t, 2>("codes");
+      const auto scales = r.load<float, 1>("scales");
+      const std::size_t n = codes.extent(0), k = codes.extent(1);
+      detail::require_format(
+          scales.extent(0) == n && n > 0 && k > 0 && k <= PackedInt8Weights::max_k, r.file_name(),
+          "scales", "do not fit codes of shape [", n, ", ", k, "]");
+      for (float s : scales.span())
+        detail::require_format(std::isfinite(s) && s > 0, r.file_name(), "scales",
+                               "holds a scale that is not positive and finite: ", s);
+      return Layer(PackedInt8Weights(codes.data(), n, k, k, scales.data()),
+                   detail::load_bias(r, n));
+    } else {
+      const auto codes = r.load<std::uint8_t, 2>("codes");
+      const auto scales = r.load<float, 2>("scales");
+      const auto group = r.attr<std::size_t>("group");
+      const std::size_t rows = codes.extent(0), cols = codes.extent(1) * 2;
+      detail::require_format(rows > 0 && group > 0 && group % codes4_chunk == 0 &&
+                                 cols % group == 0 && scales.extent(0) == rows &&
+                                 scales.extent(1) == cols / group,
+                             r.file_name(), "scales", "do not fit codes of [", rows, ", ", cols,
+                             "] in groups of ", group);
+      constexpr std::size_t expected = [] {
+        if constexpr (requires { Q::group_size; })
+          return Q::group_size;
+        else
+          return decltype(std::declval<Q>().granularity)::group_size;
+      }();
+      detail::require_format(group == expected, r.file_name(), "group", "is ", group,
+                             ", the model type expects ", expected);
+      Layout m(rows, cols, group);
+      std::copy_n(codes.data(), codes.size(), m.codes());
+      for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t g = 0; g < cols / group; ++g) {
+          detail::require_format(std::isfinite(scales(i, g)), r.file_name(), "scales",
+                                 "holds a non-finite scale at (", i, ", ", g, ")");
+          m.set_scale(i, g, scales(i, g));
+        }
+      if (r.has("offsets")) {
+        const auto off = r.load<float, 2>("offsets");
+        detail::require_format(off.extent(0) == rows && off.extent(1) == cols / group,
+                               r.file_name(), "offsets", "do not fit scales of [", rows, ", ",
+                               cols / group, "]");
+        for (std::size_t i = 0; i < rows; ++i)
+          for (std::size_t g = 0; g < cols / group; ++g) {
+            detail::require_format(std::isfinite(off(i, g)), r.file_name(), "offsets",
+                                   "holds a non-finite offset at (", i, ", ", g, ")");
+            m.set_offset(i, g, off(i, g));
+          }
+      }
+      return Layer(std::move(m), detail::load_bias(r, rows));
+    }
+  }
+  static std::size_t stored_parameters(const Layer& l) {
     return l.in_features() * l.out_features() + l.out_features();
   }
 };

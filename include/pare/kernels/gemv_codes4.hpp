@@ -131,8 +131,8 @@ inline xsimd::batch<std::int32_t, Arch> widen_bytes(const std::uint8_t* p) noexc
 
 /// Rows [r0, r0 + Rows) without offsets: y[r] = Σ_g scale[r, g] Σ_{c in g} decode(code) x[c].
 template <std::size_t Rows, class F, class Arch>
-inline void gemv_codes4_rows(const Codes4Matrix<F>& w, const Decoder4<F, Arch>& dec,
-                             std::size_t r0, const float* x, float* y) noexcept {
+inline void gemv_codes4_rows(const Codes4Matrix<F>& w, const Decoder4<F, Arch>& dec, std::size_t r0,
+                             const float* x, float* y) noexcept {
   using B = xsimd::batch<float, Arch>;
   using I = xsimd::batch<std::int32_t, Arch>;
   constexpr std::size_t N = B::size;
@@ -156,7 +156,8 @@ inline void gemv_codes4_rows(const Codes4Matrix<F>& w, const Decoder4<F, Arch>& 
         }
       }
     }
-    for (std::size_t r = 0; r < Rows; ++r) acc[r] = xsimd::fma(lo[r] + hi[r], B(s[r * groups + g]), acc[r]);
+    for (std::size_t r = 0; r < Rows; ++r)
+      acc[r] = xsimd::fma(lo[r] + hi[r], B(s[r * groups + g]), acc[r]);
   }
   for (std::size_t r = 0; r < Rows; ++r) y[r] = xsimd::hadd(acc[r]);
 }
@@ -208,9 +209,9 @@ namespace pare {
 /// ```
 template <class F>
 inline void gemv(const Codes4Matrix<F>& w, TensorView<const float, 1> x, TensorView<float, 1> y) {
-  PARE_CHECK(w.cols() == x.extent(0) && w.rows() == y.extent(0), ShapeError, "gemv: W [",
-             w.rows(), ", ", w.cols(), "] (4-bit ", F::name, ") x ", to_string(x.extents()),
-             " -> y ", to_string(y.extents()));
+  PARE_CHECK(w.cols() == x.extent(0) && w.rows() == y.extent(0), ShapeError, "gemv: W [", w.rows(),
+             ", ", w.cols(), "] (4-bit ", F::name, ") x ", to_string(x.extents()), " -> y ",
+             to_string(y.extents()));
   const Tensor<float, 1> xc = x.is_contiguous() ? Tensor<float, 1>() : Tensor<float, 1>(x);
   const float* xp = x.is_contiguous() ? x.data() : xc.data();
   if (y.is_contiguous()) {

@@ -11,7 +11,8 @@
 //   DecodeQuantizer<F, PerGroup<G>>, F a user's     Codes4Matrix<F>       GemvCodes4, F's decode
 //     Decode4Format                                                       inlined or tabulated
 //   LookupFormat (NF4, FP4, 16 user levels)         Lut4Matrix            GemvLut4 (pack_lut4<F>)
-//   Codebook4Log<G> (the old Q4G*)                  Int4Matrix            GemvInt4Q8 (pack_int4_blocks)
+//   Codebook4Log<G> (the old Q4G*)                  Int4Matrix            GemvInt4Q8
+//   (pack_int4_blocks)
 //
 //   using Q = pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>>;
 //   auto packed = pare::pack_for_kernel(Q{}.quantize(w));   // Codes4Matrix<LinearCodes4<true>>
@@ -40,7 +41,7 @@ namespace pare {
 
 namespace detail {
 template <class G>
-inline constexpr bool is_per_group = requires { G::group_size; };
+inline constexpr bool is_group_granularity = requires { G::group_size; };
 template <class F>
 inline constexpr bool is_int4_grid = std::is_same_v<F, Int<4>> || std::is_same_v<F, UInt<4>>;
 }  // namespace detail
@@ -65,25 +66,25 @@ template <QuantFormat F, Granularity G>
     std::vector<float> scales(n);
     for (std::size_t r = 0; r < n; ++r) {
       PARE_CHECK(q.params(r).zero_point == 0, ArgumentError,
-                 "pack_for_kernel: the int8 kernels take symmetric weights (zero point 0); row ",
-                 r, " has zero point ", q.params(r).zero_point, " (use the Symmetric scheme)");
+                 "pack_for_kernel: the int8 kernels take symmetric weights (zero point 0); row ", r,
+                 " has zero point ", q.params(r).zero_point, " (use the Symmetric scheme)");
       scales[r] = q.params(r).scale;
     }
     // QuantizedTensor<Int<8>> holds one int8 code a byte, row-major: the packer reads it as is.
     return PackedInt8Weights(q.codes().data(), n, k, static_cast<std::size_t>(q.codes().stride(0)),
                              scales.data());
   } else if constexpr (detail::is_int4_grid<F>) {
-    static_assert(detail::is_per_group<G>,
+    static_assert(detail::is_group_granularity<G>,
                   "4-bit weights run on the grouped 4-bit kernel: quantize them with PerGroup<G> "
                   "(G a multiple of 32), not per tensor or per channel");
-    if constexpr (detail::is_per_group<G>) {
+    if constexpr (detail::is_group_granularity<G>) {
       static_assert(G::group_size % codes4_chunk == 0,
                     "the 4-bit kernels read groups of whole 32-weight chunks: use PerGroup<G> "
                     "with G a multiple of 32 (32, 64, 128, ...)");
     }
     using L = LinearCodes4<std::is_same_v<F, Int<4>>>;
     constexpr std::size_t group = [] {
-      if constexpr (detail::is_per_group<G>)
+      if constexpr (detail::is_group_granularity<G>)
         return G::group_size;
       else
         return std::size_t{32};
@@ -132,8 +133,8 @@ template <class F, class G>
 
 /// The kernel layout a quantizer's weights are packed into.
 template <class Q>
-using kernel_layout_t = decltype(pack_for_kernel(std::declval<const Q&>(),
-                                                 std::declval<TensorView<const float, 2>>()));
+using kernel_layout_t =
+    decltype(pack_for_kernel(std::declval<const Q&>(), std::declval<TensorView<const float, 2>>()));
 
 /// y = W x for int8 weights packed with per-channel scales, x f32: x is quantized to u8 (affine,
 /// its own range) and multiplied on the int8 GEMV, the product dequantized in the epilogue.

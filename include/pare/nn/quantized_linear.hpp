@@ -57,12 +57,16 @@ class QuantizedLinear {
   }
 
   [[nodiscard]] std::size_t in_features() const noexcept {
-    if constexpr (is_int8) return weight_.k();
-    else return weight_.cols();
+    if constexpr (is_int8)
+      return weight_.k();
+    else
+      return weight_.cols();
   }
   [[nodiscard]] std::size_t out_features() const noexcept {
-    if constexpr (is_int8) return weight_.n();
-    else return weight_.rows();
+    if constexpr (is_int8)
+      return weight_.n();
+    else
+      return weight_.rows();
   }
   [[nodiscard]] std::size_t output_size(std::size_t in) const {
     PARE_CHECK(in == in_features(), ShapeError, "QuantizedLinear expects inputs of width ",

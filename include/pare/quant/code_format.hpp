@@ -81,8 +81,9 @@ struct DecodeQuantizer {
                 "DecodeQuantizer<F, G> needs F to be a Decode4Format: `static constexpr int bits "
                 "= 4;`, `static float decode(unsigned code)` and `static constexpr const char* "
                 "name`");
-  static_assert(requires { G::group_size; },
-                "DecodeQuantizer<F, G> needs G = PerGroup<N>: 4-bit codes carry one scale per group");
+  static_assert(
+      requires { G::group_size; },
+      "DecodeQuantizer<F, G> needs G = PerGroup<N>: 4-bit codes carry one scale per group");
   using format_type = F;
   using granularity_type = G;
   static constexpr std::size_t group_size = G::group_size;

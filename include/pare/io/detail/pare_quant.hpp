@@ -9,21 +9,23 @@
 
 #include "pare/core/error.hpp"
 #include "pare/core/json.hpp"
+#include "pare/quant/code_format.hpp"
 #include "pare/quant/format.hpp"
 #include "pare/quant/granularity.hpp"
 
 namespace pare::io::detail {
 
-/// "int8", "uint4", "int2", ...: signedness from the code range, then the bit width.
 /// True when `j` is an object whose "type" is the string `type` (never throws).
 [[nodiscard]] inline bool pare_has_type(const Json& j, const char* type) {
   const Json* t = j.find("type");
   return t != nullptr && t->is_string() && t->as_string() == type;
 }
 
+/// "int8", "uint4", "int2", ... for pare's integer grids, a user format's own `name`
+/// (format_name, quant/code_format.hpp): a file never calls a user's format by a built-in name.
 template <QuantFormat F>
 [[nodiscard]] std::string pare_format_name() {
-  return (F::qmin < 0 ? "int" : "uint") + std::to_string(static_cast<int>(F::bits));
+  return format_name<F>();
 }
 
 /// Serializes a granularity policy; specialized for the built-in ones. A user granularity opts in

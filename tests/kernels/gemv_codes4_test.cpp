@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: Apache-2.0
+// The generic 4-bit kernel (GemvCodes4) against the scalar reference (dequantize, then dot), on
+// every arch this CPU runs, for a table-decoded user format, a SIMD-decoded user format and the
+// Int<4>/UInt<4> grids; and pack_for_kernel's mapping from quantizer policies to layouts.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/support.hpp"
+#include "pare/core/random.hpp"
+#include "pare/kernels/gemv_codes4.hpp"
+#include "pare/kernels/kernel_layout.hpp"
+#include "pare/quant/quantizer.hpp"
+
+namespace {
+
+// A user format with only a scalar decode: the kernel tabulates it (±2^(-k/2)).
+struct LogScale4 {
+  static constexpr const char* name = "logscale4";
+  static constexpr int bits = 4;
+  static float decode(unsigned c) noexcept {
+    const int k = c < 8 ? static_cast<int>(c) : static_cast<int>(15 - c);
+    return (c < 8 ? -1.0f : 1.0f) * std::exp2(-0.5f * static_cast<float>(k));
+  }
+};
+
+// A user format with a SIMD decode the kernel inlines: a cubic grid ((c - 7.5) / 7.5)^3.
+struct Cubic4 {
+  static constexpr const char* name = "cubic4";
+  static constexpr int bits = 4;
+  static constexpr float decode(unsigned c) noexcept {
+    const float t = (static_cast<float>(c) - 7.5f) / 7.5f;
+    return t * t * t;
+  }
+  template <class Arch>
+  static xsimd::batch<float, Arch> decode(xsimd::batch<std::int32_t, Arch> c) noexcept {
+    using B = xsimd::batch<float, Arch>;
+    const B t = (xsimd::to_float(c) - B(7.5f)) * B(1.0f / 7.5f);
+    return t * t * t;
+  }
+};
+
+pare::Tensor<float, 2> random_matrix(std::size_t rows, std::size_t cols, pare::Rng& rng) {
+  pare::Tensor<float, 2> w({rows, cols});
+  for (float& v : w.span()) v = rng.normal();
+  return w;
+}
+
+// |kernel - reference| <= (gamma_{cols + groups} + 2u) Σ|w x| on every arch.
+template <class F>
+void check_every_arch(const pare::Codes4Matrix<F>& q, const std::vector<float>& x) {
+  std::vector<float> ref(q.rows()), y(q.rows());
+  pare::kernels::gemv_codes4_reference(q, x.data(), ref.data());
+  std::vector<double> bound(q.rows());
+  for (std::size_t r = 0; r < q.rows(); ++r) {
+    double s = 0;
+    for (std::size_t c = 0; c < q.cols(); ++c) s += std::abs(double{q.value(r, c)} * x[c]);
+    bound[r] = (pare::test::gamma(q.cols() + q.groups() + 2) + 2 * pare::test::unit_roundoff) * s;
+  }
+  pare::simd::for_each_arch([&](auto arch) {
+    INFO("arch " << decltype(arch)::name() << ", format " << F::name);
+    std::fill(y.begin(), y.end(), -1.0f);
+    pare::kernels::GemvCodes4{}(arch, q, x.data(), y.data());
+    for (std::size_t r = 0; r < q.rows(); ++r) {
+      INFO("row " << r);
+      REQUIRE(std::abs(double{y[r]} - ref[r]) <= bound[r]);
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("GemvCodes4 matches the scalar reference for user formats on every arch",
+          "[kernels][codes4]") {
+  static_assert(pare::Decode4Format<LogScale4> && pare::Decode4Format<Cubic4>);
+  static_assert(!pare::kernels::SimdDecode4<LogScale4, xsimd::default_arch>);
+  static_assert(pare::kernels::SimdDecode4<Cubic4, xsimd::default_arch>);
+  pare::Rng rng(7);
+  for (auto [rows, cols, group] : {std::tuple<std::size_t, std::size_t, std::size_t>{1, 32, 32},
+                                   {3, 64, 32},
+                                   {4, 128, 64},
+                                   {9, 256, 128},
+                                   {13, 96, 32},
+                                   {0, 64, 64}}) {
+    INFO(rows << " x " << cols << " in groups of " << group);
+    const auto w = random_matrix(rows, cols, rng);
+    const auto x = pare::test::normal(cols, rng);
+    check_every_arch(pare::pack_codes4<LogScale4>(w.view(), group), x);
+    check_every_arch(pare::pack_codes4<Cubic4>(w.view(), group), x);
+  }
+}
+
+TEST_CASE("pack_codes4 picks the nearest level of the absmax-scaled group", "[kernels][codes4]") {
+  pare::Rng rng(3);
+  const auto w = random_matrix(5, 64, rng);
+  const auto q = pare::pack_codes4<LogScale4>(w.view(), 32);
+  const auto levels = pare::decode4_levels<LogScale4>();
+  for (std::size_t r = 0; r < 5; ++r)
+    for (std::size_t g = 0; g < 2; ++g) {
+      float amax = 0;
+      for (std::size_t c = 32 * g; c < 32 * g + 32; ++c) amax = std::max(amax, std::abs(w(r, c)));
+      REQUIRE(q.scale(r, g) == amax);  // max |level| is 1
+      for (std::size_t c = 32 * g; c < 32 * g + 32; ++c) {
+        const float t = w(r, c) / amax;
+        const float chosen = std::abs(t - levels[q.code(r, c)]);
+        for (float l : levels) REQUIRE(chosen <= std::abs(t - l) + 1e-6f);
+      }
+    }
+  CHECK_THROWS_AS(pare::pack_codes4<LogScale4>(w.view(), 48), pare::ArgumentError);
+  CHECK_THROWS_AS(pare::pack_codes4<LogScale4>(w.view(), 128), pare::ArgumentError);
+}
+
+TEMPLATE_TEST_CASE("pack_for_kernel runs Int<4>/UInt<4> per-group codes on GemvCodes4 exactly",
+                   "[kernels][codes4]", pare::Int<4>, pare::UInt<4>) {
+  pare::Rng rng(11);
+  const auto w = random_matrix(10, 192, rng);
+  const auto x = pare::test::normal(192, rng);
+  SECTION("symmetric") {
+    const auto q =
+        pare::Quantizer<TestType, pare::Symmetric, pare::PerGroup<64>>{}.quantize(w.view());
+    const auto packed = pare::pack_for_kernel(q);
+    const auto dq = pare::dequantize(q), dp = pare::dequantize(packed);
+    for (std::size_t i = 0; i < dq.size(); ++i)
+      REQUIRE(std::abs(dp.data()[i] - dq.data()[i]) <= 1e-6f * std::abs(dq.data()[i]));
+    check_every_arch(packed, x);
+  }
+  SECTION("affine (zero points become offsets)") {
+    const auto q = pare::Quantizer<TestType, pare::Affine, pare::PerGroup<32>>{}.quantize(w.view());
+    const auto packed = pare::pack_for_kernel(q);
+    REQUIRE(packed.offsets() != nullptr);
+    const auto dq = pare::dequantize(q), dp = pare::dequantize(packed);
+    for (std::size_t i = 0; i < dq.size(); ++i)
+      REQUIRE(std::abs(dp.data()[i] - dq.data()[i]) <= 1e-5f * (1 + std::abs(dq.data()[i])));
+    check_every_arch(packed, x);
+    // pare::gemv straight from the QuantizedTensor agrees with the reference on the default arch.
+    pare::Tensor<float, 1> y({10}), xv({192});
+    std::copy(x.begin(), x.end(), xv.data());
+    pare::gemv(q, xv.view(), y.view());
+    std::vector<float> ref(10);
+    pare::kernels::gemv_codes4_reference(packed, x.data(), ref.data());
+    for (std::size_t r = 0; r < 10; ++r) REQUIRE(y(r) == Approx(ref[r]).margin(1e-4));
+  }
+}
+
+TEST_CASE("pack_for_kernel gives int8 per-channel codes to the int8 kernel unchanged",
+          "[kernels][int8]") {
+  pare::Rng rng(5);
+  const auto w = random_matrix(20, 70, rng);
+  const auto q =
+      pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel>{}.quantize(w.view());
+  const pare::PackedInt8Weights p = pare::pack_for_kernel(q);
+  REQUIRE(p.n() == 20);
+  REQUIRE(p.k() == 70);
+  for (std::size_t n = 0; n < 20; ++n) {
+    REQUIRE(p.scales()[n] == q.params(n).scale);
+    for (std::size_t k = 0; k < 70; ++k) REQUIRE(p.at(n, k) == q.code(n, k));
+  }
+  // The full symmetric grid [-128, 127] reaches the kernel: -128 is a valid s8 weight there.
+  REQUIRE(q.code_range() == pare::CodeRange{-128, 127});
+
+  // y = W x against the dequantized weights times x (x rounded to u8: half a step per element).
+  const auto x = pare::test::normal(70, rng);
+  pare::Tensor<float, 1> xv({70}), y({20});
+  std::copy(x.begin(), x.end(), xv.data());
+  pare::gemv(p, xv.view(), y.view());
+  const auto dq = pare::dequantize(q);
+  float xmin = 0, xmax = 0;
+  for (float v : x) xmin = std::min(xmin, v), xmax = std::max(xmax, v);
+  const double x_step = (xmax - xmin) / 255.0;
+  for (std::size_t r = 0; r < 20; ++r) {
+    double ref = 0, wsum = 0;
+    for (std::size_t c = 0; c < 70; ++c) ref += double{dq(r, c)} * x[c], wsum += std::abs(dq(r, c));
+    REQUIRE(std::abs(y(r) - ref) <= 0.5 * x_step * wsum + 1e-4);
+  }
+}
+
+TEST_CASE("pack_for_kernel refuses int8 weights the kernel cannot take", "[kernels][int8]") {
+  pare::Rng rng(5);
+  const auto w = random_matrix(4, 32, rng);
+  const auto affine =
+      pare::Quantizer<pare::Int<8>, pare::Affine, pare::PerChannel>{}.quantize(w.view());
+  CHECK_THROWS_AS(pare::pack_for_kernel(affine), pare::ArgumentError);
+  const auto columns =
+      pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel>{.granularity = {.axis = 1}}
+          .quantize(w.view());
+  CHECK_THROWS_AS(pare::pack_for_kernel(columns), pare::ArgumentError);
+  const auto q = pare::pack_codes4<LogScale4>(random_matrix(4, 64, rng).view(), 32);
+  pare::Tensor<float, 1> x({63}), y({4});
+  CHECK_THROWS_AS(pare::gemv(q, x.view(), y.view()), pare::ShapeError);
+}
