@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+// QuantizedLinear<Q>: the quantizer type picks the kernel; a user's observer and a user's format
+// reach a deployed layer. Outputs are checked against the float layer (bounds from the
+// quantization steps) and against the dequantized weights.
+#include "pare/nn/quantized_linear.hpp"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "pare/core/random.hpp"
+#include "pare/nn/linear.hpp"
+#include "pare/nn/linear_int8.hpp"
+#include "pare/quant/observer.hpp"
+
+namespace {
+
+// A user's observer: the range seen, shrunk to `keep` of itself (clips outliers).
+struct ShrinkingObserver {
+  float keep = 0.9f;
+  pare::Range r{};
+  void observe(std::span<const float> x) {
+    for (float v : x) r.lo = std::min(r.lo, v), r.hi = std::max(r.hi, v);
+  }
+  [[nodiscard]] pare::Range range() const {
+    return r.empty() ? r : pare::Range{keep * r.lo, keep * r.hi};
+  }
+};
+static_assert(pare::Observer<ShrinkingObserver>);
+
+// A user's 4-bit format (table-decoded): ±2^(-k/2).
+struct LogScale4 {
+  static constexpr const char* name = "logscale4";
+  static constexpr int bits = 4;
+  static float decode(unsigned c) noexcept {
+    const int k = c < 8 ? static_cast<int>(c) : static_cast<int>(15 - c);
+    return (c < 8 ? -1.0f : 1.0f) * std::exp2(-0.5f * static_cast<float>(k));
+  }
+};
+
+pare::Tensor<float, 2> inputs(std::size_t n, std::size_t in, pare::Rng& rng) {
+  pare::Tensor<float, 2> x({n, in});
+  for (float& v : x.span()) v = rng.normal();
+  return x;
+}
+
+// y = x W_qᵀ + b in double, with W_q the given dequantized matrix.
+std::vector<double> reference(const pare::Tensor<float, 2>& wq, const pare::Tensor<float, 1>& b,
+                              pare::TensorView<const float, 1> x) {
+  std::vector<double> y(wq.extent(0));
+  for (std::size_t r = 0; r < wq.extent(0); ++r) {
+    double s = b(r);
+    for (std::size_t c = 0; c < wq.extent(1); ++c) s += double{wq(r, c)} * x[c];
+    y[r] = s;
+  }
+  return y;
+}
+
+// Dequantized int8 weights of a packed matrix.
+pare::Tensor<float, 2> dequantize_int8(const pare::PackedInt8Weights& p) {
+  pare::Tensor<float, 2> w({p.n(), p.k()});
+  for (std::size_t n = 0; n < p.n(); ++n)
+    for (std::size_t k = 0; k < p.k(); ++k)
+      w(n, k) = p.scales()[n] * static_cast<float>(p.at(n, k));
+  return w;
+}
+
+// Half a u8 step of each row of x: the activation rounding of the int8 path.
+double x_half_step(pare::TensorView<const float, 1> x) {
+  float lo = 0, hi = 0;
+  for (std::size_t i = 0; i < x.extent(0); ++i) lo = std::min(lo, x[i]), hi = std::max(hi, x[i]);
+  return 0.5 * (hi - lo) / 255.0;
+}
+
+}  // namespace
+
+TEST_CASE("QuantizedLinear<int8 quantizer> with Int8Linear's policies is Int8Linear",
+          "[nn][quantized_linear]") {
+  pare::Rng rng(1);
+  const pare::Linear fc(96, 40, rng);
+  using Q = pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel>;
+  static_assert(std::is_same_v<pare::QuantizedLinear<Q>::layout_type, pare::PackedInt8Weights>);
+  const pare::QuantizedLinear<Q> q(fc, Q{.scheme = {.restricted_range = true}});
+  const pare::Int8Linear ref(fc);
+  for (std::size_t n = 0; n < 40; ++n) {
+    REQUIRE(q.weight().scales()[n] == ref.weight_scales()[n]);
+    for (std::size_t k = 0; k < 96; ++k) REQUIRE(q.weight().at(n, k) == ref.weights().at(n, k));
+  }
+  const auto x = inputs(5, 96, rng);
+  const auto a = q.infer(x.view()), b = ref.infer(x.view());
+  for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a.data()[i] == b.data()[i]);
+  // The GEMV path (one sample) agrees with the batch path.
+  pare::Tensor<float, 1> y({40});
+  q.infer(x.view()[2], y.view());
+  for (std::size_t r = 0; r < 40; ++r) REQUIRE(y(r) == Approx(a(2, r)).margin(1e-5));
+}
+
+TEST_CASE("A user's observer feeds the int8 kernel through QuantizedLinear",
+          "[nn][quantized_linear]") {
+  pare::Rng rng(2);
+  const pare::Linear fc(128, 24, rng);
+  using Q = pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel, ShrinkingObserver>;
+  const pare::QuantizedLinear<Q> layer(fc);
+  // The packed weights are exactly the quantizer's codes and scales (the observer's clipping).
+  const auto qt = Q{}.quantize(fc.weight().view());
+  for (std::size_t n = 0; n < 24; ++n) {
+    REQUIRE(layer.weight().scales()[n] == qt.params(n).scale);
+    for (std::size_t k = 0; k < 128; ++k) REQUIRE(layer.weight().at(n, k) == qt.code(n, k));
+  }
+  // Outputs: the dequantized weights times x, up to x's u8 rounding.
+  const auto wq = dequantize_int8(layer.weight());
+  const auto x = inputs(3, 128, rng);
+  const auto y = layer.infer(x.view());
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto ref = reference(wq, fc.bias(), x.view()[i]);
+    const double h = x_half_step(x.view()[i]);
+    for (std::size_t r = 0; r < 24; ++r) {
+      double wsum = 0;
+      for (std::size_t c = 0; c < 128; ++c) wsum += std::abs(wq(r, c));
+      REQUIRE(std::abs(y(i, r) - ref[r]) <= h * wsum + 1e-4);
+    }
+  }
+}
+
+TEST_CASE("QuantizedLinear<Int<4>, PerGroup> is within half a step of the float layer",
+          "[nn][quantized_linear]") {
+  pare::Rng rng(3);
+  const pare::Linear fc(256, 33, rng);
+  using Q = pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<64>>;
+  const pare::QuantizedLinear<Q> layer(fc);
+  static_assert(std::is_same_v<pare::QuantizedLinear<Q>::layout_type,
+                               pare::Codes4Matrix<pare::LinearCodes4<true>>>);
+  const auto x = inputs(4, 256, rng);
+  const auto y = layer.infer(x.view());
+  // Round to nearest inside the range: |w - w_q| <= scale / 2 per weight (MinMax: no clipping
+  // except the most positive code, which is within one step: bound with a full step there).
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto yf = reference(fc.weight(), fc.bias(), x.view()[i]);
+    for (std::size_t r = 0; r < 33; ++r) {
+      double bound = 1e-4;
+      for (std::size_t c = 0; c < 256; ++c)
+        bound += layer.weight().scale(r, c / 64) * std::abs(x(i, c));
+      REQUIRE(std::abs(y(i, r) - yf[r]) <= bound);
+    }
+    const auto yq = reference(pare::dequantize(layer.weight()), fc.bias(), x.view()[i]);
+    for (std::size_t r = 0; r < 33; ++r) REQUIRE(y(i, r) == Approx(yq[r]).margin(1e-4));
+  }
+  CHECK_THROWS_AS(pare::QuantizedLinear<Q>(fc).backward(x.view()), pare::UnsupportedError);
+}
+
+TEST_CASE("A user's 4-bit format runs as a deployed layer", "[nn][quantized_linear]") {
+  pare::Rng rng(4);
+  const pare::Linear fc(128, 17, rng);
+  using Q = pare::DecodeQuantizer<LogScale4, pare::PerGroup<32>>;
+  const pare::QuantizedLinear<Q> layer(fc);
+  static_assert(
+      std::is_same_v<pare::QuantizedLinear<Q>::layout_type, pare::Codes4Matrix<LogScale4>>);
+  const auto wq = pare::dequantize(layer.weight());
+  const auto x = inputs(3, 128, rng);
+  const auto y = layer.infer(x.view());
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto ref = reference(wq, fc.bias(), x.view()[i]);
+    for (std::size_t r = 0; r < 17; ++r) REQUIRE(y(i, r) == Approx(ref[r]).margin(1e-4));
+    // Against the float layer: the largest gap between neighbouring levels (1 - 2^-0.5 of the
+    // group's absmax) bounds each weight's error by half of it, the smallest level by itself.
+    const auto yf = reference(fc.weight(), fc.bias(), x.view()[i]);
+    for (std::size_t r = 0; r < 17; ++r) {
+      double bound = 1e-4;
+      for (std::size_t c = 0; c < 128; ++c)
+        bound += 0.5 * (1 - std::exp2(-0.5)) * layer.weight().scale(r, c / 32) * std::abs(x(i, c));
+      REQUIRE(std::abs(y(i, r) - yf[r]) <= bound);
+    }
+  }
+  CHECK_THROWS_AS(layer.infer(inputs(1, 127, rng).view()), pare::ShapeError);
+}
