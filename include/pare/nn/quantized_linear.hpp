@@ -34,11 +34,23 @@
 
 namespace pare {
 
+/// A quantizer whose weights pack_for_kernel can place on a kernel (kernels/kernel_layout.hpp).
+template <class Q>
+concept KernelQuantizer =
+    requires(const Q& q, TensorView<const float, 2> w) { pack_for_kernel(q, w); };
+
 /// A linear layer whose weights are quantized by Q (a Quantizer<...> or a DecodeQuantizer<...>)
 /// and packed for the kernel Q's types choose.
 /// @tparam Q the quantizer type; its policies decide the kernel at compile time
 template <class Q>
 class QuantizedLinear {
+  static_assert(
+      KernelQuantizer<Q>,
+      "QuantizedLinear<Q> needs a quantizer type with a kernel: Quantizer<Int<8>, "
+      "Symmetric, PerChannel, Observer>, Quantizer<Int<4> or UInt<4>, Scheme, PerGroup<G>, "
+      "Observer> or DecodeQuantizer<F, PerGroup<G>>; a float format has no quantized "
+      "linear kernel (store it with FloatFormat and run the f32 Linear)");
+
  public:
   using quantizer_type = Q;
   /// PackedInt8Weights or Codes4Matrix<...>: kernel_layout_t<Q>.

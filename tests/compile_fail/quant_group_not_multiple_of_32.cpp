@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
+// A 4-bit group size the kernel cannot read: PerGroup<16> (the kernels read 32-weight chunks).
+#include "pare/nn/quantized_linear.hpp"
+
+int main() {
+  pare::Linear fc(64, 8);
+  pare::QuantizedLinear<pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<16>>> l(fc);
+}

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
+// Affine int8 weights: the int8 kernels have no weight zero points.
+#include "pare/nn/quantized_linear.hpp"
+
+int main() {
+  pare::Linear fc(64, 8);
+  pare::QuantizedLinear<pare::Quantizer<pare::Int<8>, pare::Affine, pare::PerChannel>> layer(fc);
+}

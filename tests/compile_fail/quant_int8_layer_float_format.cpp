@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0
+// A float format given to the quantized layer: there is no quantized kernel for it.
+#include "pare/nn/quantized_linear.hpp"
+#include "pare/quant/float_format.hpp"
+
+int main() {
+  pare::Linear fc(64, 8);
+  pare::QuantizedLinear<pare::Fp8E4M3> layer(fc);
+}
