@@ -22,6 +22,7 @@
 #include "pare/nn/parameter.hpp"
 #include "pare/nn/pool.hpp"
 #include "pare/nn/qat_linear.hpp"
+#include "pare/nn/quantized_linear.hpp"
 #include "pare/nn/relu.hpp"
 #include "pare/nn/sequential.hpp"
 #include "pare/nn/sgd.hpp"

@@ -3,6 +3,8 @@
 #pragma once
 
 #include "pare/quant/awq.hpp"
+#include "pare/quant/code_format.hpp"
+#include "pare/quant/codes4.hpp"
 #include "pare/quant/concepts.hpp"
 #include "pare/quant/double_quant.hpp"
 #include "pare/quant/dynamic.hpp"

@@ -292,12 +292,12 @@ struct LayerCodec<Int8Linear> {
 /// 4-bit block codes [out, in / 2] and 8-bit scale codes [out, in / group], the matrix's top
 /// scale, bias (layout of quant/int4_block.hpp).
 template <class Format>
-struct LayerCodec<Int4Linear<Format>> {
+struct LayerCodec<Codebook4LogLinear<Format>> {
   static constexpr std::string_view type = Format::group == 16   ? "int4_linear_g16"
                                            : Format::group == 32 ? "int4_linear_g32"
                                            : Format::group == 64 ? "int4_linear_g64"
                                                                  : "int4_linear_g128";
-  static Json save(LayerWriter& w, const Int4Linear<Format>& l) {
+  static Json save(LayerWriter& w, const Codebook4LogLinear<Format>& l) {
     const auto& m = l.weight();
     w.add_owned("codes", detail::copy_rows(m.codes(), m.rows(), m.cols() / 2));
     w.add_owned("scale_codes",
@@ -305,7 +305,7 @@ struct LayerCodec<Int4Linear<Format>> {
     w.add<float, 1>("bias", l.bias());
     return Json::object({{"scale_top", m.scale_top()}});
   }
-  static Int4Linear<Format> load(const LayerReader& r) {
+  static Codebook4LogLinear<Format> load(const LayerReader& r) {
     const auto codes = r.load<std::uint8_t, 2>("codes");
     const auto scales = r.load<std::uint8_t, 2>("scale_codes");
     const auto top = r.attr<float>("scale_top");
@@ -319,9 +319,9 @@ struct LayerCodec<Int4Linear<Format>> {
     Int4Matrix<Format> m(rows, cols, top);
     std::copy_n(codes.data(), codes.size(), m.codes());
     std::copy_n(scales.data(), scales.size(), m.scale_codes());
-    return Int4Linear<Format>(std::move(m), detail::load_bias(r, rows));
+    return Codebook4LogLinear<Format>(std::move(m), detail::load_bias(r, rows));
   }
-  static std::size_t stored_parameters(const Int4Linear<Format>& l) {
+  static std::size_t stored_parameters(const Codebook4LogLinear<Format>& l) {
     return l.in_features() * l.out_features() + l.out_features();
   }
 };

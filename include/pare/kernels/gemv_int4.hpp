@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare — 4-bit weight-only GEMV y = W x with fused dequantization (W an Int4Matrix, x and y f32).
 //
-// A 4096x4096 Q4G16 matrix is 9 MiB against 64 MiB in f32, so the kernel must decode as fast as
-// memory delivers. Two kernels:
+// A 4096x4096 Codebook4Log<16> matrix is 9 MiB against 64 MiB in f32, so the kernel must decode as
+// fast as memory delivers. Two kernels:
 //   GemvInt4     f32 all the way: codes decode to f32 through the codebook in one register
 //                (AVX-512 `vpermps`, 16 codes per instruction), FMA with x, scale per group.
 //                Exact up to f32 rounding; ~4 vector instructions per 16 weights.
@@ -597,7 +597,7 @@ namespace pare {
 /// else kernels::GemvInt4 in f32). Strided x or y go through a contiguous copy.
 /// @pre y does not overlap x. Shapes must agree (else ShapeError naming all three).
 /// ```
-/// auto q = pare::pack_int4_blocks<pare::Q4G16>(w.view());
+/// auto q = pare::pack_int4_blocks<pare::Codebook4Log<16>>(w.view());
 /// pare::gemv(q, x.view(), y.view());
 /// ```
 template <class Format>

@@ -3,8 +3,11 @@
 // dequantized inside the GEMV kernel.
 //
 // When to use which:
-//   Int4Linear<Q4G32>  the int4 block format of kernels/gemv_int4.hpp (8-bit log scales, 4.25
-//                      bpw; Q4G16: 4.5 bpw, more accurate): the fastest 4-bit path.
+//   Codebook4LogLinear<Codebook4Log<32>>  (old name Int4Linear<Q4G32>) the codebook format of
+//                      kernels/gemv_int4.hpp (16 Lloyd–Max levels, 8-bit log scales, 4.25 bpw;
+//                      <16>: 4.5 bpw, more accurate): the fastest 4-bit path.
+//   QuantizedLinear<Quantizer<Int<4>, ..., PerGroup<G>>>  (nn/quantized_linear.hpp) the linear
+//                      int4 grid with f32 scales, any observer/scheme, on kernels::GemvCodes4.
 //   Lut4Linear         NF4 (or any 16-level codebook) with f32 group scales on
 //                      kernels/gemv_lut4.hpp: QLoRA-compatible weights, user codebooks.
 // Build either from a trained float Linear by round-to-nearest (`from`) or with GPTQ from
@@ -64,27 +67,28 @@ struct FrozenLinearBase {
 
 }  // namespace detail
 
-/// y = x Wᵀ + b with W an Int4Matrix<Format> (Q4G16 or Q4G32) on pare::gemv's int4 kernel.
+/// y = x Wᵀ + b with W an Int4Matrix<Format> (a Codebook4Log format) on pare::gemv's int4 kernel.
 ///
-///   auto q = pare::Int4Linear<pare::Q4G32>::from(fc);          // round-to-nearest (searched)
-///   auto g = pare::Int4Linear<pare::Q4G32>::from_gptq(fc, h);  // GPTQ, h from calibration
-template <class Format = Q4G32>
-class Int4Linear : public detail::FrozenLinearBase<Int4Linear<Format>> {
+///   using L = pare::Codebook4LogLinear<pare::Codebook4Log<32>>;
+///   auto q = L::from(fc);          // round-to-nearest (searched)
+///   auto g = L::from_gptq(fc, h);  // GPTQ, h from calibration
+template <class Format = Codebook4Log<32>>
+class Codebook4LogLinear : public detail::FrozenLinearBase<Codebook4LogLinear<Format>> {
  public:
-  using detail::FrozenLinearBase<Int4Linear>::infer;
+  using detail::FrozenLinearBase<Codebook4LogLinear>::infer;
 
-  Int4Linear(Int4Matrix<Format> weight, Tensor<float, 1> bias)
+  Codebook4LogLinear(Int4Matrix<Format> weight, Tensor<float, 1> bias)
       : weight_(std::move(weight)), bias_(std::move(bias)) {
-    PARE_CHECK(bias_.extent(0) == weight_.rows(), ShapeError, "Int4Linear: bias of ",
+    PARE_CHECK(bias_.extent(0) == weight_.rows(), ShapeError, "Codebook4LogLinear: bias of ",
                bias_.extent(0), " for ", weight_.rows(), " outputs");
   }
   /// Packs fc's weights with pack_int4_blocks (least-squares scale search per group).
-  [[nodiscard]] static Int4Linear from(const Linear& fc, Int4PackOptions opt = {}) {
+  [[nodiscard]] static Codebook4LogLinear from(const Linear& fc, Int4PackOptions opt = {}) {
     return {pack_int4_blocks<Format>(fc.weight().view(), opt), fc.bias()};
   }
   /// GPTQ from the Hessian of fc's calibration inputs (gptq_int4_blocks).
-  [[nodiscard]] static Int4Linear from_gptq(const Linear& fc, const LayerHessian& h,
-                                            const GptqOptions& opt = {}) {
+  [[nodiscard]] static Codebook4LogLinear from_gptq(const Linear& fc, const LayerHessian& h,
+                                                    const GptqOptions& opt = {}) {
     return {gptq_int4_blocks<Format>(fc.weight().view(), h, opt), fc.bias()};
   }
 
@@ -142,7 +146,14 @@ class Lut4Linear : public detail::FrozenLinearBase<Lut4Linear> {
   Tensor<float, 1> bias_;
 };
 
-static_assert(Layer<Int4Linear<Q4G32>> && Layer<Int4Linear<Q4G16>> && Layer<Lut4Linear>);
+/// The layer's name before the 4-bit formats were named for what they are (Int4Linear<Q4G32>):
+/// an alias, deprecated under PARE_WARN_DEPRECATED_NAMES.
+template <class Format = Codebook4Log<32>>
+using Int4Linear PARE_DEPRECATED_NAME("use pare::Codebook4LogLinear<Format>") =
+    Codebook4LogLinear<Format>;
+
+static_assert(Layer<Codebook4LogLinear<Codebook4Log<32>>> &&
+              Layer<Codebook4LogLinear<Codebook4Log<16>>> && Layer<Lut4Linear>);
 
 }  // namespace pare
 

@@ -21,8 +21,9 @@
 // When to use which:
 //   gptq(quantizer, w, hessian)      any pare Quantizer (Int<4>/Int<8>/UInt<4>..., Symmetric or
 //                                    Affine, PerChannel/PerTensor/PerGroup<G>).
-//   gptq_int4_blocks<Q4G32>(w, h)    straight into the Int4Matrix layout of kernels/gemv_int4.hpp
-//                                    (each group's 8-bit log scale searched on the fly).
+//   gptq_int4_blocks<Codebook4Log<32>>(w, h)  straight into the Int4Matrix layout of
+//                                    kernels/gemv_int4.hpp (each group's 8-bit log scale
+//                                    searched on the fly).
 //   gptq_lut4(w, h, group, levels)   NF4 or any 16-level codebook (kernels/gemv_lut4.hpp).
 //   gptq_dequantized(w, h, opt, f)   a user column rule; returns the quantized values.
 #pragma once

@@ -14,11 +14,13 @@
 // f16 scale at no measurable loss once each group's scale is searched for the least squared
 // error; the halved cost pays for groups of 16.
 //
-// When to use which:
-//   Q4G16  4.5 bits per weight, 23.2 dB SQNR on N(0,1) weights (Q4_K-class formats: 22.9).
-//   Q4G32  4.25 bits per weight, 22.2 dB; 6 % smaller, 1 dB worse.
-//   Q4G64 / Q4G128  4.125 / 4.0625 bits per weight, for the largest models (and the issue's
-//          group-128 speed case); docs/quantization-accuracy.md has their SQNR.
+// When to use which (docs/quantization.md, "The 4-bit formats", compares them with the linear
+// int4 grid and NF4):
+//   Codebook4Log<16>  4.5 bits per weight, 23.2 dB SQNR on N(0,1) weights (Q4_K-class: 22.9).
+//   Codebook4Log<32>  4.25 bits per weight, 22.2 dB; 6 % smaller, 1 dB worse.
+//   Codebook4Log<64> / <128>  4.125 / 4.0625 bits per weight, for the largest models;
+//          docs/quantization-accuracy.md has their SQNR.
+// The old names Q4G16, Q4G32, Q4G64, Q4G128 (and Int4BlockFormat<G>) are aliases of these.
 #pragma once
 
 #include <algorithm>
@@ -48,12 +50,14 @@ inline constexpr Int4Codebook gauss_levels_g64 = {-127, -100, -79, -62, -48, -34
 inline constexpr Int4Codebook gauss_levels_g128 = {-127, -98, -77, -60, -46, -33, -21, -10,
                                                    0,    13,  25,  37,  50,  66,  84,  108};
 
-/// A 4-bit block format: `Group` codes per 8-bit scale and a codebook.
+/// A 4-bit codebook format with logarithmic scales: `Group` codes per 8-bit log scale, each code
+/// one of 16 Lloyd–Max levels (not a linear int4 grid: that is Quantizer<Int<4>, ...,
+/// PerGroup<G>> on kernels::GemvCodes4). Formerly Int4BlockFormat / Q4G<Group>.
 /// @tparam Group weights per scale: 16, 32, 64 or 128 (a divisor of the 128-weight layout block).
 template <std::size_t Group>
-struct Int4BlockFormat {
+struct Codebook4Log {
   static_assert(Group == 16 || Group == 32 || Group == 64 || Group == 128,
-                "Int4BlockFormat<Group> supports groups of 16, 32, 64 or 128 weights: the kernels "
+                "Codebook4Log<Group> supports groups of 16, 32, 64 or 128 weights: the kernels "
                 "decode 128-weight blocks and expand one scale per 2, 4, 8 or 16 lanes");
   static constexpr std::size_t group = Group;
   /// Storage bits per weight: 4 per code, 8 per group scale (plus 4 bytes per matrix for T).
@@ -70,11 +74,21 @@ struct Int4BlockFormat {
   }
 };
 
-using Q4G16 = Int4BlockFormat<16>;
-using Q4G32 = Int4BlockFormat<32>;
-/// 4.0625 bits per weight: the issue's group-128 case, for speed comparisons and largest models.
-using Q4G64 = Int4BlockFormat<64>;
-using Q4G128 = Int4BlockFormat<128>;
+// The names before the 4-bit formats were named for what they are ("Q4G32" read as "int4, group
+// 32", which three different formats could claim). Kept for existing code; define
+// PARE_WARN_DEPRECATED_NAMES to have the compiler point at each use.
+#ifdef PARE_WARN_DEPRECATED_NAMES
+#define PARE_DEPRECATED_NAME(msg) [[deprecated(msg)]]
+#else
+#define PARE_DEPRECATED_NAME(msg)
+#endif
+template <std::size_t Group>
+using Int4BlockFormat PARE_DEPRECATED_NAME("use pare::Codebook4Log<Group>") = Codebook4Log<Group>;
+using Q4G16 PARE_DEPRECATED_NAME("use pare::Codebook4Log<16>") = Codebook4Log<16>;
+using Q4G32 PARE_DEPRECATED_NAME("use pare::Codebook4Log<32>") = Codebook4Log<32>;
+/// 4.0625 bits per weight: the group-128 case, for speed comparisons and the largest models.
+using Q4G64 PARE_DEPRECATED_NAME("use pare::Codebook4Log<64>") = Codebook4Log<64>;
+using Q4G128 PARE_DEPRECATED_NAME("use pare::Codebook4Log<128>") = Codebook4Log<128>;
 
 /// Layout block: 128 weights of a row in 64 bytes.
 inline constexpr std::size_t int4_block = 128;
@@ -257,7 +271,7 @@ inline unsigned nearest_level(const std::array<float, 15>& mid, float v) noexcep
 /// then each weight's nearest level for that scale.
 /// Throws ArgumentError when cols is not a multiple of Format::group or w holds a non-finite value.
 /// ```
-/// auto q = pare::pack_int4_blocks<pare::Q4G16>(w.view());
+/// auto q = pare::pack_int4_blocks<pare::Codebook4Log<16>>(w.view());
 /// pare::gemv(q, x.view(), y.view());
 /// ```
 template <class Format>
