@@ -71,7 +71,86 @@ void check_every_arch(const pare::Codes4Matrix<F>& q, const std::vector<float>& 
   });
 }
 
+// GemvCodes4Q8: the f32 bound plus x's rounding, Σ_c |w_rc| d_g / 2 (d_g = max |x| of the
+// group / 127), plus f32 rounding of the scale products (a few units in the last place).
+template <class F>
+void check_q8_every_arch(const pare::Codes4Matrix<F>& q, const std::vector<float>& x) {
+  std::vector<float> ref(q.rows()), y(q.rows());
+  pare::kernels::gemv_codes4_reference(q, x.data(), ref.data());
+  std::vector<double> d(q.groups());
+  for (std::size_t g = 0; g < q.groups(); ++g)
+    for (std::size_t c = g * q.group(); c < (g + 1) * q.group(); ++c)
+      d[g] = std::max(d[g], std::abs(double{x[c]}) / 127.0);
+  std::vector<double> bound(q.rows());
+  for (std::size_t r = 0; r < q.rows(); ++r) {
+    double s = 0, xr = 0;
+    for (std::size_t c = 0; c < q.cols(); ++c) {
+      s += std::abs(double{q.value(r, c)} * x[c]);
+      xr += std::abs(double{q.value(r, c)}) * d[c / q.group()] / 2;
+    }
+    bound[r] = (pare::test::gamma(q.cols() + q.groups() + 8) + 8 * pare::test::unit_roundoff) * s +
+               1.001 * xr;
+  }
+  pare::simd::for_each_arch([&](auto arch) {
+    INFO("arch " << decltype(arch)::name() << ", format " << F::name);
+    std::fill(y.begin(), y.end(), -1.0f);
+    pare::kernels::GemvCodes4Q8{}(arch, q, x.data(), y.data());
+    for (std::size_t r = 0; r < q.rows(); ++r) {
+      INFO("row " << r);
+      REQUIRE(std::abs(double{y[r]} - ref[r]) <= bound[r]);
+    }
+  });
+}
+
+// A user format with integer levels (the built-in codebook's way): LogScale4 on an int8 grid.
+struct LogScale4i8 {
+  static constexpr const char* name = "logscale4i8";
+  static constexpr int bits = 4;
+  static constexpr bool int8_levels = true;
+  static constexpr float decode(unsigned c) noexcept {
+    constexpr float mag[8] = {127, 90, 64, 45, 32, 22, 16, 11};
+    return c < 8 ? -mag[c] : mag[15 - c];
+  }
+};
+
 }  // namespace
+
+TEST_CASE("GemvCodes4Q8 (int8 levels, x rounded per group) is within its bound on every arch",
+          "[kernels][codes4]") {
+  static_assert(pare::kernels::has_int8_levels<LogScale4i8> &&
+                pare::kernels::has_int8_levels<pare::LinearCodes4<true>> &&
+                !pare::kernels::has_int8_levels<LogScale4>);
+  pare::Rng rng(17);
+  for (auto [rows, cols, group] : {std::tuple<std::size_t, std::size_t, std::size_t>{1, 128, 32},
+                                   {5, 256, 32},
+                                   {8, 384, 64},
+                                   {7, 512, 128},
+                                   {9, 512, 256},
+                                   {3, 96, 32},      // cols not a multiple of 128: f32 path
+                                   {4, 384, 96}}) {  // group 96: f32 path
+    INFO(rows << " x " << cols << " in groups of " << group);
+    const auto w = random_matrix(rows, cols, rng);
+    auto x = pare::test::normal(cols, rng);
+    check_q8_every_arch(pare::pack_codes4<LogScale4i8>(w.view(), group), x);
+    if (cols % 32 == 0 && group % 32 == 0) {
+      for (std::size_t c = 0; c < group; ++c) x[c] = 0;  // an all-zero group of x
+      check_q8_every_arch(pare::pack_codes4<LogScale4i8>(w.view(), group), x);
+    }
+    // A format without int8 levels runs the f32 kernel, within the f32 bound.
+    check_every_arch(pare::pack_codes4<LogScale4>(w.view(), group), x);
+  }
+  // Int<4> / UInt<4> with zero points through pack_for_kernel.
+  const auto w = random_matrix(6, 256, rng);
+  const auto x = pare::test::normal(256, rng);
+  check_q8_every_arch(
+      pare::pack_for_kernel(
+          pare::Quantizer<pare::UInt<4>, pare::Affine, pare::PerGroup<32>>{}.quantize(w.view())),
+      x);
+  check_q8_every_arch(
+      pare::pack_for_kernel(
+          pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<128>>{}.quantize(w.view())),
+      x);
+}
 
 TEST_CASE("GemvCodes4 matches the scalar reference for user formats on every arch",
           "[kernels][codes4]") {
@@ -135,7 +214,8 @@ TEMPLATE_TEST_CASE("pack_for_kernel runs Int<4>/UInt<4> per-group codes on GemvC
     for (std::size_t i = 0; i < dq.size(); ++i)
       REQUIRE(std::abs(dp.data()[i] - dq.data()[i]) <= 1e-5f * (1 + std::abs(dq.data()[i])));
     check_every_arch(packed, x);
-    // pare::gemv straight from the QuantizedTensor agrees with the reference on the default arch.
+    // pare::gemv straight from the QuantizedTensor (192 columns: the f32 kernel) agrees with the
+    // reference on the default arch.
     pare::Tensor<float, 1> y({10}), xv({192});
     std::copy(x.begin(), x.end(), xv.data());
     pare::gemv(q, xv.view(), y.view());

@@ -13,9 +13,17 @@
 // Two FMAs with x per batch, one FMA per group applies the scale; offsets (zero points) add
 // offset[r, g] * Σ x over the group, from group sums of x taken once per call. Four rows at a
 // time share the loads of x.
+//
+// GemvCodes4Q8 is the int8-activation kernel for formats whose levels are small integers
+// (Int<4>, UInt<4>, or a user format declaring `int8_levels`, as the built-in Codebook4Log's
+// levels are): x rounded to int8 per group once per call, levels looked up as bytes (`vpshufb`)
+// and multiplied with AVX-512 VNNI `vpdpbusd`, 64 products per instruction. pare::gemv uses it
+// when it applies (docs/kernels-int4.md has the measurements).
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
@@ -196,12 +204,175 @@ struct GemvCodes4 {
   }
 };
 
+/// True when F declares its levels to be integers in [-127, 127] (`static constexpr bool
+/// int8_levels = true;`, the scale carrying the units): GemvCodes4Q8 may then multiply them as
+/// int8 with x rounded to int8 per group, as the built-in codebook kernel (GemvInt4Q8) does.
+template <class F>
+inline constexpr bool has_int8_levels = [] {
+  if constexpr (requires { F::int8_levels; })
+    return static_cast<bool>(F::int8_levels);
+  else
+    return false;
+}();
+
+/// x rounded to int8 per group for GemvCodes4Q8, in the code order of 128-weight blocks (byte p
+/// of a block: weight 32 (p / 16) + p % 16 in the low half, + 16 in the high half), with each
+/// group's scale max|x| / 127 and bias -128 * scale * Σ codes (undoing the +128 that makes levels
+/// unsigned for `vpdpbusd`), and each group's Σ x for offsets.
+struct Codes4Activations {
+  std::vector<std::int8_t> lo, hi;
+  std::vector<float> scale, bias, sum;
+
+  void quantize(const float* x, std::size_t cols, std::size_t group) {
+    const std::size_t groups = cols / group;
+    std::vector<std::int8_t> q(cols);
+    scale.resize(groups);
+    bias.resize(groups);
+    sum.resize(groups);
+    for (std::size_t g = 0; g < groups; ++g) {
+      float m = 0, s = 0;
+      for (std::size_t c = g * group; c < (g + 1) * group; ++c) {
+        m = std::max(m, std::abs(x[c]));
+        s += x[c];
+      }
+      const float inv = m > 0 ? 127.0f / m : 0.0f;
+      std::int32_t codes = 0;
+      for (std::size_t c = g * group; c < (g + 1) * group; ++c) {
+        q[c] = static_cast<std::int8_t>(std::lrint(std::clamp(x[c] * inv, -127.0f, 127.0f)));
+        codes += q[c];
+      }
+      scale[g] = m / 127.0f;
+      bias[g] = -128.0f * scale[g] * static_cast<float>(codes);
+      sum[g] = s;
+    }
+    lo.resize(cols / 2);
+    hi.resize(cols / 2);
+    for (std::size_t b = 0; b < cols / 128; ++b)
+      for (std::size_t p = 0; p < 64; ++p) {
+        const std::size_t c = 128 * b + 32 * (p / 16) + p % 16;
+        lo[64 * b + p] = q[c];
+        hi[64 * b + p] = q[c + 16];
+      }
+  }
+};
+
+namespace detail {
+
+/// The int8 levels of F (checked: integers in [-127, 127]), or nothing.
+template <class F>
+inline bool int8_levels_of(std::array<std::int8_t, 16>& out) noexcept {
+  const auto l = decode4_levels<F>();
+  for (std::size_t i = 0; i < 16; ++i) {
+    if (!(l[i] >= -127.0f && l[i] <= 127.0f) || l[i] != std::nearbyint(l[i])) return false;
+    out[i] = static_cast<std::int8_t>(l[i]);
+  }
+  return true;
+}
+
+#if PARE_SIMD_X86 && defined(__AVX512BW__) && defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#define PARE_CODES4_VNNI 1
+/// Rows [r0, r0 + Rows) of GemvCodes4Q8 on AVX-512 VNNI: per 128-weight block and row, one
+/// 64-byte code load, two `vpshufb` to unsigned levels (level + 128), two `vpdpbusd` with x's
+/// int8 codes, one FMA with the lane's weight scale x x scale.
+template <std::size_t Rows, class F>
+inline void gemv_codes4_q8_rows(const Codes4Matrix<F>& w, const Codes4Activations& xa,
+                                __m512i table, std::size_t r0, float* y) noexcept {
+  const std::size_t cols = w.cols(), group = w.group(), groups = w.groups(), blocks = cols / 128;
+  const __m512i nib = _mm512_set1_epi8(0x0F);
+  // Lane l of a block covers weights 32 (l / 4) + 4 (l % 4) .. + 3 (and + 16): group
+  // 32 (l / 4) / group of the block's first group.
+  alignas(64) std::int32_t li[16];
+  for (int l = 0; l < 16; ++l) li[l] = static_cast<int>(32 * (l / 4) / group);
+  const __m512i lane_group = _mm512_load_si512(li);
+  const std::size_t per_block = group >= 128 ? 1 : 128 / group;
+  const __mmask8 m = static_cast<__mmask8>((1u << per_block) - 1);
+  const std::uint8_t* q = w.codes() + r0 * (cols / 2);
+  const float* ws = w.scales() + r0 * groups;
+  __m512 acc[Rows];
+  for (auto& a : acc) a = _mm512_setzero_ps();
+  for (std::size_t b = 0; b < blocks; ++b) {
+    const std::size_t g0 = 128 * b / group;
+    const __m512i xl = _mm512_loadu_si512(xa.lo.data() + 64 * b),
+                  xh = _mm512_loadu_si512(xa.hi.data() + 64 * b);
+    const __m512 xs = _mm512_permutexvar_ps(
+        lane_group, _mm512_castps128_ps512(_mm_maskz_loadu_ps(m, xa.scale.data() + g0)));
+    for (std::size_t r = 0; r < Rows; ++r) {
+      const __m512i v = _mm512_loadu_si512(q + r * (cols / 2) + 64 * b);
+      const __m512i wl = _mm512_shuffle_epi8(table, _mm512_and_si512(v, nib));
+      const __m512i wh = _mm512_shuffle_epi8(table, _mm512_and_si512(_mm512_srli_epi16(v, 4), nib));
+      const __m512i d =
+          _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), wl, xl), wh, xh);
+      const __m512 s = _mm512_mul_ps(
+          xs, _mm512_permutexvar_ps(
+                  lane_group, _mm512_castps128_ps512(_mm_maskz_loadu_ps(m, ws + r * groups + g0))));
+      acc[r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), s, acc[r]);
+    }
+  }
+  for (std::size_t r = 0; r < Rows; ++r) {
+    // The +128 bias of the levels, and offsets (zero points): one dot over the groups per row.
+    __m512 extra = _mm512_setzero_ps();
+    const float* wr = ws + r * groups;
+    const float* off = w.offsets() != nullptr ? w.offsets() + (r0 + r) * groups : nullptr;
+    std::size_t g = 0;
+    for (; g + 16 <= groups; g += 16) {
+      extra = _mm512_fmadd_ps(_mm512_loadu_ps(wr + g), _mm512_loadu_ps(xa.bias.data() + g), extra);
+      if (off != nullptr)
+        extra =
+            _mm512_fmadd_ps(_mm512_loadu_ps(off + g), _mm512_loadu_ps(xa.sum.data() + g), extra);
+    }
+    float t = _mm512_reduce_add_ps(_mm512_add_ps(acc[r], extra));
+    for (; g < groups; ++g) t += wr[g] * xa.bias[g] + (off != nullptr ? off[g] * xa.sum[g] : 0.0f);
+    y[r] = t;
+  }
+}
+#else
+#define PARE_CODES4_VNNI 0
+#endif
+
+}  // namespace detail
+
+/// y = W x with x rounded to int8 per group, for formats with int8 levels (has_int8_levels<F>):
+/// on AVX-512 VNNI the levels are looked up as bytes and multiplied with `vpdpbusd` (64 products
+/// per instruction), as the built-in GemvInt4Q8 does; cols must be a multiple of 128 and the group
+/// 32, 64 or a multiple of 128. Elsewhere (other archs, other shapes, levels that are not int8)
+/// it is GemvCodes4. Error: GemvCodes4's, plus Σ_c |w_rc| d_g(c) / 2 for x's rounding (d_g = the
+/// largest |x| of c's group / 127).
+/// @pre y does not overlap x.
+struct GemvCodes4Q8 {
+  template <class Arch, class F>
+  void operator()(Arch arch, const Codes4Matrix<F>& w, const float* x, float* y) const noexcept {
+#if PARE_CODES4_VNNI
+    if constexpr (has_int8_levels<F> && std::is_same_v<Arch, xsimd::avx512bw>) {
+      std::array<std::int8_t, 16> lv{};
+      const std::size_t group = w.group();
+      if (w.cols() % 128 == 0 && (group == 32 || group == 64 || group % 128 == 0) &&
+          detail::int8_levels_of<F>(lv)) {
+        thread_local Codes4Activations xa;
+        xa.quantize(x, w.cols(), group);
+        alignas(64) std::uint8_t t[64];
+        for (std::size_t i = 0; i < 64; ++i) t[i] = static_cast<std::uint8_t>(lv[i % 16] + 128);
+        const __m512i table = _mm512_load_si512(t);
+        std::size_t r = 0;
+        for (; r + 4 <= w.rows(); r += 4) detail::gemv_codes4_q8_rows<4>(w, xa, table, r, y + r);
+        for (; r < w.rows(); ++r) detail::gemv_codes4_q8_rows<1>(w, xa, table, r, y + r);
+        return;
+      }
+    }
+#endif
+    GemvCodes4{}(arch, w, x, y);
+  }
+};
+
 }  // namespace pare::kernels
 
 namespace pare {
 
-/// y = W x for a Codes4Matrix W [rows, cols] of any Decode4Format, x [cols], y [rows], on
-/// kernels::GemvCodes4 with the build's default arch. Strided x or y go through a copy.
+/// y = W x for a Codes4Matrix W [rows, cols] of any Decode4Format, x [cols], y [rows], with the
+/// build's default arch: kernels::GemvCodes4Q8 (x rounded to int8 per group) when F has int8
+/// levels (Int<4>, UInt<4>, a user format declaring `int8_levels`) and the CPU has AVX-512 VNNI,
+/// as pare::gemv does for the built-in codebook; else kernels::GemvCodes4 (f32 x, exact up to f32
+/// rounding). Call kernels::GemvCodes4 directly for f32 activations always. Strided x or y go
+/// through a copy.
 /// @pre y does not overlap x. Shapes must agree (else ShapeError naming all three).
 /// ```
 /// auto q = pare::pack_codes4<LogScale4>(w.view(), 64);
@@ -215,11 +386,11 @@ inline void gemv(const Codes4Matrix<F>& w, TensorView<const float, 1> x, TensorV
   const Tensor<float, 1> xc = x.is_contiguous() ? Tensor<float, 1>() : Tensor<float, 1>(x);
   const float* xp = x.is_contiguous() ? x.data() : xc.data();
   if (y.is_contiguous()) {
-    kernels::GemvCodes4{}(xsimd::default_arch{}, w, xp, y.data());
+    kernels::GemvCodes4Q8{}(xsimd::default_arch{}, w, xp, y.data());
     return;
   }
   Tensor<float, 1> yc({y.extent(0)});
-  kernels::GemvCodes4{}(xsimd::default_arch{}, w, xp, yc.data());
+  kernels::GemvCodes4Q8{}(xsimd::default_arch{}, w, xp, yc.data());
   for (std::size_t r = 0; r < y.extent(0); ++r) y[r] = yc(r);
 }
 

@@ -37,6 +37,8 @@ template <bool Signed>
 struct LinearCodes4 {
   static constexpr const char* name = Signed ? "int4" : "uint4";
   static constexpr int bits = 4;
+  /// Levels are the integers -8..7 (or 0..15): the int8 kernel multiplies them exactly.
+  static constexpr bool int8_levels = true;
   static constexpr float decode(unsigned n) noexcept {
     return static_cast<float>(static_cast<int>(n) - (Signed ? 8 : 0));
   }
