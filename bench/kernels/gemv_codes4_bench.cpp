@@ -7,7 +7,10 @@
 //   lut4/nf4        NF4 on GemvLut4
 //   generic/log4    a user's LogScale4 (scalar decode, tabulated) on GemvCodes4
 //   generic/cubic4  a user's Cubic4 (SIMD decode, inlined) on GemvCodes4
-//   generic/int4    Quantizer<Int<4>, Symmetric, PerGroup<32>> via pack_for_kernel (GemvCodes4)
+//   generic/log4i8-q8  a user's LogScale4i8 (int8 levels) on GemvCodes4Q8 (x rounded to int8,
+//                   as builtin/q8 does)
+//   generic/int4[-q8]  Quantizer<Int<4>, Symmetric, PerGroup<32>> via pack_for_kernel, on
+//                   GemvCodes4 (f32) and GemvCodes4Q8 (what pare::gemv runs)
 // int8, 4096x4096 GEMV (x f32, quantized per call):
 //   int8/Int8Linear           pare::Int8Linear::infer (one sample)
 //   int8/user-observer        QuantizedLinear<Quantizer<Int<8>, Symmetric, PerChannel,
@@ -59,6 +62,17 @@ struct Cubic4 {
     using B = xsimd::batch<float, Arch>;
     const B t = (xsimd::to_float(c) - B(7.5f)) * B(1.0f / 7.5f);
     return t * t * t;
+  }
+};
+
+// LogScale4 on an int8 grid (the built-in codebook's way): the int8 kernel may run it.
+struct LogScale4i8 {
+  static constexpr const char* name = "logscale4i8";
+  static constexpr int bits = 4;
+  static constexpr bool int8_levels = true;
+  static constexpr float decode(unsigned c) noexcept {
+    constexpr float mag[8] = {127, 90, 64, 45, 32, 22, 16, 11};
+    return c < 8 ? -mag[c] : mag[15 - c];
   }
 };
 
@@ -117,19 +131,18 @@ void bm_nf4(benchmark::State& state) {
     pare::kernels::GemvLut4{}(xsimd::default_arch{}, m, x, y);
   });
 }
-template <class F>
+template <class F, class Kernel = pare::kernels::GemvCodes4>
 void bm_generic(benchmark::State& state) {
   const auto w = pare::pack_codes4<F>(weights().view(), 32);
-  run(state, w, [](const auto& m, const float* x, float* y) {
-    pare::kernels::GemvCodes4{}(xsimd::default_arch{}, m, x, y);
-  });
+  run(state, w,
+      [](const auto& m, const float* x, float* y) { Kernel{}(xsimd::default_arch{}, m, x, y); });
 }
+template <class Kernel>
 void bm_generic_int4(benchmark::State& state) {
   using Q = pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>>;
   const auto w = pare::pack_for_kernel(Q{}, weights().view());
-  run(state, w, [](const auto& m, const float* x, float* y) {
-    pare::kernels::GemvCodes4{}(xsimd::default_arch{}, m, x, y);
-  });
+  run(state, w,
+      [](const auto& m, const float* x, float* y) { Kernel{}(xsimd::default_arch{}, m, x, y); });
 }
 
 template <class Layer>
@@ -162,7 +175,10 @@ BENCHMARK(bm_builtin_f32)->Name("gemv4/4096x4096/builtin/f32");
 BENCHMARK(bm_nf4)->Name("gemv4/4096x4096/lut4/nf4");
 BENCHMARK(bm_generic<LogScale4>)->Name("gemv4/4096x4096/generic/log4");
 BENCHMARK(bm_generic<Cubic4>)->Name("gemv4/4096x4096/generic/cubic4");
-BENCHMARK(bm_generic_int4)->Name("gemv4/4096x4096/generic/int4");
+BENCHMARK(bm_generic<LogScale4i8, pare::kernels::GemvCodes4Q8>)
+    ->Name("gemv4/4096x4096/generic/log4i8-q8");
+BENCHMARK(bm_generic_int4<pare::kernels::GemvCodes4>)->Name("gemv4/4096x4096/generic/int4");
+BENCHMARK(bm_generic_int4<pare::kernels::GemvCodes4Q8>)->Name("gemv4/4096x4096/generic/int4-q8");
 BENCHMARK(bm_int8_linear)->Name("gemv8/4096x4096/Int8Linear");
 BENCHMARK(bm_int8_user_observer)->Name("gemv8/4096x4096/user-observer");
 BENCHMARK_MAIN();

@@ -5,11 +5,12 @@
 // Per 32-weight chunk and row, 16 code bytes widen to 32-bit lanes (AVX-512: 16 at a time with
 // `vpmovzxbd`; AVX2: 8; other archs: a scalar widening into a batch), the low and high nibbles
 // become two batches of codes, and F's decode turns each into floats:
-//   - F has a SIMD decode, `template <class Arch> batch<float, Arch> decode(batch<int32_t, Arch>)`
-//     (Int<4>/UInt<4> have one: a conversion): it is called, inlined;
-//   - else F's scalar decode is tabulated once per call (16 floats) and codes are looked up in
-//     registers: AVX-512 one `vpermps`, AVX2 two `vpermps` and a blend on bit 3, other archs a
-//     scalar gather.
+//   - AVX-512 and AVX2: F's decode is tabulated once per call (16 floats) and codes are looked up
+//     in registers (AVX-512 one `vpermps`, AVX2 two `vpermps` and a blend on bit 3): one or two
+//     instructions, fewer than any decode arithmetic, so this holds for every format;
+//   - other archs (SSE2, NEON): F's SIMD decode, `template <class Arch> batch<float, Arch>
+//     decode(batch<int32_t, Arch>)` (Int<4>/UInt<4> have one: a conversion), inlined; a format
+//     without one is looked up in the table lane by lane.
 // Two FMAs with x per batch, one FMA per group applies the scale; offsets (zero points) add
 // offset[r, g] * Σ x over the group, from group sums of x taken once per call. Four rows at a
 // time share the loads of x.
@@ -68,9 +69,22 @@ concept SimdDecode4 = requires(xsimd::batch<std::int32_t, Arch> b) {
 
 namespace detail {
 
-/// Decodes code batches of format F on Arch: F's SIMD decode, or a register-held table of
-/// decode(0..15).
-template <class F, class Arch, bool Simd = SimdDecode4<F, Arch>>
+/// Archs where a 16-entry float table lookup is one or two register permutes: cheaper than any
+/// decode arithmetic (a SIMD decode of two operations measured 1.2-1.7x slower than the table on
+/// AVX-512, docs/kernels-int4.md), so the table is used there even when F gives a SIMD decode.
+template <class Arch>
+inline constexpr bool has_register_table =
+#if PARE_SIMD_X86 && defined(__AVX512F__)
+    std::is_same_v<Arch, xsimd::avx512bw> ||
+#endif
+#if PARE_SIMD_X86 && defined(__AVX2__)
+    std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>> ||
+#endif
+    false;
+
+/// Decodes code batches of format F on Arch: a register-held table of decode(0..15) where the
+/// arch has a table lookup, else F's SIMD decode inlined, else a scalar gather from the table.
+template <class F, class Arch, bool Simd = SimdDecode4<F, Arch> && !has_register_table<Arch>>
 struct Decoder4 {
   using B = xsimd::batch<float, Arch>;
   using I = xsimd::batch<std::int32_t, Arch>;
