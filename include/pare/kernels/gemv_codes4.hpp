@@ -31,6 +31,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/quant/codes4.hpp"
@@ -237,37 +238,8 @@ struct Codes4Activations {
   std::vector<std::int8_t> lo, hi;
   std::vector<float> scale, bias, sum;
 
-  void quantize(const float* x, std::size_t cols, std::size_t group) {
-    const std::size_t groups = cols / group;
-    std::vector<std::int8_t> q(cols);
-    scale.resize(groups);
-    bias.resize(groups);
-    sum.resize(groups);
-    for (std::size_t g = 0; g < groups; ++g) {
-      float m = 0, s = 0;
-      for (std::size_t c = g * group; c < (g + 1) * group; ++c) {
-        m = std::max(m, std::abs(x[c]));
-        s += x[c];
-      }
-      const float inv = m > 0 ? 127.0f / m : 0.0f;
-      std::int32_t codes = 0;
-      for (std::size_t c = g * group; c < (g + 1) * group; ++c) {
-        q[c] = static_cast<std::int8_t>(std::lrint(std::clamp(x[c] * inv, -127.0f, 127.0f)));
-        codes += q[c];
-      }
-      scale[g] = m / 127.0f;
-      bias[g] = -128.0f * scale[g] * static_cast<float>(codes);
-      sum[g] = s;
-    }
-    lo.resize(cols / 2);
-    hi.resize(cols / 2);
-    for (std::size_t b = 0; b < cols / 128; ++b)
-      for (std::size_t p = 0; p < 64; ++p) {
-        const std::size_t c = 128 * b + 32 * (p / 16) + p % 16;
-        lo[64 * b + p] = q[c];
-        hi[64 * b + p] = q[c + 16];
-      }
-  }
+  /// Quantizes x[0, cols) in groups of `group` (cols a multiple of 128 and of group).
+  void quantize(const float* x, std::size_t cols, std::size_t group);
 };
 
 namespace detail {
@@ -412,4 +384,8 @@ inline void gemv(const Codes4Matrix<F>& w, TensorView<const float, 1> x, TensorV
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/gemv_codes4-inl.hpp"
 #endif

@@ -139,21 +139,8 @@ using kernel_layout_t =
 /// y = W x for int8 weights packed with per-channel scales, x f32: x is quantized to u8 (affine,
 /// its own range) and multiplied on the int8 GEMV, the product dequantized in the epilogue.
 /// @pre y does not overlap x; W has scales (else ArgumentError). ShapeError for other shapes.
-inline void gemv(const PackedInt8Weights& w, TensorView<const float, 1> x, TensorView<float, 1> y,
-                 Int8Path path = Int8Path::automatic) {
-  PARE_CHECK(w.k() == x.extent(0) && w.n() == y.extent(0), ShapeError, "gemv: W [", w.n(), ", ",
-             w.k(), "] (int8) x ", to_string(x.extents()), " -> y ", to_string(y.extents()));
-  PARE_CHECK(w.scales() != nullptr, ArgumentError,
-             "gemv: int8 weights packed without scales cannot give f32 results");
-  const Tensor<float, 1> xc(x);
-  std::vector<std::uint8_t> q(w.k());
-  float scale = 1;
-  std::int32_t zero = 0;
-  quantize_rows_u8(xc.data(), 1, w.k(), w.k(), q.data(), w.k(), &scale, &zero);
-  Tensor<float, 1> yc({w.n()});
-  gemm_u8s8_f32(q.data(), 1, w.k(), &scale, &zero, w, nullptr, yc.data(), w.n(), path);
-  for (std::size_t r = 0; r < w.n(); ++r) y[r] = yc(r);
-}
+void gemv(const PackedInt8Weights& w, TensorView<const float, 1> x, TensorView<float, 1> y,
+          Int8Path path = Int8Path::automatic);
 
 /// y = W x straight from a QuantizedTensor: packs W for its kernel, then runs it. Packing costs
 /// more than the product: keep `pack_for_kernel(q)` and call gemv on it when W is reused.
@@ -164,3 +151,7 @@ inline void gemv(const QuantizedTensor<F, G>& q, TensorView<const float, 1> x,
 }
 
 }  // namespace pare
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/kernels/kernel_layout-inl.hpp"
+#endif
