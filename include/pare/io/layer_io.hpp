@@ -581,6 +581,14 @@ const Json& sequential_layers(const PareFile& f, const std::string& name);
 
 std::string layer_type(const Json& entry);
 
+// " (format 'logscale4')" for a layer stored with a format name, else empty: a type mismatch then
+// names the stored format too.
+inline std::string format_note(const Json& entry) {
+  const Json* f = entry.find("format");
+  return f != nullptr && f->is_string() ? " (format '" + f->as_string().substr(0, 64) + "')"
+                                        : std::string();
+}
+
 }  // namespace detail
 
 /// Saves `model` as .pare (atomically: an error leaves an older file intact).
@@ -678,8 +686,9 @@ template <class Model>
         const Json& entry = layers[i];
         const std::string type = detail::layer_type(entry);
         detail::require_format(type == LayerCodec<Layer>::type, name,
-                               "graph.layers[" + std::to_string(i) + "].type", "is '", type,
-                               "', the model type expects '", LayerCodec<Layer>::type, "'");
+                               "graph.layers[" + std::to_string(i) + "].type", "is '", type, "'",
+                               detail::format_note(entry), ", the model type expects '",
+                               LayerCodec<Layer>::type, "'");
         return LayerCodec<Layer>::load(LayerReader(f, std::to_string(i) + ".", entry));
       };
       return Model{one(std::type_identity<L>{}, I)...};  // braces: loaded in order
