@@ -13,7 +13,9 @@
 
 #include "pare/core/random.hpp"
 #include "pare/nn/linear.hpp"
+#include "pare/nn/linear_int4.hpp"
 #include "pare/nn/linear_int8.hpp"
+#include "pare/quant/nf4.hpp"
 #include "pare/quant/observer.hpp"
 
 namespace {
@@ -40,6 +42,30 @@ struct LogScale4 {
     return (c < 8 ? -1.0f : 1.0f) * std::exp2(-0.5f * static_cast<float>(k));
   }
 };
+
+}  // namespace
+
+// A user's quantizer type with its own mapping onto a kernel layout (found by argument-dependent
+// lookup): Int<4> codes with the scale max|w| / 7 (no code -8), on the generic kernel.
+namespace user {
+struct SevenLevelQuantizer {};
+inline pare::Codes4Matrix<pare::LinearCodes4<true>> pack_for_kernel(
+    const SevenLevelQuantizer&, pare::TensorView<const float, 2> w) {
+  pare::Codes4Matrix<pare::LinearCodes4<true>> m(w.extent(0), w.extent(1), 32);
+  for (std::size_t r = 0; r < w.extent(0); ++r)
+    for (std::size_t g = 0; g < w.extent(1) / 32; ++g) {
+      float amax = 0;
+      for (std::size_t c = 32 * g; c < 32 * g + 32; ++c) amax = std::max(amax, std::abs(w(r, c)));
+      const float s = amax > 0 ? amax / 7 : 1.0f;
+      m.set_scale(r, g, s);
+      for (std::size_t c = 32 * g; c < 32 * g + 32; ++c)
+        m.set_code(r, c, static_cast<unsigned>(std::lrint(w(r, c) / s) + 8));
+    }
+  return m;
+}
+}  // namespace user
+
+namespace {
 
 pare::Tensor<float, 2> inputs(std::size_t n, std::size_t in, pare::Rng& rng) {
   pare::Tensor<float, 2> x({n, in});
@@ -192,4 +218,39 @@ TEST_CASE("A user's 4-bit format runs as a deployed layer", "[nn][quantized_line
     }
   }
   CHECK_THROWS_AS(layer.infer(inputs(1, 127, rng).view()), pare::ShapeError);
+}
+
+TEST_CASE("QuantizedLinear takes lookup formats and user quantizer types",
+          "[nn][quantized_linear]") {
+  pare::Rng rng(5);
+  const pare::Linear fc(128, 20, rng);
+  const auto x = inputs(3, 128, rng);
+  // NF4 through LookupQuantizer: the same packing and kernel as Lut4Linear.
+  using QN = pare::LookupQuantizer<pare::Nf4, pare::PerGroup<64>>;
+  static_assert(std::is_same_v<pare::QuantizedLinear<QN>::layout_type, pare::Lut4Matrix>);
+  const auto a = pare::QuantizedLinear<QN>(fc).infer(x.view());
+  const auto b = pare::Lut4Linear::from(fc, 64).infer(x.view());
+  for (std::size_t i = 0; i < a.size(); ++i) REQUIRE(a.data()[i] == b.data()[i]);
+  // A user quantizer type: its pack_for_kernel overload decides the layout.
+  static_assert(pare::KernelQuantizer<user::SevenLevelQuantizer>);
+  const pare::QuantizedLinear<user::SevenLevelQuantizer> layer(fc);
+  const auto wq = pare::dequantize(layer.weight());
+  for (std::size_t r = 0; r < 20; ++r)
+    for (std::size_t c = 0; c < 128; ++c)
+      REQUIRE(std::abs(wq(r, c) - fc.weight()(r, c)) <=
+              0.5f * layer.weight().scale(r, c / 32) + 1e-6f);
+  const auto y = layer.infer(x.view());
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto ref = reference(wq, fc.bias(), x.view()[i]);
+    for (std::size_t r = 0; r < 20; ++r) {
+      double bound = 1e-4;
+      for (std::size_t c = 0; c < 128; ++c) {
+        float xm = 0;
+        for (std::size_t k = c / 32 * 32; k < c / 32 * 32 + 32; ++k)
+          xm = std::max(xm, std::abs(x(i, k)));
+        bound += std::abs(wq(r, c)) * xm / 254;
+      }
+      REQUIRE(std::abs(y(i, r) - ref[r]) <= bound);
+    }
+  }
 }

@@ -346,6 +346,10 @@ struct LayerCodec<QuantizedLinear<Q>> {
   using Layer = QuantizedLinear<Q>;
   using Layout = typename Layer::layout_type;
   static constexpr bool is_int8 = std::is_same_v<Layout, PackedInt8Weights>;
+  static_assert(
+      is_int8 || requires { typename Layout::format_type; },
+      "QuantizedLinear<Q> is stored for int8 and Codes4Matrix layouts; store lookup-table "
+      "layers (NF4, LookupQuantizer) as Lut4Linear");
   static constexpr std::string_view type = "quantized_linear";
 
   static std::string format() {

@@ -10,7 +10,8 @@
 //     (G a multiple of 32)                            LinearCodes4<.>>    decode inlined
 //   DecodeQuantizer<F, PerGroup<G>>, F a user's     Codes4Matrix<F>       GemvCodes4, F's decode
 //     Decode4Format                                                       inlined or tabulated
-//   LookupFormat (NF4, FP4, 16 user levels)         Lut4Matrix            GemvLut4 (pack_lut4<F>)
+//   LookupQuantizer<F, PerGroup<G>>, F a            Lut4Matrix            GemvLut4
+//     LookupFormat (NF4, FP4, 16 user levels)
 //   Codebook4Log<G> (the old Q4G*)                  Int4Matrix            GemvInt4Q8
 //   (pack_int4_blocks)
 //
@@ -31,9 +32,11 @@
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemm_int8.hpp"
 #include "pare/kernels/gemv_codes4.hpp"
+#include "pare/kernels/gemv_lut4.hpp"
 #include "pare/quant/code_format.hpp"
 #include "pare/quant/codes4.hpp"
 #include "pare/quant/dynamic.hpp"
+#include "pare/quant/lut4.hpp"
 #include "pare/quant/quantized_tensor.hpp"
 #include "pare/quant/quantizer.hpp"
 
@@ -131,7 +134,37 @@ template <class F, class G>
   return pack_codes4<F>(w, G::group_size);
 }
 
-/// The kernel layout a quantizer's weights are packed into.
+/// The policies of a lookup-table format (NF4, FP4, a user's LookupFormat): F's 16 levels, one
+/// absmax scale per group of G inputs; packs into a Lut4Matrix for kernels::GemvLut4.
+template <class F, class G>
+struct LookupQuantizer {
+  static_assert(LookupFormat<F>,
+                "LookupQuantizer<F, G> needs F to be a LookupFormat: a static "
+                "`levels()` returning 16 ascending levels");
+  static_assert(
+      requires { G::group_size; },
+      "LookupQuantizer<F, G> needs G = PerGroup<N>: lookup codes carry one scale per "
+      "group");
+  using format_type = F;
+  using granularity_type = G;
+  static constexpr std::size_t group_size = G::group_size;
+};
+
+/// Packs w with a lookup-table format (absmax scale per group, nearest level).
+template <class F, class G>
+[[nodiscard]] Lut4Matrix pack_for_kernel(const LookupQuantizer<F, G>&,
+                                         TensorView<const float, 2> w) {
+  static_assert(G::group_size % lut4_chunk == 0,
+                "the lookup kernel reads groups of whole 32-weight chunks: use PerGroup<G> with G "
+                "a multiple of 32 (32, 64, 128, ...)");
+  return pack_lut4<F>(w, G::group_size);
+}
+
+/// The kernel layout a quantizer's weights are packed into. A user's quantizer type reaches a
+/// kernel the same way the built-in ones do: an overload `pack_for_kernel(const MyQuantizer&,
+/// TensorView<const float, 2>)` in its own namespace (found by argument-dependent lookup)
+/// returning a layout pare::gemv runs (PackedInt8Weights, Codes4Matrix<F>, Lut4Matrix,
+/// Int4Matrix<F>); QuantizedLinear<MyQuantizer> then works as is.
 template <class Q>
 using kernel_layout_t =
     decltype(pack_for_kernel(std::declval<const Q&>(), std::declval<TensorView<const float, 2>>()));

@@ -48,7 +48,8 @@ class QuantizedLinear {
       KernelQuantizer<Q>,
       "QuantizedLinear<Q> needs a quantizer type with a kernel: Quantizer<Int<8>, "
       "Symmetric, PerChannel, Observer>, Quantizer<Int<4> or UInt<4>, Scheme, PerGroup<G>, "
-      "Observer> or DecodeQuantizer<F, PerGroup<G>>; a float format has no quantized "
+      "Observer>, DecodeQuantizer<F, PerGroup<G>> or LookupQuantizer<F, PerGroup<G>> (or a "
+      "user quantizer with its own pack_for_kernel overload); a float format has no quantized "
       "linear kernel (store it with FloatFormat and run the f32 Linear)");
 
  public:
