@@ -211,6 +211,13 @@ auto deploy_sparse(const Sequential<Ls...>& model, const std::vector<Mask>& mask
       one(std::integral_constant<std::size_t, I>{})...);
 }
 
+inline void check_units_left(const std::vector<std::size_t>& keep, std::size_t layer) {
+  PARE_CHECK(!keep.empty(), ArgumentError,
+             "prune_and_deploy: Channel pruning removed every unit "
+             "of layer ",
+             layer, "; lower the sparsity, or bound it with GlobalScope's ceiling");
+}
+
 // Channel pruning: every Linear but the last loses whole output units, which remove_units also
 // deletes from the next Linear's inputs.
 template <class C, class S, class... Ls>
@@ -251,6 +258,7 @@ Sequential<Ls...> deploy_channels(const Sequential<Ls...>& model,
     for_each_index<n>([&]<std::size_t I>() {
       if constexpr (linear_at<Ls...>[I] && next_linear<Ls...>(I) < n) {
         const auto keep = kept_rows(masks[linears_before<Ls...>(I)]);
+        check_units_left(keep, I);
         remove_units(out.template layer<I>(), out.template layer<next_linear<Ls...>(I)>(),
                      std::span<const std::size_t>(keep));
       }
@@ -263,6 +271,7 @@ Sequential<Ls...> deploy_channels(const Sequential<Ls...>& model,
         const Tensor<float, 1> norms = calibrated ? input_norms(x.view()) : Tensor<float, 1>();
         const Mask m = pruner.mask({.weights = fc.weight(), .input_norms = norms}, sparsity);
         const auto keep = kept_rows(m);
+        check_units_left(keep, I);
         remove_units(fc, out.template layer<next_linear<Ls...>(I)>(),
                      std::span<const std::size_t>(keep));
       }
