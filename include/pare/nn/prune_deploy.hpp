@@ -328,8 +328,8 @@ template <class Format = void, class C, class P, class S>
   PruneContext c = ctx;
   c.weights = fc.weight();
   const Mask m = pruner.mask(c, sparsity);
-  if constexpr (std::is_same_v<F, detail::NoDeployFormat>)
-    return fc;
+  if constexpr (std::is_same_v<F, detail::NoDeployFormat> || std::is_same_v<F, RemoveChannels>)
+    return fc;  // only after a static_assert above, which is the one error reported
   else
     return SparseLinear<F>(fc, m.view());
 }
