@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-// A user-written pruning criterion, used with pare's built-in patterns and scopes.
+// A user-written pruning criterion, used with pare's built-in patterns and scopes, then deployed
+// to sparse inference layers in one call.
 //
 //   custom_pruner [data-dir]      (default: examples/data, from the repository root)
 //
 // Any struct with `Tensor<float, 2> score(const PruneContext&) const` is a pare::PruningCriterion
 // (higher score = more important). This one scores each weight relative to its row's mean
 // magnitude, so that under a global ranking a layer with small weights is not emptied just for
-// being small, and each output unit keeps its strongest inputs.
+// being small, and each output unit keeps its strongest inputs. The pattern of the Pruner names
+// the sparse format (pare::deploy_format_t), so pare::prune_and_deploy returns layers that run
+// on that format's kernel: 2:4 → SparseLinear<PackedNM<2, 4>>.
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "pare/io/digits.hpp"
@@ -18,6 +22,7 @@
 #include "pare/nn/linear.hpp"
 #include "pare/nn/loss.hpp"
 #include "pare/nn/metrics.hpp"
+#include "pare/nn/prune_deploy.hpp"
 #include "pare/nn/relu.hpp"
 #include "pare/nn/sequential.hpp"
 #include "pare/prune.hpp"
@@ -54,10 +59,10 @@ void train(Mlp& model, Opt& opt, const pare::Dataset& data, int epochs) {
 }
 
 // Prunes the three Linear layers of a copy of `dense` with `pruner`, fine-tunes 5 epochs with the
-// masks kept, and prints sparsity and accuracy before and after.
+// masks kept, prints sparsity and accuracy before and after, and returns the fine-tuned model.
 template <class P>
-void run(const char* name, const P& pruner, double sparsity, const Mlp& dense,
-         const pare::Split& data) {
+Mlp run(const char* name, const P& pruner, double sparsity, const Mlp& dense,
+        const pare::Split& data) {
   Mlp model = dense;
   std::vector<pare::Linear*> fcs{&model.layer<0>(), &model.layer<2>(), &model.layer<4>()};
   std::vector<pare::PruneContext> ctx;
@@ -75,6 +80,19 @@ void run(const char* name, const P& pruner, double sparsity, const Mlp& dense,
   std::printf("%-34s %8.1f%% %10.2f%% %10.2f%%\n", name,
               100.0 * (1.0 - static_cast<double>(kept) / static_cast<double>(total)), 100 * before,
               100 * pare::accuracy(model, data.test));
+  return model;
+}
+
+// Bytes of the three weight-bearing layers' storage.
+template <class Model>
+std::size_t weight_bytes(const Model& m) {
+  auto bytes = [](const auto& fc) {
+    if constexpr (requires { fc.size_bytes(); })
+      return fc.size_bytes();  // SparseLinear: the sparse arrays and the bias
+    else
+      return (fc.weight().size() + fc.bias().size()) * sizeof(float);
+  };
+  return bytes(m.template layer<0>()) + bytes(m.template layer<2>()) + bytes(m.template layer<4>());
 }
 
 int main(int argc, char** argv) try {
@@ -98,8 +116,26 @@ int main(int argc, char** argv) try {
       pare::Pruner<pare::Magnitude, pare::Unstructured, pare::GlobalScope>{
           .scope = {.ceiling = 0.9}},
       0.8, dense, data);
-  run("custom, 2:4", pare::Pruner<Custom, pare::NM<2, 4>>{}, 0.5, dense, data);
+  const pare::Pruner<Custom, pare::NM<2, 4>> nm24;
+  const Mlp tuned = run("custom, 2:4", nm24, 0.5, dense, data);
   run("custom, 4x4 blocks", pare::Pruner<Custom, pare::Block<4, 4>>{}, 0.5, dense, data);
+
+  // Deployment is one call. The fine-tuned weights are zero where the masks pruned, so the
+  // criterion picks the same 2:4 masks again, and every Linear becomes a packed 2:4 layer.
+  const auto sparse = pare::prune_and_deploy(tuned, nm24, 0.5);
+  using Packed = pare::SparseLinear<pare::PackedNM<2, 4>>;
+  static_assert(std::is_same_v<std::remove_cvref_t<decltype(sparse)>,
+                               pare::Sequential<Packed, pare::ReLU, Packed, pare::ReLU, Packed>>);
+  const double tuned_acc = pare::accuracy(tuned, data.test);
+  const double sparse_acc = pare::accuracy(sparse, data.test);
+  std::printf(
+      "\ncustom 2:4, deployed on the packed 2:4 kernel: %.2f%% (dense layers with the "
+      "masks: %.2f%%), weights %zu bytes (dense %zu)\n",
+      100 * sparse_acc, 100 * tuned_acc, weight_bytes(sparse), weight_bytes(tuned));
+  if (std::abs(sparse_acc - tuned_acc) > 0.01) {
+    std::fprintf(stderr, "custom_pruner: the deployed model disagrees with the masked one\n");
+    return 1;
+  }
   return 0;
 } catch (const pare::Error& e) {
   std::fprintf(stderr, "custom_pruner: %s\n", e.what());

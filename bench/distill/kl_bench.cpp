@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/main.hpp"
 #include "../common/membw.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/distill/row_kernels.hpp"
@@ -193,17 +194,4 @@ void register_all() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
-  benchmark::AddCustomContext("pare_arch", pare::simd::default_arch_name());
-  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." +
-                                           std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                                           std::to_string(EIGEN_MINOR_VERSION) + " " +
-                                           Eigen::SimdInstructionSetsInUse());
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return pare::bench::run(argc, argv, register_all); }

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <string>
 
+#include "../common/main.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/blas1.hpp"
@@ -124,12 +125,4 @@ BENCHMARK(softmax_eigen)->Name("softmax/f32/hot/eigen")->Apply(sizes);
 BENCHMARK(log_softmax_pare)->Name("log_softmax/f32/hot/pare")->Apply(sizes);
 BENCHMARK(log_softmax_eigen)->Name("log_softmax/f32/hot/eigen")->Apply(sizes);
 
-int main(int argc, char** argv) {
-  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
-  benchmark::AddCustomContext("pare_arch", pare::simd::default_arch_name());
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return pare::bench::run(argc, argv); }

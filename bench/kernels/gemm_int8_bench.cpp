@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/main.hpp"
 #include "../common/membw.hpp"
 #include "pare/core/random.hpp"
 #include "pare/kernels/gemm_int8.hpp"
@@ -252,20 +253,8 @@ void register_all() {
 
 int main(int argc, char** argv) {
 #ifdef PARE_BENCH_HAVE_DNNL
-  // libgomp reads OMP_NUM_THREADS when it is loaded, before main; set it and start again.
-  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
-    setenv("OMP_NUM_THREADS", "1", 1);
-    execv("/proc/self/exe", argv);  // on failure, fall through and run with the default threads
-  }
+  pare::bench::single_thread_openmp(argv);
 #endif
-  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
-  benchmark::AddCustomContext("pare_int8_best_path", pare::to_string(pare::best_int8_path()));
-  if (const char* omp = std::getenv("OMP_NUM_THREADS"))
-    benchmark::AddCustomContext("OMP_NUM_THREADS", omp);
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  pare::bench::add_context("pare_int8_best_path", pare::to_string(pare::best_int8_path()));
+  return pare::bench::run(argc, argv, register_all);
 }

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/main.hpp"
 #include "../common/membw.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
@@ -192,32 +193,16 @@ void register_all() {
 
 int main(int argc, char** argv) {
 #ifdef PARE_BENCH_HAVE_DNNL
-  // libgomp reads OMP_NUM_THREADS when it is loaded, before main; set it and start again.
-  if (std::getenv("OMP_NUM_THREADS") == nullptr) {
-    setenv("OMP_NUM_THREADS", "1", 1);
-    execv("/proc/self/exe", argv);  // on failure, fall through and run with the default threads
-  }
+  pare::bench::single_thread_openmp(argv);
 #endif
 #ifdef PARE_BENCH_HAVE_OPENBLAS
   openblas_set_num_threads(1);
-  benchmark::AddCustomContext("openblas", std::string(openblas_get_corename()) + ", 1 thread");
+  pare::bench::add_context("openblas", std::string(openblas_get_corename()) + ", 1 thread");
 #endif
-  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
-  benchmark::AddCustomContext("pare_gemv_arch", pare::simd::default_arch_name());
-  benchmark::AddCustomContext("pare_gemv_kernel",
-                              "cols <= 4096: GemvTuned<1 row, 4 batches/row>; else GemvTuned<4 "
-                              "rows, 2 batches/row>; no prefetch");
-  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." +
-                                           std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                                           std::to_string(EIGEN_MINOR_VERSION) + " " +
-                                           Eigen::SimdInstructionSetsInUse());
-  if (const char* omp = std::getenv("OMP_NUM_THREADS"))
-    benchmark::AddCustomContext("OMP_NUM_THREADS", omp);
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
+  pare::bench::add_context("pare_gemv_kernel",
+                           "cols <= 4096: GemvTuned<1 row, 4 batches/row>; else GemvTuned<4 "
+                           "rows, 2 batches/row>; no prefetch");
+  const int status = pare::bench::run(argc, argv, register_all, "pare_gemv_arch");
   ColdPool::release();
-  return 0;
+  return status;
 }

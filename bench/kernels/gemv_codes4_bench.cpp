@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <span>
 
+#include "../common/main.hpp"
 #include "../common/membw.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemv_codes4.hpp"
@@ -181,4 +182,10 @@ BENCHMARK(bm_generic_int4<pare::kernels::GemvCodes4>)->Name("gemv4/4096x4096/gen
 BENCHMARK(bm_generic_int4<pare::kernels::GemvCodes4Q8>)->Name("gemv4/4096x4096/generic/int4-q8");
 BENCHMARK(bm_int8_linear)->Name("gemv8/4096x4096/Int8Linear");
 BENCHMARK(bm_int8_user_observer)->Name("gemv8/4096x4096/user-observer");
-BENCHMARK_MAIN();
+
+int main(int argc, char** argv) {
+  pare::bench::add_context("pare_gemv_codes4_kernel",
+                           "GemvCodes4 (f32, decode tabulated in registers on AVX-512/AVX2) and "
+                           "GemvCodes4Q8 (x to int8 per group, vpshufb levels, vpdpbusd)");
+  return pare::bench::run(argc, argv);
+}

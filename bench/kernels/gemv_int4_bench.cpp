@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/main.hpp"
 #include "../common/membw.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemv.hpp"
@@ -165,16 +166,9 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
-  benchmark::AddCustomContext("pare_gemv_int4_arch", pare::simd::default_arch_name());
-  benchmark::AddCustomContext(
+  pare::bench::add_context(
       "pare_gemv_int4_kernel",
       "GemvInt4Q8Tuned<8 rows, prefetch 1 KiB ahead>: x to int8 per group, vpermb (VBMI) "
       "codebook decode, vpdpbusd, scales per group in f32");
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return pare::bench::run(argc, argv, register_all, "pare_gemv_int4_arch");
 }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/main.hpp"
 #include "../common/membw.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/quantize.hpp"
@@ -109,8 +110,6 @@ void add(const std::string& name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
-  benchmark::AddCustomContext("pare_quantize_arch", pare::simd::default_arch_name());
   add<pare::Int<8>, pare::Symmetric, pare::PerTensor>("int8-tensor");
   add<pare::Int<8>, pare::Symmetric, pare::PerChannel>("int8-channel");
   add<pare::UInt<8>, pare::Affine, pare::PerChannel>("uint8-channel-affine");
@@ -118,9 +117,5 @@ int main(int argc, char** argv) {
   add<pare::UInt<4>, pare::Affine, pare::PerGroup<32>>("uint4-g32-affine");
   add<pare::Int<2>, pare::Symmetric, pare::PerGroup<64>>("int2-g64");
   pare::bench::register_read_bandwidth();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return pare::bench::run(argc, argv, nullptr, "pare_quantize_arch");
 }

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "../common/main.hpp"
 #include "../common/membw.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
@@ -399,17 +400,7 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
-  benchmark::AddCustomContext("pare_arch", pare::simd::default_arch_name());
-  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." +
-                                           std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                                           std::to_string(EIGEN_MINOR_VERSION) + " " +
-                                           Eigen::SimdInstructionSetsInUse());
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
+  const int status = pare::bench::run(argc, argv, register_all);
   slot().copies.reset();
-  return 0;
+  return status;
 }

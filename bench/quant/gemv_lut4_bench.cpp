@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/main.hpp"
 #include "../common/membw.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemv_int4.hpp"
@@ -95,14 +96,7 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
-  benchmark::AddCustomContext("pare_gemv_lut4_arch", pare::simd::default_arch_name());
-  benchmark::AddCustomContext("pare_gemv_lut4_kernel",
-                              "GemvLut4: vpermps codebook lookup, f32 FMA, 4 rows per block");
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  pare::bench::add_context("pare_gemv_lut4_kernel",
+                           "GemvLut4: vpermps codebook lookup, f32 FMA, 4 rows per block");
+  return pare::bench::run(argc, argv, register_all, "pare_gemv_lut4_arch");
 }

@@ -33,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "../common/main.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/linalg/dense_f64.hpp"
@@ -379,16 +380,5 @@ void register_all() {
 
 int main(int argc, char** argv) {
   Eigen::setNbThreads(1);
-  benchmark::AddCustomContext("cpu_report", pare::simd::cpu_report());
-  benchmark::AddCustomContext("pare_arch", pare::simd::default_arch_name());
-  benchmark::AddCustomContext("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." +
-                                           std::to_string(EIGEN_MAJOR_VERSION) + "." +
-                                           std::to_string(EIGEN_MINOR_VERSION) + " " +
-                                           Eigen::SimdInstructionSetsInUse());
-  register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return pare::bench::run(argc, argv, register_all);
 }

@@ -3,6 +3,9 @@
 #include "pare/nn/quantized_linear.hpp"
 
 struct Unnamed4 {
+#ifdef PARE_COMPILE_FAIL_CONTROL
+  static constexpr const char* name = "unnamed4";
+#endif
   static constexpr int bits = 4;
   static float decode(unsigned c) noexcept { return static_cast<float>(c) - 7.5f; }
 };

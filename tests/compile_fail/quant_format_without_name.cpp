@@ -7,6 +7,9 @@
 #include "pare/quant/quantizer.hpp"
 
 struct Ternary {
+#ifdef PARE_COMPILE_FAIL_CONTROL
+  static constexpr const char* name = "ternary";
+#endif
   static constexpr int bits = 2;
   static constexpr int qmin = -1;
   static constexpr int qmax = 1;

@@ -4,5 +4,9 @@
 
 int main() {
   pare::Linear fc(64, 8);
+#ifdef PARE_COMPILE_FAIL_CONTROL
+  pare::QuantizedLinear<pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>>> l(fc);
+#else
   pare::QuantizedLinear<pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<16>>> l(fc);
+#endif
 }

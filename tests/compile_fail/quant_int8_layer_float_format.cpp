@@ -5,5 +5,9 @@
 
 int main() {
   pare::Linear fc(64, 8);
+#ifdef PARE_COMPILE_FAIL_CONTROL
+  pare::QuantizedLinear<pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel>> layer(fc);
+#else
   pare::QuantizedLinear<pare::Fp8E4M3> layer(fc);
+#endif
 }

@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "nn/test_util.hpp"
 #include "pare/nn/linear.hpp"
 
 TEST_CASE("predict and accuracy take the argmax of the logits", "[nn][metrics]") {
@@ -23,26 +24,7 @@ TEST_CASE("predict and accuracy take the argmax of the logits", "[nn][metrics]")
 }
 
 namespace {
-// A layer that returns every input row twice: more predictions than the dataset has labels.
-struct RowDoubler {
-  pare::Tensor<float, 2> forward(pare::TensorView<const float, 2> x) { return infer(x); }
-  pare::Tensor<float, 2> backward(pare::TensorView<const float, 2> g) {
-    return pare::Tensor<float, 2>(g);
-  }
-  [[nodiscard]] pare::Tensor<float, 2> infer(pare::TensorView<const float, 2> x) const {
-    pare::Tensor<float, 2> y({2 * x.extent(0), x.extent(1)});
-    for (std::size_t r = 0; r < y.extent(0); ++r)
-      for (std::size_t c = 0; c < x.extent(1); ++c) y(r, c) = x(r / 2, c);
-    return y;
-  }
-  void infer(pare::TensorView<const float, 1> x, pare::TensorView<float, 1> y) const {
-    for (std::size_t c = 0; c < x.extent(0); ++c) y[c] = x[c];
-  }
-  [[nodiscard]] std::size_t output_size(std::size_t width) const { return width; }
-  template <class F>
-  void for_each_parameter(F&&) {}
-};
-static_assert(pare::Layer<RowDoubler>);
+using pare::test::RowDoubler;
 
 pare::Dataset three_samples() {
   pare::Dataset d{pare::Tensor<float, 2>({3, 2}), pare::Tensor<std::int32_t, 1>({3})};

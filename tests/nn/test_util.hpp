@@ -68,4 +68,23 @@ inline Tensor<float, 2> random_matrix(std::size_t rows, std::size_t cols, Rng& r
   return t;
 }
 
+/// A layer that returns every input row twice: more output rows than a dataset has labels, which
+/// the metrics and the trainer must refuse.
+struct RowDoubler {
+  Tensor<float, 2> forward(TensorView<const float, 2> x) { return infer(x); }
+  Tensor<float, 2> backward(TensorView<const float, 2> g) { return Tensor<float, 2>(g); }
+  [[nodiscard]] Tensor<float, 2> infer(TensorView<const float, 2> x) const {
+    Tensor<float, 2> y({2 * x.extent(0), x.extent(1)});
+    for (std::size_t r = 0; r < y.extent(0); ++r)
+      for (std::size_t c = 0; c < x.extent(1); ++c) y(r, c) = x(r / 2, c);
+    return y;
+  }
+  void infer(TensorView<const float, 1> x, TensorView<float, 1> y) const {
+    for (std::size_t c = 0; c < x.extent(0); ++c) y[c] = x[c];
+  }
+  [[nodiscard]] std::size_t output_size(std::size_t width) const { return width; }
+  template <class F>
+  void for_each_parameter(F&&) {}
+};
+
 }  // namespace pare::test

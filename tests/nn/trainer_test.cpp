@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "../../examples/digits_models.hpp"
+#include "nn/test_util.hpp"
 #include "pare/io/digits.hpp"
 #include "pare/nn/adam.hpp"
 #include "pare/nn/batches.hpp"
@@ -92,27 +93,7 @@ TEST_CASE("pare::train is deterministic and takes a user loss", "[nn][trainer]")
   REQUIRE(a == b);
 }
 
-namespace {
-// A trainable layer that returns each input row twice (more output rows than labels).
-struct RowDoubler {
-  pare::Tensor<float, 2> forward(pare::TensorView<const float, 2> x) { return infer(x); }
-  pare::Tensor<float, 2> backward(pare::TensorView<const float, 2> g) {
-    return pare::Tensor<float, 2>(g);
-  }
-  [[nodiscard]] pare::Tensor<float, 2> infer(pare::TensorView<const float, 2> x) const {
-    pare::Tensor<float, 2> y({2 * x.extent(0), x.extent(1)});
-    for (std::size_t r = 0; r < y.extent(0); ++r)
-      for (std::size_t c = 0; c < x.extent(1); ++c) y(r, c) = x(r / 2, c);
-    return y;
-  }
-  void infer(pare::TensorView<const float, 1> x, pare::TensorView<float, 1> y) const {
-    for (std::size_t c = 0; c < x.extent(0); ++c) y[c] = x[c];
-  }
-  [[nodiscard]] std::size_t output_size(std::size_t width) const { return width; }
-  template <class F>
-  void for_each_parameter(F&&) {}
-};
-}  // namespace
+using pare::test::RowDoubler;
 
 TEST_CASE("pare::train refuses a model whose output rows do not match the labels",
           "[nn][trainer]") {

@@ -47,6 +47,18 @@ concept PruningCriterion = requires(const C& c, const PruneContext& ctx) {
 template <class C>
 concept PruneCriterion = PruningCriterion<C>;
 
+/// Whether a criterion reads PruneContext::input_norms (calibration activations). A criterion
+/// says so with `static constexpr bool needs_input_norms = true;` (Wanda does), so that one-call
+/// deployment without calibration inputs is refused when it compiles, not when it runs.
+template <class C>
+inline constexpr bool needs_input_norms = requires { requires C::needs_input_norms; };
+
+/// Whether a criterion reads a training signal — PruneContext::grad, accumulated or hessian_diag
+/// (Taylor, Movement, Obd) — which calibration inputs alone cannot give. Declared with
+/// `static constexpr bool needs_training_signal = true;`.
+template <class C>
+inline constexpr bool needs_training_signal = requires { requires C::needs_training_signal; };
+
 /// Turns scores into a mask of a given structure.
 ///
 /// - `p.mask(scores, sparsity)` keeps the higher-scoring weights and returns a mask of the scores'
@@ -58,7 +70,8 @@ concept SparsityPattern = requires(const P& p, TensorView<const float, 2> scores
 };
 
 /// A pattern whose mask is a choice of independent groups (an element, a block, a channel), so
-/// that groups of several layers can compete in one global ranking (GlobalScope).
+/// that groups of several layers can compete in one global ranking (GlobalScope). N:M and
+/// per-row patterns fix a count per row instead, so they are not grouped patterns.
 ///
 /// - `p.group_scores(scores)` — one score per group, in a fixed order;
 /// - `p.group_sizes(shape)` — the number of weights in each group, same order;

@@ -56,9 +56,11 @@ static_assert(PruningCriterion<Random>);
 
 /// Wanda (Sun et al. 2023): |W_ij| · ‖X_j‖₂, from PruneContext::input_norms.
 struct Wanda {
+  static constexpr bool needs_input_norms = true;
   [[nodiscard]] Tensor<float, 2> score(const PruneContext& ctx) const;
 };
 static_assert(PruningCriterion<Wanda>);
+static_assert(needs_input_norms<Wanda> && !needs_input_norms<Magnitude>);
 
 /// Adds −W ⊙ G to a movement score (call after each backward, before the optimizer step).
 void accumulate_movement(TensorView<float, 2> acc, TensorView<const float, 2> weights,
@@ -67,6 +69,7 @@ void accumulate_movement(TensorView<float, 2> acc, TensorView<const float, 2> we
 /// Movement pruning (Sanh et al. 2020): S = −Σₜ Wₜ·Gₜ from PruneContext::accumulated; with only a
 /// gradient, the one-step score −W·G.
 struct Movement {
+  static constexpr bool needs_training_signal = true;
   [[nodiscard]] Tensor<float, 2> score(const PruneContext& ctx) const;
 };
 static_assert(PruningCriterion<Movement>);
@@ -74,6 +77,7 @@ static_assert(PruningCriterion<Movement>);
 /// First-order Taylor (Molchanov et al.): |W·G|, the loss change a first-order expansion predicts
 /// for setting the weight to zero. Pass a gradient summed over several batches.
 struct Taylor {
+  static constexpr bool needs_training_signal = true;
   [[nodiscard]] Tensor<float, 2> score(const PruneContext& ctx) const;
 };
 static_assert(PruningCriterion<Taylor>);
@@ -85,9 +89,11 @@ void accumulate_fisher(TensorView<float, 2> acc, TensorView<const float, 2> grad
 
 /// Optimal Brain Damage (LeCun et al. 1990): saliency ½·H_ii·w² from PruneContext::hessian_diag.
 struct Obd {
+  static constexpr bool needs_training_signal = true;
   [[nodiscard]] Tensor<float, 2> score(const PruneContext& ctx) const;
 };
 static_assert(PruningCriterion<Obd>);
+static_assert(needs_training_signal<Obd> && !needs_training_signal<Wanda>);
 
 }  // namespace pare
 

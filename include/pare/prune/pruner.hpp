@@ -31,8 +31,17 @@ namespace pare {
 ///   0.9}}; auto masks = g.masks(contexts, 0.8);                                  // one per layer
 ///
 /// @tparam C a PruningCriterion   @tparam P a SparsityPattern   @tparam S LayerScope or GlobalScope
+/// (GlobalScope only with a GroupedPattern: a static_assert refuses NM<N, M> and PerRow)
+///
+/// To prune a layer (or every Linear of a Sequential) and get its sparse inference layer in one
+/// call, see pare::prune_and_deploy (pare/nn/prune_deploy.hpp).
 template <PruningCriterion C, SparsityPattern P, PruneScope S = LayerScope>
 struct Pruner {
+  static_assert(!S::global || GroupedPattern<P>,
+                "GlobalScope ranks groups of weights across layers, which needs a GroupedPattern "
+                "(Unstructured, Block<R, C>, Channel); NM<N, M> and PerRow fix how many weights "
+                "each row keeps, so use LayerScope with them");
+
   C criterion{};
   P pattern{};
   S scope{};
@@ -61,12 +70,12 @@ struct Pruner {
     return m;
   }
 
-  /// One mask per layer, in order. With GlobalScope and a GroupedPattern the layers share one
-  /// ranking; otherwise each layer is pruned on its own to `sparsity`.
+  /// One mask per layer, in order. With GlobalScope the layers share one ranking; with LayerScope
+  /// each layer is pruned on its own to `sparsity`.
   [[nodiscard]] std::vector<Mask> masks(std::span<const PruneContext> layers,
                                         double sparsity) const {
     check_sparsity(sparsity);
-    if constexpr (S::global && GroupedPattern<P>) {
+    if constexpr (S::global) {
       return global_masks(layers, sparsity);
     } else {
       std::vector<Mask> out;

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# pare's graph runtime beside ONNX Runtime (npm onnxruntime-node 1.30.0, CPU, one intra-op
+# thread) on the same model files and inputs, in one run. Prints a Markdown table: the medians of
+# each side, and ONNX Runtime's time over pare's (> 1: pare is faster).
+#   scripts/bench-graph.sh [BUILD_DIR=build/release] MODEL.onnx:INPUT.npy ...
+# Without pairs it times the digits CNN (tests/data/onnx). Installs node, npm and the onnxruntime
+# package (into ${PARE_PEERS_DIR:-$HOME/.cache/pare/peers}) when missing; builds pare_model_bench.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=build/release
+if [ $# -gt 0 ] && [ -d "$1" ]; then build=$1; shift; fi
+[ $# -gt 0 ] || set -- tests/data/onnx/cnn.onnx:tests/data/onnx/cnn__x.npy
+# node and npm: Debian's when the machine has none (a node of its own is used as it is).
+command -v node >/dev/null && command -v npm >/dev/null || scripts/install-deps.sh nodejs npm >/dev/null
+peers=${PARE_PEERS_DIR:-$HOME/.cache/pare/peers}/onnxruntime
+if [ ! -d "$peers/node_modules/onnxruntime-node" ]; then
+  mkdir -p "$peers"
+  # The package's install script downloads GPU binaries; the CPU library ships in the package.
+  (cd "$peers" && ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip \
+     npm install --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null)
+fi
+[ -f "$build/CMakeCache.txt" ] || cmake --preset release -DPARE_BUILD_BENCHMARKS=ON >/dev/null
+cmake --build "$build" --target pare_model_bench -j"$(nproc)" >/dev/null
+bench=$build/bench/pare_model_bench
+echo "One thread each; medians (pare: 5 repetitions; onnxruntime: 50 runs after 5 warm-up runs)."
+echo
+echo "| model | input | pare (ms) | onnxruntime (ms) | onnxruntime / pare |"
+echo "|---|---|---|---|---|"
+for pair in "$@"; do
+  model=${pair%%:*} input=${pair#*:}
+  json=$("$bench" --model="$model" --input="$input" --benchmark_repetitions=5 \
+           --benchmark_report_aggregates_only=true --benchmark_format=json)
+  # The median's real time, in ms (the benchmark's unit), and the CPU and paths pare reports.
+  p=$(echo "$json" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
+        const j=JSON.parse(s);console.log(j.benchmarks.find(b=>b.aggregate_name==="median").real_time)})')
+  [ -n "${cpu:-}" ] || cpu=$(echo "$json" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on(
+        "end",()=>console.log(JSON.parse(s).context.cpu_report))')
+  ort=$(NODE_PATH="$peers/node_modules" node bench/onnxruntime/time_model.js "$model" "$input" 50 5 1)
+  o=$(echo "$ort" | sed -n 's/.*"median_ms":\([0-9.e+-]*\).*/\1/p')
+  shape=$(echo "$ort" | sed -n 's/.*"input":\[\([0-9,]*\)\].*/\1/p' | tr , x)
+  awk -v m="$(basename "$model")" -v s="$shape" -v p="$p" -v o="$o" \
+    'BEGIN {printf "| %s | %s | %.3f | %.3f | %.2f |\n", m, s, p, o, o / p}'
+done
+echo
+echo "CPU and pare's paths: $cpu"
