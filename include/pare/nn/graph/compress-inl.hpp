@@ -105,6 +105,16 @@ struct WeightNode {
 }
 
 PARE_INLINE std::vector<WeightNode> weight_nodes(const graph::Graph& g) {
+  // exporters share equal initializers through Identity nodes (torch does for equal biases)
+  std::map<std::string, std::string> alias;
+  for (const auto& n : g.nodes)
+    if (n.op_type == "Identity" && n.inputs.size() == 1 && n.outputs.size() == 1 &&
+        g.constants.contains(n.inputs[0]))
+      alias.emplace(n.outputs[0], n.inputs[0]);
+  auto resolve = [&](const std::string& v) {
+    const auto it = alias.find(v);
+    return it == alias.end() ? v : it->second;
+  };
   std::vector<WeightNode> out;
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     const graph::GraphNode& n = g.nodes[i];
@@ -117,11 +127,11 @@ PARE_INLINE std::vector<WeightNode> weight_nodes(const graph::Graph& g) {
     c.name = n.name.empty() ? "node" + std::to_string(i) : n.name;
     c.op_type = n.op_type;
     c.x = n.inputs[0];
-    const graph::Value* b = constant(g, n.inputs[1]);
+    const graph::Value* b = constant(g, resolve(n.inputs[1]));
     if (b == nullptr) continue;  // a product of two activations: nothing to compress
     c.consumed.push_back(n.inputs[1]);
     const bool bias_given = n.inputs.size() > 2 && !n.inputs[2].empty();
-    const graph::Value* bias = bias_given ? constant(g, n.inputs[2]) : nullptr;
+    const graph::Value* bias = bias_given ? constant(g, resolve(n.inputs[2])) : nullptr;
     if (n.op_type == "Conv") {
       c.layout = "conv";
       if (b->rank() != 4) {
@@ -195,7 +205,7 @@ PARE_INLINE Tensor<float, 2> product_rows(const WeightNode& c, const graph::Grap
   PARE_CHECK(x.is_float(), ArgumentError, c.name, ": its calibration input holds ", name(x.type));
   if (c.layout == "matmul") {
     PARE_CHECK(x.rank() >= 1 && x.shape.back() == k, ShapeError, c.name, ": input ",
-               to_string(x.shape), " does not end in the weight's ", k, " inputs");
+               graph::to_string(x.shape), " does not end in the weight's ", k, " inputs");
     const std::size_t rows = x.size() / k, step = row_step(rows, max_rows);
     const std::size_t kept = (rows + step - 1) / step;
     Tensor<float, 2> r({kept, k});
@@ -394,7 +404,22 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
     result.nodes.push_back(std::move(r));
     dropped.insert(c.consumed.begin(), c.consumed.end());
   }
-  // float weights nothing reads any more
+  // nodes whose outputs nothing reads any more (the Identity copies of replaced weights), then
+  // the float weights nothing reads
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::set<std::string> read(g.outputs.begin(), g.outputs.end());
+    for (const auto& n : g.nodes) read.insert(n.inputs.begin(), n.inputs.end());
+    for (std::size_t i = g.nodes.size(); i-- > 0;) {
+      const auto& outs = g.nodes[i].outputs;
+      if (g.nodes[i].op_type == "Identity" &&
+          std::none_of(outs.begin(), outs.end(), [&](const auto& o) { return read.contains(o); })) {
+        dropped.insert(g.nodes[i].inputs.begin(), g.nodes[i].inputs.end());
+        g.nodes.erase(g.nodes.begin() + static_cast<std::ptrdiff_t>(i));
+        changed = true;
+      }
+    }
+  }
   for (const auto& n : g.nodes)
     for (const auto& in : n.inputs) dropped.erase(in);
   for (const auto& o : g.outputs) dropped.erase(o);
@@ -514,7 +539,7 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
         }
         if (c.has_bias) detail::bias_constant(rep, c);
         rep.attrs = [g, k](graph::GraphNode& node) {
-          detail::set_attr(node, "group", static_cast<std::int64_t>(g));
+          detail::set_attr(node, "group_size", static_cast<std::int64_t>(g));
           detail::set_attr(node, "in_features", static_cast<std::int64_t>(k));
         };
         return rep;

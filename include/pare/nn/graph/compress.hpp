@@ -36,6 +36,7 @@
 #include "pare/core/tensor.hpp"
 #include "pare/nn/graph/model.hpp"
 #include "pare/nn/graph/value.hpp"
+#include "pare/prune/criteria.hpp"
 #include "pare/prune/mask.hpp"
 #include "pare/prune/pattern.hpp"
 #include "pare/prune/pruner.hpp"
@@ -48,7 +49,7 @@ struct NodeFilter {
   /// matches. "*" takes every node.
   std::string include = "*";
   /// Globs of node names left alone, even when `include` matches.
-  std::string exclude;
+  std::string exclude{};
   /// Keep the first / last candidate (in execution order) in float.
   bool skip_first = false;
   bool skip_last = false;

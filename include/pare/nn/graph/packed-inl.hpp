@@ -288,7 +288,7 @@ PARE_INLINE std::shared_ptr<const PackedLinear> make_packed_linear(
                                                           std::move(bias));
   }
   // the 4-bit kinds
-  const std::int64_t group = a.get_int("group", 0), k64 = a.get_int("in_features", 0);
+  const std::int64_t group = a.get_int("group_size", 0), k64 = a.get_int("in_features", 0);
   const Value& codes = packed_input(node, c, 1, "codes", ValueType::u8, {});
   PARE_CHECK(codes.rank() == 2, ShapeError, "codes '", node.inputs[1], "' has shape ",
              to_string(codes.shape), "; expected [out, in / 2]");

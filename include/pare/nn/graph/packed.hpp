@@ -20,7 +20,8 @@
 // "layout" = "matmul" (x [..., K] -> y [..., N]) or "conv" (x [N, C, H, W], ONNX Conv's
 // kernel_shape/pads/strides/dilations/auto_pad; K = C·kh·kw, group 1, im2col then the product);
 // LinearInt8 "activation" = "dynamic" (u8 per row, default) or "static" with "act_scale" and
-// "act_zero_point"; LinearInt4/LinearNf4 "group"; LinearSparse "pattern" = "unstructured" or
+// "act_zero_point"; LinearInt4/LinearNf4 "group_size"
+// (weights per scale; "group" stays Conv's); LinearSparse "pattern" = "unstructured" or
 // "2:4". A node whose constants are missing or of the wrong type or shape is refused when the
 // model is built (FormatError naming the node).
 #pragma once
