@@ -137,6 +137,7 @@ PARE_INLINE std::vector<WeightNode> weight_nodes(const graph::Graph& g) {
       if (b->rank() != 4) {
         c.skip = "not a 2-D convolution";
       } else if (n.attrs.get_int("group", 1) != 1) {
+        c.w = Tensor<float, 2>({b->shape[0], b->size() / std::max<std::size_t>(b->shape[0], 1)});
         c.skip = "grouped convolution (group " + std::to_string(n.attrs.get_int("group", 1)) + ")";
       } else {
         const std::size_t o = b->shape[0], k = b->shape[1] * b->shape[2] * b->shape[3];
