@@ -198,10 +198,25 @@ template <std::size_t G>
                                                               const Value& scales, float top,
                                                               Tensor<float, 1> bias, std::size_t n,
                                                               std::size_t kp, std::size_t k) {
-  Int4Matrix<Int4BlockFormat<G>> m(n, kp, top);
-  for (std::size_t i = 0; i < codes.ints.size(); ++i) m.codes()[i] = byte_of(codes, i);
-  for (std::size_t i = 0; i < scales.ints.size(); ++i) m.scale_codes()[i] = byte_of(scales, i);
-  return std::make_shared<Int4Packed<Int4BlockFormat<G>>>(std::move(m), std::move(bias), k);
+  using F = Int4BlockFormat<G>;
+  Int4Matrix<F> stored(n, kp, top);
+  for (std::size_t i = 0; i < codes.ints.size(); ++i) stored.codes()[i] = byte_of(codes, i);
+  for (std::size_t i = 0; i < scales.ints.size(); ++i) stored.scale_codes()[i] = byte_of(scales, i);
+  if (kp % int4_block == 0)
+    return std::make_shared<Int4Packed<F>>(std::move(stored), std::move(bias), k);
+  // The kernels run whole 128-weight blocks with SIMD and a shorter tail in scalar code, which
+  // for the few inputs of a small layer (a 3x3 convolution of one channel: 9) is nearly all of
+  // it: widen the matrix in memory with zero weights to whole blocks (the file keeps kp).
+  const std::size_t kr = (kp + int4_block - 1) / int4_block * int4_block;
+  Int4Matrix<F> wide(n, kr, top);
+  unsigned zero = 0;
+  while (F::levels()[zero] != 0) ++zero;
+  for (std::size_t r = 0; r < n; ++r) {
+    for (std::size_t c = 0; c < kr; ++c) wide.set_code(r, c, c < kp ? stored.code(r, c) : zero);
+    for (std::size_t g = 0; g < kp / G; ++g)
+      wide.scale_codes()[wide.scale_index(r, g)] = stored.scale_codes()[stored.scale_index(r, g)];
+  }
+  return std::make_shared<Int4Packed<F>>(std::move(wide), std::move(bias), k);
 }
 
 }  // namespace detail
