@@ -221,9 +221,8 @@ inline AnyModel load_layer_stack(const ModelFile& m, TensorsAs as, const std::st
     case ModelKind::layer_stack:
       return io::load_layer_stack<AnyModel>(m.path);
     case ModelKind::graph:
-      throw pare::UnsupportedError(
-          file + " holds " + m.holds + ", which pare " + command +
-          " runs through the graph path, not as a layer stack");
+      throw pare::UnsupportedError(file + " holds " + m.holds + ", which pare " + command +
+                                   " runs through the graph path, not as a layer stack");
     case ModelKind::tensors:
       break;
   }

@@ -94,7 +94,7 @@ TEST_CASE("compress: glob_match", "[onnx][compress]") {
 TEST_CASE("compress: the digits CNN's float graph matches PyTorch", "[onnx][compress]") {
   const Value logits = cnn().model.run(cnn().x);
   CHECK(accuracy(logits, cnn().y) == Approx(accuracy(cnn().torch_logits, cnn().y)));
-  CHECK(sqnr_db(cnn().torch_logits, logits) > 100);
+  CHECK(sqnr_db(cnn().torch_logits, logits) > 100);  // measured 134 dB
 }
 
 TEST_CASE("compress: int8 quantization of the digits CNN", "[onnx][compress]") {
@@ -105,7 +105,7 @@ TEST_CASE("compress: int8 quantization of the digits CNN", "[onnx][compress]") {
     CHECK(r.compressed() == 3);  // conv1, conv2, fc
     const Value q = r.model.run(cnn().x);
     CHECK(accuracy(q, cnn().y) >= float_acc - 0.5);
-    CHECK(sqnr_db(ref, q) > 30);  // measured 40.3 dB
+    CHECK(sqnr_db(ref, q) > 30);  // measured 41.6 dB
     std::size_t before = 0, after = 0;
     for (const auto& n : r.nodes) {
       before += n.bytes_before;
@@ -119,7 +119,7 @@ TEST_CASE("compress: int8 quantization of the digits CNN", "[onnx][compress]") {
         cnn().model, {.activations = compress::Activations::calibrated}, cnn().calib);
     const Value q = r.model.run(cnn().x);
     CHECK(accuracy(q, cnn().y) >= float_acc - 0.5);
-    CHECK(sqnr_db(ref, q) > 25);  // measured 33.6 dB
+    CHECK(sqnr_db(ref, q) > 25);  // measured 40.8 dB
     check_round_trip(r.model, "int8s");
   }
   SECTION("calibration is required") {
@@ -141,14 +141,14 @@ TEST_CASE("compress: 4-bit quantization of the digits CNN", "[onnx][compress]") 
     CHECK(r.compressed() == 3);
     const Value q = r.model.run(cnn().x);
     CHECK(accuracy(q, cnn().y) >= float_acc - 1.5);
-    CHECK(sqnr_db(ref, q) > 15);  // measured 20.2 dB
+    CHECK(sqnr_db(ref, q) > 15);  // measured 23.8 dB
     check_round_trip(r.model, "int4");
   }
   SECTION("int4 g32 round to nearest") {
     const auto r = compress::quantize(cnn().model, {.format = compress::WeightFormat::int4});
     const Value q = r.model.run(cnn().x);
     CHECK(accuracy(q, cnn().y) >= float_acc - 3);
-    CHECK(sqnr_db(ref, q) > 12);
+    CHECK(sqnr_db(ref, q) > 12);  // measured 20.2 dB
   }
   SECTION("NF4 g32 GPTQ") {
     const auto r = compress::quantize(
@@ -157,7 +157,7 @@ TEST_CASE("compress: 4-bit quantization of the digits CNN", "[onnx][compress]") 
         cnn().calib);
     const Value q = r.model.run(cnn().x);
     CHECK(accuracy(q, cnn().y) >= float_acc - 1.5);
-    CHECK(sqnr_db(ref, q) > 15);
+    CHECK(sqnr_db(ref, q) > 15);  // measured 24.4 dB
     check_round_trip(r.model, "nf4");
   }
   SECTION("bad groups") {
@@ -250,7 +250,7 @@ TEST_CASE("compress: node filters", "[onnx][compress]") {
   CHECK(only_convs.nodes.back().action.find("excluded") != std::string::npos);
   INFO(only_convs.summary());
   // untouched nodes keep their float weights, so the output only moves by the convolutions'
-  CHECK(sqnr_db(cnn().model.run(cnn().x), only_convs.model.run(cnn().x)) > 30);
+  CHECK(sqnr_db(cnn().model.run(cnn().x), only_convs.model.run(cnn().x)) > 30);  // 43.3 dB
 }
 
 TEST_CASE("compress: a compressed node with missing or mistyped tensors is refused at load",
@@ -382,4 +382,18 @@ TEST_CASE("compress: torchvision models load, compress and run", "[.torchvision]
     CHECK(s8 > floors.at(name).first);
     CHECK(s4 > floors.at(name).second);
   }
+}
+
+TEST_CASE("compress: nodes a format cannot take stay float, with the reason", "[onnx][compress]") {
+  // Linear(6, 5) and Linear(5, 3): neither width is a multiple of 4
+  const pare::Model m = pare::load_model(onnx_data("mlp_gelu.onnx"));
+  const auto r = compress::prune(m, {.sparsity = 0.5, .pattern = compress::PrunePattern::nm_2_4});
+  CHECK(r.compressed() == 0);
+  REQUIRE(r.nodes.size() == 2);
+  for (const auto& n : r.nodes) CHECK_THAT(n.action, Catch::Contains("multiples of 4"));
+  // int4 pads 6 and 5 inputs to one group of 32; the model still computes its function
+  const auto q = compress::quantize(m, {.format = compress::WeightFormat::int4, .group = 32});
+  CHECK(q.compressed() == 2);
+  const Value x = npy_value(onnx_data("mlp_gelu__x.npy"));
+  CHECK(sqnr_db(m.run(x), q.model.run(x)) > 15);  // measured 41.6 dB
 }

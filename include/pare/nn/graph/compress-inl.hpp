@@ -330,8 +330,12 @@ using MakeReplacement = std::function<Replacement(WeightNode& c, const Tensor<fl
 
 // The shared body of every pass: finds the nodes, filters them, captures calibration rows when
 // asked, and swaps each selected node for what `make` returns.
+// Why a node cannot take a pass's format (empty: it can).
+using Unsupported = std::function<std::string(const WeightNode&)>;
+
 PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calibration& calib,
-                           bool needs_calibration, const MakeReplacement& make) {
+                           bool needs_calibration, const MakeReplacement& make,
+                           const Unsupported& unsupported = {}) {
   PARE_CHECK(!needs_calibration || !calib.empty(), ArgumentError,
              "this compression method needs calibration inputs");
   graph::Graph g = m.graph();
@@ -339,6 +343,7 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
   Result result;
   std::vector<WeightNode*> chosen;
   for (WeightNode& c : nodes) {
+    if (c.skip.empty() && unsupported) c.skip = unsupported(c);
     if (!c.skip.empty()) continue;
     if (!any_glob(filter.include, c.name))
       c.skip = "not matched by the node filter";
@@ -476,12 +481,11 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
       spec.method == QuantMethod::gptq ||
       (spec.format == WeightFormat::int8 && spec.activations == Activations::calibrated);
   return detail::rewrite(
-      m, spec.nodes, calib, calibrated, [&](detail::WeightNode& c, const Tensor<float, 2>* rows) {
+      m, spec.nodes, calib, calibrated,
+      [&](detail::WeightNode& c, const Tensor<float, 2>* rows) {
         Replacement rep;
         const std::size_t n = c.w.extent(0), k = c.w.extent(1);
         if (spec.format == WeightFormat::int8) {
-          PARE_CHECK(k <= PackedInt8Weights::max_k, ShapeError, c.name, ": ", k,
-                     " inputs exceed the int8 GEMM's ", PackedInt8Weights::max_k);
           Linear fc(k, n);
           std::copy(c.w.data(), c.w.data() + c.w.size(), fc.weight().data());
           const Int8Linear q(fc);
@@ -544,6 +548,12 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
           detail::set_attr(node, "in_features", static_cast<std::int64_t>(k));
         };
         return rep;
+      },
+      [&](const detail::WeightNode& c) -> std::string {
+        if (spec.format == WeightFormat::int8 && c.w.extent(1) > PackedInt8Weights::max_k)
+          return std::to_string(c.w.extent(1)) + " inputs exceed the int8 GEMM's exact range (" +
+                 std::to_string(PackedInt8Weights::max_k) + ")";
+        return {};
       });
 }
 
@@ -553,12 +563,10 @@ PARE_INLINE Result prune_body(
     const Model& m, const NodeFilter& nodes, const Calibration& calib, bool needs_calibration,
     bool nm_2_4, const std::function<Mask(WeightNode&, const Tensor<float, 2>*)>& mask) {
   return rewrite(
-      m, nodes, calib, needs_calibration, [&](WeightNode& c, const Tensor<float, 2>* rows) {
+      m, nodes, calib, needs_calibration,
+      [&](WeightNode& c, const Tensor<float, 2>* rows) {
         const std::size_t n = c.w.extent(0), k = c.w.extent(1);
-        PARE_CHECK(!nm_2_4 || k % 4 == 0, ShapeError, c.name,
-                   ": 2:4 needs inputs in "
-                   "multiples of 4, the node has ",
-                   k);
+
         const Mask keep = mask(c, rows);
         const std::size_t bytes = (k + 7) / 8;
         Tensor<std::uint8_t, 2> bits({n, bytes}, 0);
@@ -580,6 +588,12 @@ PARE_INLINE Result prune_body(
           set_attr(node, "in_features", static_cast<std::int64_t>(k));
         };
         return rep;
+      },
+      [nm_2_4](const WeightNode& c) -> std::string {
+        if (nm_2_4 && c.w.extent(1) % 4 != 0)
+          return "2:4 needs inputs in multiples of 4, the node has " +
+                 std::to_string(c.w.extent(1));
+        return {};
       });
 }
 
