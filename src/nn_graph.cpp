@@ -2,6 +2,7 @@
 // pare::compiled — the runtime graph: values, attributes, ops, load-time rewrites and Model
 // (nn/graph/). The layers and training code of nn/ are in nn.cpp, so the two build in parallel.
 #include "pare/nn/graph/attributes-inl.hpp"
+#include "pare/nn/graph/compress-inl.hpp"
 #include "pare/nn/graph/conv-inl.hpp"
 #include "pare/nn/graph/elementwise-inl.hpp"
 #include "pare/nn/graph/fold-inl.hpp"
@@ -10,6 +11,7 @@
 #include "pare/nn/graph/model-inl.hpp"
 #include "pare/nn/graph/op-inl.hpp"
 #include "pare/nn/graph/ops-inl.hpp"
+#include "pare/nn/graph/packed-inl.hpp"
 #include "pare/nn/graph/pool-inl.hpp"
 #include "pare/nn/graph/quantize-inl.hpp"
 #include "pare/nn/graph/shape_ops-inl.hpp"

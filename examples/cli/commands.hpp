@@ -2,9 +2,10 @@
 // pare CLI — the model commands: quantize, prune, eval, bench.
 //
 // What a model file holds decides what runs (models.hpp): a pare.sequential layer stack is
-// compressed, evaluated and benchmarked; a graph (ONNX, pare.graph) is evaluated and
-// benchmarked by pare's graph runtime and refused by quantize and prune; a file of tensors is
-// refused unless `--as relu-mlp` says it is the state_dict of a ReLU MLP.
+// compressed layer by layer; a graph (ONNX, pare.graph) is compressed by pare::compress (its
+// Gemm, MatMul and Conv nodes) and written as a pare.graph .pare; both are evaluated and
+// benchmarked as what they are; a file of tensors is refused unless `--as relu-mlp` says it is
+// the state_dict of a ReLU MLP.
 #pragma once
 
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "pare/core/random.hpp"
 #include "pare/io/layer_io.hpp"
 #include "pare/io/load_model.hpp"
+#include "pare/nn/graph/compress.hpp"
 #include "pare/nn/metrics.hpp"
 #include "pare/nn/trainer.hpp"
 #include "pare/prune.hpp"
@@ -98,6 +100,64 @@ inline std::size_t linear_count(const AnyModel& m) {
   return n;
 }
 
+// ---- compressing graphs ---------------------------------------------------------------------
+
+/// Calibration inputs for a graph: rows of a .npy/.npz (or a digits CSV) shaped as the model's
+/// input, as eval shapes its samples.
+inline pare::compress::Calibration graph_calibration(const std::string& spec, const pare::Model& m,
+                                                     const ModelFile& f) {
+  const auto [path, name] = detail::split_array_spec(spec);
+  const auto format = io::detect_format(path);
+  pare::Tensor<float, 2> rows;
+  std::vector<std::size_t> sample;
+  if (format == io::FileFormat::npy || format == io::FileFormat::npz) {
+    auto r = detail::input_rows(detail::load_array(spec, "x"));
+    rows = std::move(r.first);
+    sample = std::move(r.second);
+  } else {
+    rows = load_calibration(spec);
+    sample = {rows.extent(1)};
+  }
+  const GraphInput in = graph_input(m, f);
+  pare::graph::Value v = pare::graph::Value::from(rows.view());
+  v.shape = graph_input_shape(in, rows.extent(0), sample, spec);
+  return {{in.name, std::move(v)}};
+}
+
+/// --nodes GLOBS, --exclude GLOBS, --skip first|last|first,last
+inline pare::compress::NodeFilter node_filter(const Options& opt) {
+  pare::compress::NodeFilter f;
+  f.include = opt.get("nodes", "*");
+  f.exclude = opt.get("exclude");
+  const std::string skip = opt.get("skip");
+  if (!skip.empty() && skip != "first" && skip != "last" && skip != "first,last" &&
+      skip != "last,first")
+    throw UsageError("--skip takes first, last or first,last; got '" + skip + "'");
+  f.skip_first = skip.find("first") != std::string::npos;
+  f.skip_last = skip.find("last") != std::string::npos;
+  return f;
+}
+
+inline void check_graph_options(const ModelFile& f, const Options& opt) {
+  if (opt.has("as"))
+    throw UsageError("--as relu-mlp reads a file of tensors, but " + f.path.string() + " holds " +
+                     f.holds + ": drop --as");
+}
+
+inline void print_graph_result(const fs::path& out, const pare::compress::Result& r) {
+  std::fputs(r.summary().c_str(), stdout);
+  std::size_t before = 0, after = 0;
+  for (const auto& n : r.nodes) {
+    before += n.bytes_before;
+    after += n.bytes_after != 0 ? n.bytes_after : n.bytes_before;
+  }
+  std::printf(
+      "wrote %s: pare.graph, %zu of %zu weight nodes compressed (%zu -> %zu bytes of "
+      "weights), %ju bytes\n",
+      out.c_str(), r.compressed(), r.nodes.size(), before, after,
+      static_cast<std::uintmax_t>(fs::file_size(out)));
+}
+
 // ---- the commands ------------------------------------------------------------------------------
 
 inline void print_saved(const fs::path& out, const AnyModel& m) {
@@ -144,6 +204,10 @@ inline int quantize_mixed(const std::vector<std::string>& args, const Options& o
   } catch (const pare::ArgumentError& e) {
     throw UsageError(std::string("--override: ") + e.what());
   }
+  if (open_model(args[1]).kind == ModelKind::graph)
+    throw UsageError(
+        "--format mixed plans layer stacks; for a graph model use --format int8, "
+        "int4 or nf4 with --nodes / --exclude to choose nodes");
   const AnyModel in = load_compressible(args[1], opt, "quantize");
   std::vector<pare::Tensor<float, 2>> inputs(in.size());
   if (opt.has("calib"))
@@ -189,7 +253,9 @@ inline int quantize_mixed(const std::vector<std::string>& args, const Options& o
 /// pare quantize IN OUT --format int8|int4|nf4 [--group G] [--calib FILE --method rtn|gptq]
 inline int quantize(const std::vector<std::string>& args) {
   if (args.size() < 3) throw UsageError("quantize needs IN and OUT");
-  const Options opt(args, 3, {"format", "group", "calib", "method", "bpw", "override", "as"});
+  const Options opt(args, 3,
+                    {"format", "group", "calib", "method", "bpw", "override", "as", "nodes",
+                     "exclude", "skip", "activations"});
   const std::string format = opt.get("format", "int8");
   const std::string method = opt.get("method", "rtn");
   if (format == "mixed") return quantize_mixed(args, opt);
@@ -210,6 +276,41 @@ inline int quantize(const std::vector<std::string>& args) {
   if (format == "int4" && group != 16 && group != 32 && group != 64 && group != 128)
     throw UsageError("int4 groups are 16, 32, 64 or 128 (pare's Q4G formats); got " +
                      std::to_string(group));
+  const std::string activations = opt.get("activations", "dynamic");
+  if (activations != "dynamic" && activations != "static")
+    throw UsageError("--activations must be dynamic or static, got '" + activations + "'");
+  if (activations == "static" && (format != "int8" || !opt.has("calib")))
+    throw UsageError("--activations static is for --format int8 and needs --calib FILE");
+  const ModelFile file = open_model(args[1]);
+  if (file.kind == ModelKind::graph) {
+    check_graph_options(file, opt);
+    const pare::Model m = pare::load_model(file.path);
+    pare::compress::QuantizeSpec spec;
+    spec.format = format == "int8"   ? pare::compress::WeightFormat::int8
+                  : format == "int4" ? pare::compress::WeightFormat::int4
+                                     : pare::compress::WeightFormat::nf4;
+    spec.group = group;
+    spec.method =
+        method == "gptq" ? pare::compress::QuantMethod::gptq : pare::compress::QuantMethod::rtn;
+    spec.activations = activations == "static" ? pare::compress::Activations::calibrated
+                                               : pare::compress::Activations::dynamic;
+    spec.nodes = node_filter(opt);
+    const bool calibrated = method == "gptq" || activations == "static";
+    if (opt.has("calib") && !calibrated)
+      std::fprintf(stderr,
+                   "pare quantize: --calib is only used by --method gptq and "
+                   "--activations static; ignored\n");
+    const auto r = pare::compress::quantize(
+        m, spec,
+        calibrated ? graph_calibration(opt.get("calib"), m, file) : pare::compress::Calibration{});
+    pare::save_model(r.model, args[2],
+                     {{"pare.quantize", "format=" + format + " group=" + std::to_string(group) +
+                                            " method=" + method + " activations=" + activations}});
+    print_graph_result(args[2], r);
+    return 0;
+  }
+  if (opt.has("nodes") || opt.has("exclude") || opt.has("skip") || opt.has("activations"))
+    throw UsageError("--nodes, --exclude, --skip and --activations are for graph models");
   if (opt.has("calib") && method == "rtn")
     std::fprintf(stderr, "pare quantize: --calib is only used by --method gptq; ignored\n");
 
@@ -264,7 +365,8 @@ inline int quantize(const std::vector<std::string>& args) {
 ///                   [--calib FILE]
 inline int prune(const std::vector<std::string>& args) {
   if (args.size() < 3) throw UsageError("prune needs IN and OUT");
-  const Options opt(args, 3, {"sparsity", "pattern", "method", "calib", "as"});
+  const Options opt(args, 3,
+                    {"sparsity", "pattern", "method", "calib", "as", "nodes", "exclude", "skip"});
   const std::string pattern = opt.get("pattern", "unstructured");
   const std::string method = opt.get("method", "magnitude");
   const bool nm24 = pattern == "2:4";
@@ -280,6 +382,32 @@ inline int prune(const std::vector<std::string>& args) {
   if (!(sparsity >= 0 && sparsity < 1))
     throw UsageError("--sparsity in [0, 1) is required for unstructured pruning");
 
+  const ModelFile file = open_model(args[1]);
+  if (file.kind == ModelKind::graph) {
+    check_graph_options(file, opt);
+    const pare::Model m = pare::load_model(file.path);
+    pare::compress::PruneSpec spec;
+    spec.sparsity = sparsity;
+    spec.pattern =
+        nm24 ? pare::compress::PrunePattern::nm_2_4 : pare::compress::PrunePattern::unstructured;
+    spec.method = method == "wanda"       ? pare::compress::PruneMethod::wanda
+                  : method == "sparsegpt" ? pare::compress::PruneMethod::sparsegpt
+                                          : pare::compress::PruneMethod::magnitude;
+    spec.nodes = node_filter(opt);
+    const auto r =
+        pare::compress::prune(m, spec,
+                              method == "magnitude" ? pare::compress::Calibration{}
+                                                    : graph_calibration(opt.get("calib"), m, file));
+    char what[64];
+    std::snprintf(what, sizeof what, "sparsity=%.3f", sparsity);
+    pare::save_model(
+        r.model, args[2],
+        {{"pare.prune", std::string(what) + " pattern=" + pattern + " method=" + method}});
+    print_graph_result(args[2], r);
+    return 0;
+  }
+  if (opt.has("nodes") || opt.has("exclude") || opt.has("skip"))
+    throw UsageError("--nodes, --exclude and --skip are for graph models");
   AnyModel in = load_compressible(args[1], opt, "prune");
   std::vector<pare::Tensor<float, 2>> calib_inputs(in.size());
   if (method != "magnitude")

@@ -221,11 +221,8 @@ inline AnyModel load_layer_stack(const ModelFile& m, TensorsAs as, const std::st
     case ModelKind::layer_stack:
       return io::load_layer_stack<AnyModel>(m.path);
     case ModelKind::graph:
-      throw pare::UnsupportedError(
-          file + " holds " + m.holds + ". pare " + command +
-          " works on pare.sequential models (files written by pare quantize, pare prune or "
-          "pare::io::save_model) and, with --as relu-mlp, on the state_dict of a ReLU MLP; "
-          "compressing graph models is not supported yet");
+      throw pare::UnsupportedError(file + " holds " + m.holds + ", which pare " + command +
+                                   " runs through the graph path, not as a layer stack");
     case ModelKind::tensors:
       break;
   }

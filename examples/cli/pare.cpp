@@ -3,7 +3,8 @@
 //
 //   pare inspect FILE        format, tensors (dtype, shape, bytes), metadata, the model it holds
 //   pare convert IN OUT      between formats; OUT's format from its extension (files.hpp)
-//   pare quantize / prune    compress a model (commands.hpp), written as a pare.sequential .pare
+//   pare quantize / prune    compress a model (commands.hpp): a layer stack into a pare.sequential
+//                            .pare, a graph (ONNX or pare.graph) into a pare.graph .pare
 //   pare eval / bench        accuracy on labelled data; latency and throughput
 //
 // Input formats are recognized by their first bytes: .pare, safetensors, .npy, .npz, PyTorch
@@ -78,21 +79,27 @@ constexpr const char* usage_text =
     "       pare convert IN OUT            (OUT: .pare .safetensors .gguf .npy .npz)\n"
     "       pare quantize IN OUT [--format int8|int4|nf4] [--group G]\n"
     "                            [--calib FILE --method rtn|gptq] [--as relu-mlp]\n"
+    "                            [--activations dynamic|static] [--nodes GLOBS] [--exclude GLOBS]\n"
+    "                            [--skip first|last|first,last]            (graph models)\n"
     "       pare quantize IN OUT --format mixed --bpw BITS [--override 'PAT=FMT,...']\n"
     "                            [--calib FILE] [--as relu-mlp]   (FMT: f32 int8 int4_g32 "
     "nf4_g64)\n"
     "       pare prune IN OUT --sparsity S [--pattern unstructured|2:4]\n"
     "                         [--method magnitude|wanda|sparsegpt --calib FILE] [--as relu-mlp]\n"
+    "                         [--nodes GLOBS] [--exclude GLOBS] [--skip first|last]  (graphs)\n"
     "       pare eval MODEL DATA [--split all|train|test] [--as relu-mlp]\n"
     "       pare eval MODEL --inputs X --labels Y [--split all|train|test] [--as relu-mlp]\n"
     "       pare bench MODEL [--iterations N] [--as relu-mlp]\n"
     "Files are recognized by content: .pare, safetensors, .npy, .npz, PyTorch (zip and legacy),\n"
-    "GGUF, ONNX, HDF5. A MODEL is a pare.sequential .pare (written by quantize, prune or\n"
-    "pare::io::save_model: every command) or a graph (ONNX, or a .pare converted from one: eval\n"
-    "and bench). A file of tensors is a model only when --as says which: --as relu-mlp reads\n"
-    "the state_dict of an nn.Sequential of Linear layers with ReLU between them.\n"
+    "GGUF, ONNX, HDF5. A MODEL is a pare.sequential .pare (written by pare::io::save_model, or\n"
+    "by quantize and prune from one) or a graph (ONNX, or a pare.graph .pare: convert, quantize\n"
+    "and prune write one from a graph). quantize and prune compress a graph's Gemm, MatMul and\n"
+    "Conv nodes (--nodes/--exclude: globs over node names). A file of tensors is a model only\n"
+    "when --as says which: --as relu-mlp reads the state_dict of an nn.Sequential of Linear\n"
+    "layers with ReLU between them.\n"
     "DATA: a digits-format CSV (64 features and a label per line) or an .npz with arrays x and\n"
-    "y. X, Y and --calib: a .npy or FILE.npz:ARRAY (--calib also takes a digits CSV).\n"
+    "y. X, Y and --calib: a .npy or FILE.npz:ARRAY (--calib also takes a digits CSV); samples\n"
+    "are shaped as the graph's declared input.\n"
     "Exit codes: 0 success, 1 a file could not be read or written, 2 bad arguments.\n";
 
 int usage(const std::string& why = {}) {

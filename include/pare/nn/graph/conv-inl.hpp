@@ -50,54 +50,68 @@ PARE_INLINE std::size_t positive(std::int64_t v, const char* what, const std::st
   return static_cast<std::size_t>(v);
 }
 
+PARE_INLINE ConvAttrs ConvAttrs::parse(const Attributes& attrs, std::string op) {
+  ConvAttrs c;
+  c.op = std::move(op);
+  c.auto_pad = attrs.get_string("auto_pad", "NOTSET");
+  c.pads = attrs.get_ints("pads", {});
+  c.strides = attrs.get_ints("strides", {1, 1});
+  c.dilations = attrs.get_ints("dilations", {1, 1});
+  c.kernel_shape = attrs.get_ints("kernel_shape", {});
+  c.group = attrs.get_int("group", 1);
+  PARE_CHECK(c.strides.size() == 2 && c.dilations.size() == 2 &&
+                 (c.kernel_shape.empty() || c.kernel_shape.size() == 2),
+             UnsupportedError, c.op, ": only 2-D convolutions are supported");
+  return c;
+}
+
+PARE_INLINE Conv2dGeometry ConvAttrs::geometry(const std::vector<std::size_t>& x,
+                                               const std::vector<std::size_t>& w) const {
+  PARE_CHECK(x.size() == 4 && w.size() == 4, UnsupportedError, op,
+             ": only 2-D convolutions ([N, C, H, W] input, [O, C/group, kh, kw] weight) are "
+             "supported, got ",
+             to_string(x), " and ", to_string(w));
+  Conv2dGeometry g;
+  g.in_channels = x[1];
+  g.in_h = x[2];
+  g.in_w = x[3];
+  g.out_channels = w[0];
+  g.kernel_h = w[2];
+  g.kernel_w = w[3];
+  PARE_CHECK(kernel_shape.empty() || (static_cast<std::size_t>(kernel_shape[0]) == g.kernel_h &&
+                                      static_cast<std::size_t>(kernel_shape[1]) == g.kernel_w),
+             ShapeError, op, ": kernel_shape disagrees with the weight ", to_string(w));
+  g.stride_h = positive(strides[0], "stride", op);
+  g.stride_w = positive(strides[1], "stride", op);
+  g.dilation_h = positive(dilations[0], "dilation", op);
+  g.dilation_w = positive(dilations[1], "dilation", op);
+  g.groups = positive(group, "group", op);
+  PARE_CHECK(g.in_channels % g.groups == 0 && g.out_channels % g.groups == 0 &&
+                 w[1] * g.groups == g.in_channels,
+             ShapeError, op, ": input ", to_string(x), ", weight ", to_string(w), " and group ",
+             g.groups, " disagree");
+  const AxisPads ph =
+      window_pads(auto_pad, pads, 0, g.in_h, (g.kernel_h - 1) * g.dilation_h + 1, g.stride_h, op);
+  const AxisPads pw =
+      window_pads(auto_pad, pads, 1, g.in_w, (g.kernel_w - 1) * g.dilation_w + 1, g.stride_w, op);
+  g.pad_top = ph.begin;
+  g.pad_bottom = ph.end;
+  g.pad_left = pw.begin;
+  g.pad_right = pw.end;
+  PARE_CHECK(g.in_h + ph.begin + ph.end >= (g.kernel_h - 1) * g.dilation_h + 1 &&
+                 g.in_w + pw.begin + pw.end >= (g.kernel_w - 1) * g.dilation_w + 1,
+             ShapeError, op, ": the window is larger than the padded input ", to_string(x));
+  return g;
+}
+
 PARE_INLINE OpFn make_conv(const Attributes& attrs) {
-  const std::string op = "Conv '" + attrs.node() + "'";
-  const std::string auto_pad = attrs.get_string("auto_pad", "NOTSET");
-  const auto pads = attrs.get_ints("pads", {});
-  const auto strides = attrs.get_ints("strides", {1, 1});
-  const auto dilations = attrs.get_ints("dilations", {1, 1});
-  const auto kshape = attrs.get_ints("kernel_shape", {});
-  const std::int64_t group = attrs.get_int("group", 1);
-  PARE_CHECK(strides.size() == 2 && dilations.size() == 2 && (kshape.empty() || kshape.size() == 2),
-             UnsupportedError, op, ": only 2-D convolutions are supported");
-  return [=](Inputs in, Outputs out) {
+  const ConvAttrs c = ConvAttrs::parse(attrs, "Conv '" + attrs.node() + "'");
+  return [c](Inputs in, Outputs out) {
+    const std::string& op = c.op;
     const Value& x = float_input(in, 0, op);
     const Value& w = float_input(in, 1, op);
     const Value* b = optional_input(in, 2);
-    PARE_CHECK(x.rank() == 4 && w.rank() == 4, UnsupportedError, op,
-               ": only 2-D convolutions ([N, C, H, W] input, [O, C/group, kh, kw] weight) are "
-               "supported, got ",
-               to_string(x.shape), " and ", to_string(w.shape));
-    Conv2dGeometry g;
-    g.in_channels = x.shape[1];
-    g.in_h = x.shape[2];
-    g.in_w = x.shape[3];
-    g.out_channels = w.shape[0];
-    g.kernel_h = w.shape[2];
-    g.kernel_w = w.shape[3];
-    PARE_CHECK(kshape.empty() || (static_cast<std::size_t>(kshape[0]) == g.kernel_h &&
-                                  static_cast<std::size_t>(kshape[1]) == g.kernel_w),
-               ShapeError, op, ": kernel_shape disagrees with the weight ", to_string(w.shape));
-    g.stride_h = positive(strides[0], "stride", op);
-    g.stride_w = positive(strides[1], "stride", op);
-    g.dilation_h = positive(dilations[0], "dilation", op);
-    g.dilation_w = positive(dilations[1], "dilation", op);
-    g.groups = positive(group, "group", op);
-    PARE_CHECK(g.in_channels % g.groups == 0 && g.out_channels % g.groups == 0 &&
-                   w.shape[1] * g.groups == g.in_channels,
-               ShapeError, op, ": input ", to_string(x.shape), ", weight ", to_string(w.shape),
-               " and group ", g.groups, " disagree");
-    const AxisPads ph =
-        window_pads(auto_pad, pads, 0, g.in_h, (g.kernel_h - 1) * g.dilation_h + 1, g.stride_h, op);
-    const AxisPads pw =
-        window_pads(auto_pad, pads, 1, g.in_w, (g.kernel_w - 1) * g.dilation_w + 1, g.stride_w, op);
-    g.pad_top = ph.begin;
-    g.pad_bottom = ph.end;
-    g.pad_left = pw.begin;
-    g.pad_right = pw.end;
-    PARE_CHECK(g.in_h + ph.begin + ph.end >= (g.kernel_h - 1) * g.dilation_h + 1 &&
-                   g.in_w + pw.begin + pw.end >= (g.kernel_w - 1) * g.dilation_w + 1,
-               ShapeError, op, ": the window is larger than the padded input ", to_string(x.shape));
+    const Conv2dGeometry g = c.geometry(x.shape, w.shape);
     if (b) {
       PARE_CHECK(b->is_float() && b->size() == g.out_channels, ShapeError, op, ": bias ",
                  to_string(b->shape), " needs ", g.out_channels, " values");

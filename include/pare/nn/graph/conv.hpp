@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "pare/core/config.hpp"
+#include "pare/kernels/conv2d.hpp"
 #include "pare/nn/graph/attributes.hpp"
 #include "pare/nn/graph/op.hpp"
 #include "pare/nn/graph/value.hpp"
@@ -30,6 +31,22 @@ struct AxisPads {
 
 /// A positive int attribute value that fits the kernels' geometry.
 [[nodiscard]] std::size_t positive(std::int64_t v, const char* what, const std::string& op);
+
+/// Conv's attributes, read once when the op is built; `geometry` checks them against the shapes
+/// of one call. Shared by Conv and the compressed convolutions of nn/graph/packed.hpp.
+struct ConvAttrs {
+  std::string op;  ///< "Conv 'name'", for errors
+  std::string auto_pad;
+  std::vector<std::int64_t> pads, strides, dilations, kernel_shape;
+  std::int64_t group = 1;
+
+  /// UnsupportedError for anything but a 2-D convolution.
+  [[nodiscard]] static ConvAttrs parse(const Attributes& attrs, std::string op);
+  /// The geometry of input `x` [N, C, H, W] and weight `w` [O, C/group, kh, kw]; ShapeError or
+  /// UnsupportedError naming the op when they disagree with each other or the attributes.
+  [[nodiscard]] Conv2dGeometry geometry(const std::vector<std::size_t>& x,
+                                        const std::vector<std::size_t>& w) const;
+};
 
 /// Conv on [N, C, H, W] inputs (2-D only) with ONNX's auto_pad / pads, strides, dilations and
 /// group; the optional bias is input 2.

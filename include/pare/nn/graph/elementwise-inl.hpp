@@ -159,4 +159,12 @@ PARE_INLINE OpFn make_identity(std::string op) {
   return [op](Inputs in, Outputs out) { *out[0] = input(in, 0, op); };
 }
 
+PARE_INLINE OpFn make_hard_sigmoid(float alpha, float beta, std::string op) {
+  return [alpha, beta, op = std::move(op)](Inputs in, Outputs out) {
+    Value y = float_input(in, 0, op);
+    for (float& v : y.floats) v = std::clamp(alpha * v + beta, 0.0f, 1.0f);
+    *out[0] = std::move(y);
+  };
+}
+
 }  // namespace pare::graph

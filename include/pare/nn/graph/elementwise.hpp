@@ -3,6 +3,7 @@
 // activations (Relu, Sigmoid, Tanh, Erf, Sqrt, Exp, Neg, Abs, Gelu, Identity).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -70,7 +71,7 @@ enum class BinaryKind { add, sub, mul, div, pow };
 /// Add/Sub/Mul/Div/Pow with numpy broadcasting: float32, or int64/int32 for shape arithmetic.
 [[nodiscard]] OpFn make_binary(BinaryKind kind, std::string op);
 
-enum class UnaryKind { relu, sigmoid, tanh, erf, sqrt, exp, neg, abs, gelu, gelu_tanh };
+enum class UnaryKind { relu, sigmoid, tanh, erf, sqrt, exp, neg, abs, gelu, gelu_tanh, hard_swish };
 
 [[nodiscard]] inline float apply_unary(UnaryKind k, float x) noexcept {
   switch (k) {
@@ -96,12 +97,17 @@ enum class UnaryKind { relu, sigmoid, tanh, erf, sqrt, exp, neg, abs, gelu, gelu
       const float c = 0.79788456080286536f;  // sqrt(2 / pi)
       return 0.5f * x * (1.0f + std::tanh(c * (x + 0.044715f * x * x * x)));
     }
+    case UnaryKind::hard_swish:
+      return x * std::clamp(x / 6.0f + 0.5f, 0.0f, 1.0f);
   }
   return x;
 }
 
 /// A float32 unary op (the output has the input's shape).
 [[nodiscard]] OpFn make_unary(UnaryKind kind, std::string op);
+
+/// HardSigmoid: max(0, min(1, alpha·x + beta)) (ONNX defaults alpha 0.2, beta 0.5).
+[[nodiscard]] OpFn make_hard_sigmoid(float alpha, float beta, std::string op);
 
 /// Identity: a copy of the input, any type.
 [[nodiscard]] OpFn make_identity(std::string op);

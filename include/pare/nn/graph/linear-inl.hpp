@@ -12,6 +12,7 @@
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemm.hpp"
+#include "pare/kernels/gemm_int8.hpp"
 #include "pare/nn/graph/elementwise.hpp"
 #include "pare/nn/graph/linear.hpp"
 
@@ -125,11 +126,42 @@ PARE_INLINE OpFn make_matmul_integer(const Attributes& attrs) {
     const auto za = zero_points(2, m, "a_zero_point");
     const auto zb = zero_points(3, n, "b_zero_point");
     Value y = Value::integers(ValueType::i32, {m, n});
-    for (std::size_t i = 0; i < m; ++i)
-      for (std::size_t p = 0; p < k; ++p) {
-        const std::int64_t av = a.ints[i * k + p] - za[i];
-        for (std::size_t j = 0; j < n; ++j) y.ints[i * n + j] += av * (b.ints[p * n + j] - zb[j]);
-      }
+    if (k > PackedInt8Weights::max_k) {
+      // beyond exact s32 accumulation in the int8 GEMM: widen
+      for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t p = 0; p < k; ++p) {
+          const std::int64_t av = a.ints[i * k + p] - za[i];
+          for (std::size_t j = 0; j < n; ++j) y.ints[i * n + j] += av * (b.ints[p * n + j] - zb[j]);
+        }
+    } else if (m * n != 0) {
+      // (A - za)(B - zb) = A·Bs - zb'·ΣA - za·ΣBs + K·za·zb', with Bs = B - 128 for uint8 B (the
+      // GEMM takes s8 weights) and zb' = zb - 128 likewise; A·Bs is exact on the int8 GEMM.
+      const std::int64_t shift = b.type == ValueType::u8 ? 128 : 0;
+      Tensor<std::int8_t, 2> bs({n, k});
+      for (std::size_t p = 0; p < k; ++p)
+        for (std::size_t j = 0; j < n; ++j)
+          bs(j, p) = static_cast<std::int8_t>(b.ints[p * n + j] - shift);
+      const PackedInt8Weights packed = pack_int8_weights(bs.view());
+      std::vector<std::uint8_t> av(m * k);
+      std::vector<std::int64_t> row_sum(m, 0);
+      for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t p = 0; p < k; ++p) {
+          av[i * k + p] = static_cast<std::uint8_t>(a.ints[i * k + p]);  // s8 as its bytes
+          row_sum[i] += a.ints[i * k + p];
+        }
+      std::vector<std::int32_t> s(m * n);
+      if (a.type == ValueType::u8)
+        gemm_u8s8s32(av.data(), m, k, packed, s.data(), n);
+      else
+        gemm_s8s8s32(reinterpret_cast<const std::int8_t*>(av.data()), m, k, packed, s.data(), n);
+      for (std::size_t i = 0; i < m; ++i)
+        for (std::size_t j = 0; j < n; ++j) {
+          const std::int64_t zbj = zb[j] - shift;
+          y.ints[i * n + j] = s[i * n + j] - zbj * row_sum[i] -
+                              za[i] * static_cast<std::int64_t>(packed.column_sums()[j]) +
+                              static_cast<std::int64_t>(k) * za[i] * zbj;
+        }
+    }
     for (auto& v : y.ints) v = static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
     *out[0] = std::move(y);
   };

@@ -152,7 +152,18 @@ PARE_INLINE void Model::compile() {
   for (std::size_t i = 0; i < n; ++i) {
     const auto& node = graph_.nodes[i];
     Step s;
-    s.fn = graph::make_op(node, graph_.opset);
+    if (graph::is_packed_op(node)) {
+      // a compressed node's weights come from the file: a bad one is a malformed file
+      try {
+        s.fn = graph::make_op(node, graph_.opset, &graph_.constants);
+      } catch (const FormatError&) {
+        throw;
+      } catch (const Error& e) {
+        fail(node, i, e.what());
+      }
+    } else {
+      s.fn = graph::make_op(node, graph_.opset, &graph_.constants);
+    }
     for (const auto& in : node.inputs) {
       if (in.empty()) {
         s.inputs.push_back(-1);

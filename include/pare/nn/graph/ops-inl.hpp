@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "pare/core/error.hpp"
@@ -11,12 +12,18 @@
 
 namespace pare::graph {
 
-PARE_INLINE OpFn make_op(const GraphNode& node, std::int64_t opset) {
+PARE_INLINE OpFn make_op(const GraphNode& node, std::int64_t opset,
+                         const std::map<std::string, Value>* constants) {
   const std::string& t = node.op_type;
   const Attributes& a = node.attrs;
   const std::string what = t + " '" + node.name + "'";
   const bool standard = node.domain.empty() || node.domain == "ai.onnx";
   if (!standard) {
+    if (node.domain == pare_domain && is_packed_op(node)) {
+      PARE_CHECK(constants != nullptr, ArgumentError, what,
+                 ": a compressed node needs the graph's constants to build");
+      return make_packed_op(node, *constants);
+    }
     if (node.domain == "com.microsoft" && t == "Gelu") return make_unary(UnaryKind::gelu, what);
     throw UnsupportedError("unsupported op '" + t + "' (domain '" + node.domain + "') in node '" +
                            node.name + "'");
@@ -40,6 +47,9 @@ PARE_INLINE OpFn make_op(const GraphNode& node, std::int64_t opset) {
                approx, "'");
     return make_unary(approx == "tanh" ? UnaryKind::gelu_tanh : UnaryKind::gelu, what);
   }
+  if (t == "HardSwish") return make_unary(UnaryKind::hard_swish, what);
+  if (t == "HardSigmoid")
+    return make_hard_sigmoid(a.get_float("alpha", 0.2f), a.get_float("beta", 0.5f), what);
   if (t == "Identity") return make_identity(what);
   if (t == "Gemm") return make_gemm(a);
   if (t == "MatMul") return make_matmul(a);

@@ -6,10 +6,13 @@
 // Supported (ai.onnx domain): Add Sub Mul Div Pow, Relu Sigmoid Tanh Erf Sqrt Exp Neg Abs Gelu
 // Identity, Gemm MatMul MatMulInteger, Conv BatchNormalization, MaxPool AveragePool
 // GlobalAveragePool, Flatten Reshape Transpose Concat Squeeze Unsqueeze Shape Gather Constant,
-// Softmax, QuantizeLinear DequantizeLinear; and Gelu in the com.microsoft domain.
+// Softmax, QuantizeLinear DequantizeLinear, HardSigmoid HardSwish; Gelu in the com.microsoft
+// domain; and pare's compressed nodes (domain "pare", nn/graph/packed.hpp).
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 
 #include "pare/core/config.hpp"
 #include "pare/nn/graph/conv.hpp"
@@ -17,6 +20,7 @@
 #include "pare/nn/graph/graph.hpp"
 #include "pare/nn/graph/linear.hpp"
 #include "pare/nn/graph/op.hpp"
+#include "pare/nn/graph/packed.hpp"
 #include "pare/nn/graph/pool.hpp"
 #include "pare/nn/graph/quantize.hpp"
 #include "pare/nn/graph/shape_ops.hpp"
@@ -25,8 +29,10 @@
 namespace pare::graph {
 
 /// The function that runs `node`; UnsupportedError naming the op type and the node when pare
-/// has no such op.
-[[nodiscard]] OpFn make_op(const GraphNode& node, std::int64_t opset);
+/// has no such op. `constants` (the graph's initializers) is needed by the compressed nodes,
+/// which build their kernel-ready weights once, here.
+[[nodiscard]] OpFn make_op(const GraphNode& node, std::int64_t opset,
+                           const std::map<std::string, Value>* constants = nullptr);
 
 }  // namespace pare::graph
 

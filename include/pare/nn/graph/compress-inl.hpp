@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — definitions for nn/graph/compress.hpp: compiled once into pare::compiled, or included by
+// the header (core/config.hpp explains the two modes).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pare/core/error.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/kernels/conv2d.hpp"
+#include "pare/linalg/layer_hessian.hpp"
+#include "pare/nn/graph/compress.hpp"
+#include "pare/nn/graph/conv.hpp"
+#include "pare/nn/graph/packed.hpp"
+#include "pare/nn/linear.hpp"
+#include "pare/nn/linear_int4.hpp"
+#include "pare/nn/linear_int8.hpp"
+#include "pare/prune/criteria.hpp"
+#include "pare/prune/sparsegpt.hpp"
+#include "pare/quant/dynamic.hpp"
+
+namespace pare::compress {
+
+PARE_INLINE bool glob_match(std::string_view p, std::string_view s) noexcept {
+  // iterative matcher with one backtrack point: linear in practice, no recursion on hostile input
+  std::size_t i = 0, j = 0, star = std::string_view::npos, mark = 0;
+  while (j < s.size()) {
+    if (i < p.size() && (p[i] == '?' || p[i] == s[j])) {
+      ++i;
+      ++j;
+    } else if (i < p.size() && p[i] == '*') {
+      star = i++;
+      mark = j;
+    } else if (star != std::string_view::npos) {
+      i = star + 1;
+      j = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (i < p.size() && p[i] == '*') ++i;
+  return i == p.size();
+}
+
+PARE_INLINE std::size_t Result::compressed() const noexcept {
+  std::size_t n = 0;
+  for (const auto& r : nodes) n += r.bytes_after != 0;
+  return n;
+}
+
+PARE_INLINE std::string Result::summary() const {
+  std::string s;
+  for (const auto& r : nodes) {
+    s += r.name + " (" + r.op_type + ", " + std::to_string(r.weights) + " weights): " + r.action;
+    if (r.bytes_after != 0)
+      s +=
+          ", " + std::to_string(r.bytes_before) + " -> " + std::to_string(r.bytes_after) + " bytes";
+    s += "\n";
+  }
+  return s;
+}
+
+namespace detail {
+
+// A compressible node of the graph: its float weight as W [N, K] (out, in) and bias.
+struct WeightNode {
+  std::size_t index = 0;  // in Graph::nodes
+  std::string name;
+  std::string op_type;
+  std::string layout;  // "matmul" or "conv"
+  std::string x;       // the activation input
+  Tensor<float, 2> w;
+  Tensor<float, 1> bias;
+  bool has_bias = false;
+  std::vector<std::size_t> wshape;    // a convolution's weight shape [O, C, kh, kw]
+  std::vector<std::string> consumed;  // constants the node used
+  std::string skip;                   // why it stays float, or empty
+};
+
+[[nodiscard]] inline bool any_glob(const std::string& patterns, const std::string& name) {
+  std::size_t start = 0;
+  while (start <= patterns.size()) {
+    const std::size_t end = std::min(patterns.find(',', start), patterns.size());
+    const std::string_view p(patterns.data() + start, end - start);
+    if (!p.empty() && glob_match(p, name)) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+[[nodiscard]] inline const graph::Value* constant(const graph::Graph& g, const std::string& n) {
+  const auto it = g.constants.find(n);
+  return it == g.constants.end() || !it->second.is_float() ? nullptr : &it->second;
+}
+
+PARE_INLINE std::vector<WeightNode> weight_nodes(const graph::Graph& g) {
+  // exporters share equal initializers through Identity nodes (torch does for equal biases)
+  std::map<std::string, std::string> alias;
+  for (const auto& n : g.nodes)
+    if (n.op_type == "Identity" && n.inputs.size() == 1 && n.outputs.size() == 1 &&
+        g.constants.contains(n.inputs[0]))
+      alias.emplace(n.outputs[0], n.inputs[0]);
+  auto resolve = [&](const std::string& v) {
+    const auto it = alias.find(v);
+    return it == alias.end() ? v : it->second;
+  };
+  std::vector<WeightNode> out;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    const graph::GraphNode& n = g.nodes[i];
+    const bool standard = n.domain.empty() || n.domain == "ai.onnx";
+    if (!standard || (n.op_type != "Gemm" && n.op_type != "MatMul" && n.op_type != "Conv") ||
+        n.inputs.size() < 2)
+      continue;
+    WeightNode c;
+    c.index = i;
+    c.name = n.name.empty() ? "node" + std::to_string(i) : n.name;
+    c.op_type = n.op_type;
+    c.x = n.inputs[0];
+    const graph::Value* b = constant(g, resolve(n.inputs[1]));
+    if (b == nullptr) continue;  // a product of two activations: nothing to compress
+    c.consumed.push_back(n.inputs[1]);
+    const bool bias_given = n.inputs.size() > 2 && !n.inputs[2].empty();
+    const graph::Value* bias = bias_given ? constant(g, resolve(n.inputs[2])) : nullptr;
+    if (n.op_type == "Conv") {
+      c.layout = "conv";
+      if (b->rank() != 4) {
+        c.skip = "not a 2-D convolution";
+      } else if (n.attrs.get_int("group", 1) != 1) {
+        c.w = Tensor<float, 2>({b->shape[0], b->size() / std::max<std::size_t>(b->shape[0], 1)});
+        c.skip = "grouped convolution (group " + std::to_string(n.attrs.get_int("group", 1)) + ")";
+      } else {
+        const std::size_t o = b->shape[0], k = b->shape[1] * b->shape[2] * b->shape[3];
+        c.wshape = b->shape;
+        c.w = Tensor<float, 2>({o, k});
+        std::copy(b->floats.begin(), b->floats.end(), c.w.data());
+        c.bias = Tensor<float, 1>({o}, 0.0f);
+        if (bias_given && (bias == nullptr || bias->size() != o)) {
+          c.skip = "its bias is not a constant of " + std::to_string(o) + " values";
+        } else if (bias) {
+          std::copy(bias->floats.begin(), bias->floats.end(), c.bias.data());
+          c.has_bias = true;
+          c.consumed.push_back(n.inputs[2]);
+        }
+      }
+    } else {
+      c.layout = "matmul";
+      const bool gemm = n.op_type == "Gemm";
+      const bool tb = gemm && n.attrs.get_int("transB", 0) != 0;
+      const float alpha = gemm ? n.attrs.get_float("alpha", 1.0f) : 1.0f;
+      const float beta = gemm ? n.attrs.get_float("beta", 1.0f) : 1.0f;
+      if (b->rank() != 2) {
+        c.skip = "its weight is not a matrix";
+      } else if (gemm && n.attrs.get_int("transA", 0) != 0) {
+        c.skip = "transA = 1";
+      } else {
+        const std::size_t rows = b->shape[0], cols = b->shape[1];
+        const std::size_t nn = tb ? rows : cols, k = tb ? cols : rows;
+        c.w = Tensor<float, 2>({nn, k});
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t q = 0; q < cols; ++q) {
+            const float v = alpha * b->floats[r * cols + q];
+            if (tb)
+              c.w(r, q) = v;
+            else
+              c.w(q, r) = v;
+          }
+        c.bias = Tensor<float, 1>({nn}, 0.0f);
+        if (gemm && bias_given && beta != 0.0f) {
+          if (bias == nullptr || bias->size() != nn || (bias->rank() == 2 && bias->shape[0] != 1)) {
+            c.skip = "C is not a constant per-output bias";
+          } else {
+            for (std::size_t q = 0; q < nn; ++q) c.bias(q) = beta * bias->floats[q];
+            c.has_bias = true;
+            c.consumed.push_back(n.inputs[2]);
+          }
+        }
+      }
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+// Every `step`-th of `rows` rows, step chosen so that at most max_rows remain.
+[[nodiscard]] inline std::size_t row_step(std::size_t rows, std::size_t max_rows) {
+  max_rows = std::max<std::size_t>(max_rows, 1);
+  return std::max<std::size_t>(1, (rows + max_rows - 1) / max_rows);
+}
+
+// The rows of node `c`'s product for its input value `x` (im2col rows for a convolution), at most
+// `max_rows` of them, evenly spaced.
+PARE_INLINE Tensor<float, 2> product_rows(const WeightNode& c, const graph::GraphNode& node,
+                                          const graph::Value& x, std::size_t max_rows) {
+  const std::size_t k = c.w.extent(1);
+  PARE_CHECK(x.is_float(), ArgumentError, c.name, ": its calibration input holds ", name(x.type));
+  if (c.layout == "matmul") {
+    PARE_CHECK(x.rank() >= 1 && x.shape.back() == k, ShapeError, c.name, ": input ",
+               graph::to_string(x.shape), " does not end in the weight's ", k, " inputs");
+    const std::size_t rows = x.size() / k, step = row_step(rows, max_rows);
+    const std::size_t kept = (rows + step - 1) / step;
+    Tensor<float, 2> r({kept, k});
+    for (std::size_t i = 0; i < kept; ++i)
+      std::memcpy(r.data() + i * k, x.floats.data() + i * step * k, k * sizeof(float));
+    return r;
+  }
+  const graph::ConvAttrs attrs = graph::ConvAttrs::parse(node.attrs, c.name);
+  const Conv2dGeometry g = attrs.geometry(x.shape, c.wshape);
+  const std::size_t p = g.out_h() * g.out_w(), n = x.shape[0];
+  const std::size_t rows = n * p, step = row_step(rows, max_rows);
+  const std::size_t kept = (rows + step - 1) / step;
+  Tensor<float, 2> r({kept, k});
+  Tensor<float, 2> col({k, p});
+  const std::size_t in_step = g.in_channels * g.in_h * g.in_w;
+  for (std::size_t i = 0, next = 0; i < n && next < kept; ++i) {
+    kernels::im2col(g,
+                    TensorView<const float, 3>(x.floats.data() + i * in_step,
+                                               Shape<3>{g.in_channels, g.in_h, g.in_w}),
+                    0, col.view());
+    for (; next < kept && next * step < (i + 1) * p; ++next) {
+      const std::size_t q = next * step - i * p;
+      for (std::size_t j = 0; j < k; ++j) r(next, j) = col(j, q);
+    }
+  }
+  return r;
+}
+
+// Each selected node's calibration rows: the float model run once on `calib` with the nodes'
+// inputs added to its outputs.
+PARE_INLINE std::map<std::size_t, Tensor<float, 2>> capture_rows(
+    const Model& m, const std::vector<const WeightNode*>& nodes, const Calibration& calib,
+    std::size_t max_rows) {
+  graph::Graph g = m.graph();
+  std::set<std::string> seen(g.outputs.begin(), g.outputs.end());
+  for (const WeightNode* c : nodes)
+    if (seen.insert(c->x).second) g.outputs.push_back(c->x);
+  const Model probe(std::move(g), ModelOptions{.fold_batch_norm = false, .fuse_gelu = false});
+  const auto values = probe.run(calib);
+  std::map<std::size_t, Tensor<float, 2>> rows;
+  for (const WeightNode* c : nodes)
+    rows.emplace(c->index, product_rows(*c, m.graph().nodes[c->index], values.at(c->x), max_rows));
+  return rows;
+}
+
+// A fresh constant name starting with `base`.
+[[nodiscard]] inline std::string fresh_name(const graph::Graph& g, const std::string& base) {
+  if (!g.constants.contains(base)) return base;
+  for (std::size_t i = 1;; ++i)
+    if (const std::string n = base + "_" + std::to_string(i); !g.constants.contains(n)) return n;
+}
+
+[[nodiscard]] inline graph::Value float_value(const float* p, std::vector<std::size_t> shape) {
+  graph::Value v;
+  v.shape = std::move(shape);
+  v.floats.assign(p, p + graph::element_count(v.shape));
+  return v;
+}
+
+template <class T>
+[[nodiscard]] graph::Value int_value(graph::ValueType t, const T* p,
+                                     std::vector<std::size_t> shape) {
+  graph::Value v;
+  v.type = t;
+  v.shape = std::move(shape);
+  const std::size_t n = graph::element_count(v.shape);
+  v.ints.resize(n);
+  for (std::size_t i = 0; i < n; ++i) v.ints[i] = static_cast<std::int64_t>(p[i]);
+  return v;
+}
+
+[[nodiscard]] inline std::size_t stored_bytes(const graph::Value& v) {
+  switch (v.type) {
+    case graph::ValueType::i8:
+    case graph::ValueType::u8:
+    case graph::ValueType::boolean:
+      return v.size();
+    case graph::ValueType::i32:
+    case graph::ValueType::f32:
+      return 4 * v.size();
+    case graph::ValueType::i64:
+      return 8 * v.size();
+  }
+  return 0;
+}
+
+inline void set_attr(graph::GraphNode& n, const std::string& key, std::int64_t v) {
+  graph::Attribute a;
+  a.kind = graph::Attribute::Kind::int64;
+  a.i = v;
+  n.attrs.set(key, std::move(a));
+}
+inline void set_attr(graph::GraphNode& n, const std::string& key, float v) {
+  graph::Attribute a;
+  a.kind = graph::Attribute::Kind::float32;
+  a.f = v;
+  n.attrs.set(key, std::move(a));
+}
+inline void set_attr(graph::GraphNode& n, const std::string& key, std::string v) {
+  graph::Attribute a;
+  a.kind = graph::Attribute::Kind::string;
+  a.s = std::move(v);
+  n.attrs.set(key, std::move(a));
+}
+inline void set_attr(graph::GraphNode& n, const std::string& key, std::vector<std::int64_t> v) {
+  graph::Attribute a;
+  a.kind = graph::Attribute::Kind::ints;
+  a.ints = std::move(v);
+  n.attrs.set(key, std::move(a));
+}
+
+// What a pass makes of one node: the new op type, its constants after x (in input order, "" for
+// an omitted one) and extra attributes.
+struct Replacement {
+  std::string op_type;
+  std::vector<std::pair<std::string, graph::Value>> constants;  // role -> value
+  std::function<void(graph::GraphNode&)> attrs;
+};
+
+using MakeReplacement = std::function<Replacement(WeightNode& c, const Tensor<float, 2>* rows)>;
+
+// The shared body of every pass: finds the nodes, filters them, captures calibration rows when
+// asked, and swaps each selected node for what `make` returns.
+// Why a node cannot take a pass's format (empty: it can).
+using Unsupported = std::function<std::string(const WeightNode&)>;
+
+PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calibration& calib,
+                           bool needs_calibration, const MakeReplacement& make,
+                           const Unsupported& unsupported = {}) {
+  PARE_CHECK(!needs_calibration || !calib.empty(), ArgumentError,
+             "this compression method needs calibration inputs");
+  graph::Graph g = m.graph();
+  std::vector<WeightNode> nodes = weight_nodes(g);
+  Result result;
+  std::vector<WeightNode*> chosen;
+  for (WeightNode& c : nodes) {
+    if (c.skip.empty() && unsupported) c.skip = unsupported(c);
+    if (!c.skip.empty()) continue;
+    if (!any_glob(filter.include, c.name))
+      c.skip = "not matched by the node filter";
+    else if (!filter.exclude.empty() && any_glob(filter.exclude, c.name))
+      c.skip = "excluded by the node filter";
+    else
+      chosen.push_back(&c);
+  }
+  if (filter.skip_first && !chosen.empty()) {
+    chosen.front()->skip = "first weight node (skip_first)";
+    chosen.erase(chosen.begin());
+  }
+  if (filter.skip_last && !chosen.empty()) {
+    chosen.back()->skip = "last weight node (skip_last)";
+    chosen.pop_back();
+  }
+  std::map<std::size_t, Tensor<float, 2>> rows;
+  if (needs_calibration && !chosen.empty())
+    rows = capture_rows(m, std::vector<const WeightNode*>(chosen.begin(), chosen.end()), calib,
+                        filter.max_calibration_rows);
+  std::set<std::string> dropped;
+  for (WeightNode& c : nodes) {
+    NodeReport r{
+        c.name, c.op_type, {}, c.w.size(), 4 * (c.w.size() + (c.has_bias ? c.bias.size() : 0)), 0};
+    if (!c.skip.empty()) {
+      r.action = "kept float: " + c.skip;
+      result.nodes.push_back(std::move(r));
+      continue;
+    }
+    const auto it = rows.find(c.index);
+    Replacement rep = make(c, it == rows.end() ? nullptr : &it->second);
+    graph::GraphNode& node = g.nodes[c.index];
+    graph::GraphNode out;
+    out.op_type = rep.op_type;
+    out.name = node.name;
+    out.domain = graph::pare_domain;
+    out.outputs = node.outputs;
+    out.offset = node.offset;
+    out.attrs = graph::Attributes(node.name.empty() ? rep.op_type : node.name);
+    out.inputs.push_back(c.x);
+    for (auto& [role, v] : rep.constants) {
+      if (role.empty()) {
+        out.inputs.emplace_back();
+        continue;
+      }
+      const std::string n = fresh_name(g, c.name + "." + role);
+      r.bytes_after += stored_bytes(v);
+      g.constants.emplace(n, std::move(v));
+      out.inputs.push_back(n);
+    }
+    set_attr(out, "layout", c.layout);
+    if (c.layout == "conv") {
+      for (const char* key : {"pads", "strides", "dilations"})
+        if (node.attrs.has(key)) set_attr(out, key, node.attrs.get_ints(key, {}));
+      if (node.attrs.has("auto_pad"))
+        set_attr(out, "auto_pad", node.attrs.get_string("auto_pad", ""));
+      set_attr(out, "kernel_shape",
+               std::vector<std::int64_t>{static_cast<std::int64_t>(c.wshape[2]),
+                                         static_cast<std::int64_t>(c.wshape[3])});
+    }
+    if (rep.attrs) rep.attrs(out);
+    node = std::move(out);
+    r.action = rep.op_type;
+    result.nodes.push_back(std::move(r));
+    dropped.insert(c.consumed.begin(), c.consumed.end());
+  }
+  // nodes whose outputs nothing reads any more (the Identity copies of replaced weights), then
+  // the float weights nothing reads
+  for (bool changed = true; changed;) {
+    changed = false;
+    std::set<std::string> read(g.outputs.begin(), g.outputs.end());
+    for (const auto& n : g.nodes) read.insert(n.inputs.begin(), n.inputs.end());
+    for (std::size_t i = g.nodes.size(); i-- > 0;) {
+      const auto& outs = g.nodes[i].outputs;
+      if (g.nodes[i].op_type == "Identity" &&
+          std::none_of(outs.begin(), outs.end(), [&](const auto& o) { return read.contains(o); })) {
+        dropped.insert(g.nodes[i].inputs.begin(), g.nodes[i].inputs.end());
+        g.nodes.erase(g.nodes.begin() + static_cast<std::ptrdiff_t>(i));
+        changed = true;
+      }
+    }
+  }
+  for (const auto& n : g.nodes)
+    for (const auto& in : n.inputs) dropped.erase(in);
+  for (const auto& o : g.outputs) dropped.erase(o);
+  for (const auto& d : dropped) g.constants.erase(d);
+  result.model = Model(std::move(g));
+  return result;
+}
+
+// W padded with zero columns to a multiple of `group` (the 4-bit formats need whole groups).
+[[nodiscard]] inline Linear padded_linear(const WeightNode& c, std::size_t group) {
+  const std::size_t n = c.w.extent(0), k = c.w.extent(1), kp = (k + group - 1) / group * group;
+  Linear fc(kp, n);
+  for (std::size_t r = 0; r < n; ++r)
+    for (std::size_t j = 0; j < kp; ++j) fc.weight()(r, j) = j < k ? c.w(r, j) : 0.0f;
+  std::copy(c.bias.data(), c.bias.data() + n, fc.bias().data());
+  return fc;
+}
+
+[[nodiscard]] inline LayerHessian padded_hessian(const Tensor<float, 2>& rows, std::size_t kp) {
+  LayerHessian h(kp);
+  if (rows.extent(1) == kp) {
+    h.add(rows.view());
+  } else {
+    Tensor<float, 2> p({rows.extent(0), kp}, 0.0f);
+    for (std::size_t i = 0; i < rows.extent(0); ++i)
+      std::memcpy(p.data() + i * kp, rows.data() + i * rows.extent(1),
+                  rows.extent(1) * sizeof(float));
+    h.add(p.view());
+  }
+  return h;
+}
+
+inline void bias_constant(Replacement& rep, const WeightNode& c) {
+  if (c.has_bias) rep.constants.emplace_back("bias", float_value(c.bias.data(), {c.bias.size()}));
+}
+
+}  // namespace detail
+
+PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Calibration& calib) {
+  using detail::Replacement;
+  const std::size_t g = spec.group;
+  if (spec.format == WeightFormat::int4)
+    PARE_CHECK(g == 16 || g == 32 || g == 64 || g == 128, ArgumentError,
+               "int4 groups are 16, 32, 64 or 128 (pare's Q4G formats), got ", g);
+  if (spec.format == WeightFormat::nf4)
+    PARE_CHECK(g > 0 && g % lut4_chunk == 0, ArgumentError, "NF4 groups are multiples of ",
+               lut4_chunk, ", got ", g);
+  PARE_CHECK(!(spec.format == WeightFormat::int8 && spec.method == QuantMethod::gptq),
+             ArgumentError, "int8 is per-channel round-to-nearest; GPTQ is for int4 and nf4");
+  PARE_CHECK(spec.activations == Activations::dynamic || spec.format == WeightFormat::int8,
+             ArgumentError, "calibrated activations are for int8 (4-bit weights keep f32 inputs)");
+  const bool calibrated =
+      spec.method == QuantMethod::gptq ||
+      (spec.format == WeightFormat::int8 && spec.activations == Activations::calibrated);
+  return detail::rewrite(
+      m, spec.nodes, calib, calibrated,
+      [&](detail::WeightNode& c, const Tensor<float, 2>* rows) {
+        Replacement rep;
+        const std::size_t n = c.w.extent(0), k = c.w.extent(1);
+        if (spec.format == WeightFormat::int8) {
+          Linear fc(k, n);
+          std::copy(c.w.data(), c.w.data() + c.w.size(), fc.weight().data());
+          const Int8Linear q(fc);
+          Tensor<std::int8_t, 2> codes({n, k});
+          for (std::size_t r = 0; r < n; ++r)
+            for (std::size_t j = 0; j < k; ++j) codes(r, j) = q.weights().at(r, j);
+          rep.op_type = "LinearInt8";
+          rep.constants.emplace_back("codes",
+                                     detail::int_value(graph::ValueType::i8, codes.data(), {n, k}));
+          rep.constants.emplace_back("scales", detail::float_value(q.weight_scales(), {n}));
+          if (c.has_bias) detail::bias_constant(rep, c);
+          if (rows) {
+            float lo = 0.0f, hi = 0.0f;
+            for (float v : rows->span()) {
+              lo = std::min(lo, v);
+              hi = std::max(hi, v);
+            }
+            const QuantParams p = choose_u8_params(lo, hi);
+            rep.attrs = [p](graph::GraphNode& node) {
+              detail::set_attr(node, "activation", std::string("static"));
+              detail::set_attr(node, "act_scale", p.scale);
+              detail::set_attr(node, "act_zero_point", static_cast<std::int64_t>(p.zero_point));
+            };
+          }
+          return rep;
+        }
+        const Linear fc = detail::padded_linear(c, g);
+        const std::size_t kp = fc.in_features();
+        std::optional<LayerHessian> h;
+        if (spec.method == QuantMethod::gptq) h.emplace(detail::padded_hessian(*rows, kp));
+        if (spec.format == WeightFormat::nf4) {
+          const Lut4Linear q = h ? Lut4Linear::from_gptq(fc, *h, g) : Lut4Linear::from(fc, g);
+          rep.op_type = "LinearNf4";
+          rep.constants.emplace_back(
+              "codes", detail::int_value(graph::ValueType::u8, q.weight().codes(), {n, kp / 2}));
+          rep.constants.emplace_back("scales",
+                                     detail::float_value(q.weight().scales(), {n, kp / g}));
+          rep.constants.emplace_back("levels",
+                                     detail::float_value(q.weight().levels().data(), {16}));
+        } else {
+          auto pack = [&]<class F>(std::type_identity<F>) {
+            const Int4Linear<F> q = h ? Int4Linear<F>::from_gptq(fc, *h) : Int4Linear<F>::from(fc);
+            rep.constants.emplace_back(
+                "codes", detail::int_value(graph::ValueType::u8, q.weight().codes(), {n, kp / 2}));
+            rep.constants.emplace_back(
+                "scale_codes",
+                detail::int_value(graph::ValueType::u8, q.weight().scale_codes(), {n, kp / g}));
+            const float top = q.weight().scale_top();
+            rep.constants.emplace_back("scale_top", detail::float_value(&top, {1}));
+          };
+          rep.op_type = "LinearInt4";
+          if (g == 16) pack(std::type_identity<Q4G16>{});
+          if (g == 32) pack(std::type_identity<Q4G32>{});
+          if (g == 64) pack(std::type_identity<Q4G64>{});
+          if (g == 128) pack(std::type_identity<Q4G128>{});
+        }
+        if (c.has_bias) detail::bias_constant(rep, c);
+        rep.attrs = [g, k](graph::GraphNode& node) {
+          detail::set_attr(node, "group_size", static_cast<std::int64_t>(g));
+          detail::set_attr(node, "in_features", static_cast<std::int64_t>(k));
+        };
+        return rep;
+      },
+      [&](const detail::WeightNode& c) -> std::string {
+        if (spec.format == WeightFormat::int8 && c.w.extent(1) > PackedInt8Weights::max_k)
+          return std::to_string(c.w.extent(1)) + " inputs exceed the int8 GEMM's exact range (" +
+                 std::to_string(PackedInt8Weights::max_k) + ")";
+        return {};
+      });
+}
+
+namespace detail {
+
+PARE_INLINE Result prune_body(
+    const Model& m, const NodeFilter& nodes, const Calibration& calib, bool needs_calibration,
+    bool nm_2_4, const std::function<Mask(WeightNode&, const Tensor<float, 2>*)>& mask) {
+  return rewrite(
+      m, nodes, calib, needs_calibration,
+      [&](WeightNode& c, const Tensor<float, 2>* rows) {
+        const std::size_t n = c.w.extent(0), k = c.w.extent(1);
+
+        const Mask keep = mask(c, rows);
+        const std::size_t bytes = (k + 7) / 8;
+        Tensor<std::uint8_t, 2> bits({n, bytes}, 0);
+        std::vector<float> values;
+        for (std::size_t r = 0; r < n; ++r)
+          for (std::size_t j = 0; j < k; ++j)
+            if (keep(r, j)) {
+              bits(r, j / 8) = static_cast<std::uint8_t>(bits(r, j / 8) | (1u << (j % 8)));
+              values.push_back(c.w(r, j));
+            }
+        Replacement rep;
+        rep.op_type = "LinearSparse";
+        rep.constants.emplace_back("mask",
+                                   int_value(graph::ValueType::u8, bits.data(), {n, bytes}));
+        rep.constants.emplace_back("values", float_value(values.data(), {values.size()}));
+        if (c.has_bias) bias_constant(rep, c);
+        rep.attrs = [k, nm_2_4](graph::GraphNode& node) {
+          set_attr(node, "pattern", std::string(nm_2_4 ? "2:4" : "unstructured"));
+          set_attr(node, "in_features", static_cast<std::int64_t>(k));
+        };
+        return rep;
+      },
+      [nm_2_4](const WeightNode& c) -> std::string {
+        if (nm_2_4 && c.w.extent(1) % 4 != 0)
+          return "2:4 needs inputs in multiples of 4, the node has " +
+                 std::to_string(c.w.extent(1));
+        return {};
+      });
+}
+
+PARE_INLINE Result prune_with(const Model& m, const NodeFilter& nodes, const Calibration& calib,
+                              bool needs_calibration, bool nm_2_4, const MaskFn& mask) {
+  return prune_body(
+      m, nodes, calib, needs_calibration, nm_2_4, [&](WeightNode& c, const Tensor<float, 2>* rows) {
+        const Tensor<float, 1> norms = rows ? input_norms(rows->view()) : Tensor<float, 1>();
+        return mask(c.w.view(), norms.view());
+      });
+}
+
+}  // namespace detail
+
+PARE_INLINE Result prune(const Model& m, const PruneSpec& spec, const Calibration& calib) {
+  const bool nm = spec.pattern == PrunePattern::nm_2_4;
+  PARE_CHECK(!nm || spec.sparsity == 0.5, ArgumentError, "2:4 is 50% sparse; got sparsity ",
+             spec.sparsity);
+  PARE_CHECK(spec.sparsity >= 0 && spec.sparsity < 1, ArgumentError,
+             "sparsity must be in [0, 1), got ", spec.sparsity);
+  const bool calibrated = spec.method != PruneMethod::magnitude;
+  return detail::prune_body(
+      m, spec.nodes, calib, calibrated, nm,
+      [&](detail::WeightNode& c, const Tensor<float, 2>* rows) -> Mask {
+        if (spec.method == PruneMethod::sparsegpt) {
+          LayerHessian h(c.w.extent(1));
+          h.add(rows->view());
+          auto r = nm ? sparsegpt(c.w.view(), h.matrix(), NM<2, 4>{})
+                      : sparsegpt(c.w.view(), h.matrix(), spec.sparsity);
+          PARE_CHECK(r.status == SparseGptStatus::ok, ArgumentError,
+                     "SparseGPT: the damped "
+                     "Hessian of node '",
+                     c.name,
+                     "' is not positive definite (too few "
+                     "calibration samples?)");
+          return std::move(r.mask);
+        }
+        const Tensor<float, 1> norms =
+            spec.method == PruneMethod::wanda ? input_norms(rows->view()) : Tensor<float, 1>();
+        const PruneContext ctx{.weights = c.w.view(), .input_norms = norms.view()};
+        if (spec.method == PruneMethod::wanda)
+          return nm ? Pruner<Wanda, NM<2, 4>>{}.mask(ctx, spec.sparsity)
+                    : Pruner<Wanda, Unstructured>{}.mask(ctx, spec.sparsity);
+        return nm ? Pruner<Magnitude, NM<2, 4>>{}.mask(ctx, spec.sparsity)
+                  : Pruner<Magnitude, Unstructured>{}.mask(ctx, spec.sparsity);
+      });
+}
+
+}  // namespace pare::compress

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — compression passes over a loaded model: quantize or prune the weights of its Gemm,
+// MatMul and Conv nodes, each replaced by a node that runs on pare's int8, 4-bit or sparse
+// kernels (nn/graph/packed.hpp). The result is an ordinary pare::Model: run it, or save it with
+// save_model and load it back (the packed weights are the file's tensors).
+//
+//     pare::Model m = pare::load_model("model.onnx");
+//     pare::compress::Calibration calib{{"x", pare::graph::Value::from(x_calib)}};
+//     auto q = pare::compress::quantize(m, {.format = pare::compress::WeightFormat::int4,
+//                                           .group = 32,
+//                                           .method = pare::compress::QuantMethod::gptq}, calib);
+//     pare::save_model(q.model, "model-int4.pare");
+//     auto p = pare::compress::prune(m, {.sparsity = 0.5,
+//                                        .method = pare::compress::PruneMethod::sparsegpt}, calib);
+//
+// Which nodes: Gemm (transA = 0, constant B, C absent or a constant per-output bias), MatMul
+// with a constant 2-D B, and Conv with a constant weight and group 1 (depthwise and grouped
+// convolutions stay float: their weights are few and the GEMM they would make is tiny). A
+// NodeFilter narrows that down by name (globs) and can keep the first and last such node in
+// float, as is usual for the input and classifier layers. Every candidate gets a line in the
+// Result saying what happened to it and why.
+//
+// Calibrated methods (static int8 activations, GPTQ, Wanda, SparseGPT) see each node's input as
+// the float model computes it on the calibration inputs: the pass runs the graph once with those
+// inputs added to its outputs, and turns each into rows of the node's product (im2col rows for
+// a convolution), keeping at most `max_calibration_rows` evenly spaced rows.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "pare/core/config.hpp"
+#include "pare/core/tensor.hpp"
+#include "pare/nn/graph/model.hpp"
+#include "pare/nn/graph/value.hpp"
+#include "pare/prune/criteria.hpp"
+#include "pare/prune/mask.hpp"
+#include "pare/prune/pattern.hpp"
+#include "pare/prune/pruner.hpp"
+
+namespace pare::compress {
+
+/// Which of a model's weight nodes a pass compresses.
+struct NodeFilter {
+  /// Globs (`*`, `?`) over node names, separated by commas: a node is a candidate when one
+  /// matches. "*" takes every node.
+  std::string include = "*";
+  /// Globs of node names left alone, even when `include` matches.
+  std::string exclude{};
+  /// Keep the first / last candidate (in execution order) in float.
+  bool skip_first = false;
+  bool skip_last = false;
+  /// At most this many calibration rows per node (evenly spaced), to bound time and memory.
+  std::size_t max_calibration_rows = 8192;
+};
+
+/// True when `name` matches the glob `pattern` (`*` any run, `?` one character).
+[[nodiscard]] bool glob_match(std::string_view pattern, std::string_view name) noexcept;
+
+enum class WeightFormat {
+  int8,  ///< per output channel, symmetric; activations u8 per row (dynamic) or calibrated
+  int4,  ///< Int4BlockFormat<group> (group 16, 32, 64 or 128) on the int4 GEMM
+  nf4    ///< NF4 with f32 scales per `group` (a multiple of 32) on the lookup kernel
+};
+enum class QuantMethod {
+  rtn,  ///< round to nearest (the int4 format searches each group's scale)
+  gptq  ///< GPTQ from the calibration inputs (int4, nf4)
+};
+enum class Activations {
+  dynamic,    ///< u8 scale and zero point per row at run time (like PyTorch's dynamic quantization)
+  calibrated  ///< one u8 scale and zero point per node from the calibration inputs' range
+};
+
+struct QuantizeSpec {
+  WeightFormat format = WeightFormat::int8;
+  std::size_t group = 32;  ///< weights per scale for int4 and nf4
+  QuantMethod method = QuantMethod::rtn;
+  Activations activations = Activations::dynamic;  ///< int8 only
+  NodeFilter nodes{};
+};
+
+enum class PruneMethod { magnitude, wanda, sparsegpt };
+enum class PrunePattern {
+  unstructured,  ///< any mask, stored as a bitmap (sparse/bitmap.hpp)
+  nm_2_4         ///< 2 of every 4 inputs kept, stored as PackedNM<2, 4>
+};
+
+struct PruneSpec {
+  double sparsity = 0.5;  ///< fraction of each node's weights set to zero (2:4: 0.5)
+  PrunePattern pattern = PrunePattern::unstructured;
+  PruneMethod method = PruneMethod::magnitude;
+  NodeFilter nodes{};
+};
+
+/// Calibration inputs by graph input name, each a batch of samples (first axis). Empty: none.
+using Calibration = std::map<std::string, graph::Value>;
+
+/// What a pass did to one weight node.
+struct NodeReport {
+  std::string name;              ///< the node's name
+  std::string op_type;           ///< Gemm, MatMul, Conv
+  std::string action;            ///< the new op type, or "kept float: <why>"
+  std::size_t weights = 0;       ///< N·K
+  std::size_t bytes_before = 0;  ///< f32 weight and bias
+  std::size_t bytes_after = 0;   ///< the new node's constants (0 when kept)
+};
+
+struct Result {
+  Model model;
+  std::vector<NodeReport> nodes;
+  /// How many nodes were compressed.
+  [[nodiscard]] std::size_t compressed() const noexcept;
+  /// One line per node: "name (op): action, bytes".
+  [[nodiscard]] std::string summary() const;
+};
+
+/// Quantizes the weight nodes of `m` that `spec.nodes` selects. ArgumentError when the spec asks
+/// for calibration (GPTQ, calibrated activations) and `calib` is empty, or for an invalid group.
+[[nodiscard]] Result quantize(const Model& m, const QuantizeSpec& spec,
+                              const Calibration& calib = {});
+
+/// Prunes the weight nodes of `m` that `spec.nodes` selects. Wanda and SparseGPT need `calib`.
+[[nodiscard]] Result prune(const Model& m, const PruneSpec& spec, const Calibration& calib = {});
+
+namespace detail {
+
+/// The mask of one node's weights W [N, K] given ‖x_k‖ of its calibration inputs (empty
+/// without calibration).
+using MaskFn = std::function<Mask(TensorView<const float, 2> w, TensorView<const float, 1> norms)>;
+
+[[nodiscard]] Result prune_with(const Model& m, const NodeFilter& nodes, const Calibration& calib,
+                                bool needs_calibration, bool nm_2_4, const MaskFn& mask);
+
+}  // namespace detail
+
+/// Prunes with a Pruner policy — the same type that prunes a Sequential — scoring each node's
+/// weights on its own (LayerScope). A Wanda criterion needs `calib`.
+///
+///     auto r = pare::compress::prune(m, pare::Pruner<pare::Wanda, pare::NM<2, 4>>{}, 0.5, {},
+///     calib);
+template <PruningCriterion C, SparsityPattern P>
+[[nodiscard]] Result prune(const Model& m, const Pruner<C, P>& pruner, double sparsity,
+                           const NodeFilter& nodes = {}, const Calibration& calib = {}) {
+  return detail::prune_with(m, nodes, calib, !calib.empty(), std::is_same_v<P, NM<2, 4>>,
+                            [&](TensorView<const float, 2> w, TensorView<const float, 1> norms) {
+                              return pruner.mask({.weights = w, .input_norms = norms}, sparsity);
+                            });
+}
+
+}  // namespace pare::compress
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/graph/compress-inl.hpp"
+#endif
