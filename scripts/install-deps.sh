@@ -4,8 +4,10 @@
 # Usage: scripts/install-deps.sh [extra-package ...]
 set -euo pipefail
 
+# python3-onnx: the generators of ONNX's node test cases (tests/onnx_node).
 packages=(git g++ cmake make ccache libeigen3-dev libxsimd-dev catch2 libbenchmark-dev
-          libopenblas-dev libdnnl-dev libgemmlowp-dev libhdf5-dev clang-format-19 python3-numpy "$@")
+          libopenblas-dev libdnnl-dev libgemmlowp-dev libhdf5-dev clang-format-19 python3-numpy
+          python3-onnx "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

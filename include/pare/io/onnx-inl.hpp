@@ -445,6 +445,11 @@ PARE_INLINE OnnxModel parse_onnx(std::span<const std::byte> bytes, std::string n
   return p.parse(bytes);
 }
 
+PARE_INLINE OnnxTensor parse_onnx_tensor(std::span<const std::byte> bytes, std::string name) {
+  detail::OnnxParser p{std::move(name), std::nullopt, {}};
+  return p.parse_tensor(detail::ProtoReader(bytes, p.file, "TensorProto"));
+}
+
 PARE_INLINE OnnxModel OnnxModel::open(const std::filesystem::path& path) {
   const MappedFile f = MappedFile::open(path);
   return parse_onnx(f.bytes(), f.name(), path.parent_path().empty() ? "." : path.parent_path());

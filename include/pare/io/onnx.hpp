@@ -251,6 +251,10 @@ struct OnnxModel {
 [[nodiscard]] OnnxModel parse_onnx(std::span<const std::byte> bytes, std::string name,
                                    std::optional<std::filesystem::path> folder = {});
 
+/// Parses one serialized TensorProto (the input_<k>.pb / output_<k>.pb files of ONNX's test data
+/// sets). `name` names the bytes in errors; external data is refused.
+[[nodiscard]] OnnxTensor parse_onnx_tensor(std::span<const std::byte> bytes, std::string name);
+
 }  // namespace pare::io
 
 #ifndef PARE_COMPILED_LIB

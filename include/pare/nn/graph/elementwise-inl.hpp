@@ -52,6 +52,30 @@ PARE_INLINE OpFn make_binary(BinaryKind kind, std::string op) {
     std::vector<std::size_t> shape = broadcast_shape(a.shape, b.shape, op);
     const auto sa = broadcast_strides(a.shape, shape);
     const auto sb = broadcast_strides(b.shape, shape);
+    if (kind == BinaryKind::pow && a.type != b.type) {
+      // Pow's exponent may have another type than its base (T1 in the spec); the result has the
+      // base's type, as numpy's power followed by a cast to it.
+      const std::size_t n = element_count(shape);
+      if (a.is_float()) {
+        std::vector<float> r(n);
+        for_each_broadcast(shape, sa, sb, [&](std::size_t o, std::size_t i, std::size_t j) {
+          r[o] = std::pow(a.floats[i], static_cast<float>(b.at(j)));
+        });
+        y.type = ValueType::f32;
+        y.floats = std::move(r);
+        y.ints.clear();
+      } else {
+        std::vector<std::int64_t> r(n);
+        for_each_broadcast(shape, sa, sb, [&](std::size_t o, std::size_t i, std::size_t j) {
+          r[o] = saturate_int64(std::pow(a.at(i), b.at(j)));
+        });
+        y.type = a.type;
+        y.ints = std::move(r);
+        y.floats.clear();
+      }
+      y.shape = std::move(shape);
+      return;
+    }
     if (a.is_float() || b.is_float()) {
       PARE_CHECK(a.is_float() && b.is_float(), ArgumentError, op, ": cannot mix ", name(a.type),
                  " and ", name(b.type));

@@ -34,7 +34,19 @@ PARE_INLINE OpFn make_pool(PoolKind kind, const Attributes& attrs) {
              ": dilated pooling is not supported");
   return [=](Inputs in, Outputs out) {
     PARE_CHECK(out.size() == 1, UnsupportedError, op, ": the Indices output is not supported");
-    const Value& x = float_input(in, 0, op);
+    const Value& raw = input(in, 0, op);
+    // A max of 8-bit integers is exact in float (each is one of the inputs): run the float kernel
+    // on a widened copy and give the result the input's type.
+    const bool bytes = raw.type == ValueType::u8 || raw.type == ValueType::i8;
+    PARE_CHECK(raw.is_float() || (kind == PoolKind::max && bytes), UnsupportedError, op,
+               ": input of type ", name(raw.type),
+               " (MaxPool takes float32, int8 and uint8; AveragePool float32)");
+    Value widened;
+    if (!raw.is_float()) {
+      widened.shape = raw.shape;
+      widened.floats.assign(raw.ints.begin(), raw.ints.end());
+    }
+    const Value& x = raw.is_float() ? raw : widened;
     PARE_CHECK(x.rank() == 4, UnsupportedError, op, ": only [N, C, H, W] inputs, got ",
                to_string(x.shape));
     Pool2dGeometry g;
@@ -68,6 +80,13 @@ PARE_INLINE OpFn make_pool(PoolKind kind, const Attributes& attrs) {
         pare::max_pool2d(g, xv, yv);
       else
         pare::avg_pool2d(g, xv, yv);
+    }
+    if (!raw.is_float()) {
+      y.type = raw.type;
+      y.ints.resize(y.floats.size());
+      for (std::size_t i = 0; i < y.ints.size(); ++i)
+        y.ints[i] = static_cast<std::int64_t>(y.floats[i]);
+      y.floats.clear();
     }
     *out[0] = std::move(y);
   };
