@@ -48,8 +48,8 @@ void train(Mlp& model, const pare::Dataset& data) {
 // Saves `model`, loads it back as the same type and checks that it predicts the same classes.
 template <class M>
 void save_and_check(const M& model, const std::filesystem::path& path, const pare::Dataset& test) {
-  pare::io::save_model(model, path);
-  const auto loaded = pare::io::load_model_as<M>(path);
+  pare::save_model(model, path);
+  const auto loaded = pare::load_model<M>(path);
   const bool same = pare::predict(loaded, test.x) == pare::predict(model, test.x);
   std::printf("%-18s %8.2f%% %10ju bytes  %s\n", path.filename().c_str(),
               100 * pare::accuracy(loaded, test), std::filesystem::file_size(path),

@@ -116,8 +116,8 @@ int main() try {
 
   // 4. Saved under the format's own name, loaded back as the same type, same outputs.
   const auto path = std::filesystem::temp_directory_path() / "pare-custom-quantizer.pare";
-  pare::io::save_model(model, path);
-  const auto back = pare::io::load_model_as<Model>(path);
+  pare::save_model(model, path);
+  const auto back = pare::load_model<Model>(path);
   const double reload = max_abs_diff(back.infer(x.view()), yq);
   std::filesystem::remove(path);
   std::printf("reloaded from .pare: max difference %.1e\n", reload);

@@ -176,7 +176,7 @@ int main(int argc, char** argv) try {
   pare::Rng rng(42);
   auto teacher = pare::examples::make_digits_teacher(rng);
   fit(teacher, train, teacher_epochs, 7, pare::CrossEntropy{}, "teacher");
-  pare::io::save_model(teacher, work / "teacher.pare");
+  pare::save_model(teacher, work / "teacher.pare");
   rows.push_back({"teacher CNN (f32)", teacher.parameter_count(),
                   fs::file_size(work / "teacher.pare"), 100 * pare::accuracy(teacher, test), -1,
                   latency_us(teacher, test)});
@@ -194,7 +194,7 @@ int main(int argc, char** argv) try {
     distilled.push_back(100 * pare::accuracy(d, test));
     if (s == 0) student.emplace(std::move(d));
   }
-  pare::io::save_model(*student, work / "student.pare");
+  pare::save_model(*student, work / "student.pare");
   const auto bytes_f32 = fs::file_size(work / "student.pare");
   const double lat_f32 = latency_us(*student, test);
   rows.push_back({"student MLP alone (5 seeds)", student->parameter_count(), bytes_f32, mean(alone),
@@ -205,8 +205,8 @@ int main(int argc, char** argv) try {
   // Saves `model`, reloads it by mmap as the same type, and checks it predicts exactly the same.
   auto deploy = [&](const std::string& stage, const auto& model, const char* file) {
     using Model = std::remove_cvref_t<decltype(model)>;
-    pare::io::save_model(model, work / file);
-    const Model reloaded = pare::io::load_model_as<Model>(work / file);
+    pare::save_model(model, work / file);
+    const Model reloaded = pare::load_model<Model>(work / file);
     if (predictions(reloaded, test) != predictions(model, test))
       throw pare::Error(std::string("reloaded ") + file + " predicts differently");
     rows.push_back({stage, stored_weights(reloaded), fs::file_size(work / file),

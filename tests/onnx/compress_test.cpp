@@ -192,8 +192,8 @@ TEST_CASE("compress: pruning the digits CNN", "[onnx][compress]") {
         {.sparsity = 0.5, .method = compress::PruneMethod::wanda, .nodes = {.skip_first = true}},
         cnn().calib);
     const Value q = r.model.run(cnn().x);
-    // measured 89.17 %: Wanda ranks a whole layer at once, where SparseGPT also updates the
-    // weights it keeps
+    // measured 88.89 % (float 91.94 %): Wanda keeps the weights it does not prune as they are,
+    // where SparseGPT updates them; a layer-wide ranking gave 89.17 %
     CHECK(accuracy(q, cnn().y) >= float_acc - 4.0);
   }
   SECTION("the stored values are the kept weights: magnitude 2:4 equals the masked float graph") {
@@ -219,7 +219,7 @@ TEST_CASE("compress: pruning the digits CNN", "[onnx][compress]") {
     check_round_trip(r.model, "nm24");
   }
   SECTION("a Pruner policy type") {
-    const auto r = compress::prune(cnn().model, pare::Pruner<pare::Wanda, pare::Unstructured>{},
+    const auto r = compress::prune(cnn().model, pare::Pruner<pare::Wanda, pare::PerRow>{},
                                    0.5, {.skip_first = true}, cnn().calib);
     CHECK(r.compressed() == 2);
     const auto same = compress::prune(

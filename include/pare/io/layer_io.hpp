@@ -2,8 +2,8 @@
 // pare — deployed models to .pare and back: every layer in its compact form (int8 codes, 4-bit
 // blocks, sparse values and indices), so the bytes on disk are the bytes of the compressed model.
 //
-//   pare::io::save_model(model, "student-int8.pare");
-//   auto m = pare::io::load_model_as<decltype(model)>("student-int8.pare");   // same type back
+//   pare::save_model(model, "student-int8.pare");
+//   auto m = pare::load_model<decltype(model)>("student-int8.pare");   // same type back
 //
 // The file's graph is {"kind": "pare.sequential", "layers": [{"type": "int8_linear", "name": "0",
 // ...attributes}, ...]}; each layer's arrays are named "<index>.<array>" (docs/format.md). The
@@ -707,6 +707,25 @@ template <class Model>
 }
 
 }  // namespace pare::io
+
+namespace pare {
+
+// One family of names for every kind of model: pare::save_model stores a Sequential or a
+// LayerStack (here) and a runtime graph Model (io/load_model.hpp); pare::load_model(path) opens
+// any runnable file as a graph Model, and pare::load_model<M>(path) reads a saved Sequential back
+// as its own type M. The io:: names remain for code that uses them.
+using io::save_model;
+
+/// Loads a model saved by save_model as the typed model `M` (a pare::Sequential of storable
+/// layers): io::load_model_as<M>. FormatError when the file holds another model.
+template <class M>
+  requires io::detail::SequentialTraits<M>::value
+[[nodiscard]] M load_model(const std::filesystem::path& path,
+                           const io::PareOpenOptions& options = {}) {
+  return io::load_model_as<M>(path, options);
+}
+
+}  // namespace pare
 
 #ifndef PARE_COMPILED_LIB
 #include "pare/io/layer_io-inl.hpp"
