@@ -219,8 +219,8 @@ TEST_CASE("compress: pruning the digits CNN", "[onnx][compress]") {
     check_round_trip(r.model, "nm24");
   }
   SECTION("a Pruner policy type") {
-    const auto r = compress::prune(cnn().model, pare::Pruner<pare::Wanda, pare::PerRow>{},
-                                   0.5, {.skip_first = true}, cnn().calib);
+    const auto r = compress::prune(cnn().model, pare::Pruner<pare::Wanda, pare::PerRow>{}, 0.5,
+                                   {.skip_first = true}, cnn().calib);
     CHECK(r.compressed() == 2);
     const auto same = compress::prune(
         cnn().model,

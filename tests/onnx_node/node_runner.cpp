@@ -48,7 +48,6 @@ pare::io::OnnxTensor read_tensor(const fs::path& p) {
   return pare::io::parse_onnx_tensor(f.bytes(), f.name());
 }
 
-
 std::string shape_text(const std::vector<std::size_t>& s) { return pare::graph::to_string(s); }
 
 // Empty when `got` matches `want` as ONNX's runner compares them.
@@ -62,7 +61,8 @@ std::string compare(const Value& got, const Value& want) {
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (want.is_float()) {
       const double a = got.floats[i], b = want.floats[i];
-      if (std::isnan(b) ? std::isnan(a) : (std::isinf(b) ? a == b : std::abs(a - b) <= 1e-7 + 1e-3 * std::abs(b)))
+      if (std::isnan(b) ? std::isnan(a)
+                        : (std::isinf(b) ? a == b : std::abs(a - b) <= 1e-7 + 1e-3 * std::abs(b)))
         continue;
     } else if (got.ints[i] == want.ints[i]) {
       continue;
@@ -77,7 +77,8 @@ Result run_case(const fs::path& dir) {
   Result r;
   try {
     for (const auto& n : pare::io::OnnxModel::open(dir / "model.onnx").nodes)
-      if (std::find(r.ops.begin(), r.ops.end(), n.op_type) == r.ops.end()) r.ops.push_back(n.op_type);
+      if (std::find(r.ops.begin(), r.ops.end(), n.op_type) == r.ops.end())
+        r.ops.push_back(n.op_type);
   } catch (const pare::Error& e) {
     return {Outcome::refused, std::string("parse: ") + e.what(), {}};
   }
@@ -95,14 +96,14 @@ Result run_case(const fs::path& dir) {
   try {
     for (std::size_t k = 0; fs::exists(data / ("input_" + std::to_string(k) + ".pb")); ++k) {
       const auto t = read_tensor(data / ("input_" + std::to_string(k) + ".pb"));
-      const std::string name = !t.name.empty() ? t.name
+      const std::string name = !t.name.empty()                   ? t.name
                                : k < model->input_names().size() ? model->input_names()[k]
                                                                  : std::to_string(k);
       inputs[name] = pare::io::to_value(t);
     }
     for (std::size_t k = 0; fs::exists(data / ("output_" + std::to_string(k) + ".pb")); ++k) {
       const auto t = read_tensor(data / ("output_" + std::to_string(k) + ".pb"));
-      const std::string name = !t.name.empty() ? t.name
+      const std::string name = !t.name.empty()                    ? t.name
                                : k < model->output_names().size() ? model->output_names()[k]
                                                                   : std::to_string(k);
       expected.emplace_back(name, pare::io::to_value(t));
@@ -176,7 +177,8 @@ int main(int argc, char** argv) {
                       : r.outcome == Outcome::unsupported ? "unsupported"
                       : r.outcome == Outcome::fail        ? "FAIL"
                                                           : "refused";
-    if (list || r.outcome == Outcome::fail) std::printf("%-11s %s  %s\n", tag, name.c_str(), r.why.c_str());
+    if (list || r.outcome == Outcome::fail)
+      std::printf("%-11s %s  %s\n", tag, name.c_str(), r.why.c_str());
     if (must_pass.contains(name) && r.outcome != Outcome::pass) {
       ++regressions;
       std::printf("REGRESSION  %s no longer passes: %s\n", name.c_str(), r.why.c_str());
