@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <span>
 
+#include "../../tests/user_policies.hpp"
 #include "../common/main.hpp"
 #include "../common/membw.hpp"
 #include "pare/core/tensor.hpp"
@@ -42,51 +43,13 @@ namespace {
 using pare::bench::fill_normal;
 constexpr std::size_t n = 4096;
 
-struct LogScale4 {
-  static constexpr const char* name = "logscale4";
-  static constexpr int bits = 4;
-  static float decode(unsigned c) noexcept {
-    const int k = c < 8 ? static_cast<int>(c) : static_cast<int>(15 - c);
-    return (c < 8 ? -1.0f : 1.0f) * std::exp2(-0.5f * static_cast<float>(k));
-  }
-};
+using pare::test::LogScale4;
 
-struct Cubic4 {
-  static constexpr const char* name = "cubic4";
-  static constexpr int bits = 4;
-  static constexpr float decode(unsigned c) noexcept {
-    const float t = (static_cast<float>(c) - 7.5f) / 7.5f;
-    return t * t * t;
-  }
-  template <class Arch>
-  static xsimd::batch<float, Arch> decode(xsimd::batch<std::int32_t, Arch> c) noexcept {
-    using B = xsimd::batch<float, Arch>;
-    const B t = (xsimd::to_float(c) - B(7.5f)) * B(1.0f / 7.5f);
-    return t * t * t;
-  }
-};
+using pare::test::Cubic4;
 
-// LogScale4 on an int8 grid (the built-in codebook's way): the int8 kernel may run it.
-struct LogScale4i8 {
-  static constexpr const char* name = "logscale4i8";
-  static constexpr int bits = 4;
-  static constexpr bool int8_levels = true;
-  static constexpr float decode(unsigned c) noexcept {
-    constexpr float mag[8] = {127, 90, 64, 45, 32, 22, 16, 11};
-    return c < 8 ? -mag[c] : mag[15 - c];
-  }
-};
+using pare::test::LogScale4i8;
 
-struct ShrinkingObserver {
-  float keep = 0.9f;
-  pare::Range r{};
-  void observe(std::span<const float> x) {
-    for (float v : x) r.lo = std::min(r.lo, v), r.hi = std::max(r.hi, v);
-  }
-  [[nodiscard]] pare::Range range() const {
-    return r.empty() ? r : pare::Range{keep * r.lo, keep * r.hi};
-  }
-};
+using pare::test::ShrinkingObserver;
 
 const pare::Tensor<float, 2>& weights() {
   static const pare::Tensor<float, 2> w = [] {

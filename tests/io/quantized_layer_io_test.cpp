@@ -14,17 +14,11 @@
 #include "pare/nn/relu.hpp"
 #include "pare/nn/sequential.hpp"
 #include "pare/quant/quantizer.hpp"
+#include "user_policies.hpp"
 
 namespace {
 
-struct LogScale4 {
-  static constexpr const char* name = "logscale4";
-  static constexpr int bits = 4;
-  static float decode(unsigned c) noexcept {
-    const int k = c < 8 ? static_cast<int>(c) : static_cast<int>(15 - c);
-    return (c < 8 ? -1.0f : 1.0f) * std::exp2(-0.5f * static_cast<float>(k));
-  }
-};
+using pare::test::LogScale4;
 
 // A user's 2-bit integer grid with its own name: not pare's Int<2>.
 struct Ternary2 {

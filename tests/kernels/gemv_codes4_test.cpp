@@ -14,34 +14,13 @@
 #include "pare/kernels/gemv_codes4.hpp"
 #include "pare/kernels/kernel_layout.hpp"
 #include "pare/quant/quantizer.hpp"
+#include "user_policies.hpp"
 
 namespace {
 
-// A user format with only a scalar decode: the kernel tabulates it (±2^(-k/2)).
-struct LogScale4 {
-  static constexpr const char* name = "logscale4";
-  static constexpr int bits = 4;
-  static float decode(unsigned c) noexcept {
-    const int k = c < 8 ? static_cast<int>(c) : static_cast<int>(15 - c);
-    return (c < 8 ? -1.0f : 1.0f) * std::exp2(-0.5f * static_cast<float>(k));
-  }
-};
+using pare::test::LogScale4;
 
-// A user format with a SIMD decode the kernel inlines: a cubic grid ((c - 7.5) / 7.5)^3.
-struct Cubic4 {
-  static constexpr const char* name = "cubic4";
-  static constexpr int bits = 4;
-  static constexpr float decode(unsigned c) noexcept {
-    const float t = (static_cast<float>(c) - 7.5f) / 7.5f;
-    return t * t * t;
-  }
-  template <class Arch>
-  static xsimd::batch<float, Arch> decode(xsimd::batch<std::int32_t, Arch> c) noexcept {
-    using B = xsimd::batch<float, Arch>;
-    const B t = (xsimd::to_float(c) - B(7.5f)) * B(1.0f / 7.5f);
-    return t * t * t;
-  }
-};
+using pare::test::Cubic4;
 
 pare::Tensor<float, 2> random_matrix(std::size_t rows, std::size_t cols, pare::Rng& rng) {
   pare::Tensor<float, 2> w({rows, cols});
@@ -102,16 +81,7 @@ void check_q8_every_arch(const pare::Codes4Matrix<F>& q, const std::vector<float
   });
 }
 
-// A user format with integer levels (the built-in codebook's way): LogScale4 on an int8 grid.
-struct LogScale4i8 {
-  static constexpr const char* name = "logscale4i8";
-  static constexpr int bits = 4;
-  static constexpr bool int8_levels = true;
-  static constexpr float decode(unsigned c) noexcept {
-    constexpr float mag[8] = {127, 90, 64, 45, 32, 22, 16, 11};
-    return c < 8 ? -mag[c] : mag[15 - c];
-  }
-};
+using pare::test::LogScale4i8;
 
 }  // namespace
 

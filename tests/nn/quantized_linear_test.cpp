@@ -17,31 +17,13 @@
 #include "pare/nn/linear_int8.hpp"
 #include "pare/quant/nf4.hpp"
 #include "pare/quant/observer.hpp"
+#include "user_policies.hpp"
 
 namespace {
 
-// A user's observer: the range seen, shrunk to `keep` of itself (clips outliers).
-struct ShrinkingObserver {
-  float keep = 0.9f;
-  pare::Range r{};
-  void observe(std::span<const float> x) {
-    for (float v : x) r.lo = std::min(r.lo, v), r.hi = std::max(r.hi, v);
-  }
-  [[nodiscard]] pare::Range range() const {
-    return r.empty() ? r : pare::Range{keep * r.lo, keep * r.hi};
-  }
-};
-static_assert(pare::Observer<ShrinkingObserver>);
+using pare::test::ShrinkingObserver;
 
-// A user's 4-bit format (table-decoded): ±2^(-k/2).
-struct LogScale4 {
-  static constexpr const char* name = "logscale4";
-  static constexpr int bits = 4;
-  static float decode(unsigned c) noexcept {
-    const int k = c < 8 ? static_cast<int>(c) : static_cast<int>(15 - c);
-    return (c < 8 ? -1.0f : 1.0f) * std::exp2(-0.5f * static_cast<float>(k));
-  }
-};
+using pare::test::LogScale4;
 
 }  // namespace
 
