@@ -397,3 +397,131 @@ TEST_CASE("compress: nodes a format cannot take stay float, with the reason", "[
   const Value x = npy_value(onnx_data("mlp_gelu__x.npy"));
   CHECK(sqnr_db(m.run(x), q.model.run(x)) > 15);  // measured 41.6 dB
 }
+
+namespace {
+
+// One MatMul node y = x W (W [k, n] constant) and inputs x [rows, k] whose channels in
+// `outliers` are scaled by `gain`, as activations with outlier channels are.
+struct RandomLayer {
+  pare::Model model;
+  Value x, calib;
+};
+
+RandomLayer random_layer(std::size_t k, std::size_t n, const std::vector<std::size_t>& outliers,
+                         float gain, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  pare::graph::Graph g;
+  g.inputs = {"x"};
+  g.outputs = {"y"};
+  Value w;
+  w.shape = {k, n};
+  w.floats.resize(k * n);
+  for (auto& v : w.floats) v = 0.1f * d(rng);
+  g.constants.emplace("w", std::move(w));
+  g.nodes.push_back({"MatMul", "mm", "", {"x", "w"}, {"y"}, {}, 0});
+  auto inputs = [&](std::size_t rows) {
+    Value x;
+    x.shape = {rows, k};
+    x.floats.resize(rows * k);
+    for (std::size_t r = 0; r < rows; ++r)
+      for (std::size_t j = 0; j < k; ++j) {
+        const bool big = std::find(outliers.begin(), outliers.end(), j) != outliers.end();
+        x.floats[r * k + j] = d(rng) * (big ? gain : 1.0f);
+      }
+    return x;
+  };
+  Value calib = inputs(512), x = inputs(256);
+  return {pare::Model(std::move(g)), std::move(x), std::move(calib)};
+}
+
+}  // namespace
+
+TEST_CASE("compress: AWQ scales salient input channels of 4-bit nodes", "[onnx][compress]") {
+  const Value ref = cnn().model.run(cnn().x);
+  SECTION("the digits CNN, int4 and NF4") {
+    for (auto format : {compress::WeightFormat::int4, compress::WeightFormat::nf4}) {
+      const auto rtn = compress::quantize(cnn().model, {.format = format, .group = 32});
+      const auto awq = compress::quantize(
+          cnn().model, {.format = format, .group = 32, .method = compress::QuantMethod::awq},
+          cnn().calib);
+      CHECK(awq.compressed() == 3);
+      const double s_rtn = sqnr_db(ref, rtn.model.run(cnn().x));
+      const double s_awq = sqnr_db(ref, awq.model.run(cnn().x));
+      WARN("digits CNN " << (format == compress::WeightFormat::int4 ? "int4" : "nf4")
+                         << " g32: RTN " << s_rtn << " dB, AWQ " << s_awq << " dB");
+      CHECK(s_awq >= s_rtn);
+      check_round_trip(awq.model, "awq");
+    }
+  }
+  SECTION("a random layer with outlier channels") {
+    const RandomLayer l = random_layer(256, 64, {3, 70, 141, 200}, 20.0f, 7);
+    const Value lref = l.model.run(l.x);
+    const compress::Calibration calib{{"x", l.calib}};
+    const auto rtn = compress::quantize(l.model, {.format = compress::WeightFormat::int4});
+    const auto awq = compress::quantize(
+        l.model, {.format = compress::WeightFormat::int4, .method = compress::QuantMethod::awq},
+        calib);
+    const double s_rtn = sqnr_db(lref, rtn.model.run(l.x));
+    const double s_awq = sqnr_db(lref, awq.model.run(l.x));
+    WARN("random layer int4 g32: RTN " << s_rtn << " dB, AWQ " << s_awq << " dB");
+    CHECK(s_awq > s_rtn + 1.0);
+    // the scaling is a Mul on the node's input, and the float product is unchanged by it
+    const auto& nodes = awq.model.graph().nodes;
+    REQUIRE(nodes.size() == 2);
+    CHECK(nodes[0].op_type == "Mul");
+    CHECK(nodes[1].inputs[0] == nodes[0].outputs[0]);
+  }
+  SECTION("misuse") {
+    CHECK_THROWS_AS(compress::quantize(cnn().model, {.method = compress::QuantMethod::awq},
+                                       cnn().calib),
+                    pare::ArgumentError);
+    CHECK_THROWS_AS(compress::quantize(cnn().model, {.format = compress::WeightFormat::int4,
+                                                     .method = compress::QuantMethod::awq}),
+                    pare::ArgumentError);
+  }
+}
+
+TEST_CASE("compress: SmoothQuant moves activation outliers into int8 weights",
+          "[onnx][compress]") {
+  SECTION("a random layer whose calibration inputs have channels ×50") {
+    const RandomLayer l = random_layer(256, 64, {5, 90, 177}, 50.0f, 11);
+    const Value lref = l.model.run(l.x);
+    const compress::Calibration calib{{"x", l.calib}};
+    const auto plain = compress::quantize(
+        l.model, {.activations = compress::Activations::calibrated}, calib);
+    const auto smooth = compress::quantize(l.model,
+                                           {.method = compress::QuantMethod::smoothquant,
+                                            .activations = compress::Activations::calibrated},
+                                           calib);
+    const double s_plain = sqnr_db(lref, plain.model.run(l.x));
+    const double s_smooth = sqnr_db(lref, smooth.model.run(l.x));
+    WARN("random layer int8 static: plain " << s_plain << " dB, SmoothQuant " << s_smooth
+                                            << " dB");
+    CHECK(s_smooth > s_plain + 3.0);
+  }
+  SECTION("the digits CNN") {
+    const Value ref = cnn().model.run(cnn().x);
+    const auto r = compress::quantize(cnn().model,
+                                      {.method = compress::QuantMethod::smoothquant,
+                                       .activations = compress::Activations::calibrated},
+                                      cnn().calib);
+    CHECK(r.compressed() == 3);
+    const double s = sqnr_db(ref, r.model.run(cnn().x));
+    WARN("digits CNN int8 static SmoothQuant: " << s << " dB");
+    CHECK(s > 25);
+    check_round_trip(r.model, "smoothquant");
+  }
+  SECTION("misuse") {
+    CHECK_THROWS_AS(compress::quantize(cnn().model,
+                                       {.format = compress::WeightFormat::int4,
+                                        .method = compress::QuantMethod::smoothquant},
+                                       cnn().calib),
+                    pare::ArgumentError);
+    CHECK_THROWS_AS(compress::quantize(cnn().model,
+                                       {.method = compress::QuantMethod::smoothquant,
+                                        .smooth_alpha = 1.5f},
+                                       cnn().calib),
+                    pare::ArgumentError);
+  }
+}

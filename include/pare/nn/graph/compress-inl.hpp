@@ -28,7 +28,9 @@
 #include "pare/nn/linear_int8.hpp"
 #include "pare/prune/criteria.hpp"
 #include "pare/prune/sparsegpt.hpp"
+#include "pare/quant/awq.hpp"
 #include "pare/quant/dynamic.hpp"
+#include "pare/quant/smoothquant.hpp"
 
 namespace pare::compress {
 
@@ -324,6 +326,11 @@ struct Replacement {
   std::string op_type;
   std::vector<std::pair<std::string, graph::Value>> constants;  // role -> value
   std::function<void(graph::GraphNode&)> attrs;
+  // When not empty: the node's input is multiplied by these, one per input channel (per column
+  // of a matmul, per channel of a convolution's input), through a Mul node inserted before it.
+  // An input rescaling cannot live in the packed formats' dequantization (their scales are per
+  // group of inputs, not per input), and a Mul is exact and runs on any model.
+  std::vector<float> input_scale;
 };
 
 using MakeReplacement = std::function<Replacement(WeightNode& c, const Tensor<float, 2>* rows)>;
@@ -365,6 +372,10 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
     rows = capture_rows(m, std::vector<const WeightNode*>(chosen.begin(), chosen.end()), calib,
                         filter.max_calibration_rows);
   std::set<std::string> dropped;
+  std::set<std::string> values;  // every value name, for fresh ones
+  for (const auto& n : g.nodes) values.insert(n.outputs.begin(), n.outputs.end());
+  values.insert(g.inputs.begin(), g.inputs.end());
+  std::vector<std::pair<std::size_t, graph::GraphNode>> scalings;  // inserted before index
   for (WeightNode& c : nodes) {
     NodeReport r{
         c.name, c.op_type, {}, c.w.size(), 4 * (c.w.size() + (c.has_bias ? c.bias.size() : 0)), 0};
@@ -383,7 +394,29 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
     out.outputs = node.outputs;
     out.offset = node.offset;
     out.attrs = graph::Attributes(node.name.empty() ? rep.op_type : node.name);
-    out.inputs.push_back(c.x);
+    if (rep.input_scale.empty()) {
+      out.inputs.push_back(c.x);
+    } else {
+      const std::size_t ch = rep.input_scale.size();
+      std::vector<std::size_t> shape{ch};
+      if (c.layout == "conv") shape = {ch, 1, 1};  // broadcast over [N, C, H, W]
+      const std::string sn = fresh_name(g, c.name + ".input_scale");
+      r.bytes_after += 4 * ch;
+      g.constants.emplace(sn, float_value(rep.input_scale.data(), shape));
+      std::string xn = c.name + ".scaled_input";
+      for (std::size_t i = 1; values.contains(xn) || g.constants.contains(xn); ++i)
+        xn = c.name + ".scaled_input_" + std::to_string(i);
+      values.insert(xn);
+      graph::GraphNode mul;
+      mul.op_type = "Mul";
+      mul.name = xn;
+      mul.inputs = {c.x, sn};
+      mul.outputs = {xn};
+      mul.offset = node.offset;
+      mul.attrs = graph::Attributes(xn);
+      scalings.emplace_back(c.index, std::move(mul));
+      out.inputs.push_back(xn);
+    }
     for (auto& [role, v] : rep.constants) {
       if (role.empty()) {
         out.inputs.emplace_back();
@@ -410,6 +443,9 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
     result.nodes.push_back(std::move(r));
     dropped.insert(c.consumed.begin(), c.consumed.end());
   }
+  // from the back, so that the indices of the nodes still to insert before stay valid
+  for (auto it = scalings.rbegin(); it != scalings.rend(); ++it)
+    g.nodes.insert(g.nodes.begin() + static_cast<std::ptrdiff_t>(it->first), std::move(it->second));
   // nodes whose outputs nothing reads any more (the Identity copies of replaced weights), then
   // the float weights nothing reads
   for (bool changed = true; changed;) {
@@ -462,6 +498,99 @@ inline void bias_constant(Replacement& rep, const WeightNode& c) {
   if (c.has_bias) rep.constants.emplace_back("bias", float_value(c.bias.data(), {c.bias.size()}));
 }
 
+// Product columns that read one input channel: a convolution's kh·kw taps (its im2col columns
+// are channel-major), one for a matmul. A rescaling of the input can only act per channel.
+[[nodiscard]] inline std::size_t taps(const WeightNode& c) {
+  return c.layout == "conv" ? c.wshape[2] * c.wshape[3] : 1;
+}
+
+// m [R, C·t] as [R·t, C]: column c·t + i of row r becomes column c of row r·t + i, so that the
+// per-column statistics of quant/awq.hpp and quant/smoothquant.hpp become per-channel ones.
+[[nodiscard]] inline Tensor<float, 2> by_channel(TensorView<const float, 2> m, std::size_t t) {
+  const std::size_t rows = m.extent(0), ch = m.extent(1) / t;
+  Tensor<float, 2> out({rows * t, ch});
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < ch; ++c)
+      for (std::size_t i = 0; i < t; ++i) out(r * t + i, c) = m(r, c * t + i);
+  return out;
+}
+
+[[nodiscard]] inline std::vector<float> per_column(const std::vector<float>& s, std::size_t t) {
+  std::vector<float> out(s.size() * t);
+  for (std::size_t c = 0; c < s.size(); ++c)
+    for (std::size_t i = 0; i < t; ++i) out[c * t + i] = s[c];
+  return out;
+}
+
+[[nodiscard]] inline std::vector<float> reciprocal(const std::vector<float>& s) {
+  std::vector<float> out(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) out[i] = 1.0f / s[i];
+  return out;
+}
+
+// A node's outputs for inputs x [R, K] through a quantized copy of fc [N, Kp] (x zero padded).
+using QuantizedRun = std::function<Tensor<float, 2>(const Linear& fc, TensorView<const float, 2> x)>;
+
+// AWQ's per-channel scales for node c: α on a grid, s = awq_scales(mean|X_c|, α) as in
+// quant/awq.hpp, each candidate judged by the output error of the format the node will be
+// stored in (`run`, round to nearest), not of a stand-in quantizer. α = 0 (s = 1) is on the grid,
+// so the chosen scales never do worse than plain RTN on the calibration rows.
+PARE_INLINE std::vector<float> awq_node_scales(const WeightNode& c, const Tensor<float, 2>& rows,
+                                               std::size_t group, std::size_t grid,
+                                               const QuantizedRun& run) {
+  PARE_CHECK(grid > 0, ArgumentError, "AWQ: the grid needs at least one point");
+  const std::size_t t = taps(c), n = c.w.extent(0), k = c.w.extent(1);
+  const std::size_t kp = (k + group - 1) / group * group;
+  // the search costs a quantization and a product per grid point: 1024 rows judge it well
+  const std::size_t step = row_step(rows.extent(0), 1024);
+  const std::size_t m = (rows.extent(0) + step - 1) / step;
+  Tensor<float, 2> x({m, k});
+  for (std::size_t i = 0; i < m; ++i)
+    std::memcpy(x.data() + i * k, rows.data() + i * step * k, k * sizeof(float));
+  const auto act = mean_abs_per_channel(by_channel(x.view(), t).view());
+  Tensor<float, 2> ref({m, n});
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t o = 0; o < n; ++o) {
+      double d = c.bias(o);
+      for (std::size_t j = 0; j < k; ++j) d += static_cast<double>(x(i, j)) * c.w(o, j);
+      ref(i, o) = static_cast<float>(d);
+    }
+  std::vector<float> best(act.size(), 1.0f);
+  double best_err = std::numeric_limits<double>::infinity();
+  for (std::size_t a = 0; a < grid; ++a) {
+    const auto s = awq_scales(act, static_cast<float>(a) / static_cast<float>(grid));
+    const auto sc = per_column(s, t);
+    Linear fc(kp, n);
+    Tensor<float, 2> xs({m, kp}, 0.0f);
+    for (std::size_t o = 0; o < n; ++o)
+      for (std::size_t j = 0; j < kp; ++j) fc.weight()(o, j) = j < k ? c.w(o, j) * sc[j] : 0.0f;
+    std::copy(c.bias.data(), c.bias.data() + n, fc.bias().data());
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < k; ++j) xs(i, j) = x(i, j) / sc[j];
+    const Tensor<float, 2> y = run(fc, xs.view());
+    double err = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const double d = static_cast<double>(y.data()[i]) - ref.data()[i];
+      err += d * d;
+    }
+    if (err < best_err) {
+      best_err = err;
+      best = s;
+    }
+  }
+  return best;
+}
+
+// SmoothQuant's per-channel scales for node c from its calibration rows.
+PARE_INLINE std::vector<float> smooth_node_scales(const WeightNode& c, const Tensor<float, 2>& rows,
+                                                  float alpha) {
+  const std::size_t t = taps(c);
+  SmoothQuantCalibrator cal(c.w.extent(1) / t);
+  cal.observe(by_channel(rows.view(), t).view());
+  const auto act = cal.channel_max();
+  return smoothquant_scales(act, by_channel(c.w.view(), t).view(), alpha);
+}
+
 }  // namespace detail
 
 PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Calibration& calib) {
@@ -477,14 +606,45 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
              ArgumentError, "int8 is per-channel round-to-nearest; GPTQ is for int4 and nf4");
   PARE_CHECK(spec.activations == Activations::dynamic || spec.format == WeightFormat::int8,
              ArgumentError, "calibrated activations are for int8 (4-bit weights keep f32 inputs)");
+  PARE_CHECK(!(spec.format == WeightFormat::int8 && spec.method == QuantMethod::awq),
+             ArgumentError, "AWQ is for int4 and nf4; int8 takes SmoothQuant");
+  PARE_CHECK(spec.format == WeightFormat::int8 || spec.method != QuantMethod::smoothquant,
+             ArgumentError, "SmoothQuant is for int8 (4-bit weights keep f32 inputs); use AWQ");
+  PARE_CHECK(spec.smooth_alpha >= 0.0f && spec.smooth_alpha <= 1.0f, ArgumentError,
+             "SmoothQuant's alpha must be in [0, 1], got ", spec.smooth_alpha);
   const bool calibrated =
-      spec.method == QuantMethod::gptq ||
+      spec.method != QuantMethod::rtn ||
       (spec.format == WeightFormat::int8 && spec.activations == Activations::calibrated);
+  // AWQ judges its candidates through the node's own 4-bit format (round to nearest)
+  const detail::QuantizedRun rtn_run = [&](const Linear& fc, TensorView<const float, 2> x) {
+    if (spec.format == WeightFormat::nf4) return Lut4Linear::from(fc, g).infer(x);
+    Tensor<float, 2> y;
+    auto go = [&]<class F>(std::type_identity<F>) { y = Int4Linear<F>::from(fc).infer(x); };
+    if (g == 16) go(std::type_identity<Q4G16>{});
+    if (g == 32) go(std::type_identity<Q4G32>{});
+    if (g == 64) go(std::type_identity<Q4G64>{});
+    if (g == 128) go(std::type_identity<Q4G128>{});
+    return y;
+  };
   return detail::rewrite(
       m, spec.nodes, calib, calibrated,
       [&](detail::WeightNode& c, const Tensor<float, 2>* rows) {
         Replacement rep;
         const std::size_t n = c.w.extent(0), k = c.w.extent(1);
+        std::vector<float> s;  // per input channel; the weights take s, the input 1/s
+        if (spec.method == QuantMethod::awq)
+          s = detail::awq_node_scales(c, *rows, g, spec.awq_grid, rtn_run);
+        if (spec.method == QuantMethod::smoothquant)
+          s = detail::smooth_node_scales(c, *rows, spec.smooth_alpha);
+        std::optional<Tensor<float, 2>> scaled_rows;
+        if (!s.empty() && std::any_of(s.begin(), s.end(), [](float v) { return v != 1.0f; })) {
+          const auto sc = detail::per_column(s, detail::taps(c));
+          scale_columns(c.w.view(), sc);
+          scaled_rows.emplace(*rows);
+          divide_columns(scaled_rows->view(), sc);
+          rows = &*scaled_rows;
+          rep.input_scale = detail::reciprocal(s);
+        }
         if (spec.format == WeightFormat::int8) {
           Linear fc(k, n);
           std::copy(c.w.data(), c.w.data() + c.w.size(), fc.weight().data());

@@ -20,7 +20,7 @@
 // float, as is usual for the input and classifier layers. Every candidate gets a line in the
 // Result saying what happened to it and why.
 //
-// Calibrated methods (static int8 activations, GPTQ, Wanda, SparseGPT) see each node's input as
+// Calibrated methods (static int8 activations, GPTQ, AWQ, SmoothQuant, Wanda, SparseGPT) see each node's input as
 // the float model computes it on the calibration inputs: the pass runs the graph once with those
 // inputs added to its outputs, and turns each into rows of the node's product (im2col rows for
 // a convolution), keeping at most `max_calibration_rows` evenly spaced rows.
@@ -66,8 +66,17 @@ enum class WeightFormat {
   nf4    ///< NF4 with f32 scales per `group` (a multiple of 32) on the lookup kernel
 };
 enum class QuantMethod {
-  rtn,  ///< round to nearest (the int4 format searches each group's scale)
-  gptq  ///< GPTQ from the calibration inputs (int4, nf4)
+  rtn,   ///< round to nearest (the int4 format searches each group's scale)
+  gptq,  ///< GPTQ from the calibration inputs (int4, nf4)
+  /// AWQ (int4, nf4; quant/awq.hpp): per input channel, a scale s searched on the node's
+  /// calibration inputs multiplies the weights before round-to-nearest, and the node's input is
+  /// multiplied by 1/s (a Mul node inserted before it), so y = (x/s)(W diag s)ᵀ is unchanged
+  /// but the channels that meet large activations get finer steps
+  awq,
+  /// SmoothQuant (int8; quant/smoothquant.hpp): s_j = max|X_j|^α / max|W_j|^(1−α) moves the
+  /// activations' outlier channels into the weights (W diag s, input times 1/s as for AWQ), so
+  /// one activation range fits every channel; best with calibrated activations
+  smoothquant
 };
 enum class Activations {
   dynamic,    ///< u8 scale and zero point per row at run time (like PyTorch's dynamic quantization)
@@ -79,6 +88,8 @@ struct QuantizeSpec {
   std::size_t group = 32;  ///< weights per scale for int4 and nf4
   QuantMethod method = QuantMethod::rtn;
   Activations activations = Activations::dynamic;  ///< int8 only
+  float smooth_alpha = 0.5f;  ///< SmoothQuant's migration strength α in [0, 1]
+  std::size_t awq_grid = 20;  ///< AWQ's grid of α (0, 1/grid, ...; α = 0 is plain RTN)
   NodeFilter nodes{};
 };
 
@@ -118,7 +129,8 @@ struct Result {
 };
 
 /// Quantizes the weight nodes of `m` that `spec.nodes` selects. ArgumentError when the spec asks
-/// for calibration (GPTQ, calibrated activations) and `calib` is empty, or for an invalid group.
+/// for calibration (GPTQ, AWQ, SmoothQuant, calibrated activations) and `calib` is empty, for
+/// an invalid group, or for a method its format does not take.
 [[nodiscard]] Result quantize(const Model& m, const QuantizeSpec& spec,
                               const Calibration& calib = {});
 
