@@ -473,31 +473,29 @@ TEST_CASE("compress: AWQ scales salient input channels of 4-bit nodes", "[onnx][
     CHECK(nodes[1].inputs[0] == nodes[0].outputs[0]);
   }
   SECTION("misuse") {
-    CHECK_THROWS_AS(compress::quantize(cnn().model, {.method = compress::QuantMethod::awq},
-                                       cnn().calib),
-                    pare::ArgumentError);
+    CHECK_THROWS_AS(
+        compress::quantize(cnn().model, {.method = compress::QuantMethod::awq}, cnn().calib),
+        pare::ArgumentError);
     CHECK_THROWS_AS(compress::quantize(cnn().model, {.format = compress::WeightFormat::int4,
                                                      .method = compress::QuantMethod::awq}),
                     pare::ArgumentError);
   }
 }
 
-TEST_CASE("compress: SmoothQuant moves activation outliers into int8 weights",
-          "[onnx][compress]") {
+TEST_CASE("compress: SmoothQuant moves activation outliers into int8 weights", "[onnx][compress]") {
   SECTION("a random layer whose calibration inputs have channels ×50") {
     const RandomLayer l = random_layer(256, 64, {5, 90, 177}, 50.0f, 11);
     const Value lref = l.model.run(l.x);
     const compress::Calibration calib{{"x", l.calib}};
-    const auto plain = compress::quantize(
-        l.model, {.activations = compress::Activations::calibrated}, calib);
+    const auto plain =
+        compress::quantize(l.model, {.activations = compress::Activations::calibrated}, calib);
     const auto smooth = compress::quantize(l.model,
                                            {.method = compress::QuantMethod::smoothquant,
                                             .activations = compress::Activations::calibrated},
                                            calib);
     const double s_plain = sqnr_db(lref, plain.model.run(l.x));
     const double s_smooth = sqnr_db(lref, smooth.model.run(l.x));
-    WARN("random layer int8 static: plain " << s_plain << " dB, SmoothQuant " << s_smooth
-                                            << " dB");
+    WARN("random layer int8 static: plain " << s_plain << " dB, SmoothQuant " << s_smooth << " dB");
     CHECK(s_smooth > s_plain + 3.0);
   }
   SECTION("the digits CNN") {
@@ -518,10 +516,80 @@ TEST_CASE("compress: SmoothQuant moves activation outliers into int8 weights",
                                         .method = compress::QuantMethod::smoothquant},
                                        cnn().calib),
                     pare::ArgumentError);
-    CHECK_THROWS_AS(compress::quantize(cnn().model,
-                                       {.method = compress::QuantMethod::smoothquant,
-                                        .smooth_alpha = 1.5f},
-                                       cnn().calib),
-                    pare::ArgumentError);
+    CHECK_THROWS_AS(
+        compress::quantize(cnn().model,
+                           {.method = compress::QuantMethod::smoothquant, .smooth_alpha = 1.5f},
+                           cnn().calib),
+        pare::ArgumentError);
+  }
+}
+
+namespace {
+
+// Clips each unit's range to half its min/max: a user's observer, to see that the policy's
+// observer (not a built-in one) picks the ranges.
+struct HalfRange {
+  void observe(std::span<const float> x) { inner.observe(x); }
+  [[nodiscard]] pare::Range range() const {
+    const pare::Range r = inner.range();
+    return {r.lo / 2, r.hi / 2};
+  }
+  pare::MinMax inner;
+};
+static_assert(pare::Observer<HalfRange>);
+
+// The codes of the first node of kind `op` in a compressed model.
+std::vector<std::int64_t> codes_of(const pare::Model& m, const std::string& op) {
+  for (const auto& n : m.graph().nodes)
+    if (n.op_type == op) return m.graph().constants.at(n.inputs[1]).ints;
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("compress: a Quantizer policy type quantizes graph nodes", "[onnx][compress]") {
+  const double float_acc = accuracy(cnn().torch_logits, cnn().y);
+  const Value ref = cnn().model.run(cnn().x);
+  SECTION("int8 per channel: the same codes and outputs as the spec with the same quantizer") {
+    using Q8 = pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel>;
+    const auto r = compress::quantize(cnn().model, Q8{.scheme = {.restricted_range = true}});
+    CHECK(r.compressed() == 3);
+    const auto spec = compress::quantize(cnn().model, {});
+    // Int8Linear is Quantizer<Int<8>, Symmetric{restricted_range}, PerChannel, MinMax>
+    CHECK(codes_of(r.model, "LinearInt8") == codes_of(spec.model, "LinearInt8"));
+    CHECK(sqnr_db(spec.model.run(cnn().x), r.model.run(cnn().x)) > 100);
+    const auto s = compress::quantize(cnn().model, Q8{}, {}, cnn().calib);  // static activations
+    CHECK(sqnr_db(ref, s.model.run(cnn().x)) > 25);
+  }
+  SECTION("int4 per group: scale · code exactly, and a custom observer changes the codes") {
+    using Q4 = pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>>;
+    using Q4Half = pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>, HalfRange>;
+    const auto r = compress::quantize(cnn().model, Q4{});
+    CHECK(r.compressed() == 3);
+    const double s4 = sqnr_db(ref, r.model.run(cnn().x));
+    WARN("digits CNN Quantizer<Int<4>, Symmetric, PerGroup<32>>: " << s4 << " dB");
+    CHECK(s4 > 12);
+    CHECK(accuracy(r.model.run(cnn().x), cnn().y) >= float_acc - 3);
+    check_round_trip(r.model, "policy4");
+    // the fc node's dequantized weights are the policy's own dequantize(quantize(w))
+    pare::Tensor<float, 2> w({10, 64});
+    for (const auto& [name, v] : cnn().model.graph().constants)
+      if (v.shape == std::vector<std::size_t>{10, 64})
+        std::copy(v.floats.begin(), v.floats.end(), w.data());
+    const auto dq = pare::dequantize(Q4{}.quantize(w.view()));
+    const auto fc = compress::quantize(cnn().model, Q4{}, {.include = "*fc*,*Gemm*"});
+    REQUIRE(fc.compressed() == 1);
+    pare::graph::Graph g = cnn().model.graph();
+    for (auto& [name, v] : g.constants)
+      if (v.shape == std::vector<std::size_t>{10, 64})
+        std::copy(dq.data(), dq.data() + dq.size(), v.floats.begin());
+    CHECK(sqnr_db(pare::Model(std::move(g)).run(cnn().x), fc.model.run(cnn().x)) > 90);
+    const auto half = compress::quantize(cnn().model, Q4Half{});
+    CHECK(codes_of(half.model, "LinearNf4") != codes_of(r.model, "LinearNf4"));
+    CHECK(sqnr_db(r.model.run(cnn().x), half.model.run(cnn().x)) < 60);
+  }
+  SECTION("an asymmetric scheme is refused") {
+    using QA = pare::Quantizer<pare::Int<4>, pare::Affine, pare::PerGroup<32>>;
+    CHECK_THROWS_AS(compress::quantize(cnn().model, QA{}), pare::ArgumentError);
   }
 }

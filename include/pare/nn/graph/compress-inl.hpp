@@ -529,7 +529,8 @@ inline void bias_constant(Replacement& rep, const WeightNode& c) {
 }
 
 // A node's outputs for inputs x [R, K] through a quantized copy of fc [N, Kp] (x zero padded).
-using QuantizedRun = std::function<Tensor<float, 2>(const Linear& fc, TensorView<const float, 2> x)>;
+using QuantizedRun =
+    std::function<Tensor<float, 2>(const Linear& fc, TensorView<const float, 2> x)>;
 
 // AWQ's per-channel scales for node c: α on a grid, s = awq_scales(mean|X_c|, α) as in
 // quant/awq.hpp, each candidate judged by the output error of the format the node will be
@@ -591,6 +592,22 @@ PARE_INLINE std::vector<float> smooth_node_scales(const WeightNode& c, const Ten
   return smoothquant_scales(act, by_channel(c.w.view(), t).view(), alpha);
 }
 
+// The u8 scale and zero point of a node's calibrated activations, as node attributes.
+[[nodiscard]] inline std::function<void(graph::GraphNode&)> static_activations(
+    const Tensor<float, 2>& rows) {
+  float lo = 0.0f, hi = 0.0f;
+  for (float v : rows.span()) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  const QuantParams p = choose_u8_params(lo, hi);
+  return [p](graph::GraphNode& node) {
+    set_attr(node, "activation", std::string("static"));
+    set_attr(node, "act_scale", p.scale);
+    set_attr(node, "act_zero_point", static_cast<std::int64_t>(p.zero_point));
+  };
+}
+
 }  // namespace detail
 
 PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Calibration& calib) {
@@ -606,8 +623,8 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
              ArgumentError, "int8 is per-channel round-to-nearest; GPTQ is for int4 and nf4");
   PARE_CHECK(spec.activations == Activations::dynamic || spec.format == WeightFormat::int8,
              ArgumentError, "calibrated activations are for int8 (4-bit weights keep f32 inputs)");
-  PARE_CHECK(!(spec.format == WeightFormat::int8 && spec.method == QuantMethod::awq),
-             ArgumentError, "AWQ is for int4 and nf4; int8 takes SmoothQuant");
+  PARE_CHECK(!(spec.format == WeightFormat::int8 && spec.method == QuantMethod::awq), ArgumentError,
+             "AWQ is for int4 and nf4; int8 takes SmoothQuant");
   PARE_CHECK(spec.format == WeightFormat::int8 || spec.method != QuantMethod::smoothquant,
              ArgumentError, "SmoothQuant is for int8 (4-bit weights keep f32 inputs); use AWQ");
   PARE_CHECK(spec.smooth_alpha >= 0.0f && spec.smooth_alpha <= 1.0f, ArgumentError,
@@ -657,19 +674,8 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
                                      detail::int_value(graph::ValueType::i8, codes.data(), {n, k}));
           rep.constants.emplace_back("scales", detail::float_value(q.weight_scales(), {n}));
           if (c.has_bias) detail::bias_constant(rep, c);
-          if (rows) {
-            float lo = 0.0f, hi = 0.0f;
-            for (float v : rows->span()) {
-              lo = std::min(lo, v);
-              hi = std::max(hi, v);
-            }
-            const QuantParams p = choose_u8_params(lo, hi);
-            rep.attrs = [p](graph::GraphNode& node) {
-              detail::set_attr(node, "activation", std::string("static"));
-              detail::set_attr(node, "act_scale", p.scale);
-              detail::set_attr(node, "act_zero_point", static_cast<std::int64_t>(p.zero_point));
-            };
-          }
+          if (rows && spec.activations == Activations::calibrated)
+            rep.attrs = detail::static_activations(*rows);
           return rep;
         }
         const Linear fc = detail::padded_linear(c, g);
@@ -718,6 +724,57 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
 }
 
 namespace detail {
+
+PARE_INLINE Result quantize_with(const Model& m, const NodeFilter& nodes, const Calibration& calib,
+                                 std::size_t group, const PolicyFn& fn) {
+  return rewrite(
+      m, nodes, calib, group == 0 && !calib.empty(),
+      [&](WeightNode& c, const Tensor<float, 2>* rows) {
+        Replacement rep;
+        const std::size_t n = c.w.extent(0), k = c.w.extent(1);
+        if (group == 0) {
+          const PolicyWeights p = fn(c.w.view());
+          rep.op_type = "LinearInt8";
+          rep.constants.emplace_back("codes",
+                                     int_value(graph::ValueType::i8, p.codes.data(), {n, k}));
+          rep.constants.emplace_back("scales", float_value(p.scales.data(), {n}));
+          bias_constant(rep, c);
+          if (rows) rep.attrs = static_activations(*rows);
+          return rep;
+        }
+        // zero-padded to whole groups, as the 4-bit formats are
+        const Linear fc = padded_linear(c, group);
+        const std::size_t kp = fc.in_features();
+        const PolicyWeights p = fn(fc.weight().view());
+        // the lookup kernel's levels are the codes / 8 (its codebooks span [-1, 1]) and the scales
+        // 8 · scale: powers of two, so value = scale · code exactly
+        Lut4Codebook levels{};
+        for (std::size_t i = 0; i < 16; ++i) levels[i] = (static_cast<float>(i) - 8.0f) / 8.0f;
+        Lut4Matrix q(n, kp, group, levels);
+        for (std::size_t r = 0; r < n; ++r) {
+          for (std::size_t j = 0; j < kp; ++j)
+            q.set_code(r, j, static_cast<unsigned>(p.codes(r, j) + 8));
+          for (std::size_t u = 0; u < kp / group; ++u) q.set_scale(r, u, 8.0f * p.scales(r, u));
+        }
+        rep.op_type = "LinearNf4";
+        rep.constants.emplace_back("codes",
+                                   int_value(graph::ValueType::u8, q.codes(), {n, kp / 2}));
+        rep.constants.emplace_back("scales", float_value(q.scales(), {n, kp / group}));
+        rep.constants.emplace_back("levels", float_value(levels.data(), {16}));
+        bias_constant(rep, c);
+        rep.attrs = [group, k](graph::GraphNode& node) {
+          set_attr(node, "group_size", static_cast<std::int64_t>(group));
+          set_attr(node, "in_features", static_cast<std::int64_t>(k));
+        };
+        return rep;
+      },
+      [group](const WeightNode& c) -> std::string {
+        if (group == 0 && c.w.extent(1) > PackedInt8Weights::max_k)
+          return std::to_string(c.w.extent(1)) + " inputs exceed the int8 GEMM's exact range (" +
+                 std::to_string(PackedInt8Weights::max_k) + ")";
+        return {};
+      });
+}
 
 PARE_INLINE Result prune_body(
     const Model& m, const NodeFilter& nodes, const Calibration& calib, bool needs_calibration,
