@@ -450,6 +450,7 @@ TEST_CASE("compress: AWQ scales salient input channels of 4-bit nodes", "[onnx][
       const double s_awq = sqnr_db(ref, awq.model.run(cnn().x));
       WARN("digits CNN " << (format == compress::WeightFormat::int4 ? "int4" : "nf4")
                          << " g32: RTN " << s_rtn << " dB, AWQ " << s_awq << " dB");
+      // measured: int4 g32 RTN 20.2 dB, AWQ 22.5 dB; NF4 g32 RTN 20.3 dB, AWQ 20.9 dB
       CHECK(s_awq >= s_rtn);
       check_round_trip(awq.model, "awq");
     }
@@ -465,7 +466,7 @@ TEST_CASE("compress: AWQ scales salient input channels of 4-bit nodes", "[onnx][
     const double s_rtn = sqnr_db(lref, rtn.model.run(l.x));
     const double s_awq = sqnr_db(lref, awq.model.run(l.x));
     WARN("random layer int4 g32: RTN " << s_rtn << " dB, AWQ " << s_awq << " dB");
-    CHECK(s_awq > s_rtn + 1.0);
+    CHECK(s_awq > s_rtn + 1.0);  // measured RTN 22.2 dB, AWQ 25.4 dB
     // the scaling is a Mul on the node's input, and the float product is unchanged by it
     const auto& nodes = awq.model.graph().nodes;
     REQUIRE(nodes.size() == 2);
@@ -496,7 +497,7 @@ TEST_CASE("compress: SmoothQuant moves activation outliers into int8 weights", "
     const double s_plain = sqnr_db(lref, plain.model.run(l.x));
     const double s_smooth = sqnr_db(lref, smooth.model.run(l.x));
     WARN("random layer int8 static: plain " << s_plain << " dB, SmoothQuant " << s_smooth << " dB");
-    CHECK(s_smooth > s_plain + 3.0);
+    CHECK(s_smooth > s_plain + 3.0);  // measured 22.4 dB without, 36.0 dB with
   }
   SECTION("the digits CNN") {
     const Value ref = cnn().model.run(cnn().x);
@@ -507,7 +508,7 @@ TEST_CASE("compress: SmoothQuant moves activation outliers into int8 weights", "
     CHECK(r.compressed() == 3);
     const double s = sqnr_db(ref, r.model.run(cnn().x));
     WARN("digits CNN int8 static SmoothQuant: " << s << " dB");
-    CHECK(s > 25);
+    CHECK(s > 25);  // measured 42.1 dB (40.8 dB calibrated without SmoothQuant)
     check_round_trip(r.model, "smoothquant");
   }
   SECTION("misuse") {
@@ -568,7 +569,7 @@ TEST_CASE("compress: a Quantizer policy type quantizes graph nodes", "[onnx][com
     CHECK(r.compressed() == 3);
     const double s4 = sqnr_db(ref, r.model.run(cnn().x));
     WARN("digits CNN Quantizer<Int<4>, Symmetric, PerGroup<32>>: " << s4 << " dB");
-    CHECK(s4 > 12);
+    CHECK(s4 > 12);  // measured 20.7 dB (the spec's int4 g32 RTN: 20.2 dB)
     CHECK(accuracy(r.model.run(cnn().x), cnn().y) >= float_acc - 3);
     check_round_trip(r.model, "policy4");
     // the fc node's dequantized weights are the policy's own dequantize(quantize(w))
