@@ -594,3 +594,42 @@ TEST_CASE("compress: a Quantizer policy type quantizes graph nodes", "[onnx][com
     CHECK_THROWS_AS(compress::quantize(cnn().model, QA{}), pare::ArgumentError);
   }
 }
+
+TEST_CASE("compress: mixed precision over graph nodes", "[onnx][compress]") {
+  const Value ref = cnn().model.run(cnn().x);
+  const double float_acc = accuracy(cnn().torch_logits, cnn().y);
+  SECTION("a budget") {
+    const auto r = compress::quantize_mixed(cnn().model, {.bits_per_weight = 6}, cnn().calib);
+    INFO(pare::to_string(r.plan) << r.result.summary());
+    REQUIRE(r.plan.layers.size() == 3);
+    CHECK(r.plan.bits_per_weight() <= 6.0);
+    // every node took the format the plan named
+    for (std::size_t i = 0; i < 3; ++i) {
+      const std::string& f = r.plan.layers[i].format;
+      const std::string& action = r.result.nodes[i].action;
+      CHECK(action == (f == "f32"              ? std::string("kept float: the plan chose f32")
+                       : f == "int8"           ? std::string("LinearInt8")
+                       : f.starts_with("int4") ? std::string("LinearInt4")
+                                               : std::string("LinearNf4")));
+    }
+    const double s = sqnr_db(ref, r.result.model.run(cnn().x));
+    WARN("digits CNN mixed precision at 6 bpw: " << s << " dB\n" << pare::to_string(r.plan));
+    CHECK(accuracy(r.result.model.run(cnn().x), cnn().y) >= float_acc - 1.5);
+    check_round_trip(r.result.model, "mixed");
+  }
+  SECTION("an override fixes a node, and the plan's bits are the stored bits") {
+    const auto r = compress::quantize_mixed(
+        cnn().model,
+        {.bits_per_weight = 9, .overrides = pare::parse_format_overrides("*fc*=nf4_g64")});
+    CHECK(r.plan.format_of("/fc/Gemm") == "nf4_g64");
+    CHECK(r.result.nodes.back().action == "LinearNf4");
+    // bytes after minus the f32 bias, against the plan's bits for the node
+    const auto& fc = r.result.nodes.back();
+    CHECK(static_cast<double>(8 * (fc.bytes_after - 4 * 10 - 64)) / 640.0 ==
+          Approx(r.plan.layers.back().bits_per_weight));
+  }
+  SECTION("a budget below every format") {
+    CHECK_THROWS_AS(compress::quantize_mixed(cnn().model, {.bits_per_weight = 1}),
+                    pare::ArgumentError);
+  }
+}

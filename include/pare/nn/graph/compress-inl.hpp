@@ -340,14 +340,10 @@ using MakeReplacement = std::function<Replacement(WeightNode& c, const Tensor<fl
 // Why a node cannot take a pass's format (empty: it can).
 using Unsupported = std::function<std::string(const WeightNode&)>;
 
-PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calibration& calib,
-                           bool needs_calibration, const MakeReplacement& make,
-                           const Unsupported& unsupported = {}) {
-  PARE_CHECK(!needs_calibration || !calib.empty(), ArgumentError,
-             "this compression method needs calibration inputs");
-  graph::Graph g = m.graph();
-  std::vector<WeightNode> nodes = weight_nodes(g);
-  Result result;
+// The nodes `filter` selects; the others get the reason in `skip`.
+PARE_INLINE std::vector<WeightNode*> select(std::vector<WeightNode>& nodes,
+                                            const NodeFilter& filter,
+                                            const Unsupported& unsupported) {
   std::vector<WeightNode*> chosen;
   for (WeightNode& c : nodes) {
     if (c.skip.empty() && unsupported) c.skip = unsupported(c);
@@ -367,6 +363,18 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
     chosen.back()->skip = "last weight node (skip_last)";
     chosen.pop_back();
   }
+  return chosen;
+}
+
+PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calibration& calib,
+                           bool needs_calibration, const MakeReplacement& make,
+                           const Unsupported& unsupported = {}) {
+  PARE_CHECK(!needs_calibration || !calib.empty(), ArgumentError,
+             "this compression method needs calibration inputs");
+  graph::Graph g = m.graph();
+  std::vector<WeightNode> nodes = weight_nodes(g);
+  Result result;
+  const std::vector<WeightNode*> chosen = select(nodes, filter, unsupported);
   std::map<std::size_t, Tensor<float, 2>> rows;
   if (needs_calibration && !chosen.empty())
     rows = capture_rows(m, std::vector<const WeightNode*>(chosen.begin(), chosen.end()), calib,
@@ -824,6 +832,125 @@ PARE_INLINE Result prune_with(const Model& m, const NodeFilter& nodes, const Cal
 }
 
 }  // namespace detail
+
+PARE_INLINE std::vector<FormatCandidate> graph_format_candidates() {
+  // the bits of a layer: its packed bytes without the bias, over the node's own weights
+  auto bits = [](std::size_t bytes, std::size_t n, std::size_t k) {
+    return 8.0 * static_cast<double>(bytes - 4 * n) / static_cast<double>(n * k);
+  };
+  auto padded = [](TensorView<const float, 2> w, std::size_t group) {
+    const std::size_t n = w.extent(0), k = w.extent(1), kp = (k + group - 1) / group * group;
+    Linear fc(kp, n);
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t j = 0; j < kp; ++j) fc.weight()(r, j) = j < k ? w(r, j) : 0.0f;
+    for (std::size_t r = 0; r < n; ++r) fc.bias()(r) = 0.0f;
+    return fc;
+  };
+  std::vector<FormatCandidate> c;
+  c.push_back({"f32", [](TensorView<const float, 2> w) { return Tensor<float, 2>(w); },
+               [](const Shape<2>&) { return 32.0; }});
+  c.push_back({"int8",
+               [padded](TensorView<const float, 2> w) {
+                 const Int8Linear q(padded(w, 1));
+                 Tensor<float, 2> out(w.extents());
+                 for (std::size_t r = 0; r < w.extent(0); ++r)
+                   for (std::size_t j = 0; j < w.extent(1); ++j)
+                     out(r, j) = q.weight_scales()[r] * static_cast<float>(q.weights().at(r, j));
+                 return out;
+               },
+               [](const Shape<2>& s) { return 8.0 + 32.0 / static_cast<double>(s[1]); }});
+  auto int4 = [&]<class F>(std::type_identity<F>, const char* name) {
+    c.push_back({name,
+                 [padded](TensorView<const float, 2> w) {
+                   const auto q = Int4Linear<F>::from(padded(w, F::group));
+                   Tensor<float, 2> out(w.extents());
+                   for (std::size_t r = 0; r < w.extent(0); ++r)
+                     for (std::size_t j = 0; j < w.extent(1); ++j)
+                       out(r, j) = q.weight().value(r, j);
+                   return out;
+                 },
+                 [padded, bits](const Shape<2>& s) {
+                   Tensor<float, 2> probe(s, 0.0f);
+                   return bits(Int4Linear<F>::from(padded(probe.view(), F::group)).size_bytes(),
+                               s[0], s[1]);
+                 }});
+  };
+  int4(std::type_identity<Q4G32>{}, "int4_g32");
+  int4(std::type_identity<Q4G128>{}, "int4_g128");
+  c.push_back({"nf4_g64",
+               [padded](TensorView<const float, 2> w) {
+                 const auto q = Lut4Linear::from(padded(w, 64), 64);
+                 Tensor<float, 2> out(w.extents());
+                 for (std::size_t r = 0; r < w.extent(0); ++r)
+                   for (std::size_t j = 0; j < w.extent(1); ++j) out(r, j) = q.weight().value(r, j);
+                 return out;
+               },
+               [padded, bits](const Shape<2>& s) {
+                 Tensor<float, 2> probe(s, 0.0f);
+                 return bits(Lut4Linear::from(padded(probe.view(), 64), 64).size_bytes(), s[0],
+                             s[1]);
+               }});
+  return c;
+}
+
+PARE_INLINE MixedResult quantize_mixed(const Model& m, const MixedSpec& spec,
+                                       const Calibration& calib) {
+  std::vector<detail::WeightNode> nodes = detail::weight_nodes(m.graph());
+  const auto chosen = detail::select(nodes, spec.nodes, [](const detail::WeightNode& c) {
+    return c.w.extent(1) > PackedInt8Weights::max_k ? std::string("too many inputs for int8")
+                                                    : std::string();
+  });
+  for (const detail::WeightNode* c : chosen)
+    PARE_CHECK(c->name.find_first_of(",*?") == std::string::npos, ArgumentError,
+               "mixed precision selects nodes by name; '", c->name, "' holds ',', '*' or '?'");
+  std::map<std::size_t, Tensor<float, 2>> rows;
+  if (!calib.empty() && !chosen.empty())
+    rows = detail::capture_rows(
+        m, std::vector<const detail::WeightNode*>(chosen.begin(), chosen.end()), calib,
+        spec.nodes.max_calibration_rows);
+  std::vector<LayerToPlan> layers;
+  for (const detail::WeightNode* c : chosen) {
+    LayerToPlan l{c->name, c->w.view(), std::nullopt};
+    if (const auto it = rows.find(c->index); it != rows.end()) l.inputs = it->second.view();
+    layers.push_back(std::move(l));
+  }
+  MixedResult out;
+  out.plan =
+      plan_mixed_precision(layers, spec.bits_per_weight, spec.overrides, graph_format_candidates());
+  // one pass per format over the nodes given it; a compressed node is no longer a candidate of
+  // the next pass, so the passes compose
+  Model current = m;
+  std::map<std::string, NodeReport> done;
+  const std::vector<std::pair<std::string, QuantizeSpec>> passes{
+      {"int8", {}},
+      {"int4_g32", {.format = WeightFormat::int4, .group = 32}},
+      {"int4_g128", {.format = WeightFormat::int4, .group = 128}},
+      {"nf4_g64", {.format = WeightFormat::nf4, .group = 64}}};
+  for (const auto& [format, base] : passes) {
+    std::string names;
+    for (const auto& l : out.plan.layers)
+      if (l.format == format) names += (names.empty() ? "" : ",") + l.layer;
+    if (names.empty()) continue;
+    QuantizeSpec qs = base;
+    qs.nodes = {.include = names};
+    Result r = quantize(current, qs);
+    for (auto& n : r.nodes)
+      if (n.bytes_after != 0) done.emplace(n.name, std::move(n));
+    current = std::move(r.model);
+  }
+  for (const detail::WeightNode& c : nodes) {
+    if (const auto it = done.find(c.name); it != done.end()) {
+      out.result.nodes.push_back(it->second);
+      continue;
+    }
+    NodeReport r{
+        c.name, c.op_type, {}, c.w.size(), 4 * (c.w.size() + (c.has_bias ? c.bias.size() : 0)), 0};
+    r.action = "kept float: " + (c.skip.empty() ? std::string("the plan chose f32") : c.skip);
+    out.result.nodes.push_back(std::move(r));
+  }
+  out.result.model = std::move(current);
+  return out;
+}
 
 PARE_INLINE Result prune(const Model& m, const PruneSpec& spec, const Calibration& calib) {
   const bool nm = spec.pattern == PrunePattern::nm_2_4;

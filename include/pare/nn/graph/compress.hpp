@@ -43,6 +43,7 @@
 #include "pare/prune/pruner.hpp"
 #include "pare/quant/format.hpp"
 #include "pare/quant/granularity.hpp"
+#include "pare/quant/mixed_precision.hpp"
 #include "pare/quant/quantizer.hpp"
 
 namespace pare::compress {
@@ -137,6 +138,38 @@ struct Result {
 /// an invalid group, or for a method its format does not take.
 [[nodiscard]] Result quantize(const Model& m, const QuantizeSpec& spec,
                               const Calibration& calib = {});
+
+/// A per-node choice of formats for a bits-per-weight budget (quant/mixed_precision.hpp).
+struct MixedSpec {
+  /// The budget over the selected nodes' weights, scales included.
+  double bits_per_weight = 4.5;
+  /// "pattern=format" rules by node name that fix a node's format (parse_format_overrides).
+  std::vector<FormatOverride> overrides{};
+  /// Nodes left out stay float and do not count towards the budget.
+  NodeFilter nodes{};
+};
+
+struct MixedResult {
+  Result result;
+  MixedPrecisionPlan plan;  ///< per node: the format, its bits per weight and relative error
+};
+
+/// The formats a graph node can be stored in, for plan_mixed_precision: f32 (kept float), int8
+/// (LinearInt8), int4_g32 and int4_g128 (LinearInt4) and nf4_g64 (LinearNf4). Each candidate's
+/// round trip is the node's format itself (4-bit formats pad K to whole groups, and the bits
+/// count the padding), so the planner measures the error the compressed model will have.
+[[nodiscard]] std::vector<FormatCandidate> graph_format_candidates();
+
+/// Plans a format per selected node within `spec.bits_per_weight` (sensitivity: the relative
+/// output error on the nodes' calibration inputs when `calib` is given, else the relative weight
+/// error) and quantizes each node to its format (round to nearest, dynamic int8 activations).
+/// ArgumentError when even the smallest formats miss the budget or an override names an unknown
+/// format.
+///
+///     auto r = pare::compress::quantize_mixed(m, {.bits_per_weight = 5}, calib);
+///     std::puts(pare::to_string(r.plan).c_str());
+[[nodiscard]] MixedResult quantize_mixed(const Model& m, const MixedSpec& spec,
+                                         const Calibration& calib = {});
 
 /// Prunes the weight nodes of `m` that `spec.nodes` selects. Wanda and SparseGPT need `calib`.
 [[nodiscard]] Result prune(const Model& m, const PruneSpec& spec, const Calibration& calib = {});
