@@ -341,9 +341,9 @@ using MakeReplacement = std::function<Replacement(WeightNode& c, const Tensor<fl
 using Unsupported = std::function<std::string(const WeightNode&)>;
 
 // The nodes `filter` selects; the others get the reason in `skip`.
-PARE_INLINE std::vector<WeightNode*> select(std::vector<WeightNode>& nodes,
-                                            const NodeFilter& filter,
-                                            const Unsupported& unsupported) {
+PARE_INLINE std::vector<WeightNode*> select_nodes(std::vector<WeightNode>& nodes,
+                                                  const NodeFilter& filter,
+                                                  const Unsupported& unsupported) {
   std::vector<WeightNode*> chosen;
   for (WeightNode& c : nodes) {
     if (c.skip.empty() && unsupported) c.skip = unsupported(c);
@@ -374,7 +374,7 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
   graph::Graph g = m.graph();
   std::vector<WeightNode> nodes = weight_nodes(g);
   Result result;
-  const std::vector<WeightNode*> chosen = select(nodes, filter, unsupported);
+  const std::vector<WeightNode*> chosen = select_nodes(nodes, filter, unsupported);
   std::map<std::size_t, Tensor<float, 2>> rows;
   if (needs_calibration && !chosen.empty())
     rows = capture_rows(m, std::vector<const WeightNode*>(chosen.begin(), chosen.end()), calib,
@@ -896,7 +896,7 @@ PARE_INLINE std::vector<FormatCandidate> graph_format_candidates() {
 PARE_INLINE MixedResult quantize_mixed(const Model& m, const MixedSpec& spec,
                                        const Calibration& calib) {
   std::vector<detail::WeightNode> nodes = detail::weight_nodes(m.graph());
-  const auto chosen = detail::select(nodes, spec.nodes, [](const detail::WeightNode& c) {
+  const auto chosen = detail::select_nodes(nodes, spec.nodes, [](const detail::WeightNode& c) {
     return c.w.extent(1) > PackedInt8Weights::max_k ? std::string("too many inputs for int8")
                                                     : std::string();
   });
