@@ -477,6 +477,12 @@ TEST_CASE("compress: AWQ scales salient input channels of 4-bit nodes", "[onnx][
     CHECK_THROWS_AS(
         compress::quantize(cnn().model, {.method = compress::QuantMethod::awq}, cnn().calib),
         pare::ArgumentError);
+    CHECK_THROWS_AS(compress::quantize(cnn().model,
+                                       {.format = compress::WeightFormat::int4,
+                                        .method = compress::QuantMethod::awq,
+                                        .awq_grid = 0},
+                                       cnn().calib),
+                    pare::ArgumentError);
     CHECK_THROWS_AS(compress::quantize(cnn().model, {.format = compress::WeightFormat::int4,
                                                      .method = compress::QuantMethod::awq}),
                     pare::ArgumentError);

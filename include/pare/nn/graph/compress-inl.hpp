@@ -635,6 +635,8 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
              "AWQ is for int4 and nf4; int8 takes SmoothQuant");
   PARE_CHECK(spec.format == WeightFormat::int8 || spec.method != QuantMethod::smoothquant,
              ArgumentError, "SmoothQuant is for int8 (4-bit weights keep f32 inputs); use AWQ");
+  PARE_CHECK(spec.method != QuantMethod::awq || spec.awq_grid > 0, ArgumentError,
+             "AWQ: the grid needs at least one point (awq_grid > 0)");
   PARE_CHECK(spec.smooth_alpha >= 0.0f && spec.smooth_alpha <= 1.0f, ArgumentError,
              "SmoothQuant's alpha must be in [0, 1], got ", spec.smooth_alpha);
   const bool calibrated =
