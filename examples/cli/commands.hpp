@@ -250,7 +250,8 @@ inline int quantize_mixed(const std::vector<std::string>& args, const Options& o
   return 0;
 }
 
-/// pare quantize IN OUT --format int8|int4|nf4 [--group G] [--calib FILE --method rtn|gptq]
+/// pare quantize IN OUT --format int8|int4|nf4 [--group G]
+///                      [--calib FILE --method rtn|gptq|awq|smoothquant]
 inline int quantize(const std::vector<std::string>& args) {
   if (args.size() < 3) throw UsageError("quantize needs IN and OUT");
   const Options opt(args, 3,
@@ -263,10 +264,14 @@ inline int quantize(const std::vector<std::string>& args) {
     throw UsageError("--format must be int8, int4, nf4 or mixed, got '" + format + "'");
   if (opt.has("bpw") || opt.has("override"))
     throw UsageError("--bpw and --override go with --format mixed");
-  if (method != "rtn" && method != "gptq")
-    throw UsageError("--method must be rtn or gptq, got '" + method + "'");
-  if (method == "gptq" && !opt.has("calib"))
-    throw UsageError("--method gptq needs calibration inputs: --calib FILE");
+  if (method != "rtn" && method != "gptq" && method != "awq" && method != "smoothquant")
+    throw UsageError("--method must be rtn, gptq, awq or smoothquant, got '" + method + "'");
+  if (method != "rtn" && !opt.has("calib"))
+    throw UsageError("--method " + method + " needs calibration inputs: --calib FILE");
+  if (method == "awq" && format == "int8")
+    throw UsageError("AWQ is for --format int4 or nf4; int8 takes --method smoothquant");
+  if (method == "smoothquant" && format != "int8")
+    throw UsageError("--method smoothquant is for --format int8; 4-bit formats take awq");
   if (method == "gptq" && format == "int8")
     throw UsageError("int8 is per-channel round-to-nearest; GPTQ is for --format int4 or nf4");
   const double group_d = opt.number("group", format == "nf4" ? 64 : 32);
@@ -290,15 +295,17 @@ inline int quantize(const std::vector<std::string>& args) {
                   : format == "int4" ? pare::compress::WeightFormat::int4
                                      : pare::compress::WeightFormat::nf4;
     spec.group = group;
-    spec.method =
-        method == "gptq" ? pare::compress::QuantMethod::gptq : pare::compress::QuantMethod::rtn;
+    spec.method = method == "gptq"          ? pare::compress::QuantMethod::gptq
+                  : method == "awq"         ? pare::compress::QuantMethod::awq
+                  : method == "smoothquant" ? pare::compress::QuantMethod::smoothquant
+                                            : pare::compress::QuantMethod::rtn;
     spec.activations = activations == "static" ? pare::compress::Activations::calibrated
                                                : pare::compress::Activations::dynamic;
     spec.nodes = node_filter(opt);
-    const bool calibrated = method == "gptq" || activations == "static";
+    const bool calibrated = method != "rtn" || activations == "static";
     if (opt.has("calib") && !calibrated)
       std::fprintf(stderr,
-                   "pare quantize: --calib is only used by --method gptq and "
+                   "pare quantize: --calib is only used by --method gptq, awq, smoothquant and "
                    "--activations static; ignored\n");
     const auto r = pare::compress::quantize(
         m, spec,
@@ -311,6 +318,8 @@ inline int quantize(const std::vector<std::string>& args) {
   }
   if (opt.has("nodes") || opt.has("exclude") || opt.has("skip") || opt.has("activations"))
     throw UsageError("--nodes, --exclude, --skip and --activations are for graph models");
+  if (method == "awq" || method == "smoothquant")
+    throw UsageError("--method " + method + " is for graph models (ONNX or a graph .pare)");
   if (opt.has("calib") && method == "rtn")
     std::fprintf(stderr, "pare quantize: --calib is only used by --method gptq; ignored\n");
 

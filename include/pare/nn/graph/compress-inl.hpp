@@ -28,7 +28,9 @@
 #include "pare/nn/linear_int8.hpp"
 #include "pare/prune/criteria.hpp"
 #include "pare/prune/sparsegpt.hpp"
+#include "pare/quant/awq.hpp"
 #include "pare/quant/dynamic.hpp"
+#include "pare/quant/smoothquant.hpp"
 
 namespace pare::compress {
 
@@ -324,6 +326,11 @@ struct Replacement {
   std::string op_type;
   std::vector<std::pair<std::string, graph::Value>> constants;  // role -> value
   std::function<void(graph::GraphNode&)> attrs;
+  // When not empty: the node's input is multiplied by these, one per input channel (per column
+  // of a matmul, per channel of a convolution's input), through a Mul node inserted before it.
+  // An input rescaling cannot live in the packed formats' dequantization (their scales are per
+  // group of inputs, not per input), and a Mul is exact and runs on any model.
+  std::vector<float> input_scale;
 };
 
 using MakeReplacement = std::function<Replacement(WeightNode& c, const Tensor<float, 2>* rows)>;
@@ -333,14 +340,10 @@ using MakeReplacement = std::function<Replacement(WeightNode& c, const Tensor<fl
 // Why a node cannot take a pass's format (empty: it can).
 using Unsupported = std::function<std::string(const WeightNode&)>;
 
-PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calibration& calib,
-                           bool needs_calibration, const MakeReplacement& make,
-                           const Unsupported& unsupported = {}) {
-  PARE_CHECK(!needs_calibration || !calib.empty(), ArgumentError,
-             "this compression method needs calibration inputs");
-  graph::Graph g = m.graph();
-  std::vector<WeightNode> nodes = weight_nodes(g);
-  Result result;
+// The nodes `filter` selects; the others get the reason in `skip`.
+PARE_INLINE std::vector<WeightNode*> select_nodes(std::vector<WeightNode>& nodes,
+                                                  const NodeFilter& filter,
+                                                  const Unsupported& unsupported) {
   std::vector<WeightNode*> chosen;
   for (WeightNode& c : nodes) {
     if (c.skip.empty() && unsupported) c.skip = unsupported(c);
@@ -360,11 +363,27 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
     chosen.back()->skip = "last weight node (skip_last)";
     chosen.pop_back();
   }
+  return chosen;
+}
+
+PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calibration& calib,
+                           bool needs_calibration, const MakeReplacement& make,
+                           const Unsupported& unsupported = {}) {
+  PARE_CHECK(!needs_calibration || !calib.empty(), ArgumentError,
+             "this compression method needs calibration inputs");
+  graph::Graph g = m.graph();
+  std::vector<WeightNode> nodes = weight_nodes(g);
+  Result result;
+  const std::vector<WeightNode*> chosen = select_nodes(nodes, filter, unsupported);
   std::map<std::size_t, Tensor<float, 2>> rows;
   if (needs_calibration && !chosen.empty())
     rows = capture_rows(m, std::vector<const WeightNode*>(chosen.begin(), chosen.end()), calib,
                         filter.max_calibration_rows);
   std::set<std::string> dropped;
+  std::set<std::string> values;  // every value name, for fresh ones
+  for (const auto& n : g.nodes) values.insert(n.outputs.begin(), n.outputs.end());
+  values.insert(g.inputs.begin(), g.inputs.end());
+  std::vector<std::pair<std::size_t, graph::GraphNode>> scalings;  // inserted before index
   for (WeightNode& c : nodes) {
     NodeReport r{
         c.name, c.op_type, {}, c.w.size(), 4 * (c.w.size() + (c.has_bias ? c.bias.size() : 0)), 0};
@@ -383,7 +402,29 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
     out.outputs = node.outputs;
     out.offset = node.offset;
     out.attrs = graph::Attributes(node.name.empty() ? rep.op_type : node.name);
-    out.inputs.push_back(c.x);
+    if (rep.input_scale.empty()) {
+      out.inputs.push_back(c.x);
+    } else {
+      const std::size_t ch = rep.input_scale.size();
+      std::vector<std::size_t> shape{ch};
+      if (c.layout == "conv") shape = {ch, 1, 1};  // broadcast over [N, C, H, W]
+      const std::string sn = fresh_name(g, c.name + ".input_scale");
+      r.bytes_after += 4 * ch;
+      g.constants.emplace(sn, float_value(rep.input_scale.data(), shape));
+      std::string xn = c.name + ".scaled_input";
+      for (std::size_t i = 1; values.contains(xn) || g.constants.contains(xn); ++i)
+        xn = c.name + ".scaled_input_" + std::to_string(i);
+      values.insert(xn);
+      graph::GraphNode mul;
+      mul.op_type = "Mul";
+      mul.name = xn;
+      mul.inputs = {c.x, sn};
+      mul.outputs = {xn};
+      mul.offset = node.offset;
+      mul.attrs = graph::Attributes(xn);
+      scalings.emplace_back(c.index, std::move(mul));
+      out.inputs.push_back(xn);
+    }
     for (auto& [role, v] : rep.constants) {
       if (role.empty()) {
         out.inputs.emplace_back();
@@ -410,6 +451,9 @@ PARE_INLINE Result rewrite(const Model& m, const NodeFilter& filter, const Calib
     result.nodes.push_back(std::move(r));
     dropped.insert(c.consumed.begin(), c.consumed.end());
   }
+  // from the back, so that the indices of the nodes still to insert before stay valid
+  for (auto it = scalings.rbegin(); it != scalings.rend(); ++it)
+    g.nodes.insert(g.nodes.begin() + static_cast<std::ptrdiff_t>(it->first), std::move(it->second));
   // nodes whose outputs nothing reads any more (the Identity copies of replaced weights), then
   // the float weights nothing reads
   for (bool changed = true; changed;) {
@@ -462,6 +506,116 @@ inline void bias_constant(Replacement& rep, const WeightNode& c) {
   if (c.has_bias) rep.constants.emplace_back("bias", float_value(c.bias.data(), {c.bias.size()}));
 }
 
+// Product columns that read one input channel: a convolution's kh·kw taps (its im2col columns
+// are channel-major), one for a matmul. A rescaling of the input can only act per channel.
+[[nodiscard]] inline std::size_t taps(const WeightNode& c) {
+  return c.layout == "conv" ? c.wshape[2] * c.wshape[3] : 1;
+}
+
+// m [R, C·t] as [R·t, C]: column c·t + i of row r becomes column c of row r·t + i, so that the
+// per-column statistics of quant/awq.hpp and quant/smoothquant.hpp become per-channel ones.
+[[nodiscard]] inline Tensor<float, 2> by_channel(TensorView<const float, 2> m, std::size_t t) {
+  const std::size_t rows = m.extent(0), ch = m.extent(1) / t;
+  Tensor<float, 2> out({rows * t, ch});
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t c = 0; c < ch; ++c)
+      for (std::size_t i = 0; i < t; ++i) out(r * t + i, c) = m(r, c * t + i);
+  return out;
+}
+
+[[nodiscard]] inline std::vector<float> per_column(const std::vector<float>& s, std::size_t t) {
+  std::vector<float> out(s.size() * t);
+  for (std::size_t c = 0; c < s.size(); ++c)
+    for (std::size_t i = 0; i < t; ++i) out[c * t + i] = s[c];
+  return out;
+}
+
+[[nodiscard]] inline std::vector<float> reciprocal(const std::vector<float>& s) {
+  std::vector<float> out(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) out[i] = 1.0f / s[i];
+  return out;
+}
+
+// A node's outputs for inputs x [R, K] through a quantized copy of fc [N, Kp] (x zero padded).
+using QuantizedRun =
+    std::function<Tensor<float, 2>(const Linear& fc, TensorView<const float, 2> x)>;
+
+// AWQ's per-channel scales for node c: α on a grid, s = awq_scales(mean|X_c|, α) as in
+// quant/awq.hpp, each candidate judged by the output error of the format the node will be
+// stored in (`run`, round to nearest), not of a stand-in quantizer. α = 0 (s = 1) is on the grid,
+// so the chosen scales never do worse than plain RTN on the calibration rows.
+PARE_INLINE std::vector<float> awq_node_scales(const WeightNode& c, const Tensor<float, 2>& rows,
+                                               std::size_t group, std::size_t grid,
+                                               const QuantizedRun& run) {
+  PARE_CHECK(grid > 0, ArgumentError, "AWQ: the grid needs at least one point");
+  const std::size_t t = taps(c), n = c.w.extent(0), k = c.w.extent(1);
+  const std::size_t kp = (k + group - 1) / group * group;
+  // the search costs a quantization and a product per grid point: 1024 rows judge it well
+  const std::size_t step = row_step(rows.extent(0), 1024);
+  const std::size_t m = (rows.extent(0) + step - 1) / step;
+  Tensor<float, 2> x({m, k});
+  for (std::size_t i = 0; i < m; ++i)
+    std::memcpy(x.data() + i * k, rows.data() + i * step * k, k * sizeof(float));
+  const auto act = mean_abs_per_channel(by_channel(x.view(), t).view());
+  Tensor<float, 2> ref({m, n});
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t o = 0; o < n; ++o) {
+      double d = c.bias(o);
+      for (std::size_t j = 0; j < k; ++j) d += static_cast<double>(x(i, j)) * c.w(o, j);
+      ref(i, o) = static_cast<float>(d);
+    }
+  std::vector<float> best(act.size(), 1.0f);
+  double best_err = std::numeric_limits<double>::infinity();
+  for (std::size_t a = 0; a < grid; ++a) {
+    const auto s = awq_scales(act, static_cast<float>(a) / static_cast<float>(grid));
+    const auto sc = per_column(s, t);
+    Linear fc(kp, n);
+    Tensor<float, 2> xs({m, kp}, 0.0f);
+    for (std::size_t o = 0; o < n; ++o)
+      for (std::size_t j = 0; j < kp; ++j) fc.weight()(o, j) = j < k ? c.w(o, j) * sc[j] : 0.0f;
+    std::copy(c.bias.data(), c.bias.data() + n, fc.bias().data());
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < k; ++j) xs(i, j) = x(i, j) / sc[j];
+    const Tensor<float, 2> y = run(fc, xs.view());
+    double err = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+      const double d = static_cast<double>(y.data()[i]) - ref.data()[i];
+      err += d * d;
+    }
+    if (err < best_err) {
+      best_err = err;
+      best = s;
+    }
+  }
+  return best;
+}
+
+// SmoothQuant's per-channel scales for node c from its calibration rows.
+PARE_INLINE std::vector<float> smooth_node_scales(const WeightNode& c, const Tensor<float, 2>& rows,
+                                                  float alpha) {
+  const std::size_t t = taps(c);
+  SmoothQuantCalibrator cal(c.w.extent(1) / t);
+  cal.observe(by_channel(rows.view(), t).view());
+  const auto act = cal.channel_max();
+  return smoothquant_scales(act, by_channel(c.w.view(), t).view(), alpha);
+}
+
+// The u8 scale and zero point of a node's calibrated activations, as node attributes.
+[[nodiscard]] inline std::function<void(graph::GraphNode&)> static_activations(
+    const Tensor<float, 2>& rows) {
+  float lo = 0.0f, hi = 0.0f;
+  for (float v : rows.span()) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  const QuantParams p = choose_u8_params(lo, hi);
+  return [p](graph::GraphNode& node) {
+    set_attr(node, "activation", std::string("static"));
+    set_attr(node, "act_scale", p.scale);
+    set_attr(node, "act_zero_point", static_cast<std::int64_t>(p.zero_point));
+  };
+}
+
 }  // namespace detail
 
 PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Calibration& calib) {
@@ -477,14 +631,47 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
              ArgumentError, "int8 is per-channel round-to-nearest; GPTQ is for int4 and nf4");
   PARE_CHECK(spec.activations == Activations::dynamic || spec.format == WeightFormat::int8,
              ArgumentError, "calibrated activations are for int8 (4-bit weights keep f32 inputs)");
+  PARE_CHECK(!(spec.format == WeightFormat::int8 && spec.method == QuantMethod::awq), ArgumentError,
+             "AWQ is for int4 and nf4; int8 takes SmoothQuant");
+  PARE_CHECK(spec.format == WeightFormat::int8 || spec.method != QuantMethod::smoothquant,
+             ArgumentError, "SmoothQuant is for int8 (4-bit weights keep f32 inputs); use AWQ");
+  PARE_CHECK(spec.method != QuantMethod::awq || spec.awq_grid > 0, ArgumentError,
+             "AWQ: the grid needs at least one point (awq_grid > 0)");
+  PARE_CHECK(spec.smooth_alpha >= 0.0f && spec.smooth_alpha <= 1.0f, ArgumentError,
+             "SmoothQuant's alpha must be in [0, 1], got ", spec.smooth_alpha);
   const bool calibrated =
-      spec.method == QuantMethod::gptq ||
+      spec.method != QuantMethod::rtn ||
       (spec.format == WeightFormat::int8 && spec.activations == Activations::calibrated);
+  // AWQ judges its candidates through the node's own 4-bit format (round to nearest)
+  const detail::QuantizedRun rtn_run = [&](const Linear& fc, TensorView<const float, 2> x) {
+    if (spec.format == WeightFormat::nf4) return Lut4Linear::from(fc, g).infer(x);
+    Tensor<float, 2> y;
+    auto go = [&]<class F>(std::type_identity<F>) { y = Int4Linear<F>::from(fc).infer(x); };
+    if (g == 16) go(std::type_identity<Q4G16>{});
+    if (g == 32) go(std::type_identity<Q4G32>{});
+    if (g == 64) go(std::type_identity<Q4G64>{});
+    if (g == 128) go(std::type_identity<Q4G128>{});
+    return y;
+  };
   return detail::rewrite(
       m, spec.nodes, calib, calibrated,
       [&](detail::WeightNode& c, const Tensor<float, 2>* rows) {
         Replacement rep;
         const std::size_t n = c.w.extent(0), k = c.w.extent(1);
+        std::vector<float> s;  // per input channel; the weights take s, the input 1/s
+        if (spec.method == QuantMethod::awq)
+          s = detail::awq_node_scales(c, *rows, g, spec.awq_grid, rtn_run);
+        if (spec.method == QuantMethod::smoothquant)
+          s = detail::smooth_node_scales(c, *rows, spec.smooth_alpha);
+        std::optional<Tensor<float, 2>> scaled_rows;
+        if (!s.empty() && std::any_of(s.begin(), s.end(), [](float v) { return v != 1.0f; })) {
+          const auto sc = detail::per_column(s, detail::taps(c));
+          scale_columns(c.w.view(), sc);
+          scaled_rows.emplace(*rows);
+          divide_columns(scaled_rows->view(), sc);
+          rows = &*scaled_rows;
+          rep.input_scale = detail::reciprocal(s);
+        }
         if (spec.format == WeightFormat::int8) {
           Linear fc(k, n);
           std::copy(c.w.data(), c.w.data() + c.w.size(), fc.weight().data());
@@ -497,19 +684,8 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
                                      detail::int_value(graph::ValueType::i8, codes.data(), {n, k}));
           rep.constants.emplace_back("scales", detail::float_value(q.weight_scales(), {n}));
           if (c.has_bias) detail::bias_constant(rep, c);
-          if (rows) {
-            float lo = 0.0f, hi = 0.0f;
-            for (float v : rows->span()) {
-              lo = std::min(lo, v);
-              hi = std::max(hi, v);
-            }
-            const QuantParams p = choose_u8_params(lo, hi);
-            rep.attrs = [p](graph::GraphNode& node) {
-              detail::set_attr(node, "activation", std::string("static"));
-              detail::set_attr(node, "act_scale", p.scale);
-              detail::set_attr(node, "act_zero_point", static_cast<std::int64_t>(p.zero_point));
-            };
-          }
+          if (rows && spec.activations == Activations::calibrated)
+            rep.attrs = detail::static_activations(*rows);
           return rep;
         }
         const Linear fc = detail::padded_linear(c, g);
@@ -559,6 +735,57 @@ PARE_INLINE Result quantize(const Model& m, const QuantizeSpec& spec, const Cali
 
 namespace detail {
 
+PARE_INLINE Result quantize_with(const Model& m, const NodeFilter& nodes, const Calibration& calib,
+                                 std::size_t group, const PolicyFn& fn) {
+  return rewrite(
+      m, nodes, calib, group == 0 && !calib.empty(),
+      [&](WeightNode& c, const Tensor<float, 2>* rows) {
+        Replacement rep;
+        const std::size_t n = c.w.extent(0), k = c.w.extent(1);
+        if (group == 0) {
+          const PolicyWeights p = fn(c.w.view());
+          rep.op_type = "LinearInt8";
+          rep.constants.emplace_back("codes",
+                                     int_value(graph::ValueType::i8, p.codes.data(), {n, k}));
+          rep.constants.emplace_back("scales", float_value(p.scales.data(), {n}));
+          bias_constant(rep, c);
+          if (rows) rep.attrs = static_activations(*rows);
+          return rep;
+        }
+        // zero-padded to whole groups, as the 4-bit formats are
+        const Linear fc = padded_linear(c, group);
+        const std::size_t kp = fc.in_features();
+        const PolicyWeights p = fn(fc.weight().view());
+        // the lookup kernel's levels are the codes / 8 (its codebooks span [-1, 1]) and the scales
+        // 8 · scale: powers of two, so value = scale · code exactly
+        Lut4Codebook levels{};
+        for (std::size_t i = 0; i < 16; ++i) levels[i] = (static_cast<float>(i) - 8.0f) / 8.0f;
+        Lut4Matrix q(n, kp, group, levels);
+        for (std::size_t r = 0; r < n; ++r) {
+          for (std::size_t j = 0; j < kp; ++j)
+            q.set_code(r, j, static_cast<unsigned>(p.codes(r, j) + 8));
+          for (std::size_t u = 0; u < kp / group; ++u) q.set_scale(r, u, 8.0f * p.scales(r, u));
+        }
+        rep.op_type = "LinearNf4";
+        rep.constants.emplace_back("codes",
+                                   int_value(graph::ValueType::u8, q.codes(), {n, kp / 2}));
+        rep.constants.emplace_back("scales", float_value(q.scales(), {n, kp / group}));
+        rep.constants.emplace_back("levels", float_value(levels.data(), {16}));
+        bias_constant(rep, c);
+        rep.attrs = [group, k](graph::GraphNode& node) {
+          set_attr(node, "group_size", static_cast<std::int64_t>(group));
+          set_attr(node, "in_features", static_cast<std::int64_t>(k));
+        };
+        return rep;
+      },
+      [group](const WeightNode& c) -> std::string {
+        if (group == 0 && c.w.extent(1) > PackedInt8Weights::max_k)
+          return std::to_string(c.w.extent(1)) + " inputs exceed the int8 GEMM's exact range (" +
+                 std::to_string(PackedInt8Weights::max_k) + ")";
+        return {};
+      });
+}
+
 PARE_INLINE Result prune_body(
     const Model& m, const NodeFilter& nodes, const Calibration& calib, bool needs_calibration,
     bool nm_2_4, const std::function<Mask(WeightNode&, const Tensor<float, 2>*)>& mask) {
@@ -607,6 +834,125 @@ PARE_INLINE Result prune_with(const Model& m, const NodeFilter& nodes, const Cal
 }
 
 }  // namespace detail
+
+PARE_INLINE std::vector<FormatCandidate> graph_format_candidates() {
+  // the bits of a layer: its packed bytes without the bias, over the node's own weights
+  auto bits = [](std::size_t bytes, std::size_t n, std::size_t k) {
+    return 8.0 * static_cast<double>(bytes - 4 * n) / static_cast<double>(n * k);
+  };
+  auto padded = [](TensorView<const float, 2> w, std::size_t group) {
+    const std::size_t n = w.extent(0), k = w.extent(1), kp = (k + group - 1) / group * group;
+    Linear fc(kp, n);
+    for (std::size_t r = 0; r < n; ++r)
+      for (std::size_t j = 0; j < kp; ++j) fc.weight()(r, j) = j < k ? w(r, j) : 0.0f;
+    for (std::size_t r = 0; r < n; ++r) fc.bias()(r) = 0.0f;
+    return fc;
+  };
+  std::vector<FormatCandidate> c;
+  c.push_back({"f32", [](TensorView<const float, 2> w) { return Tensor<float, 2>(w); },
+               [](const Shape<2>&) { return 32.0; }});
+  c.push_back({"int8",
+               [padded](TensorView<const float, 2> w) {
+                 const Int8Linear q(padded(w, 1));
+                 Tensor<float, 2> out(w.extents());
+                 for (std::size_t r = 0; r < w.extent(0); ++r)
+                   for (std::size_t j = 0; j < w.extent(1); ++j)
+                     out(r, j) = q.weight_scales()[r] * static_cast<float>(q.weights().at(r, j));
+                 return out;
+               },
+               [](const Shape<2>& s) { return 8.0 + 32.0 / static_cast<double>(s[1]); }});
+  auto int4 = [&]<class F>(std::type_identity<F>, const char* name) {
+    c.push_back({name,
+                 [padded](TensorView<const float, 2> w) {
+                   const auto q = Int4Linear<F>::from(padded(w, F::group));
+                   Tensor<float, 2> out(w.extents());
+                   for (std::size_t r = 0; r < w.extent(0); ++r)
+                     for (std::size_t j = 0; j < w.extent(1); ++j)
+                       out(r, j) = q.weight().value(r, j);
+                   return out;
+                 },
+                 [padded, bits](const Shape<2>& s) {
+                   Tensor<float, 2> probe(s, 0.0f);
+                   return bits(Int4Linear<F>::from(padded(probe.view(), F::group)).size_bytes(),
+                               s[0], s[1]);
+                 }});
+  };
+  int4(std::type_identity<Q4G32>{}, "int4_g32");
+  int4(std::type_identity<Q4G128>{}, "int4_g128");
+  c.push_back({"nf4_g64",
+               [padded](TensorView<const float, 2> w) {
+                 const auto q = Lut4Linear::from(padded(w, 64), 64);
+                 Tensor<float, 2> out(w.extents());
+                 for (std::size_t r = 0; r < w.extent(0); ++r)
+                   for (std::size_t j = 0; j < w.extent(1); ++j) out(r, j) = q.weight().value(r, j);
+                 return out;
+               },
+               [padded, bits](const Shape<2>& s) {
+                 Tensor<float, 2> probe(s, 0.0f);
+                 return bits(Lut4Linear::from(padded(probe.view(), 64), 64).size_bytes(), s[0],
+                             s[1]);
+               }});
+  return c;
+}
+
+PARE_INLINE MixedResult quantize_mixed(const Model& m, const MixedSpec& spec,
+                                       const Calibration& calib) {
+  std::vector<detail::WeightNode> nodes = detail::weight_nodes(m.graph());
+  const auto chosen = detail::select_nodes(nodes, spec.nodes, [](const detail::WeightNode& c) {
+    return c.w.extent(1) > PackedInt8Weights::max_k ? std::string("too many inputs for int8")
+                                                    : std::string();
+  });
+  for (const detail::WeightNode* c : chosen)
+    PARE_CHECK(c->name.find_first_of(",*?") == std::string::npos, ArgumentError,
+               "mixed precision selects nodes by name; '", c->name, "' holds ',', '*' or '?'");
+  std::map<std::size_t, Tensor<float, 2>> rows;
+  if (!calib.empty() && !chosen.empty())
+    rows = detail::capture_rows(
+        m, std::vector<const detail::WeightNode*>(chosen.begin(), chosen.end()), calib,
+        spec.nodes.max_calibration_rows);
+  std::vector<LayerToPlan> layers;
+  for (const detail::WeightNode* c : chosen) {
+    LayerToPlan l{c->name, c->w.view(), std::nullopt};
+    if (const auto it = rows.find(c->index); it != rows.end()) l.inputs = it->second.view();
+    layers.push_back(std::move(l));
+  }
+  MixedResult out;
+  out.plan =
+      plan_mixed_precision(layers, spec.bits_per_weight, spec.overrides, graph_format_candidates());
+  // one pass per format over the nodes given it; a compressed node is no longer a candidate of
+  // the next pass, so the passes compose
+  Model current = m;
+  std::map<std::string, NodeReport> done;
+  const std::vector<std::pair<std::string, QuantizeSpec>> passes{
+      {"int8", {}},
+      {"int4_g32", {.format = WeightFormat::int4, .group = 32}},
+      {"int4_g128", {.format = WeightFormat::int4, .group = 128}},
+      {"nf4_g64", {.format = WeightFormat::nf4, .group = 64}}};
+  for (const auto& [format, base] : passes) {
+    std::string names;
+    for (const auto& l : out.plan.layers)
+      if (l.format == format) names += (names.empty() ? "" : ",") + l.layer;
+    if (names.empty()) continue;
+    QuantizeSpec qs = base;
+    qs.nodes = {.include = names};
+    Result r = quantize(current, qs);
+    for (auto& n : r.nodes)
+      if (n.bytes_after != 0) done.emplace(n.name, std::move(n));
+    current = std::move(r.model);
+  }
+  for (const detail::WeightNode& c : nodes) {
+    if (const auto it = done.find(c.name); it != done.end()) {
+      out.result.nodes.push_back(it->second);
+      continue;
+    }
+    NodeReport r{
+        c.name, c.op_type, {}, c.w.size(), 4 * (c.w.size() + (c.has_bias ? c.bias.size() : 0)), 0};
+    r.action = "kept float: " + (c.skip.empty() ? std::string("the plan chose f32") : c.skip);
+    out.result.nodes.push_back(std::move(r));
+  }
+  out.result.model = std::move(current);
+  return out;
+}
 
 PARE_INLINE Result prune(const Model& m, const PruneSpec& spec, const Calibration& calib) {
   const bool nm = spec.pattern == PrunePattern::nm_2_4;
