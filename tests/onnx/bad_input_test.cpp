@@ -208,6 +208,15 @@ TEST_CASE("undefined, duplicate and cyclic values; unsupported ops", "[onnx][bad
   } catch (const UnsupportedError& e) {
     CHECK_THAT(e.what(), Catch::Contains("LSTM") && Catch::Contains("my_lstm"));
   }
+  try {  // every unsupported node is named at once
+    (void)build(graph({node("Xor", {"X", "X"}, {"A"}, "x1"), node("Relu", {"A"}, {"B"}, "r"),
+                       node("Hardmax", {"B"}, {"Y"}, "h1")}));
+    FAIL("expected UnsupportedError");
+  } catch (const UnsupportedError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("2 nodes") && Catch::Contains("'Xor'") &&
+                             Catch::Contains("x1") && Catch::Contains("'Hardmax'") &&
+                             Catch::Contains("h1"));
+  }
   Pb custom = node("Relu", {"X"}, {"Y"}, "custom");
   custom.s(7, "com.example");
   CHECK_THROWS_AS(build(graph({custom})), UnsupportedError);

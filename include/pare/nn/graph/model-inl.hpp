@@ -149,6 +149,9 @@ PARE_INLINE void Model::compile() {
   for (std::size_t i : order) sorted.push_back(std::move(graph_.nodes[i]));
   graph_.nodes = std::move(sorted);
   std::vector<std::size_t> last_use(slot_count_, SIZE_MAX);
+  // Every op this model needs and pare does not run is reported at once, so that a user sees the
+  // whole list instead of discovering the ops one load at a time.
+  std::vector<std::string> unsupported;
   for (std::size_t i = 0; i < n; ++i) {
     const auto& node = graph_.nodes[i];
     Step s;
@@ -162,7 +165,11 @@ PARE_INLINE void Model::compile() {
         fail(node, i, e.what());
       }
     } else {
-      s.fn = graph::make_op(node, graph_.opset, &graph_.constants);
+      try {
+        s.fn = graph::make_op(node, graph_.opset, &graph_.constants);
+      } catch (const UnsupportedError& e) {
+        unsupported.emplace_back(e.what());
+      }
     }
     for (const auto& in : node.inputs) {
       if (in.empty()) {
@@ -179,6 +186,13 @@ PARE_INLINE void Model::compile() {
       if (o.empty()) last_use.push_back(SIZE_MAX);
     }
     steps_.push_back(std::move(s));
+  }
+  if (unsupported.size() == 1) throw UnsupportedError(unsupported.front());
+  if (!unsupported.empty()) {
+    std::string all = std::to_string(unsupported.size()) + " nodes of " + graph_.source +
+                      " need what pare does not run:";
+    for (const auto& u : unsupported) all += "\n  " + u;
+    throw UnsupportedError(all);
   }
   std::vector<bool> keep(slot_count_, false);
   for (std::size_t k : output_slots_) keep[k] = true;
