@@ -24,12 +24,13 @@
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/quant/code_format.hpp"
+#include "pare/quant/nibble_chunks.hpp"
 #include "pare/simd/arch.hpp"
 
 namespace pare {
 
 /// Weights per packed chunk of a Codes4Matrix (16 bytes).
-inline constexpr std::size_t codes4_chunk = 32;
+inline constexpr std::size_t codes4_chunk = nibble_chunk;
 
 /// The integer grid of Int<4> (Signed) or UInt<4> as a Decode4Format: nibble n stands for n - 8
 /// (Int<4>, stored offset by 8) or n (UInt<4>). Its SIMD decode is one conversion.
@@ -102,18 +103,16 @@ class Codes4Matrix {
 
   /// Byte and nibble (0 low, 1 high) of column c within a row.
   [[nodiscard]] static constexpr std::pair<std::size_t, unsigned> position(std::size_t c) noexcept {
-    const std::size_t chunk = c / codes4_chunk, i = c % codes4_chunk;
-    return {chunk * 16 + i % 16, static_cast<unsigned>(i / 16)};
+    return nibble_position(c);
   }
   [[nodiscard]] unsigned code(std::size_t r, std::size_t c) const noexcept {
     const auto [b, hi] = position(c);
-    return (codes_(r, b) >> (4 * hi)) & 0xFu;
+    return get_nibble(codes_(r, b), hi);
   }
   /// @pre code < 16.
   void set_code(std::size_t r, std::size_t c, unsigned code) noexcept {
     const auto [b, hi] = position(c);
-    std::uint8_t& byte = codes_(r, b);
-    byte = static_cast<std::uint8_t>((byte & (hi ? 0x0Fu : 0xF0u)) | (code << (4 * hi)));
+    set_nibble(codes_(r, b), hi, code);
   }
   /// The real value element (r, c) stands for (the scalar reference of the kernel).
   [[nodiscard]] float value(std::size_t r, std::size_t c) const noexcept {

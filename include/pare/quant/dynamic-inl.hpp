@@ -47,16 +47,25 @@ PARE_INLINE QuantParams choose_u8_params(float lo, float hi) noexcept {
   return {static_cast<float>(scale), nudged};
 }
 
+namespace detail {
+// A row's range for its quantization parameters: the vector kernel, or the scalar reference
+// the tests compare it with (and the only path without SIMD).
+inline void row_minmax(const float* x, std::size_t n, bool reference, float& lo,
+                       float& hi) noexcept {
+  if (reference || !simd::has_simd)
+    kernels::minmax_reference(x, n, lo, hi);
+  else
+    run_on_default_arch(kernels::MinMax{}, x, n, lo, hi);
+}
+}  // namespace detail
+
 PARE_INLINE void quantize_rows_u8(const float* x, std::size_t rows, std::size_t cols,
                                   std::size_t ldx, std::uint8_t* q, std::size_t ldq, float* scales,
                                   std::int32_t* zeros, bool reference) noexcept {
   for (std::size_t r = 0; r < rows; ++r) {
     const float* xr = x + r * ldx;
     float lo = 0, hi = 0;
-    if (reference || !simd::has_simd)
-      kernels::minmax_reference(xr, cols, lo, hi);
-    else
-      detail::run_on_default_arch(kernels::MinMax{}, xr, cols, lo, hi);
+    detail::row_minmax(xr, cols, reference, lo, hi);
     const QuantParams p = choose_u8_params(lo, hi);
     scales[r] = p.scale;
     zeros[r] = p.zero_point;
@@ -89,10 +98,7 @@ PARE_INLINE void quantize_rows_s8(const float* x, std::size_t rows, std::size_t 
   for (std::size_t r = 0; r < rows; ++r) {
     const float* xr = x + r * ldx;
     float lo = 0, hi = 0;
-    if (reference || !simd::has_simd)
-      kernels::minmax_reference(xr, cols, lo, hi);
-    else
-      detail::run_on_default_arch(kernels::MinMax{}, xr, cols, lo, hi);
+    detail::row_minmax(xr, cols, reference, lo, hi);
     const float scale = choose_s8_scale(std::max(-lo, hi));
     scales[r] = scale;
     const float inv = 1.0f / scale;

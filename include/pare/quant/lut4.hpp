@@ -21,6 +21,7 @@
 #include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
+#include "pare/quant/nibble_chunks.hpp"
 
 namespace pare {
 
@@ -36,7 +37,7 @@ concept LookupFormat = requires {
 
 /// Weights per packed chunk: 16 bytes, byte i holding weight i (low nibble) and weight 16 + i
 /// (high nibble), so one 16-byte load widens to 16 indices per nibble with x read in order.
-inline constexpr std::size_t lut4_chunk = 32;
+inline constexpr std::size_t lut4_chunk = nibble_chunk;
 
 /// A [rows, cols] matrix of 4-bit codes into a 16-level codebook, one f32 scale per `group`
 /// consecutive weights of a row. Rows are cols / 2 bytes, in chunks of 32 weights (lut4_chunk).
@@ -60,18 +61,16 @@ class Lut4Matrix {
 
   /// Byte and nibble (0 low, 1 high) of element (r, c).
   [[nodiscard]] static constexpr std::pair<std::size_t, unsigned> position(std::size_t c) noexcept {
-    const std::size_t chunk = c / lut4_chunk, i = c % lut4_chunk;
-    return {chunk * 16 + i % 16, static_cast<unsigned>(i / 16)};
+    return nibble_position(c);
   }
   [[nodiscard]] unsigned code(std::size_t r, std::size_t c) const noexcept {
     const auto [b, hi] = position(c);
-    return (codes_(r, b) >> (4 * hi)) & 0xFu;
+    return get_nibble(codes_(r, b), hi);
   }
   /// @pre code < 16.
   void set_code(std::size_t r, std::size_t c, unsigned code) noexcept {
     const auto [b, hi] = position(c);
-    std::uint8_t& byte = codes_(r, b);
-    byte = static_cast<std::uint8_t>((byte & (hi ? 0x0Fu : 0xF0u)) | (code << (4 * hi)));
+    set_nibble(codes_(r, b), hi, code);
   }
   [[nodiscard]] float value(std::size_t r, std::size_t c) const noexcept {
     return scales_(r, c / group_) * levels_[code(r, c)];
