@@ -55,13 +55,11 @@ PARE_INLINE ConvAttrs ConvAttrs::parse(const Attributes& attrs, std::string op) 
   c.op = std::move(op);
   c.auto_pad = attrs.get_string("auto_pad", "NOTSET");
   c.pads = attrs.get_ints("pads", {});
-  c.strides = attrs.get_ints("strides", {1, 1});
-  c.dilations = attrs.get_ints("dilations", {1, 1});
+  // strides and dilations default to 1 per spatial axis; the rank is known only at run time
+  c.strides = attrs.get_ints("strides", {});
+  c.dilations = attrs.get_ints("dilations", {});
   c.kernel_shape = attrs.get_ints("kernel_shape", {});
   c.group = attrs.get_int("group", 1);
-  PARE_CHECK(c.strides.size() == 2 && c.dilations.size() == 2 &&
-                 (c.kernel_shape.empty() || c.kernel_shape.size() == 2),
-             UnsupportedError, c.op, ": only 2-D convolutions are supported");
   return c;
 }
 
@@ -71,6 +69,9 @@ PARE_INLINE Conv2dGeometry ConvAttrs::geometry(const std::vector<std::size_t>& x
              ": only 2-D convolutions ([N, C, H, W] input, [O, C/group, kh, kw] weight) are "
              "supported, got ",
              to_string(x), " and ", to_string(w));
+  PARE_CHECK((strides.empty() || strides.size() == 2) && (dilations.empty() || dilations.size() == 2) &&
+                 (kernel_shape.empty() || kernel_shape.size() == 2),
+             ShapeError, op, ": strides, dilations and kernel_shape need 2 values for a 2-D input");
   Conv2dGeometry g;
   g.in_channels = x[1];
   g.in_h = x[2];
@@ -81,10 +82,10 @@ PARE_INLINE Conv2dGeometry ConvAttrs::geometry(const std::vector<std::size_t>& x
   PARE_CHECK(kernel_shape.empty() || (static_cast<std::size_t>(kernel_shape[0]) == g.kernel_h &&
                                       static_cast<std::size_t>(kernel_shape[1]) == g.kernel_w),
              ShapeError, op, ": kernel_shape disagrees with the weight ", to_string(w));
-  g.stride_h = positive(strides[0], "stride", op);
-  g.stride_w = positive(strides[1], "stride", op);
-  g.dilation_h = positive(dilations[0], "dilation", op);
-  g.dilation_w = positive(dilations[1], "dilation", op);
+  g.stride_h = strides.empty() ? 1 : positive(strides[0], "stride", op);
+  g.stride_w = strides.empty() ? 1 : positive(strides[1], "stride", op);
+  g.dilation_h = dilations.empty() ? 1 : positive(dilations[0], "dilation", op);
+  g.dilation_w = dilations.empty() ? 1 : positive(dilations[1], "dilation", op);
   g.groups = positive(group, "group", op);
   PARE_CHECK(g.in_channels % g.groups == 0 && g.out_channels % g.groups == 0 &&
                  w[1] * g.groups == g.in_channels,

@@ -71,6 +71,9 @@ PARE_INLINE OpFn make_op(const GraphNode& node, std::int64_t opset,
   if (t == "Softmax") return make_softmax(a, opset);
   if (t == "QuantizeLinear") return make_quantize_linear(a);
   if (t == "DequantizeLinear") return make_dequantize_linear(a);
+  if (OpFn f = make_math_op(node, opset)) return f;
+  if (OpFn f = make_tensor_op(node, opset)) return f;
+  if (OpFn f = make_spatial_op(node, opset)) return f;
   throw UnsupportedError("unsupported op '" + t + "' in node '" + node.name + "'");
 }
 

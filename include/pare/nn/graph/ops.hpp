@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare — the op registry: builds the runtime function of a graph node from its op type and
-// attributes. Adding an op means declaring a make_* function in its header, defining it in the
-// header's -inl.hpp, and adding one line to make_op in ops-inl.hpp.
+// attributes. The core ops are listed in make_op (ops-inl.hpp); the larger families answer for
+// their own op types (math_ops.hpp, tensor_ops.hpp, spatial_ops.hpp), so adding an op there
+// touches only its family's files.
 //
 // Supported (ai.onnx domain): Add Sub Mul Div Pow, Relu Sigmoid Tanh Erf Sqrt Exp Neg Abs Gelu
 // Identity, Gemm MatMul MatMulInteger, Conv BatchNormalization, MaxPool AveragePool
@@ -19,12 +20,15 @@
 #include "pare/nn/graph/elementwise.hpp"
 #include "pare/nn/graph/graph.hpp"
 #include "pare/nn/graph/linear.hpp"
+#include "pare/nn/graph/math_ops.hpp"
 #include "pare/nn/graph/op.hpp"
 #include "pare/nn/graph/packed.hpp"
 #include "pare/nn/graph/pool.hpp"
 #include "pare/nn/graph/quantize.hpp"
 #include "pare/nn/graph/shape_ops.hpp"
 #include "pare/nn/graph/softmax.hpp"
+#include "pare/nn/graph/spatial_ops.hpp"
+#include "pare/nn/graph/tensor_ops.hpp"
 
 namespace pare::graph {
 

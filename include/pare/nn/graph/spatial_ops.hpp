@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: Apache-2.0
+// pare — the spatial family of graph ops: resampling (Resize, Upsample), ConvTranspose, 1-D and 3-D convolution and pooling, and the recurrent layers (LSTM, GRU).
+//
+// make_op (ops.hpp) asks each family in turn; a family answers with the op's function, or with
+// an empty OpFn when the op type is not one of its own.
+#pragma once
+
+#include <cstdint>
+
+#include "pare/core/config.hpp"
+#include "pare/nn/graph/graph.hpp"
+#include "pare/nn/graph/op.hpp"
+
+namespace pare::graph {
+
+/// The function that runs `node` when its op type belongs to this family, else an empty OpFn.
+/// Throws UnsupportedError (naming the node) for an attribute or mode pare does not run.
+[[nodiscard]] OpFn make_spatial_op(const GraphNode& node, std::int64_t opset);
+
+}  // namespace pare::graph
+
+#ifndef PARE_COMPILED_LIB
+#include "pare/nn/graph/spatial_ops-inl.hpp"
+#endif
