@@ -2,8 +2,10 @@
 // pare::compiled — kernel entry points and their checked wrappers (kernels/).
 #include "pare/kernels/blas1-inl.hpp"
 #include "pare/kernels/conv2d-inl.hpp"
+#include "pare/kernels/conv2d_packed-inl.hpp"
 #include "pare/kernels/gemm-inl.hpp"
 #include "pare/kernels/gemm_int8-inl.hpp"
+#include "pare/kernels/gemm_packed-inl.hpp"
 #include "pare/kernels/gemv-inl.hpp"
 #include "pare/kernels/gemv_codes4-inl.hpp"
 #include "pare/kernels/gemv_lut4-inl.hpp"

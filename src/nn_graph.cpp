@@ -4,6 +4,7 @@
 #include "pare/nn/graph/attributes-inl.hpp"
 #include "pare/nn/graph/compress-inl.hpp"
 #include "pare/nn/graph/conv-inl.hpp"
+#include "pare/nn/graph/conv_fusion-inl.hpp"
 #include "pare/nn/graph/elementwise-inl.hpp"
 #include "pare/nn/graph/fold-inl.hpp"
 #include "pare/nn/graph/fuse-inl.hpp"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pare/kernels/conv2d.hpp"
+#include "pare/kernels/conv2d_packed.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -179,4 +180,124 @@ TEST_CASE("conv2d rejects bad geometries and shapes with clear errors", "[kernel
                     Catch::Contains("output [4, 4, 4] is not [4, 3, 3]"));
   Tensor<float, 4> w_wrong({4, 1, 3, 3});
   CHECK_THROWS_AS(pare::conv2d(g, x, w_wrong, nullptr, y.view()), pare::ShapeError);
+}
+
+TEST_CASE("PackedConv2d equals PyTorch's conv2d, alone and batched", "[kernels][conv2d]") {
+  for (const std::string name : cases) {
+    INFO(name);
+    const auto g = geometry(name);
+    const auto x = tensor<3>(name + ".x");
+    const auto w = tensor<4>(name + ".w");
+    const bool has_bias = refs().at(name + ".geom").values.at(15) != 0.0f;
+    const Tensor<float, 1> b = has_bias ? tensor<1>(name + ".b") : Tensor<float, 1>();
+    const auto y_ref = tensor<3>(name + ".y");
+    const pare::PackedConv2d conv(w, has_bias ? b.data() : nullptr, g.groups);
+    Tensor<float, 3> y(y_ref.extents(), std::nanf(""));
+    conv.run(g, x.data(), y.data());
+    check_close(y, y_ref);
+    // three copies of the sample in one call: the small-image path shares the GEMM across them
+    Tensor<float, 4> xb({3, x.extent(0), x.extent(1), x.extent(2)});
+    Tensor<float, 4> yb({3, y.extent(0), y.extent(1), y.extent(2)}, std::nanf(""));
+    for (std::size_t s = 0; s < 3; ++s) std::copy_n(x.data(), x.size(), xb.data() + s * x.size());
+    conv.run(g, xb.data(), yb.data(), nullptr, 3);
+    for (std::size_t i = 0; i < yb.size(); ++i)
+      REQUIRE(yb.data()[i] == Approx(y_ref.data()[i % y_ref.size()]).margin(2e-5).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("PackedConv2d fuses the residual and every activation as applied afterwards",
+          "[kernels][conv2d]") {
+  using pare::Activation;
+  const pare::Epilogue epilogues[] = {
+      {.kind = Activation::none},
+      {.kind = Activation::relu},
+      {.kind = Activation::clip, .lo = -0.5f, .hi = 0.7f},
+      {.kind = Activation::hard_sigmoid, .alpha = 0.3f, .beta = 0.4f},
+      {.kind = Activation::hard_swish},
+      {.kind = Activation::sigmoid},
+      {.kind = Activation::silu}};
+  pare::Rng rng(7);
+  // a large, a depthwise, a pointwise and a grouped convolution; batches 1 and 2 (the second
+  // takes the small-image path when the image is small)
+  const pare::Conv2dGeometry geometries[] = {
+      {.in_channels = 5,
+       .out_channels = 40,
+       .in_h = 23,
+       .in_w = 19,
+       .kernel_h = 3,
+       .kernel_w = 3,
+       .stride_h = 1,
+       .stride_w = 2,
+       .pad_top = 1,
+       .pad_left = 0,
+       .pad_bottom = 2,
+       .pad_right = 1},
+      {.in_channels = 8,
+       .out_channels = 16,
+       .in_h = 9,
+       .in_w = 11,
+       .kernel_h = 5,
+       .kernel_w = 3,
+       .stride_h = 2,
+       .stride_w = 2,
+       .pad_top = 2,
+       .pad_left = 1,
+       .pad_bottom = 2,
+       .pad_right = 1,
+       .dilation_h = 1,
+       .dilation_w = 2,
+       .groups = 8},
+      {.in_channels = 300, .out_channels = 7, .in_h = 4, .in_w = 5, .kernel_h = 1, .kernel_w = 1},
+      {.in_channels = 6,
+       .out_channels = 9,
+       .in_h = 40,
+       .in_w = 37,
+       .kernel_h = 2,
+       .kernel_w = 3,
+       .stride_h = 3,
+       .stride_w = 1,
+       .pad_top = 1,
+       .pad_left = 1,
+       .pad_bottom = 0,
+       .pad_right = 1,
+       .groups = 3}};
+  for (const auto& g : geometries)
+    for (const auto& e : epilogues)
+      for (std::size_t batch : {1u, 2u}) {
+        INFO(g.describe() << " activation " << static_cast<int>(e.kind) << " batch " << batch);
+        Tensor<float, 4> x({batch, g.in_channels, g.in_h, g.in_w});
+        Tensor<float, 4> w({g.out_channels, g.group_in_channels(), g.kernel_h, g.kernel_w});
+        Tensor<float, 4> r({batch, g.out_channels, g.out_h(), g.out_w()});
+        std::vector<float> b(g.out_channels);
+        for (float& v : x.span()) v = rng.normal();
+        for (float& v : w.span()) v = rng.normal() * 0.2f;
+        for (float& v : r.span()) v = rng.normal();
+        for (float& v : b) v = rng.normal();
+        const pare::PackedConv2d conv(w, b.data(), g.groups, e);
+        Tensor<float, 4> y(r.extents(), std::nanf(""));
+        conv.run(g, x.data(), y.data(), r.data(), batch);
+        Tensor<float, 3> plain({g.out_channels, g.out_h(), g.out_w()});
+        for (std::size_t s = 0; s < batch; ++s) {
+          pare::conv2d(g,
+                       TensorView<const float, 3>(x.data() + s * g.in_channels * g.in_h * g.in_w,
+                                                  pare::Shape<3>{g.in_channels, g.in_h, g.in_w}),
+                       w, b.data(), plain.view());
+          for (std::size_t i = 0; i < plain.size(); ++i) {
+            const std::size_t at = s * plain.size() + i;
+            REQUIRE(
+                y.data()[at] ==
+                Approx(pare::apply(e, plain.data()[i] + r.data()[at])).margin(1e-5).epsilon(1e-5));
+          }
+        }
+      }
+}
+
+TEST_CASE("PackedConv2d refuses a geometry that does not match its weight", "[kernels][conv2d]") {
+  const Tensor<float, 4> w({4, 3, 3, 3}, 0.5f);
+  const pare::PackedConv2d conv(w, nullptr, 1);
+  pare::Conv2dGeometry g{
+      .in_channels = 2, .out_channels = 4, .in_h = 5, .in_w = 5, .kernel_h = 3, .kernel_w = 3};
+  std::vector<float> x(2 * 25), y(4 * 9);
+  CHECK_THROWS_AS(conv.run(g, x.data(), y.data()), pare::ShapeError);
+  CHECK_THROWS_AS(pare::PackedConv2d(w, nullptr, 3), pare::ArgumentError);
 }

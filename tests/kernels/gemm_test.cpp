@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pare/kernels/gemm.hpp"
+#include "pare/kernels/gemm_packed.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -179,4 +180,40 @@ TEST_CASE("gemm names all three shapes when they disagree", "[kernels][gemm]") {
   CHECK_NOTHROW(pare::gemm_nt(a, w, c.view()));
   Tensor<float, 2> g({3, 6}), dw({6, 4});
   CHECK_NOTHROW(pare::gemm_tn(g, a, dw.view()));
+}
+
+TEST_CASE("PackedGemmB equals the reference with and without a bias, on plain and transposed B",
+          "[kernels][gemm]") {
+  pare::Rng rng(13);
+  for (auto [m, n, k] : shapes) {
+    if (!in_sweep(m, n, k)) continue;
+    const auto a = padded(m, k, k + 3, rng, false);
+    const auto b = padded(k, n, n + 5, rng, false);
+    const auto bt = padded(n, k, k, rng, false);
+    std::vector<float> bias(n);
+    for (float& v : bias) v = rng.normal();
+    for (bool transposed : {false, true}) {
+      const TensorView<const float, 2> bv = transposed ? bt.view.transposed() : b.view;
+      const pare::PackedGemmB packed(bv);
+      for (bool with_bias : {false, true}) {
+        INFO("M N K " << m << " " << n << " " << k << (transposed ? " Bᵀ" : "")
+                      << (with_bias ? " bias" : ""));
+        Tensor<float, 2> expect({m, n});
+        for (std::size_t i = 0; i < m; ++i)
+          for (std::size_t j = 0; j < n; ++j) expect(i, j) = with_bias ? bias[j] : 0.0f;
+        ref::gemm(a.view, bv, expect.view(), 1.0f, 1.0f);
+        Tensor<float, 2> c({m, n}, std::numeric_limits<float>::quiet_NaN());
+        packed.multiply(a.view, c.view(), with_bias ? bias.data() : nullptr);
+        for (std::size_t i = 0; i < m; ++i)
+          for (std::size_t j = 0; j < n; ++j) {
+            double mag = with_bias ? std::fabs(bias[j]) : 0.0;
+            for (std::size_t p = 0; p < k; ++p) mag += std::fabs(a.view(i, p) * bv(p, j));
+            REQUIRE(std::fabs(c(i, j) - expect(i, j)) <= 1e-6 * (mag + 1.0) * (k + 1));
+          }
+      }
+    }
+  }
+  const pare::PackedGemmB packed(Tensor<float, 2>({3, 4}, 1.0f).view());
+  Tensor<float, 2> a({2, 5}), c({2, 4});
+  CHECK_THROWS_AS(packed.multiply(a.view(), c.view()), pare::ShapeError);
 }

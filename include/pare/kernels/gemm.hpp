@@ -93,12 +93,22 @@ inline void pack_b(GemmOperand b, std::size_t depth, std::size_t cols, float* ds
   }
 }
 
+/// The epilogue of a plain GEMM: the tile is stored as computed. An epilogue is called as
+/// `epi(r, i)` on each register of row `i` of a tile (alpha·acc + beta·C) before it is stored,
+/// and only for rows that exist, so it may read per-row data (a bias) at index i.
+struct NoEpilogue {
+  template <class B>
+  B operator()(B r, std::size_t) const noexcept {
+    return r;
+  }
+};
+
 /// The MR × (NV·width) register tile: acc = Σ_p a_panel[p] ⊗ b_panel[p], then
-/// C[0:mr, 0:nr] = alpha·acc + beta·C (beta = 0: C is not read).
-template <std::size_t MR, std::size_t NV, class Arch>
+/// C[0:mr, 0:nr] = epi(alpha·acc + beta·C) (beta = 0: C is not read).
+template <std::size_t MR, std::size_t NV, class Arch, class Epi = NoEpilogue>
 inline void micro_kernel(std::size_t depth, const float* ap, const float* bp, float alpha,
-                         float beta, float* c, std::ptrdiff_t ldc, std::size_t mr,
-                         std::size_t nr) noexcept {
+                         float beta, float* c, std::ptrdiff_t ldc, std::size_t mr, std::size_t nr,
+                         const Epi& epi = {}) noexcept {
   using B = xsimd::batch<float, Arch>;
   constexpr std::size_t W = B::size;
   constexpr std::size_t NR = NV * W;
@@ -121,22 +131,24 @@ inline void micro_kernel(std::size_t depth, const float* ap, const float* bp, fl
       for (std::size_t v = 0; v < NV; ++v) {
         B r = va * acc[i * NV + v];
         if (beta != 0.0f) r = xsimd::fma(vb, B::load_unaligned(row + v * W), r);
-        r.store_unaligned(row + v * W);
+        epi(r, i).store_unaligned(row + v * W);
       }
     }
     return;
   }
-  alignas(64) std::array<float, MR * NR> tile;
-  for (std::size_t i = 0; i < MR; ++i)
-    for (std::size_t v = 0; v < NV; ++v)
-      acc[i * NV + v].store_aligned(tile.data() + i * NR + v * W);
-  for (std::size_t i = 0; i < mr; ++i) {
-    float* row = c + static_cast<std::ptrdiff_t>(i) * ldc;
-    for (std::size_t j = 0; j < nr; ++j) {
-      const float r = alpha * tile[i * NR + j];
-      row[j] = beta != 0.0f ? beta * row[j] + r : r;
+  // A partial tile goes through a buffer: C is read and written only where it exists.
+  alignas(64) std::array<float, MR * NR> tile{};
+  if (beta != 0.0f)
+    for (std::size_t i = 0; i < mr; ++i)
+      std::copy_n(c + static_cast<std::ptrdiff_t>(i) * ldc, nr, tile.data() + i * NR);
+  for (std::size_t i = 0; i < mr; ++i)
+    for (std::size_t v = 0; v < NV; ++v) {
+      B r = va * acc[i * NV + v];
+      if (beta != 0.0f) r = xsimd::fma(vb, B::load_aligned(tile.data() + i * NR + v * W), r);
+      epi(r, i).store_aligned(tile.data() + i * NR + v * W);
     }
-  }
+  for (std::size_t i = 0; i < mr; ++i)
+    std::copy_n(tile.data() + i * NR, nr, c + static_cast<std::ptrdiff_t>(i) * ldc);
 }
 
 }  // namespace detail

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
@@ -107,6 +108,41 @@ inline float pool_divisor(const Pool2dGeometry& g, const PoolWindow& wy,
 PARE_INLINE void max_pool2d(const Pool2dGeometry& g, TensorView<const float, 3> in,
                             TensorView<float, 3> out) {
   detail::check_pool(g, in.extents(), out.extents(), "max_pool2d");
+  if (in.is_contiguous() && out.is_contiguous()) {
+    // A channel at a time, so each window reads rows of one plane; the same first-NaN rule.
+    const std::size_t oh = g.out_h(), ow = g.out_w();
+    std::vector<detail::PoolWindow> wxs(ow);
+    for (std::size_t ox = 0; ox < ow; ++ox)
+      wxs[ox] = detail::pool_window(ox, g.stride_w, g.kernel_w, g.pad_left, g.pad_right, g.in_w);
+    for (std::size_t c = 0; c < g.channels; ++c) {
+      const float* plane = in.data() + c * g.in_h * g.in_w;
+      float* dst = out.data() + c * oh * ow;
+      for (std::size_t oy = 0; oy < oh; ++oy) {
+        const auto wy =
+            detail::pool_window(oy, g.stride_h, g.kernel_h, g.pad_top, g.pad_bottom, g.in_h);
+        for (std::size_t ox = 0; ox < ow; ++ox) {
+          const auto& wx = wxs[ox];
+          float m = -std::numeric_limits<float>::infinity();
+          bool nan = false;
+          for (std::size_t y = wy.begin; y < wy.end && !nan; ++y) {
+            const float* row = plane + y * g.in_w;
+            for (std::size_t x = wx.begin; x < wx.end; ++x) {
+              const float v = row[x];
+              if (!(v <= m)) {
+                m = v;
+                if (v != v) {
+                  nan = true;
+                  break;
+                }
+              }
+            }
+          }
+          dst[oy * ow + ox] = m;
+        }
+      }
+    }
+    return;
+  }
   detail::for_each_window(g, [&](std::size_t oy, std::size_t ox, const auto& wy, const auto& wx) {
     for (std::size_t c = 0; c < g.channels; ++c) {
       const auto a = detail::window_argmax(in, c, wy, wx);

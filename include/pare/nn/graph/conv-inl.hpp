@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,7 +15,9 @@
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/conv2d.hpp"
+#include "pare/kernels/conv2d_packed.hpp"
 #include "pare/nn/graph/conv.hpp"
+#include "pare/nn/graph/elementwise.hpp"
 
 namespace pare::graph {
 
@@ -69,7 +73,8 @@ PARE_INLINE Conv2dGeometry ConvAttrs::geometry(const std::vector<std::size_t>& x
              ": only 2-D convolutions ([N, C, H, W] input, [O, C/group, kh, kw] weight) are "
              "supported, got ",
              to_string(x), " and ", to_string(w));
-  PARE_CHECK((strides.empty() || strides.size() == 2) && (dilations.empty() || dilations.size() == 2) &&
+  PARE_CHECK((strides.empty() || strides.size() == 2) &&
+                 (dilations.empty() || dilations.size() == 2) &&
                  (kernel_shape.empty() || kernel_shape.size() == 2),
              ShapeError, op, ": strides, dilations and kernel_shape need 2 values for a 2-D input");
   Conv2dGeometry g;
@@ -105,9 +110,30 @@ PARE_INLINE Conv2dGeometry ConvAttrs::geometry(const std::vector<std::size_t>& x
   return g;
 }
 
-PARE_INLINE OpFn make_conv(const Attributes& attrs) {
-  const ConvAttrs c = ConvAttrs::parse(attrs, "Conv '" + attrs.node() + "'");
-  return [c](Inputs in, Outputs out) {
+PARE_INLINE OpFn make_conv(const GraphNode& node, const std::map<std::string, Value>* constants,
+                           Epilogue epilogue, bool residual) {
+  const ConvAttrs c = ConvAttrs::parse(node.attrs, "Conv '" + node.name + "'");
+  // A weight (and bias) stored in the graph is packed once, here; one computed at run time is
+  // packed on every call.
+  auto constant = [&](std::size_t k) -> const Value* {
+    if (constants == nullptr || k >= node.inputs.size() || node.inputs[k].empty()) return nullptr;
+    auto it = constants->find(node.inputs[k]);
+    return it == constants->end() ? nullptr : &it->second;
+  };
+  const bool has_bias = node.inputs.size() > 2 && !node.inputs[2].empty();
+  std::shared_ptr<const PackedConv2d> packed;
+  const Value* w = constant(1);
+  const Value* b = constant(2);
+  if (w != nullptr && w->is_float() && w->rank() == 4 && c.group > 0 &&
+      static_cast<std::size_t>(c.group) <= w->shape[0] &&
+      w->shape[0] % static_cast<std::size_t>(c.group) == 0 &&
+      (!has_bias || (b != nullptr && b->is_float() && b->size() == w->shape[0])) &&
+      element_count(w->shape) > 0)
+    packed = std::make_shared<const PackedConv2d>(
+        TensorView<const float, 4>(w->floats.data(),
+                                   Shape<4>{w->shape[0], w->shape[1], w->shape[2], w->shape[3]}),
+        has_bias ? b->floats.data() : nullptr, static_cast<std::size_t>(c.group), epilogue);
+  return [c, packed, epilogue, residual](Inputs in, Outputs out) {
     const std::string& op = c.op;
     const Value& x = float_input(in, 0, op);
     const Value& w = float_input(in, 1, op);
@@ -117,19 +143,34 @@ PARE_INLINE OpFn make_conv(const Attributes& attrs) {
       PARE_CHECK(b->is_float() && b->size() == g.out_channels, ShapeError, op, ": bias ",
                  to_string(b->shape), " needs ", g.out_channels, " values");
     }
-    const std::size_t n = x.shape[0], oh = g.out_h(), ow = g.out_w();
-    Value y = Value::zeros({n, g.out_channels, oh, ow});
-    const TensorView<const float, 4> wv(w.floats.data(),
-                                        Shape<4>{w.shape[0], w.shape[1], w.shape[2], w.shape[3]});
-    const std::size_t in_step = g.in_channels * g.in_h * g.in_w,
-                      out_step = g.out_channels * oh * ow;
-    for (std::size_t i = 0; i < n; ++i)
-      pare::conv2d(
-          g,
-          TensorView<const float, 3>(x.floats.data() + i * in_step,
-                                     Shape<3>{g.in_channels, g.in_h, g.in_w}),
-          wv, b ? b->floats.data() : nullptr,
-          TensorView<float, 3>(y.floats.data() + i * out_step, Shape<3>{g.out_channels, oh, ow}));
+    std::shared_ptr<const PackedConv2d> here = packed;
+    const std::size_t n = x.shape[0];
+    std::vector<std::size_t> shape{n, g.out_channels, g.out_h(), g.out_w()};
+    const Value* r = residual ? &float_input(in, 3, op) : nullptr;
+    // A residual of another shape (a broadcast Add) is added after the convolution.
+    const bool fused_residual = r != nullptr && r->shape == shape;
+    const Epilogue act = r != nullptr && !fused_residual ? Epilogue{} : epilogue;
+    if (!here || act.kind != here->epilogue().kind)
+      here = std::make_shared<const PackedConv2d>(
+          TensorView<const float, 4>(w.floats.data(),
+                                     Shape<4>{w.shape[0], w.shape[1], w.shape[2], w.shape[3]}),
+          b ? b->floats.data() : nullptr, g.groups, act);
+    Value y;
+    y.shape = std::move(shape);
+    y.floats.resize(element_count(y.shape));
+    if (n > 0 && !y.floats.empty())
+      here->run(g, x.floats.data(), y.floats.data(), fused_residual ? r->floats.data() : nullptr,
+                n);
+    if (r != nullptr && !fused_residual) {
+      const auto shp = broadcast_shape(y.shape, r->shape, op);
+      PARE_CHECK(shp == y.shape, ShapeError, op, ": the added value ", to_string(r->shape),
+                 " does not broadcast to the convolution's ", to_string(y.shape));
+      const auto sr = broadcast_strides(r->shape, y.shape);
+      const auto sy = broadcast_strides(y.shape, y.shape);
+      for_each_broadcast(y.shape, sy, sr, [&](std::size_t o, std::size_t, std::size_t j) {
+        y.floats[o] = apply(epilogue, y.floats[o] + r->floats[j]);
+      });
+    }
     *out[0] = std::move(y);
   };
 }

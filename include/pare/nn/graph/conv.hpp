@@ -6,12 +6,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "pare/core/config.hpp"
 #include "pare/kernels/conv2d.hpp"
+#include "pare/kernels/conv2d_packed.hpp"
 #include "pare/nn/graph/attributes.hpp"
+#include "pare/nn/graph/graph.hpp"
 #include "pare/nn/graph/op.hpp"
 #include "pare/nn/graph/value.hpp"
 
@@ -49,8 +52,12 @@ struct ConvAttrs {
 };
 
 /// Conv on [N, C, H, W] inputs (2-D only) with ONNX's auto_pad / pads, strides, dilations and
-/// group; the optional bias is input 2.
-[[nodiscard]] OpFn make_conv(const Attributes& attrs);
+/// group; the optional bias is input 2. A weight and bias found in `constants` are packed for the
+/// kernel once, here (kernels/conv2d_packed.hpp). `epilogue` is an activation fused into the
+/// convolution; with `residual`, input 3 is added before it (Conv → Add → activation in one
+/// pass; nn/graph/conv_fusion.hpp finds those chains).
+[[nodiscard]] OpFn make_conv(const GraphNode& node, const std::map<std::string, Value>* constants,
+                             Epilogue epilogue = {}, bool residual = false);
 
 /// BatchNormalization in inference mode: y = (x - mean) / sqrt(var + eps) · scale + bias over
 /// axis 1.

@@ -83,46 +83,43 @@ PARE_INLINE OpFn make_binary(BinaryKind kind, std::string op) {
       const float* pa = a.floats.data();
       const float* pb = b.floats.data();
       float* py = r.data();
-      if (a.shape == b.shape) {  // the common case: no index arithmetic
-        for (std::size_t i = 0; i < r.size(); ++i) {
-          switch (kind) {
-            case BinaryKind::add:
-              py[i] = pa[i] + pb[i];
-              break;
-            case BinaryKind::sub:
-              py[i] = pa[i] - pb[i];
-              break;
-            case BinaryKind::mul:
-              py[i] = pa[i] * pb[i];
-              break;
-            case BinaryKind::div:
-              py[i] = pa[i] / pb[i];
-              break;
-            case BinaryKind::pow:
-              py[i] = std::pow(pa[i], pb[i]);
-              break;
-          }
-        }
-      } else {
-        for_each_broadcast(shape, sa, sb, [&](std::size_t o, std::size_t i, std::size_t j) {
-          switch (kind) {
-            case BinaryKind::add:
-              py[o] = pa[i] + pb[j];
-              break;
-            case BinaryKind::sub:
-              py[o] = pa[i] - pb[j];
-              break;
-            case BinaryKind::mul:
-              py[o] = pa[i] * pb[j];
-              break;
-            case BinaryKind::div:
-              py[o] = pa[i] / pb[j];
-              break;
-            case BinaryKind::pow:
-              py[o] = std::pow(pa[i], pb[j]);
-              break;
-          }
-        });
+      // One loop per operation and run pattern, so each vectorizes.
+      auto run = [&](auto fn) {
+        for_each_broadcast_run(shape, sa, sb,
+                               [&](std::size_t o, std::size_t i, std::size_t j, std::size_t len,
+                                   std::size_t da, std::size_t db) {
+                                 const float* x = pa + i;
+                                 const float* z = pb + j;
+                                 float* dst = py + o;
+                                 if (da == 1 && db == 1) {
+                                   for (std::size_t k = 0; k < len; ++k) dst[k] = fn(x[k], z[k]);
+                                 } else if (da == 1) {
+                                   const float zv = *z;
+                                   for (std::size_t k = 0; k < len; ++k) dst[k] = fn(x[k], zv);
+                                 } else if (db == 1) {
+                                   const float xv = *x;
+                                   for (std::size_t k = 0; k < len; ++k) dst[k] = fn(xv, z[k]);
+                                 } else {
+                                   std::fill_n(dst, len, fn(*x, *z));
+                                 }
+                               });
+      };
+      switch (kind) {
+        case BinaryKind::add:
+          run([](float u, float v) { return u + v; });
+          break;
+        case BinaryKind::sub:
+          run([](float u, float v) { return u - v; });
+          break;
+        case BinaryKind::mul:
+          run([](float u, float v) { return u * v; });
+          break;
+        case BinaryKind::div:
+          run([](float u, float v) { return u / v; });
+          break;
+        case BinaryKind::pow:
+          run([](float u, float v) { return std::pow(u, v); });
+          break;
       }
       y.type = ValueType::f32;
       y.floats = std::move(r);
@@ -171,7 +168,27 @@ PARE_INLINE OpFn make_unary(UnaryKind kind, std::string op) {
     const Value& x = float_input(in, 0, op);
     Value& y = *out[0];
     std::vector<float> r(x.floats.size());
-    for (std::size_t i = 0; i < r.size(); ++i) r[i] = apply_unary(kind, x.floats[i]);
+    // the kind is a constant inside each loop, so the cheap ones (relu, abs, hard_swish) vectorize
+    auto run = [&](auto k) {
+      for (std::size_t i = 0; i < r.size(); ++i) r[i] = apply_unary(k(), x.floats[i]);
+    };
+    switch (kind) {
+      case UnaryKind::relu:
+        run([] { return UnaryKind::relu; });
+        break;
+      case UnaryKind::hard_swish:
+        run([] { return UnaryKind::hard_swish; });
+        break;
+      case UnaryKind::neg:
+        run([] { return UnaryKind::neg; });
+        break;
+      case UnaryKind::abs:
+        run([] { return UnaryKind::abs; });
+        break;
+      default:
+        run([kind] { return kind; });
+        break;
+    }
     y.type = ValueType::f32;
     y.shape = x.shape;
     y.floats = std::move(r);

@@ -57,6 +57,54 @@ void for_each_broadcast(const std::vector<std::size_t>& shape, const std::vector
   }
 }
 
+/// Calls f(o, ia, ib, len, da, db) for runs of `len` consecutive output elements starting at
+/// output index o, whose a and b elements start at ia and ib and advance by da and db (each 0 or
+/// 1). Dimensions that a and b broadcast alike are merged first, so [N, C, H, W] · [N, C, 1, 1]
+/// makes runs of H·W elements with db = 0: element-wise kernels specialize the run on (da, db)
+/// and vectorize it.
+template <class F>
+void for_each_broadcast_run(const std::vector<std::size_t>& shape,
+                            const std::vector<std::size_t>& sa, const std::vector<std::size_t>& sb,
+                            F&& f) {
+  if (element_count(shape) == 0) return;
+  // merged dimensions: extent, stride of a, stride of b (innermost last)
+  std::vector<std::size_t> ext, ta, tb;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    if (!ext.empty() && ta.back() == sa[d] * shape[d] && tb.back() == sb[d] * shape[d]) {
+      ext.back() *= shape[d];
+      ta.back() = sa[d];
+      tb.back() = sb[d];
+      continue;
+    }
+    ext.push_back(shape[d]);
+    ta.push_back(sa[d]);
+    tb.push_back(sb[d]);
+  }
+  if (ext.empty()) {
+    f(std::size_t{0}, std::size_t{0}, std::size_t{0}, std::size_t{1}, std::size_t{0},
+      std::size_t{0});
+    return;
+  }
+  const std::size_t r = ext.size(), len = ext[r - 1];
+  std::vector<std::size_t> idx(r, 0);
+  for (std::size_t o = 0;; o += len) {
+    std::size_t ia = 0, ib = 0;
+    for (std::size_t d = 0; d + 1 < r; ++d) {
+      ia += idx[d] * ta[d];
+      ib += idx[d] * tb[d];
+    }
+    f(o, ia, ib, len, ta[r - 1], tb[r - 1]);
+    std::size_t d = r - 1;
+    for (;;) {
+      if (d == 0) return;
+      --d;
+      if (++idx[d] < ext[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
 /// `v` rounded toward zero into int64, saturating (NaN gives 0): a plain cast of an
 /// out-of-range double is undefined behaviour.
 [[nodiscard]] inline std::int64_t saturate_int64(double v) noexcept {

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +15,7 @@
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemm.hpp"
 #include "pare/kernels/gemm_int8.hpp"
+#include "pare/kernels/gemm_packed.hpp"
 #include "pare/nn/graph/elementwise.hpp"
 #include "pare/nn/graph/linear.hpp"
 
@@ -27,12 +30,60 @@ namespace detail {
 
 }  // namespace detail
 
-PARE_INLINE OpFn make_gemm(const Attributes& attrs) {
+namespace detail {
+
+// The constant input `k` of `node`, or nullptr when it is computed at run time.
+[[nodiscard]] inline const Value* constant_input(const GraphNode& node, std::size_t k,
+                                                 const std::map<std::string, Value>* constants) {
+  if (constants == nullptr || k >= node.inputs.size() || node.inputs[k].empty()) return nullptr;
+  auto it = constants->find(node.inputs[k]);
+  return it == constants->end() ? nullptr : &it->second;
+}
+
+}  // namespace detail
+
+PARE_INLINE OpFn make_gemm(const GraphNode& node, const std::map<std::string, Value>* constants) {
+  const Attributes& attrs = node.attrs;
   const float alpha = attrs.get_float("alpha", 1.0f);
   const float beta = attrs.get_float("beta", 1.0f);
   const bool ta = attrs.get_int("transA", 0) != 0;
   const bool tb = attrs.get_int("transB", 0) != 0;
   const std::string op = "Gemm '" + attrs.node() + "'";
+  // A stored B (a Linear layer's weight) is packed once, with alpha folded in; a stored C that is
+  // one row becomes the bias the product starts from.
+  const Value* b = detail::constant_input(node, 1, constants);
+  const Value* c = detail::constant_input(node, 2, constants);
+  const bool has_c = node.inputs.size() > 2 && !node.inputs[2].empty() && beta != 0.0f;
+  if (!ta && b != nullptr && b->is_float() && b->rank() == 2 && element_count(b->shape) > 0) {
+    const std::size_t n = tb ? b->shape[0] : b->shape[1];
+    if (!has_c || (c != nullptr && c->is_float() && c->size() == n &&
+                   (c->rank() == 1 || (c->rank() == 2 && c->shape[0] == 1)))) {
+      Tensor<float, 2> scaled({b->shape[0], b->shape[1]});
+      for (std::size_t i = 0; i < b->size(); ++i) scaled.data()[i] = alpha * b->floats[i];
+      auto bv = TensorView<const float, 2>(scaled.view());
+      auto packed = std::make_shared<const PackedGemmB>(tb ? bv.transposed() : bv);
+      std::shared_ptr<const std::vector<float>> bias;
+      if (has_c) {
+        std::vector<float> v(n);
+        for (std::size_t j = 0; j < n; ++j) v[j] = beta * c->floats[j];
+        bias = std::make_shared<const std::vector<float>>(std::move(v));
+      }
+      return [=](Inputs in, Outputs out) {
+        const Value& a = float_input(in, 0, op);
+        PARE_CHECK(a.rank() == 2 && a.shape[1] == packed->rows(), ShapeError, op, ": A ",
+                   to_string(a.shape), " does not multiply the stored B of ", packed->rows(),
+                   " rows");
+        const std::size_t m = a.shape[0];
+        Value y;
+        y.shape = {m, packed->cols()};
+        y.floats.resize(element_count(y.shape));
+        packed->multiply(detail::matrix(a, 0, m, packed->rows()),
+                         TensorView<float, 2>(y.floats.data(), Shape<2>{m, packed->cols()}),
+                         bias ? bias->data() : nullptr);
+        *out[0] = std::move(y);
+      };
+    }
+  }
   return [=](Inputs in, Outputs out) {
     const Value& a = float_input(in, 0, op);
     const Value& b = float_input(in, 1, op);
@@ -63,8 +114,28 @@ PARE_INLINE OpFn make_gemm(const Attributes& attrs) {
   };
 }
 
-PARE_INLINE OpFn make_matmul(const Attributes& attrs) {
-  const std::string op = "MatMul '" + attrs.node() + "'";
+PARE_INLINE OpFn make_matmul(const GraphNode& node, const std::map<std::string, Value>* constants) {
+  const std::string op = "MatMul '" + node.name + "'";
+  // A stored 2-D B (a transformer's projection weight) is packed once; A's batches stack as rows.
+  if (const Value* b = detail::constant_input(node, 1, constants);
+      b != nullptr && b->is_float() && b->rank() == 2 && element_count(b->shape) > 0) {
+    auto packed =
+        std::make_shared<const PackedGemmB>(detail::matrix(*b, 0, b->shape[0], b->shape[1]));
+    return [op, packed](Inputs in, Outputs out) {
+      const Value& a = float_input(in, 0, op);
+      const std::size_t k = packed->rows(), n = packed->cols();
+      PARE_CHECK(a.rank() >= 1 && a.shape.back() == k, ShapeError, op, ": A ", to_string(a.shape),
+                 " does not multiply the stored B [", k, ", ", n, "]");
+      Value y;
+      y.shape = a.shape;
+      y.shape.back() = n;
+      y.floats.resize(element_count(y.shape));
+      const std::size_t rows = a.size() / k;
+      packed->multiply(detail::matrix(a, 0, rows, k),
+                       TensorView<float, 2>(y.floats.data(), Shape<2>{rows, n}));
+      *out[0] = std::move(y);
+    };
+  }
   return [op](Inputs in, Outputs out) {
     const Value& a = float_input(in, 0, op);
     const Value& b = float_input(in, 1, op);

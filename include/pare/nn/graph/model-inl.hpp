@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "pare/core/error.hpp"
+#include "pare/nn/graph/conv.hpp"
+#include "pare/nn/graph/conv_fusion.hpp"
 #include "pare/nn/graph/fold.hpp"
 #include "pare/nn/graph/fuse.hpp"
 #include "pare/nn/graph/model.hpp"
@@ -18,7 +20,8 @@
 
 namespace pare {
 
-PARE_INLINE Model::Model(graph::Graph g, ModelOptions options) : graph_(std::move(g)) {
+PARE_INLINE Model::Model(graph::Graph g, ModelOptions options)
+    : graph_(std::move(g)), options_(options) {
   if (options.fold_batch_norm) folded_ = graph::fold_batch_norm(graph_);
   if (options.fuse_gelu) fused_ = graph::fuse_gelu(graph_);
   compile();
@@ -148,13 +151,25 @@ PARE_INLINE void Model::compile() {
   std::vector<graph::GraphNode> sorted;
   for (std::size_t i : order) sorted.push_back(std::move(graph_.nodes[i]));
   graph_.nodes = std::move(sorted);
-  std::vector<std::size_t> last_use(slot_count_, SIZE_MAX);
+  std::vector<std::size_t> last_use(slot_count_, SIZE_MAX);  // slot -> step
+  // Conv chains fold into one step each (nn/graph/conv_fusion.hpp); the nodes they absorb get
+  // none.
+  std::map<std::size_t, graph::ConvChain> chain_at;
+  std::vector<bool> absorbed(n, false);
+  if (options_.fuse_conv)
+    for (auto& c : graph::plan_conv_fusion(graph_)) {
+      for (std::size_t k : c.absorbed) absorbed[k] = true;
+      chain_at.emplace(c.conv, std::move(c));
+    }
   // Every op this model needs and pare does not run is reported at once, so that a user sees the
   // whole list instead of discovering the ops one load at a time.
   std::vector<std::string> unsupported;
   for (std::size_t i = 0; i < n; ++i) {
+    if (absorbed[i]) continue;
     const auto& node = graph_.nodes[i];
+    const auto chain = chain_at.find(i);
     Step s;
+    std::vector<std::string> ins = node.inputs, outs = node.outputs;
     if (graph::is_packed_op(node)) {
       // a compressed node's weights come from the file: a bad one is a malformed file
       try {
@@ -164,6 +179,14 @@ PARE_INLINE void Model::compile() {
       } catch (const Error& e) {
         fail(node, i, e.what());
       }
+    } else if (chain != chain_at.end()) {
+      const bool residual = !chain->second.residual.empty();
+      s.fn = graph::make_conv(node, &graph_.constants, chain->second.epilogue, residual);
+      if (residual) {
+        ins.resize(3);
+        ins.push_back(chain->second.residual);
+      }
+      outs = chain->second.outputs;
     } else {
       try {
         s.fn = graph::make_op(node, graph_.opset, &graph_.constants);
@@ -171,16 +194,16 @@ PARE_INLINE void Model::compile() {
         unsupported.emplace_back(e.what());
       }
     }
-    for (const auto& in : node.inputs) {
+    for (const auto& in : ins) {
       if (in.empty()) {
         s.inputs.push_back(-1);
         continue;
       }
       const std::size_t k = slot.at(in);
       s.inputs.push_back(static_cast<int>(k));
-      last_use[k] = i;
+      last_use[k] = steps_.size();
     }
-    for (const auto& o : node.outputs) {
+    for (const auto& o : outs) {
       // an unnamed optional output still needs a place to be written
       s.outputs.push_back(o.empty() ? slot_count_++ : slot.at(o));
       if (o.empty()) last_use.push_back(SIZE_MAX);

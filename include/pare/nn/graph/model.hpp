@@ -32,6 +32,9 @@ namespace pare {
 struct ModelOptions {
   bool fold_batch_norm = true;  ///< merge inference BatchNormalization into the Conv/Gemm before it
   bool fuse_gelu = true;        ///< turn the exported Div/Erf/Add/Mul/Mul pattern into one Gelu
+  /// run Conv [→ Add] [→ activation] chains as one kernel (nn/graph/conv_fusion.hpp); the graph
+  /// keeps its nodes
+  bool fuse_conv = true;
 };
 
 class Model {
@@ -90,6 +93,7 @@ class Model {
   void compile();
 
   graph::Graph graph_;
+  ModelOptions options_;
   std::size_t folded_ = 0;
   std::size_t fused_ = 0;
   std::size_t slot_count_ = 0;

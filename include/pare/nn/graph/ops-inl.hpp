@@ -51,10 +51,10 @@ PARE_INLINE OpFn make_op(const GraphNode& node, std::int64_t opset,
   if (t == "HardSigmoid")
     return make_hard_sigmoid(a.get_float("alpha", 0.2f), a.get_float("beta", 0.5f), what);
   if (t == "Identity") return make_identity(what);
-  if (t == "Gemm") return make_gemm(a);
-  if (t == "MatMul") return make_matmul(a);
+  if (t == "Gemm") return make_gemm(node, constants);
+  if (t == "MatMul") return make_matmul(node, constants);
   if (t == "MatMulInteger") return make_matmul_integer(a);
-  if (t == "Conv") return make_conv(a);
+  if (t == "Conv") return make_conv(node, constants);
   if (t == "BatchNormalization") return make_batch_norm(a);
   if (t == "MaxPool") return make_pool(PoolKind::max, a);
   if (t == "AveragePool") return make_pool(PoolKind::average, a);

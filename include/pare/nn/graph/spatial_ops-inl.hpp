@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — definitions for nn/graph/spatial_ops.hpp: compiled once into pare::compiled, or included by
-// the header (core/config.hpp explains the two modes).
+// pare — definitions for nn/graph/spatial_ops.hpp: compiled once into pare::compiled, or included
+// by the header (core/config.hpp explains the two modes).
 #pragma once
 
 #include <cstdint>
