@@ -202,26 +202,24 @@ inline OpFn make_variadic(Variadic kind, std::string op) {
     std::vector<std::size_t> shape = first.shape;
     for (std::size_t k = 1; k < in.size(); ++k) shape = broadcast_shape(shape, in[k]->shape, op);
     if (first.is_float()) {
-      // Min and max propagate NaN, as numpy's minimum and maximum.
-      auto f = [kind](float p, float q) {
-        switch (kind) {
-          case Variadic::min:
-            return (p < q || p != p) ? p : q;
-          case Variadic::max:
-            return (p > q || p != p) ? p : q;
-          case Variadic::sum:
-          case Variadic::mean:
-            break;
+      // One lambda per kind, so that each fold is a plain loop without a switch inside.
+      auto fold = [&](auto f) {
+        std::vector<float> acc = first.floats;
+        std::vector<std::size_t> acc_shape = first.shape;
+        for (std::size_t k = 1; k < in.size(); ++k) {
+          auto s = broadcast_shape(acc_shape, in[k]->shape, op);
+          acc = zip_broadcast<float>(acc, acc_shape, in[k]->floats, in[k]->shape, s, f);
+          acc_shape = std::move(s);
         }
-        return p + q;
+        return acc;
       };
-      std::vector<float> acc = first.floats;
-      std::vector<std::size_t> acc_shape = first.shape;
-      for (std::size_t k = 1; k < in.size(); ++k) {
-        auto s = broadcast_shape(acc_shape, in[k]->shape, op);
-        acc = zip_broadcast<float>(acc, acc_shape, in[k]->floats, in[k]->shape, s, f);
-        acc_shape = std::move(s);
-      }
+      // Min and max propagate NaN, as numpy's minimum and maximum.
+      std::vector<float> acc =
+          kind == Variadic::min
+              ? fold([](float p, float q) { return (p < q || std::isnan(p)) ? p : q; })
+          : kind == Variadic::max
+              ? fold([](float p, float q) { return (p > q || std::isnan(p)) ? p : q; })
+              : fold([](float p, float q) { return p + q; });
       if (kind == Variadic::mean) {
         const float n = static_cast<float>(in.size());
         for (float& v : acc) v /= n;
