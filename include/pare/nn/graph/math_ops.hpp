@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare — the math family of graph ops: element-wise math beyond the basic arithmetic (Clip, the
-// ReLU family, Min/Max/Mean/Sum), comparisons and logic (Equal, Less, Greater, Not, And, Or,
-// Where), casts (Cast, CastLike) and value generators (ConstantOfShape, Range, Trilu, CumSum,
-// Expand, Tile).
+// ReLU family, Min/Max/Mean/Sum, Mod, BitShift, the trigonometric, rounding and logarithm ops,
+// IsNaN/IsInf), comparisons and logic (Equal, Less, Greater, Not, And, Or, Xor, Where), casts
+// (Cast, CastLike) and value generators (ConstantOfShape, Range, Trilu, CumSum, Expand, Tile).
 //
 // make_op (ops.hpp) asks each family in turn; a family answers with the op's function, or with
 // an empty OpFn when the op type is not one of its own.
