@@ -9,7 +9,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <vector>
 
 #include "pare/core/error.hpp"
@@ -123,6 +122,43 @@ inline void pack_conv_panels(const Conv2dGeometry& g, const float* x, std::size_
   }
 }
 
+// acc[t] = bias + Σ_k w[k]·src[offsets[k] + t] for t < span: the depthwise kernel's inner loop,
+// with four registers of acc kept across all taps instead of a pass over acc per tap.
+inline void depthwise_plane(const float* src, const std::size_t* offsets, const float* w,
+                            std::size_t taps, float bias, float* acc, std::size_t span) noexcept {
+  std::size_t t = 0;
+  if constexpr (simd::has_simd) {
+    using B = xsimd::batch<float, xsimd::default_arch>;
+    constexpr std::size_t W = B::size;
+    for (; t + 4 * W <= span; t += 4 * W) {
+      B a0(bias), a1(bias), a2(bias), a3(bias);
+      for (std::size_t k = 0; k < taps; ++k) {
+        const float* s = src + offsets[k] + t;
+        const B wk(w[k]);
+        a0 = xsimd::fma(wk, B::load_unaligned(s), a0);
+        a1 = xsimd::fma(wk, B::load_unaligned(s + W), a1);
+        a2 = xsimd::fma(wk, B::load_unaligned(s + 2 * W), a2);
+        a3 = xsimd::fma(wk, B::load_unaligned(s + 3 * W), a3);
+      }
+      a0.store_unaligned(acc + t);
+      a1.store_unaligned(acc + t + W);
+      a2.store_unaligned(acc + t + 2 * W);
+      a3.store_unaligned(acc + t + 3 * W);
+    }
+    for (; t + W <= span; t += W) {
+      B a0(bias);
+      for (std::size_t k = 0; k < taps; ++k)
+        a0 = xsimd::fma(B(w[k]), B::load_unaligned(src + offsets[k] + t), a0);
+      a0.store_unaligned(acc + t);
+    }
+  }
+  for (; t < span; ++t) {
+    float a = bias;
+    for (std::size_t k = 0; k < taps; ++k) a += w[k] * src[offsets[k] + t];
+    acc[t] = a;
+  }
+}
+
 // Two per-thread scratch areas (slot 0: B panels or the padded plane; slot 1: a batched
 // output), 64-byte aligned, grown to the largest request and kept.
 inline float* conv_workspace(std::size_t slot, std::size_t floats) {
@@ -222,9 +258,20 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
   const std::size_t sh = g.stride_h, sw = g.stride_w;
   const std::size_t hp = g.in_h + g.pad_top + g.pad_bottom, wp = g.in_w + g.pad_left + g.pad_right;
   const std::size_t pitch = (wp + sw - 1) / sw, rows = (hp + sh - 1) / sh + 1;  // + a slack row
-  const std::size_t phase = rows * pitch, taps = kernel_h_ * kernel_w_, span = oh * pitch;
+  const std::size_t taps = kernel_h_ * kernel_w_;
+  // the plane of outputs is computed in whole registers: up to 15 columns past the last row's
+  // end, which read up to 15 floats past the phase plane (into the next one, or the slack below)
+  const std::size_t span = (oh * pitch + 15) / 16 * 16, phase = rows * pitch + 16;
   float* phases = detail::conv_workspace(0, sh * sw * phase + span);
   float* acc = phases + sh * sw * phase;
+  // where each tap reads, relative to the phase planes
+  std::vector<std::size_t> offsets(taps);
+  for (std::size_t ki = 0; ki < kernel_h_; ++ki)
+    for (std::size_t kj = 0; kj < kernel_w_; ++kj) {
+      const std::size_t dy = ki * g.dilation_h, dx = kj * g.dilation_w;
+      offsets[ki * kernel_w_ + kj] =
+          ((dy % sh) * sw + dx % sw) * phase + (dy / sh) * pitch + dx / sw;
+    }
   for (std::size_t o = 0; o < out_channels_; ++o) {
     if (o % mult == 0) {
       std::fill_n(phases, sh * sw * phase, 0.0f);
@@ -237,31 +284,16 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
           std::copy_n(src, g.in_w, prow + g.pad_left);
           continue;
         }
-        // stride 2 is the common case: divisions by a constant 2 are shifts
-        auto scatter = [&](auto stride) {
-          for (std::size_t c = 0; c < g.in_w; ++c) {
-            const std::size_t px = c + g.pad_left;
-            prow[(px % stride) * phase + px / stride] = src[c];
-          }
-        };
-        if (sw == 2)
-          scatter(std::integral_constant<std::size_t, 2>{});
-        else
-          scatter(sw);
+        // one strided copy per column phase
+        for (std::size_t b = 0; b < sw; ++b) {
+          // the first input column c with (c + pad_left) % sw == b
+          const std::size_t c0 = (b + sw - g.pad_left % sw) % sw;
+          float* dst = prow + b * phase + (c0 + g.pad_left) / sw;
+          for (std::size_t c = c0, i = 0; c < g.in_w; c += sw, ++i) dst[i] = src[c];
+        }
       }
     }
-    std::fill_n(acc, span, bias_[o]);
-    const float* w = weight_.data() + o * taps;
-    for (std::size_t ki = 0; ki < kernel_h_; ++ki) {
-      const std::size_t dy = ki * g.dilation_h;
-      for (std::size_t kj = 0; kj < kernel_w_; ++kj) {
-        const std::size_t dx = kj * g.dilation_w;
-        const float wv = w[ki * kernel_w_ + kj];
-        const float* src =
-            phases + ((dy % sh) * sw + dx % sw) * phase + (dy / sh) * pitch + dx / sw;
-        for (std::size_t t = 0; t < span; ++t) acc[t] += wv * src[t];
-      }
-    }
+    detail::depthwise_plane(phases, offsets.data(), weight_.data() + o * taps, taps, bias_[o], acc, span);
     float* yo = y + o * oh * ow;
     const float* ro = residual ? residual + o * oh * ow : nullptr;
     for (std::size_t r = 0; r < oh; ++r) {
