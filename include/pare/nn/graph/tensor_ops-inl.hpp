@@ -109,7 +109,8 @@ inline void copy_at(const Value& src, std::size_t from, Value& dst, std::size_t 
 // Slice
 
 inline OpFn make_slice(const Attributes& a, std::int64_t opset, const std::string& op) {
-  const bool from_attrs = opset > 0 && opset < 10;
+  // an unknown opset (0) takes the form the node carries
+  const bool from_attrs = (opset > 0 && opset < 10) || (opset <= 0 && a.has("starts"));
   const std::vector<std::int64_t> a_starts = a.get_ints("starts", {});
   const std::vector<std::int64_t> a_ends = a.get_ints("ends", {});
   const std::vector<std::int64_t> a_axes = a.get_ints("axes", {});
@@ -227,7 +228,7 @@ inline OpFn make_split(const GraphNode& node, std::int64_t opset, const std::str
   PARE_CHECK(!has_num || num == static_cast<std::int64_t>(nout), ArgumentError, op,
              ": num_outputs = ", num, " but the node has ", nout, " outputs");
   PARE_CHECK(nout > 0, ArgumentError, op, ": no outputs");
-  const bool split_attr = opset > 0 && opset < 13;
+  const bool split_attr = (opset > 0 && opset < 13) || (opset <= 0 && a.has("split"));
   return [=](Inputs in, Outputs out) {
     const Value& x = input(in, 0, op);
     PARE_CHECK(x.rank() > 0, ShapeError, op, ": cannot split a scalar");
@@ -296,7 +297,7 @@ inline OpFn make_pad(const Attributes& a, std::int64_t opset, const std::string&
     mode = PadMode::edge;
   else
     PARE_CHECK(mode_s == "constant", UnsupportedError, op, ": mode '", mode_s, "'");
-  const bool from_attrs = opset > 0 && opset < 11;
+  const bool from_attrs = (opset > 0 && opset < 11) || (opset <= 0 && a.has("pads"));
   const std::vector<std::int64_t> a_pads = a.get_ints("pads", {});
   const float a_value = a.get_float("value", 0.0f);
   return [=](Inputs in, Outputs out) {
@@ -312,9 +313,8 @@ inline OpFn make_pad(const Attributes& a, std::int64_t opset, const std::string&
       }
     }
     std::vector<std::size_t> axes;
-    if (const Value* av = from_attrs ? nullptr : optional_input(in, 3)) {
+    if (!from_attrs && optional_input(in, 3)) {
       axes = unique_axes(index_input(in, 3, op), r, op);
-      (void)av;
     } else {
       for (std::size_t d = 0; d < r; ++d) axes.push_back(d);
     }
@@ -677,7 +677,7 @@ inline OpFn make_arg(bool is_max, const Attributes& a, const std::string& op) {
 inline OpFn make_topk(const Attributes& a, std::int64_t opset, const std::string& op) {
   const std::int64_t axis = a.get_int("axis", -1);
   const bool largest = a.get_int("largest", 1) != 0;
-  const bool k_attr = opset > 0 && opset < 10;
+  const bool k_attr = (opset > 0 && opset < 10) || (opset <= 0 && a.has("k"));
   const std::int64_t a_k = a.get_int("k", -1);
   return [=](Inputs in, Outputs out) {
     const Value& x = input(in, 0, op);
@@ -1262,8 +1262,15 @@ inline OpFn make_einsum(const GraphNode& node, const std::string& op) {
       *out[0] = std::move(y);
       return;
     }
-    std::vector<std::size_t> oidx(out_labels.size(), 0), sidx(sum_labels.size(), 0);
-    std::vector<std::size_t> base(k, 0);
+    // The last summed label runs as a strided inner loop; the others as an odometer.
+    const std::size_t ns = sum_labels.size();
+    const std::size_t last_n = ns ? sshape[ns - 1] : 1;
+    const std::size_t outer_n = inner_n / last_n;
+    std::vector<std::size_t> last_stride(k, 0);
+    if (ns)
+      for (std::size_t t = 0; t < k; ++t) last_stride[t] = stride[t][sum_labels[ns - 1]];
+    std::vector<std::size_t> oidx(out_labels.size(), 0), sidx(ns, 0);
+    std::vector<std::size_t> base(k, 0), at(k, 0);
     for (std::size_t o = 0; o < no; ++o) {
       for (std::size_t t = 0; t < k; ++t) {
         base[t] = 0;
@@ -1272,16 +1279,26 @@ inline OpFn make_einsum(const GraphNode& node, const std::string& op) {
       }
       double acc = 0.0;
       std::fill(sidx.begin(), sidx.end(), 0);
-      for (std::size_t s = 0; s < inner_n; ++s) {
-        double prod = 1.0;
+      for (std::size_t s = 0; s < outer_n; ++s) {
         for (std::size_t t = 0; t < k; ++t) {
-          std::size_t p = base[t];
-          for (std::size_t i = 0; i < sum_labels.size(); ++i)
-            p += sidx[i] * stride[t][sum_labels[i]];
-          prod *= static_cast<double>(xs[t]->floats[p]);
+          at[t] = base[t];
+          for (std::size_t i = 0; i + 1 < ns; ++i) at[t] += sidx[i] * stride[t][sum_labels[i]];
         }
-        acc += prod;
-        for (std::size_t i = sum_labels.size(); i-- > 0;) {
+        if (k == 2) {
+          const float* pa = xs[0]->floats.data() + at[0];
+          const float* pb = xs[1]->floats.data() + at[1];
+          const std::size_t sa = last_stride[0], sb = last_stride[1];
+          for (std::size_t j = 0; j < last_n; ++j)
+            acc += static_cast<double>(pa[j * sa]) * static_cast<double>(pb[j * sb]);
+        } else {
+          for (std::size_t j = 0; j < last_n; ++j) {
+            double prod = 1.0;
+            for (std::size_t t = 0; t < k; ++t)
+              prod *= static_cast<double>(xs[t]->floats[at[t] + j * last_stride[t]]);
+            acc += prod;
+          }
+        }
+        for (std::size_t i = ns > 0 ? ns - 1 : 0; i-- > 0;) {
           if (++sidx[i] < sshape[i]) break;
           sidx[i] = 0;
         }
