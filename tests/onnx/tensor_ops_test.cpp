@@ -302,6 +302,17 @@ TEST_CASE("older forms and tie rules", "[onnx][tensor_ops]") {
   const Value k7 = ints({1}, {7});
   CHECK_THROWS_AS(Node("TopK", 2, 2).run({&t, &k7}), pare::ShapeError);
 
+  // NaN orders above every number (torch.topk, numpy.argmax/argmin)
+  const Value with_nan = floats({4}, {1, std::nanf(""), 3, std::nanf("")});
+  const Value k2 = ints({1}, {2});
+  r = Node("TopK", 2, 2).run({&with_nan, &k2}, 11);
+  CHECK(r[1].ints == std::vector<std::int64_t>{1, 3});
+  r = Node("TopK", 2, 2).i("largest", 0).run({&with_nan, &k2}, 11);
+  CHECK(r[1].ints == std::vector<std::int64_t>{0, 2});
+  CHECK(Node("ArgMax", 1).run({&with_nan})[0].ints == std::vector<std::int64_t>{1});
+  CHECK(Node("ArgMin", 1).run({&with_nan})[0].ints == std::vector<std::int64_t>{1});
+  CHECK(Node("ArgMin", 1).i("select_last_index", 1).run({&with_nan})[0].ints ==
+        std::vector<std::int64_t>{3});
   y = Node("ArgMax", 1).i("select_last_index", 1).run({&t})[0];
   CHECK(y.ints == std::vector<std::int64_t>{4});
   y = Node("ArgMin", 1).i("keepdims", 0).run({&t})[0];

@@ -556,12 +556,23 @@ inline OpFn make_reduce(Reduce kind, const Attributes& a, std::int64_t opset,
     if (kind == Reduce::min)
       std::fill(acc.begin(), acc.end(), std::numeric_limits<double>::infinity());
     double* pa = acc.data();
-    auto run = [&](auto&& combine) {
+    // `combine` folds an element into an accumulator, `merge` two accumulators, `ident` is
+    // their identity. A run along reduced axes folds into eight independent lanes (no serial
+    // dependency, so the loop pipelines and vectorizes), merged at its end.
+    auto run = [&](auto&& combine, auto&& merge, double ident) {
       for_each_reduce_run(
           x.shape, reduced, [&](std::size_t o, std::size_t i, std::size_t c, std::size_t step) {
             if (step == 0) {
+              const float* p = px + i;
+              double lane[8];
+              std::fill(lane, lane + 8, ident);
+              std::size_t j = 0;
+              for (; j + 8 <= c; j += 8)
+                for (std::size_t l = 0; l < 8; ++l)
+                  lane[l] = combine(lane[l], static_cast<double>(p[j + l]), o);
               double s = pa[o];
-              for (std::size_t j = 0; j < c; ++j) s = combine(s, static_cast<double>(px[i + j]), o);
+              for (std::size_t l = 0; l < 8; ++l) s = merge(s, lane[l]);
+              for (; j < c; ++j) s = combine(s, static_cast<double>(p[j]), o);
               pa[o] = s;
             } else {
               for (std::size_t j = 0; j < c; ++j)
@@ -569,36 +580,41 @@ inline OpFn make_reduce(Reduce kind, const Attributes& a, std::int64_t opset,
             }
           });
     };
+    const double inf = std::numeric_limits<double>::infinity();
+    auto add = [](double s, double t) { return s + t; };
+    auto max = [](double s, double v, std::size_t = 0) { return std::isnan(v) || v > s ? v : s; };
+    auto min = [](double s, double v, std::size_t = 0) { return std::isnan(v) || v < s ? v : s; };
     switch (kind) {
       case Reduce::mean:
       case Reduce::sum:
       case Reduce::log_sum:
-        run([](double s, double v, std::size_t) { return s + v; });
+        run([](double s, double v, std::size_t) { return s + v; }, add, 0.0);
         break;
       case Reduce::l1:
-        run([](double s, double v, std::size_t) { return s + std::fabs(v); });
+        run([](double s, double v, std::size_t) { return s + std::fabs(v); }, add, 0.0);
         break;
       case Reduce::l2:
       case Reduce::sum_square:
-        run([](double s, double v, std::size_t) { return s + v * v; });
+        run([](double s, double v, std::size_t) { return s + v * v; }, add, 0.0);
         break;
       case Reduce::prod:
-        run([](double s, double v, std::size_t) { return s * v; });
+        run([](double s, double v, std::size_t) { return s * v; },
+            [](double s, double t) { return s * t; }, 1.0);
         break;
       case Reduce::max:
-        run([](double s, double v, std::size_t) { return std::isnan(v) || v > s ? v : s; });
+        run(max, max, -inf);
         break;
       case Reduce::min:
-        run([](double s, double v, std::size_t) { return std::isnan(v) || v < s ? v : s; });
+        run(min, min, inf);
         break;
       case Reduce::log_sum_exp: {
-        run([](double s, double v, std::size_t) { return v > s ? v : s; });
+        run(max, max, -inf);
         shift = acc;
         for (auto& v : shift)
           if (!std::isfinite(v)) v = 0.0;
         std::fill(acc.begin(), acc.end(), 0.0);
         const double* ps = shift.data();
-        run([ps](double s, double v, std::size_t o) { return s + std::exp(v - ps[o]); });
+        run([ps](double s, double v, std::size_t o) { return s + std::exp(v - ps[o]); }, add, 0.0);
         break;
       }
     }
@@ -658,8 +674,11 @@ inline OpFn make_arg(bool is_max, const Attributes& a, const std::string& op) {
       for (std::size_t k = 1; k < d; ++k) {
         for (std::size_t j = 0; j < inner; ++j) {
           const double v = x.at(base + k * inner + j);
-          const bool better =
-              is_max ? (last ? v >= best[j] : v > best[j]) : (last ? v <= best[j] : v < best[j]);
+          // NaN wins, as in numpy's argmax/argmin; the first NaN unless the last is asked for
+          const bool nan_v = std::isnan(v), nan_b = std::isnan(best[j]);
+          const bool better = nan_v || nan_b ? nan_v && (!nan_b || last)
+                              : is_max       ? (last ? v >= best[j] : v > best[j])
+                                             : (last ? v <= best[j] : v < best[j]);
           if (better) {
             best[j] = v;
             py[j] = static_cast<std::int64_t>(k);
@@ -708,9 +727,12 @@ inline OpFn make_topk(const Attributes& a, std::int64_t opset, const std::string
           order[i] = i;
           v[i] = x.at(base + i * inner);
         }
-        // equal values keep the lower index first, as the spec asks
+        // Equal values keep the lower index first, as the spec asks. NaN orders above every
+        // number, which keeps the comparison a strict weak order that partial_sort needs.
+        auto above = [](double p, double q) { return std::isnan(p) ? !std::isnan(q) : p > q; };
         auto before = [&](std::size_t p, std::size_t q) {
-          if (v[p] != v[q]) return largest ? v[p] > v[q] : v[p] < v[q];
+          if (largest ? above(v[p], v[q]) : above(v[q], v[p])) return true;
+          if (largest ? above(v[q], v[p]) : above(v[p], v[q])) return false;
           return p < q;
         };
         std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kk),
@@ -999,15 +1021,23 @@ inline OpFn make_scatter_nd(const Attributes& a, const std::string& op) {
 // Normalizations
 
 /// Mean and 1/sqrt(variance + epsilon) of `n` contiguous floats (two passes, in double).
-inline void moments(const float* p, std::size_t n, double epsilon, double& mean, double& inv) {
+/// Sum of f(p[i]) over `n` floats, in eight independent double lanes.
+template <class F>
+[[nodiscard]] double lane_sum(const float* p, std::size_t n, F&& f) {
+  double lane[8] = {};
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (std::size_t l = 0; l < 8; ++l) lane[l] += f(static_cast<double>(p[i + l]));
   double s = 0.0;
-  for (std::size_t i = 0; i < n; ++i) s += static_cast<double>(p[i]);
-  mean = n ? s / static_cast<double>(n) : 0.0;
-  double v = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double d = static_cast<double>(p[i]) - mean;
-    v += d * d;
-  }
+  for (double l : lane) s += l;
+  for (; i < n; ++i) s += f(static_cast<double>(p[i]));
+  return s;
+}
+
+inline void moments(const float* p, std::size_t n, double epsilon, double& mean, double& inv) {
+  mean = n ? lane_sum(p, n, [](double v) { return v; }) / static_cast<double>(n) : 0.0;
+  const double m = mean;
+  double v = lane_sum(p, n, [m](double e) { return (e - m) * (e - m); });
   v = n ? v / static_cast<double>(n) : 0.0;
   inv = 1.0 / std::sqrt(v + epsilon);
 }
