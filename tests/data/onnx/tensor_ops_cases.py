@@ -177,7 +177,7 @@ case('split11','Split',[x],[x[:,:2],x[:,2:9],x[:,9:]],{'axis':-1,'split':[2,7,1]
 # Einsum
 eqs=[('bij,bjk->bik',[(2,3,4),(2,4,5)]),('bhqd,bhkd->bhqk',[(1,2,3,4),(1,2,5,4)]),('ij,jk',[(3,4),(4,2)]),
      ('ij->',[(3,4)]),('i,i',[(5,),(5,)]),('ij,kj->ik',[(3,4),(2,4)]),('...ij->...ji',[(2,3,4)]),('bii->bi',[(2,3,3)]),
-     ('ijk,jil->kl',[(2,3,4),(3,2,5)]),('i,j->ij',[(3,),(4,)]),('abc,cd,de->abe',[(2,3,4),(4,2),(2,3)])]
+     ('ijk,jil->kl',[(2,3,4),(3,2,5)]),('...ij,...jk->...ik',[(2,1,3,4),(1,5,4,2)]),('ij,jk->k',[(3,4),(4,2)]),('bq,bq->b',[(3,4),(1,4)]),('i,j->ij',[(3,),(4,)]),('abc,cd,de->abe',[(2,3,4),(4,2),(2,3)])]
 for t,(eq,shapes) in enumerate(eqs):
     ins=[rng.standard_normal(s).astype(np.float32) for s in shapes]
     case(f'einsum_{t}','Einsum',ins,[np.einsum(eq,*ins).astype(np.float32)],{'equation':eq},opset=12)

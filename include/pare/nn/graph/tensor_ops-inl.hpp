@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pare/core/error.hpp"
+#include "pare/kernels/gemm.hpp"
 #include "pare/nn/graph/elementwise.hpp"
 #include "pare/nn/graph/tensor_ops.hpp"
 #include "pare/nn/graph/value.hpp"
@@ -1215,6 +1216,109 @@ inline EinsumPlan parse_einsum(const std::string& eq, std::size_t inputs, const 
   return p;
 }
 
+/// Copies the elements of `src` indexed by `dims` with element `strides` into dense `dst`.
+inline void gather_dense(const float* src, const Shape& dims, const Shape& strides, float* dst) {
+  const std::size_t r = dims.size();
+  if (r == 0) {
+    dst[0] = src[0];
+    return;
+  }
+  for (auto d : dims)
+    if (d == 0) return;
+  std::vector<std::size_t> idx(r, 0);
+  const std::size_t inner = dims[r - 1], is = strides[r - 1];
+  std::size_t off = 0;
+  for (;;) {
+    for (std::size_t j = 0; j < inner; ++j) *dst++ = src[off + j * is];
+    std::size_t d = r - 1;
+    for (;;) {
+      if (d == 0) return;
+      --d;
+      if (++idx[d] < dims[d]) {
+        off += strides[d];
+        break;
+      }
+      off -= strides[d] * (dims[d] - 1);
+      idx[d] = 0;
+    }
+  }
+}
+
+/// A two-operand Einsum without diagonals or one-sided sums as batched GEMM: each label is a
+/// batch (both operands and output), row (first operand and output), column (second and output)
+/// or contracted (both operands, not output) label; the operands are gathered into [batch, rows,
+/// k] and [batch, k, cols], multiplied, and the product scattered into the output's label order.
+/// False (nothing written) when the equation is not of that form.
+inline bool einsum_by_gemm(const std::vector<const Value*>& xs, const Shape& extent,
+                           const std::vector<Shape>& stride,
+                           const std::vector<std::vector<std::uint8_t>>& seen,
+                           const std::vector<std::size_t>& out_labels, Value& y) {
+  std::vector<bool> is_out(extent.size(), false);
+  for (auto l : out_labels) is_out[l] = true;
+  std::vector<std::size_t> batch, rows, cols, inner;
+  for (std::size_t l = 0; l < extent.size(); ++l) {
+    const bool a = seen[0][l] > 0, b = seen[1][l] > 0;
+    if (seen[0][l] > 1 || seen[1][l] > 1) return false;  // a diagonal
+    if (extent[l] <= 1 || (!a && !b)) continue;          // a unit label indexes nothing
+    if (a && b)
+      (is_out[l] ? batch : inner).push_back(l);
+    else if (!is_out[l])
+      return false;  // summed within one operand
+    else
+      (a ? rows : cols).push_back(l);
+  }
+  // batch, rows and columns follow the output's order, so the product is nearly its layout
+  auto by_output = [&](std::vector<std::size_t>& v) {
+    std::vector<std::size_t> r;
+    for (auto l : out_labels)
+      if (std::find(v.begin(), v.end(), l) != v.end()) r.push_back(l);
+    v = r;
+  };
+  by_output(batch);
+  by_output(rows);
+  by_output(cols);
+  auto dims_of = [&](std::initializer_list<const std::vector<std::size_t>*> groups, std::size_t t) {
+    Shape d, s;
+    for (const auto* g : groups)
+      for (auto l : *g) {
+        d.push_back(extent[l]);
+        s.push_back(stride[t][l]);
+      }
+    return std::pair{d, s};
+  };
+  auto prod = [&](const std::vector<std::size_t>& g) {
+    std::size_t n = 1;
+    for (auto l : g) n *= extent[l];
+    return n;
+  };
+  const std::size_t nb = prod(batch), m = prod(rows), n = prod(cols), kk = prod(inner);
+  const auto [ad, as] = dims_of({&batch, &rows, &inner}, 0);
+  const auto [bd, bs] = dims_of({&batch, &inner, &cols}, 1);
+  std::vector<float> a(element_count(ad)), b(element_count(bd));
+  gather_dense(xs[0]->floats.data(), ad, as, a.data());
+  gather_dense(xs[1]->floats.data(), bd, bs, b.data());
+  std::vector<float> c(element_count(Shape{nb, m, n}));
+  for (std::size_t i = 0; i < nb; ++i)
+    pare::gemm(TensorView<const float, 2>(a.data() + i * m * kk, pare::Shape<2>{m, kk}),
+               TensorView<const float, 2>(b.data() + i * kk * n, pare::Shape<2>{kk, n}),
+               TensorView<float, 2>(c.data() + i * m * n, pare::Shape<2>{m, n}));
+  // the product's element stride of every output label (0 for unit labels)
+  Shape cstride_of(extent.size(), 0);
+  std::size_t st = 1;
+  for (const auto* g : {&cols, &rows, &batch})
+    for (auto it = g->rbegin(); it != g->rend(); ++it) {
+      cstride_of[*it] = st;
+      st *= extent[*it];
+    }
+  Shape od, os;
+  for (auto l : out_labels) {
+    od.push_back(extent[l]);
+    os.push_back(cstride_of[l]);
+  }
+  gather_dense(c.data(), od, os, y.floats.data());
+  return true;
+}
+
 inline OpFn make_einsum(const GraphNode& node, const std::string& op) {
   const std::string eq = node.attrs.get_string("equation", "");
   PARE_CHECK(!eq.empty(), ArgumentError, op, ": no equation");
@@ -1240,6 +1344,8 @@ inline OpFn make_einsum(const GraphNode& node, const std::string& op) {
     std::vector<bool> used(labels, false);
     // per operand, per label: the element stride (repeated labels add up: a diagonal)
     std::vector<std::vector<std::size_t>> stride(k, std::vector<std::size_t>(labels, 0));
+    // per operand, per label: how often it indexes a real (not broadcast) dimension
+    std::vector<std::vector<std::uint8_t>> seen(k, std::vector<std::uint8_t>(labels, 0));
     for (std::size_t t = 0; t < k; ++t) {
       const Value& x = *xs[t];
       const auto& term = plan.terms[t];
@@ -1248,24 +1354,26 @@ inline OpFn make_einsum(const GraphNode& node, const std::string& op) {
           x.rank() -
           (term.size() - (std::find(term.begin(), term.end(), -1) != term.end() ? 1 : 0));
       std::size_t d = 0;
-      auto bind = [&](std::size_t l, std::size_t dimsz, std::size_t s, bool broadcast) {
-        if (broadcast && dimsz == 1) {
+      // a dimension of 1 broadcasts against any size, as in numpy.einsum
+      auto bind = [&](std::size_t l, std::size_t dimsz, std::size_t s) {
+        if (dimsz == 1) {
           if (!used[l]) extent[l] = 1;
           used[l] = true;
           return;  // stride stays 0
         }
-        PARE_CHECK(!used[l] || extent[l] == dimsz || (broadcast && extent[l] == 1), ShapeError, op,
+        PARE_CHECK(!used[l] || extent[l] == dimsz || extent[l] == 1, ShapeError, op,
                    ": dimension sizes disagree in '", eq, "'");
         extent[l] = dimsz;
         used[l] = true;
         stride[t][l] += s;
+        seen[t][l] = static_cast<std::uint8_t>(std::min(seen[t][l] + 1, 2));
       };
       for (int l : term) {
         if (l < 0) {
           for (std::size_t e = 0; e < er; ++e, ++d)
-            bind(256 + (ell_rank - er) + e, x.shape[d], st[d], true);
+            bind(256 + (ell_rank - er) + e, x.shape[d], st[d]);
         } else {
-          bind(static_cast<std::size_t>(l), x.shape[d], st[d], false);
+          bind(static_cast<std::size_t>(l), x.shape[d], st[d]);
           ++d;
         }
       }
@@ -1289,6 +1397,10 @@ inline OpFn make_einsum(const GraphNode& node, const std::string& op) {
     const std::size_t inner_n = element_count(sshape);
     const std::size_t no = y.size();
     if (no == 0 || inner_n == 0) {
+      *out[0] = std::move(y);
+      return;
+    }
+    if (k == 2 && einsum_by_gemm(xs, extent, stride, seen, out_labels, y)) {
       *out[0] = std::move(y);
       return;
     }
