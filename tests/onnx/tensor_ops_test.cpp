@@ -207,6 +207,9 @@ TEST_CASE("Einsum matches numpy.einsum", "[onnx][tensor_ops]") {
   y = einsum("ij->ji", {&a});
   CHECK(y.shape == std::vector<std::size_t>{4, 3});
   check_close(y, es_at);
+  // a dimension of 1 broadcasts against a named label, as in numpy.einsum
+  const Value row = floats({1, 4}, {es_a[0], es_a[1], es_a[2], es_a[3]});
+  check_close(einsum("bq,bq->b", {&a, &row}), {5, 3, 7});
   check_close(einsum("ii->i", {&sq}), es_diag);
   y = einsum("ii", {&sq});
   CHECK(y.shape.empty());
@@ -313,6 +316,11 @@ TEST_CASE("older forms and tie rules", "[onnx][tensor_ops]") {
   CHECK(Node("ArgMin", 1).run({&with_nan})[0].ints == std::vector<std::int64_t>{1});
   CHECK(Node("ArgMin", 1).i("select_last_index", 1).run({&with_nan})[0].ints ==
         std::vector<std::int64_t>{3});
+  // int64 values that one double cannot tell apart
+  const std::int64_t huge = (std::int64_t{1} << 60) + 1;
+  const Value close = ints({3}, {huge - 1, huge + 1, huge});
+  CHECK(Node("ArgMax", 1).run({&close})[0].ints == std::vector<std::int64_t>{1});
+  CHECK(Node("TopK", 2, 2).run({&close, &k2}, 11)[1].ints == std::vector<std::int64_t>{1, 2});
   y = Node("ArgMax", 1).i("select_last_index", 1).run({&t})[0];
   CHECK(y.ints == std::vector<std::int64_t>{4});
   y = Node("ArgMin", 1).i("keepdims", 0).run({&t})[0];

@@ -11,6 +11,7 @@
 #include <memory>
 #include <numeric>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -83,6 +84,15 @@ inline void copy_at(const Value& src, std::size_t from, Value& dst, std::size_t 
   std::size_t n = 1;
   for (std::size_t d = b; d < e; ++d) n *= shape[d];
   return n;
+}
+
+/// NaN test that is false for integers.
+template <class T>
+[[nodiscard]] bool is_nan(T v) noexcept {
+  if constexpr (std::is_floating_point_v<T>)
+    return std::isnan(v);
+  else
+    return false;
 }
 
 /// Number of optional outputs actually wired (trailing omitted outputs are absent from `out`).
@@ -667,26 +677,34 @@ inline OpFn make_arg(bool is_max, const Attributes& a, const std::string& op) {
     Value y = Value::integers(ValueType::i64, shape);
     const std::size_t outer = span_size(x.shape, 0, ax);
     const std::size_t inner = span_size(x.shape, ax + 1, x.rank());
-    std::vector<double> best(inner);
-    for (std::size_t o = 0; o < outer; ++o) {
-      std::int64_t* py = y.ints.data() + o * inner;
-      const std::size_t base = o * d * inner;
-      for (std::size_t j = 0; j < inner; ++j) best[j] = x.at(base + j);
-      for (std::size_t k = 1; k < d; ++k) {
-        for (std::size_t j = 0; j < inner; ++j) {
-          const double v = x.at(base + k * inner + j);
-          // NaN wins, as in numpy's argmax/argmin; the first NaN unless the last is asked for
-          const bool nan_v = std::isnan(v), nan_b = std::isnan(best[j]);
-          const bool better = nan_v || nan_b ? nan_v && (!nan_b || last)
-                              : is_max       ? (last ? v >= best[j] : v > best[j])
-                                             : (last ? v <= best[j] : v < best[j]);
-          if (better) {
-            best[j] = v;
-            py[j] = static_cast<std::int64_t>(k);
+    // compares in the element type: int64 values beyond 2^53 differ where doubles would not
+    auto run = [&](const auto* px) {
+      using T = std::remove_cv_t<std::remove_pointer_t<decltype(px)>>;
+      std::vector<T> best(inner);
+      for (std::size_t o = 0; o < outer; ++o) {
+        std::int64_t* py = y.ints.data() + o * inner;
+        const T* pb = px + o * d * inner;
+        for (std::size_t j = 0; j < inner; ++j) best[j] = pb[j];
+        for (std::size_t k = 1; k < d; ++k) {
+          for (std::size_t j = 0; j < inner; ++j) {
+            const T v = pb[k * inner + j];
+            // NaN wins, as in numpy's argmax/argmin; the first NaN unless the last is asked for
+            const bool nan_v = is_nan(v), nan_b = is_nan(best[j]);
+            const bool better = nan_v || nan_b ? nan_v && (!nan_b || last)
+                                : is_max       ? (last ? v >= best[j] : v > best[j])
+                                               : (last ? v <= best[j] : v < best[j]);
+            if (better) {
+              best[j] = v;
+              py[j] = static_cast<std::int64_t>(k);
+            }
           }
         }
       }
-    }
+    };
+    if (x.is_float())
+      run(x.floats.data());
+    else
+      run(x.ints.data());
     *out[0] = std::move(y);
   };
 }
@@ -720,31 +738,39 @@ inline OpFn make_topk(const Attributes& a, std::int64_t opset, const std::string
     const std::size_t outer = span_size(x.shape, 0, ax);
     const std::size_t inner = span_size(x.shape, ax + 1, x.rank());
     std::vector<std::size_t> order(d);
-    std::vector<double> v(d);
-    for (std::size_t o = 0; o < outer; ++o) {
-      for (std::size_t j = 0; j < inner; ++j) {
-        const std::size_t base = o * d * inner + j;
-        for (std::size_t i = 0; i < d; ++i) {
-          order[i] = i;
-          v[i] = x.at(base + i * inner);
-        }
-        // Equal values keep the lower index first, as the spec asks. NaN orders above every
-        // number, which keeps the comparison a strict weak order that partial_sort needs.
-        auto above = [](double p, double q) { return std::isnan(p) ? !std::isnan(q) : p > q; };
-        auto before = [&](std::size_t p, std::size_t q) {
-          if (largest ? above(v[p], v[q]) : above(v[q], v[p])) return true;
-          if (largest ? above(v[q], v[p]) : above(v[p], v[q])) return false;
-          return p < q;
-        };
-        std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kk),
-                          order.end(), before);
-        const std::size_t obase = o * kk * inner + j;
-        for (std::size_t i = 0; i < kk; ++i) {
-          copy_at(x, base + order[i] * inner, values, obase + i * inner);
-          indices.ints[obase + i * inner] = static_cast<std::int64_t>(order[i]);
+    // compares in the element type: int64 values beyond 2^53 differ where doubles would not
+    auto run = [&](const auto* px) {
+      using T = std::remove_cv_t<std::remove_pointer_t<decltype(px)>>;
+      std::vector<T> v(d);
+      // Equal values keep the lower index first, as the spec asks. NaN orders above every
+      // number, which keeps the comparison a strict weak order that partial_sort needs.
+      auto above = [](T p, T q) { return is_nan(p) ? !is_nan(q) : p > q; };
+      auto before = [&](std::size_t p, std::size_t q) {
+        if (largest ? above(v[p], v[q]) : above(v[q], v[p])) return true;
+        if (largest ? above(v[q], v[p]) : above(v[p], v[q])) return false;
+        return p < q;
+      };
+      for (std::size_t o = 0; o < outer; ++o) {
+        for (std::size_t j = 0; j < inner; ++j) {
+          const std::size_t base = o * d * inner + j;
+          for (std::size_t i = 0; i < d; ++i) {
+            order[i] = i;
+            v[i] = px[base + i * inner];
+          }
+          std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(kk),
+                            order.end(), before);
+          const std::size_t obase = o * kk * inner + j;
+          for (std::size_t i = 0; i < kk; ++i) {
+            copy_at(x, base + order[i] * inner, values, obase + i * inner);
+            indices.ints[obase + i * inner] = static_cast<std::int64_t>(order[i]);
+          }
         }
       }
-    }
+    };
+    if (x.is_float())
+      run(x.floats.data());
+    else
+      run(x.ints.data());
     *out[0] = std::move(values);
     if (has_output(out, 1)) *out[1] = std::move(indices);
   };
