@@ -33,6 +33,7 @@ using Shape = std::vector<std::size_t>;
                         : Value::integers(src.type, std::move(shape));
 }
 
+/// Copies element `from` of `src` to element `to` of `dst` (same type).
 inline void copy_at(const Value& src, std::size_t from, Value& dst, std::size_t to) noexcept {
   if (src.is_float())
     dst.floats[to] = src.floats[from];
@@ -119,6 +120,8 @@ template <class T>
 // ---------------------------------------------------------------------------------------------
 // Slice
 
+/// Slice: attributes before opset 10, inputs (starts, ends, axes, steps) from it; starts and
+/// ends clamp into the axis as the spec says, for either sign of step.
 inline OpFn make_slice(const Attributes& a, std::int64_t opset, const std::string& op) {
   // an unknown opset (0) takes the form the node carries
   const bool from_attrs = (opset > 0 && opset < 10) || (opset <= 0 && a.has("starts"));
@@ -229,6 +232,8 @@ inline OpFn make_slice(const Attributes& a, std::int64_t opset, const std::strin
 // ---------------------------------------------------------------------------------------------
 // Split
 
+/// Split into the node's outputs: by `split` (attribute before opset 13, input from it), else
+/// evenly, or by opset 18's num_outputs with a smaller last part.
 inline OpFn make_split(const GraphNode& node, std::int64_t opset, const std::string& op) {
   const Attributes& a = node.attrs;
   const std::int64_t axis = a.get_int("axis", 0);
@@ -299,6 +304,8 @@ inline OpFn make_split(const GraphNode& node, std::int64_t opset, const std::str
 
 enum class PadMode { constant, reflect, edge };
 
+/// Pad in constant, reflect or edge mode; pads may be negative (crop). Attributes before opset
+/// 11, inputs (pads, constant_value, opset 18's axes) from it.
 inline OpFn make_pad(const Attributes& a, std::int64_t opset, const std::string& op) {
   const std::string mode_s = a.get_string("mode", "constant");
   PadMode mode = PadMode::constant;
@@ -481,6 +488,8 @@ void for_each_reduce_run(const Shape& shape, const std::vector<bool>& reduced, F
   }
 }
 
+/// The Reduce* ops: axes from the attribute, or from input 1 where the opset moved them there
+/// (ReduceSum at 13, every other at 18); keepdims and noop_with_empty_axes as specified.
 inline OpFn make_reduce(Reduce kind, const Attributes& a, std::int64_t opset,
                         const std::string& op) {
   const bool keepdims = a.get_int("keepdims", 1) != 0;
@@ -657,6 +666,7 @@ inline OpFn make_reduce(Reduce kind, const Attributes& a, std::int64_t opset,
 // ---------------------------------------------------------------------------------------------
 // ArgMax / ArgMin
 
+/// ArgMax / ArgMin (int64 output) with keepdims and select_last_index.
 inline OpFn make_arg(bool is_max, const Attributes& a, const std::string& op) {
   const std::int64_t axis = a.get_int("axis", 0);
   const bool keepdims = a.get_int("keepdims", 1) != 0;
@@ -712,6 +722,7 @@ inline OpFn make_arg(bool is_max, const Attributes& a, const std::string& op) {
 // ---------------------------------------------------------------------------------------------
 // TopK
 
+/// TopK: values and int64 indices, sorted, equal values in index order.
 inline OpFn make_topk(const Attributes& a, std::int64_t opset, const std::string& op) {
   const std::int64_t axis = a.get_int("axis", -1);
   const bool largest = a.get_int("largest", 1) != 0;
@@ -779,6 +790,7 @@ inline OpFn make_topk(const Attributes& a, std::int64_t opset, const std::string
 // ---------------------------------------------------------------------------------------------
 // DepthToSpace / SpaceToDepth
 
+/// DepthToSpace (DCR or CRD) when `to_space`, else SpaceToDepth, on NCHW input.
 inline OpFn make_depth_space(bool to_space, const Attributes& a, const std::string& op) {
   const std::int64_t bs = a.get_int("blocksize", 0);
   PARE_CHECK(bs > 0 && bs <= (std::int64_t{1} << 24), ArgumentError, op, ": blocksize ", bs);
@@ -828,6 +840,7 @@ inline OpFn make_depth_space(bool to_space, const Attributes& a, const std::stri
 // ---------------------------------------------------------------------------------------------
 // NonZero, Size
 
+/// NonZero: the int64 coordinates [rank, count] of the non-zero elements, in row-major order.
 inline OpFn make_nonzero(const std::string& op) {
   return [=](Inputs in, Outputs out) {
     const Value& x = input(in, 0, op);
@@ -877,6 +890,7 @@ void for_each_element_index(const Value& data, const Value& idx, std::size_t ax,
   }
 }
 
+/// GatherElements: output[i...] = data[i... with indices[i...] along axis].
 inline OpFn make_gather_elements(const Attributes& a, const std::string& op) {
   const std::int64_t axis = a.get_int("axis", 0);
   return [=](Inputs in, Outputs out) {
@@ -951,6 +965,8 @@ inline void scatter_one(Value& y, std::size_t q, const Value& upd, std::size_t u
   }
 }
 
+/// ScatterElements (and Scatter): a copy of data with updates written at the indexed positions,
+/// combined by `reduction`.
 inline OpFn make_scatter_elements(const Attributes& a, const std::string& op) {
   const std::int64_t axis = a.get_int("axis", 0);
   const Combine comb = parse_reduction(a, op);
@@ -975,6 +991,7 @@ inline OpFn make_scatter_elements(const Attributes& a, const std::string& op) {
 // ---------------------------------------------------------------------------------------------
 // GatherND, ScatterND
 
+/// GatherND with batch_dims: slices of data addressed by index tuples.
 inline OpFn make_gather_nd(const Attributes& a, const std::string& op) {
   const std::int64_t batch_dims = a.get_int("batch_dims", 0);
   PARE_CHECK(batch_dims >= 0, ArgumentError, op, ": batch_dims ", batch_dims);
@@ -1013,6 +1030,8 @@ inline OpFn make_gather_nd(const Attributes& a, const std::string& op) {
   };
 }
 
+/// ScatterND: a copy of data with update slices written at index tuples, combined by
+/// `reduction`.
 inline OpFn make_scatter_nd(const Attributes& a, const std::string& op) {
   const Combine comb = parse_reduction(a, op);
   return [=](Inputs in, Outputs out) {
@@ -1047,7 +1066,6 @@ inline OpFn make_scatter_nd(const Attributes& a, const std::string& op) {
 // ---------------------------------------------------------------------------------------------
 // Normalizations
 
-/// Mean and 1/sqrt(variance + epsilon) of `n` contiguous floats (two passes, in double).
 /// Sum of f(p[i]) over `n` floats, in eight independent double lanes.
 template <class F>
 [[nodiscard]] double lane_sum(const float* p, std::size_t n, F&& f) {
@@ -1061,6 +1079,7 @@ template <class F>
   return s;
 }
 
+/// Mean and 1/sqrt(variance + epsilon) of `n` contiguous floats (two passes, in double).
 inline void moments(const float* p, std::size_t n, double epsilon, double& mean, double& inv) {
   mean = n ? lane_sum(p, n, [](double v) { return v; }) / static_cast<double>(n) : 0.0;
   const double m = mean;
@@ -1087,6 +1106,8 @@ inline std::vector<float> expand_to(const Value& v, const Shape& shape, const st
   return r;
 }
 
+/// LayerNormalization over the axes from `axis` on; Scale and B broadcast to them; the optional
+/// Mean and InvStdDev outputs keep the normalized axes as 1s.
 inline OpFn make_layer_norm(const Attributes& a, const std::string& op) {
   const std::int64_t axis = a.get_int("axis", -1);
   const double eps = static_cast<double>(a.get_float("epsilon", 1e-5f));
@@ -1178,6 +1199,7 @@ struct EinsumPlan {
   bool output_ellipsis = false;
 };
 
+/// The labels of an Einsum equation; implicit mode's output when it has no "->".
 inline EinsumPlan parse_einsum(const std::string& eq, std::size_t inputs, const std::string& op) {
   EinsumPlan p;
   std::string s;
@@ -1345,6 +1367,7 @@ inline bool einsum_by_gemm(const std::vector<const Value*>& xs, const Shape& ext
   return true;
 }
 
+/// Einsum on float operands, with ellipsis broadcasting, diagonals and implicit output.
 inline OpFn make_einsum(const GraphNode& node, const std::string& op) {
   const std::string eq = node.attrs.get_string("equation", "");
   PARE_CHECK(!eq.empty(), ArgumentError, op, ": no equation");
