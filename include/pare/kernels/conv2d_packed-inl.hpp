@@ -11,6 +11,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "pare/core/error.hpp"
 #include "pare/kernels/conv2d_packed.hpp"
 #include "pare/kernels/gemm.hpp"
@@ -159,6 +163,46 @@ inline void depthwise_plane(const float* src, const std::size_t* offsets, const 
   }
 }
 
+// dst[i] = act(a[i] + r[i]) for i < n (r may be nullptr), a register at a time.
+inline void store_activated(const Epilogue& e, const float* a, const float* r, float* dst,
+                            std::size_t n) noexcept {
+  std::size_t i = 0;
+  if constexpr (simd::has_simd) {
+    using B = xsimd::batch<float, xsimd::default_arch>;
+    for (; i + B::size <= n; i += B::size) {
+      B v = B::load_unaligned(a + i);
+      if (r) v += B::load_unaligned(r + i);
+      apply_activation(e, v).store_unaligned(dst + i);
+    }
+  }
+  for (; i < n; ++i) dst[i] = apply(e, a[i] + (r ? r[i] : 0.0f));
+}
+
+// The columns of an input row at padded positions c + pad: even positions to e[(c + pad) / 2],
+// odd ones to o[(c + pad) / 2] (a stride-2 convolution's two column phases).
+inline void deinterleave2(const float* src, std::size_t n, std::size_t pad, float* e,
+                          float* o) noexcept {
+  float* first = pad % 2 == 0 ? e : o;   // where column 0 goes
+  float* second = pad % 2 == 0 ? o : e;  // where column 1 goes
+  first += pad / 2;
+  second += (pad + 1) / 2;
+  std::size_t c = 0;
+#if defined(__AVX512F__)
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  for (; c + 32 <= n; c += 32) {
+    const __m512 lo = _mm512_loadu_ps(src + c), hi = _mm512_loadu_ps(src + c + 16);
+    _mm512_storeu_ps(first + c / 2, _mm512_permutex2var_ps(lo, even, hi));
+    _mm512_storeu_ps(second + c / 2, _mm512_permutex2var_ps(lo, odd, hi));
+  }
+#endif
+  for (; c + 1 < n; c += 2) {
+    first[c / 2] = src[c];
+    second[c / 2] = src[c + 1];
+  }
+  if (c < n) first[c / 2] = src[c];
+}
+
 // Two per-thread scratch areas (slot 0: B panels or the padded plane; slot 1: a batched
 // output), 64-byte aligned, grown to the largest request and kept.
 inline float* conv_workspace(std::size_t slot, std::size_t floats) {
@@ -284,6 +328,10 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
           std::copy_n(src, g.in_w, prow + g.pad_left);
           continue;
         }
+        if (sw == 2) {
+          detail::deinterleave2(src, g.in_w, g.pad_left, prow, prow + phase);
+          continue;
+        }
         // one strided copy per column phase
         for (std::size_t b = 0; b < sw; ++b) {
           // the first input column c with (c + pad_left) % sw == b
@@ -293,22 +341,13 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
         }
       }
     }
-    detail::depthwise_plane(phases, offsets.data(), weight_.data() + o * taps, taps, bias_[o], acc, span);
+    detail::depthwise_plane(phases, offsets.data(), weight_.data() + o * taps, taps, bias_[o], acc,
+                            span);
     float* yo = y + o * oh * ow;
     const float* ro = residual ? residual + o * oh * ow : nullptr;
-    for (std::size_t r = 0; r < oh; ++r) {
-      const float* a = acc + r * pitch;
-      float* dst = yo + r * ow;
-      if (ro) {
-        for (std::size_t c = 0; c < ow; ++c) dst[c] = apply(epilogue_, a[c] + ro[r * ow + c]);
-      } else if (epilogue_.kind == Activation::none) {
-        std::copy_n(a, ow, dst);
-      } else if (epilogue_.kind == Activation::relu) {
-        for (std::size_t c = 0; c < ow; ++c) dst[c] = a[c] > 0.0f ? a[c] : 0.0f;
-      } else {
-        for (std::size_t c = 0; c < ow; ++c) dst[c] = apply(epilogue_, a[c]);
-      }
-    }
+    for (std::size_t r = 0; r < oh; ++r)
+      detail::store_activated(epilogue_, acc + r * pitch, ro ? ro + r * ow : nullptr, yo + r * ow,
+                              ow);
   }
 }
 
