@@ -14,6 +14,7 @@
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/conv2d.hpp"
 #include "pare/nn/graph/conv.hpp"
+#include "pare/nn/graph/spatial_conv.hpp"
 
 namespace pare::graph {
 
@@ -69,7 +70,8 @@ PARE_INLINE Conv2dGeometry ConvAttrs::geometry(const std::vector<std::size_t>& x
              ": only 2-D convolutions ([N, C, H, W] input, [O, C/group, kh, kw] weight) are "
              "supported, got ",
              to_string(x), " and ", to_string(w));
-  PARE_CHECK((strides.empty() || strides.size() == 2) && (dilations.empty() || dilations.size() == 2) &&
+  PARE_CHECK((strides.empty() || strides.size() == 2) &&
+                 (dilations.empty() || dilations.size() == 2) &&
                  (kernel_shape.empty() || kernel_shape.size() == 2),
              ShapeError, op, ": strides, dilations and kernel_shape need 2 values for a 2-D input");
   Conv2dGeometry g;
@@ -112,6 +114,10 @@ PARE_INLINE OpFn make_conv(const Attributes& attrs) {
     const Value& x = float_input(in, 0, op);
     const Value& w = float_input(in, 1, op);
     const Value* b = optional_input(in, 2);
+    if (x.rank() != 4) {
+      conv_nd(c, x, w, b, *out[0]);
+      return;
+    }
     const Conv2dGeometry g = c.geometry(x.shape, w.shape);
     if (b) {
       PARE_CHECK(b->is_float() && b->size() == g.out_channels, ShapeError, op, ": bias ",
