@@ -70,8 +70,7 @@ PARE_INLINE Conv2dGeometry ConvAttrs::geometry(const std::vector<std::size_t>& x
              ": only 2-D convolutions ([N, C, H, W] input, [O, C/group, kh, kw] weight) are "
              "supported, got ",
              to_string(x), " and ", to_string(w));
-  PARE_CHECK((strides.empty() || strides.size() == 2) &&
-                 (dilations.empty() || dilations.size() == 2) &&
+  PARE_CHECK((strides.empty() || strides.size() == 2) && (dilations.empty() || dilations.size() == 2) &&
                  (kernel_shape.empty() || kernel_shape.size() == 2),
              ShapeError, op, ": strides, dilations and kernel_shape need 2 values for a 2-D input");
   Conv2dGeometry g;
