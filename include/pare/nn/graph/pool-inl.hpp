@@ -220,6 +220,11 @@ PARE_INLINE OpFn make_pool(PoolKind kind, const Attributes& attrs) {
         shape.push_back(o);
       }
       y = Value::zeros(shape);
+      // a window as large as the padded input, on every output, is work a hostile file can ask
+      // for with a tiny input; bound it like a value's size
+      std::size_t window_count = 1;
+      for (auto e : k) window_count *= e;
+      (void)element_count(std::vector<std::size_t>{y.floats.size(), window_count});
       Value indices;
       if (out.size() == 2) indices = Value::integers(ValueType::i64, shape);
       pool.run(x.floats.data(), x.shape[0] * x.shape[1], y.floats.data(),

@@ -111,6 +111,8 @@ PARE_INLINE Taps make_taps(const Spec& s, std::size_t in, std::size_t out, doubl
         }
         break;
     }
+    // far outside the input every tap clamps to an edge; bounding x keeps the casts defined
+    x = std::isnan(x) ? 0.0 : std::clamp(x, -1e15, 1e15);
     const double f = std::floor(x);
     const double r = x - f;
     const auto fi = static_cast<std::int64_t>(f);
@@ -295,6 +297,8 @@ PARE_INLINE void run(const Spec& s, const Value& x, const Value* roi_v, const Va
   std::vector<double> roi_start(rank, 0.0), roi_end(rank, 1.0);
   if (s.coord == Coord::tf_crop_and_resize) {
     const auto roi = values(roi_v);
+    for (double v : roi)
+      PARE_CHECK(std::isfinite(v), ArgumentError, op, ": roi value ", v, " is not finite");
     PARE_CHECK(roi.size() == 2 * rank || roi.size() == 2 * axes.size(), ShapeError, op,
                ": roi has ", roi.size(), " values for a rank-", rank, " input");
     if (roi.size() == 2 * rank) {
