@@ -181,7 +181,7 @@ PARE_INLINE bool identity(const Taps& t, std::size_t in, std::size_t out) {
 }
 
 /// One pass over axis `a` of `x` (shape `shape`), giving extent `out` on that axis.
-PARE_INLINE std::vector<float> apply(const Spec& s, const Taps& t, const std::vector<float>& x,
+PARE_INLINE std::vector<float> apply(const Spec& s, const Taps& t, const float* x,
                                      const std::vector<std::size_t>& shape, std::size_t a,
                                      std::size_t out) {
   std::size_t outer = 1, inner = 1;
@@ -189,8 +189,42 @@ PARE_INLINE std::vector<float> apply(const Spec& s, const Taps& t, const std::ve
   for (std::size_t d = a + 1; d < shape.size(); ++d) inner *= shape[d];
   const std::size_t in = shape[a];
   std::vector<float> y(outer * out * inner);
+  if (inner == 1) {
+    // The innermost axis: nearest and linear taps as two fixed ones per output (the second of
+    // weight 0 when there is one), so the loop is a plain gather with no per-output bounds.
+    std::size_t most = 0;
+    for (std::size_t o = 0; o < out; ++o) most = std::max(most, t.start[o + 1] - t.start[o]);
+    if (most <= 2) {
+      std::vector<std::size_t> i0(out, 0), i1(out, 0);
+      std::vector<float> w0(out, 0.0f), w1(out, 0.0f);
+      bool single = true;
+      for (std::size_t o = 0; o < out; ++o) {
+        const std::size_t b = t.start[o], e = t.start[o + 1];
+        if (b < e) {
+          i0[o] = i1[o] = t.idx[b];
+          w0[o] = t.w[b];
+        }
+        if (e - b == 2) {
+          i1[o] = t.idx[b + 1];
+          w1[o] = t.w[b + 1];
+        }
+        single = single && !t.outside[o] && e - b == 1 && w0[o] == 1.0f;
+      }
+      for (std::size_t q = 0; q < outer; ++q) {
+        const float* xs = x + q * in;
+        float* ys = y.data() + q * out;
+        if (single) {
+          for (std::size_t o = 0; o < out; ++o) ys[o] = xs[i0[o]];
+          continue;
+        }
+        for (std::size_t o = 0; o < out; ++o)
+          ys[o] = t.outside[o] ? s.extrapolation : w0[o] * xs[i0[o]] + w1[o] * xs[i1[o]];
+      }
+      return y;
+    }
+  }
   for (std::size_t q = 0; q < outer; ++q) {
-    const float* xs = x.data() + q * in * inner;
+    const float* xs = x + q * in * inner;
     float* ys = y.data() + q * out * inner;
     for (std::size_t o = 0; o < out; ++o) {
       float* row = ys + o * inner;
@@ -199,21 +233,22 @@ PARE_INLINE std::vector<float> apply(const Spec& s, const Taps& t, const std::ve
         continue;
       }
       const std::size_t b = t.start[o], e = t.start[o + 1];
-      if (inner == 1) {
-        float acc = 0;
-        for (std::size_t j = b; j < e; ++j) acc += t.w[j] * xs[t.idx[j]];
-        row[0] = acc;
-        continue;
-      }
       if (e - b == 1 && t.w[b] == 1.0f) {
-        std::copy_n(xs + t.idx[b] * inner, inner, row);
+        // rows repeated by an integer nearest upscale copy the row just written, still in cache
+        if (o > 0 && !t.outside[o - 1] && t.start[o] - t.start[o - 1] == 1 &&
+            t.idx[t.start[o - 1]] == t.idx[b] && t.w[t.start[o - 1]] == 1.0f)
+          std::copy_n(row - inner, inner, row);
+        else
+          std::copy_n(xs + t.idx[b] * inner, inner, row);
         continue;
       }
-      std::fill(row, row + inner, 0.0f);
-      for (std::size_t j = b; j < e; ++j) {
-        const float w = t.w[j];
-        const float* src = xs + t.idx[j] * inner;
-        for (std::size_t i = 0; i < inner; ++i) row[i] += w * src[i];
+      const float w = e > b ? t.w[b] : 0.0f;
+      const float* src = xs + (e > b ? t.idx[b] : 0) * inner;
+      for (std::size_t i = 0; i < inner; ++i) row[i] = w * src[i];
+      for (std::size_t j = b + 1; j < e; ++j) {
+        const float wj = t.w[j];
+        const float* sj = xs + t.idx[j] * inner;
+        for (std::size_t i = 0; i < inner; ++i) row[i] += wj * sj[i];
       }
     }
   }
@@ -314,16 +349,19 @@ PARE_INLINE void run(const Spec& s, const Value& x, const Value* roi_v, const Va
     }
   }
   const std::size_t total = element_count(out);
-  std::vector<float> data = x.floats;
+  std::vector<float> data;
   std::vector<std::size_t> shape = x.shape;
   if (total > 0 && x.size() > 0) {
+    bool copied = false;
     // the innermost axis first, as ONNX's reference nests its 1-D interpolations
     for (std::size_t d = rank; d-- > 0;) {
       const Taps t = make_taps(s, shape[d], out[d], scale[d], roi_start[d], roi_end[d]);
       if (identity(t, shape[d], out[d])) continue;
-      data = apply(s, t, data, shape, d, out[d]);
+      data = apply(s, t, copied ? data.data() : x.floats.data(), shape, d, out[d]);
+      copied = true;
       shape[d] = out[d];
     }
+    if (!copied) data = x.floats;
   } else {
     data.assign(total, s.extrapolation);
   }
