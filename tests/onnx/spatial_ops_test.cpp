@@ -85,7 +85,19 @@
 //                         ceil_mode=True, return_indices=True)
 //   dump('maxpool3d', y)
 //   print('const std::vector<std::int64_t> maxpool3d_idx = {' + ', '.join(str(int(v)) for v in
-//   idx.numpy().ravel()) + '};') print('// maxpool3d shape', list(y.shape))
+//   idx.numpy().ravel()) + '};') print('// maxpool3d shape', list(y.shape)) # AveragePool 1-D (pads
+//   1, ceil_mode, count_include_pad) and 3-D (pads, count_include_pad 0) x = t((1, 2, 8), 0.37,
+//   0.1) dump('avgpool1d', F.avg_pool1d(x, 3, stride=2, padding=1, ceil_mode=True,
+//   count_include_pad=True)) x = t((1, 1, 4, 5, 3), 0.37, 0.1) dump('avgpool3d', F.avg_pool3d(x,
+//   (2, 3, 2), stride=(1, 2, 1), padding=(1, 1, 0),
+//                                  count_include_pad=False))
+//   # LpPool 2-D, p 3, pads (0, 1), strides (1, 2), in numpy: (sum |x|^p)^(1/p) over each window
+//   x = seq(1 * 2 * 4 * 5, 0.37, 0.1).reshape(1, 2, 4, 5).astype(np.float64)
+//   xp = np.pad(x, ((0, 0), (0, 0), (0, 0), (1, 1)))
+//   lp = np.array([[[[(np.abs(xp[0, c, i:i + 2, 2 * j:2 * j + 3]) ** 3).sum() ** (1 / 3)
+//                     for j in range(3)] for i in range(3)] for c in range(2)]])
+//   dump('lppool2d', torch.from_numpy(lp))
+//   dump('globallppool', torch.from_numpy((np.abs(x) ** 2).sum(axis=(2, 3)) ** 0.5))
 
 #include <cmath>
 #include <cstddef>
@@ -245,6 +257,21 @@ const std::vector<float> maxpool3d = {
 0.8986275f, 0.6791698f, 0.006630984f, -0.1871143f, 0.5242007f, 0.9613258f,
 0.9958642f, 0.895617f, 0.6741523f, 0.9613258f, 0.9958642f, 0.895617f};
 const std::vector<std::int64_t> maxpool3d_idx = {24, 25, 35, 35, 37, 38, 39, 35, 37, 38, 39, 41, 72, 73, 35, 35, 37, 38, 89, 89, 37, 38, 89, 89, 72, 73, 75, 77, 85, 87, 89, 89, 90, 87, 89, 89, 24, 33, 35, 35, 37, 37, 35, 35, 37, 37, 39, 41, 72, 73, 35, 35, 37, 37, 88, 89, 37, 37, 88, 89, 72, 73, 75, 83, 85, 87, 88, 89, 90, 87, 88, 89};
+const std::vector<float> avgpool1d = {
+0.1842399f, 0.7110484f, 0.9548445f, 0.6991968f, 0.2181995f, -0.06764118f,
+-0.5842538f, -0.9407313f, -0.8051472f, -0.2958578f};
+const std::vector<float> avgpool3d = {
+0.6220734f, 0.7816117f, 0.3679867f, 0.1630805f, -0.7154999f, -0.8230155f,
+0.3555683f, 0.5825094f, 0.4872749f, 0.3419502f, -0.4792805f, -0.6693257f,
+-0.200327f, 0.08578702f, 0.5699927f, 0.565863f, 0.05561393f, -0.2294516f,
+-0.6532728f, -0.4550219f, 0.3597872f, 0.4989749f, 0.5619279f, 0.3283393f,
+-0.8168284f, -0.6982108f, 0.1861521f, 0.3870436f, 0.7695671f, 0.599946f};
+const std::vector<float> lppool2d = {
+1.088064f, 1.216677f, 1.225927f, 1.270663f, 1.442803f, 1.161207f,
+1.026656f, 1.382555f, 1.272268f, 1.227591f, 1.454271f, 1.272465f,
+1.158669f, 1.194696f, 1.172838f, 1.272216f, 1.453098f, 1.217662f};
+const std::vector<float> globallppool = {
+3.045319f, 3.352863f};
 // clang-format on
 
 std::vector<float> ramp(std::size_t n, double a, double b) {
@@ -436,6 +463,29 @@ TEST_CASE("MaxPool 3-D with dilation, ceil_mode and Indices matches torch", "[on
   for (std::size_t i = 0; i < maxpool3d_idx.size(); ++i)
     CHECK(out[1].ints[i] ==
           maxpool3d_idx[i] + static_cast<std::int64_t>((i / per_channel) * plane));
+}
+
+TEST_CASE("AveragePool 1-D and 3-D match torch; LpPool and GlobalLpPool match numpy",
+          "[onnx][spatial]") {
+  const Value x1 = fval({1, 2, 8}, 0.37, 0.1);
+  const auto a1 = node("AveragePool", {{"kernel_shape", a_ints({3})},
+                                       {"strides", a_ints({2})},
+                                       {"pads", a_ints({1, 1})},
+                                       {"ceil_mode", a_int(1)},
+                                       {"count_include_pad", a_int(1)}});
+  check(run(a1, {&x1}, 1)[0], {1, 2, 5}, avgpool1d);
+  const Value x3 = fval({1, 1, 4, 5, 3}, 0.37, 0.1);
+  const auto a3 = node("AveragePool", {{"kernel_shape", a_ints({2, 3, 2})},
+                                       {"strides", a_ints({1, 2, 1})},
+                                       {"pads", a_ints({1, 1, 0, 1, 1, 0})}});
+  check(run(a3, {&x3}, 1)[0], {1, 1, 5, 3, 2}, avgpool3d);
+  const Value x2 = fval({1, 2, 4, 5}, 0.37, 0.1);
+  const auto lp = node("LpPool", {{"kernel_shape", a_ints({2, 3})},
+                                  {"strides", a_ints({1, 2})},
+                                  {"pads", a_ints({0, 1, 0, 1})},
+                                  {"p", a_int(3)}});
+  check(run(lp, {&x2}, 1)[0], {1, 2, 3, 3}, lppool2d);
+  check(run(node("GlobalLpPool", {}), {&x2}, 1)[0], {1, 2, 1, 1}, globallppool);
 }
 
 TEST_CASE("spatial ops refuse hostile attributes and mismatched shapes", "[onnx][spatial]") {
