@@ -108,16 +108,25 @@ PARE_INLINE void add_channel_bias(const Value* b, std::size_t n, std::size_t m, 
     }
 }
 
-/// a [m, k] · b [k, n] into c [m, n] (beta 0); nothing to multiply when a dimension is zero.
+/// c = a [m, k] · b [k, n] + beta·c; with k = 0 only the scaling by beta.
 PARE_INLINE void matmul(TensorView<const float, 2> a, TensorView<const float, 2> b,
-                        TensorView<float, 2> c) {
+                        TensorView<float, 2> c, float beta = 0.0f) {
   if (c.extent(0) == 0 || c.extent(1) == 0) return;
   if (a.extent(1) == 0) {
     for (std::size_t i = 0; i < c.extent(0); ++i)
-      for (std::size_t j = 0; j < c.extent(1); ++j) c(i, j) = 0.0f;
+      for (std::size_t j = 0; j < c.extent(1); ++j) c(i, j) = beta == 0.0f ? 0.0f : beta * c(i, j);
     return;
   }
-  pare::gemm(a, b, c);
+  pare::gemm(a, b, c, 1.0f, beta);
+}
+
+/// Rows of an im2col buffer of `width` columns processed at once: the whole matrix when it is
+/// small, else as many rows as fit 2^22 floats (16 MiB), so a large 3-D convolution does not
+/// hold kernel-volume copies of its input.
+PARE_INLINE std::size_t chunk_rows(std::size_t rows, std::size_t width) {
+  constexpr std::size_t budget = std::size_t{1} << 22;
+  const std::size_t fit = width == 0 ? rows : std::max<std::size_t>(1, budget / width);
+  return std::max<std::size_t>(1, std::min(rows, fit));
 }
 
 }  // namespace spatial_detail
@@ -218,18 +227,27 @@ PARE_INLINE void conv_nd(const ConvAttrs& c, const Value& x, const Value& w, con
                     kk = spatial_detail::product(k), p = spatial_detail::product(out),
                     pin = spatial_detail::product(in);
   const std::size_t rows = cg * kk;
-  std::vector<float> col(element_count(std::vector<std::size_t>{rows, p}));
+  const std::size_t chunk = spatial_detail::chunk_rows(rows, p);
+  std::vector<float> col(element_count(std::vector<std::size_t>{chunk, p}));
   if (p > 0 && pin > 0) {
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t g = 0; g < groups; ++g) {
         const float* xg = x.floats.data() + (i * ch + g * cg) * pin;
-        for (std::size_t row = 0; row < rows; ++row)
-          spatial_detail::window_row(false, xg + (row / kk) * pin, col.data() + row * p, out, in,
-                                     strides, dil, pb, spatial_detail::unflatten(row % kk, k));
-        spatial_detail::matmul(
-            TensorView<const float, 2>(w.floats.data() + g * mg * rows, Shape<2>{mg, rows}),
-            TensorView<const float, 2>(col.data(), Shape<2>{rows, p}),
-            TensorView<float, 2>(r.floats.data() + (i * m + g * mg) * p, Shape<2>{mg, p}));
+        // y_g = W_g · col, a slab of col's rows (and W_g's columns) at a time
+        for (std::size_t r0 = 0; r0 < rows; r0 += chunk) {
+          const std::size_t r1 = std::min(rows, r0 + chunk);
+          for (std::size_t row = r0; row < r1; ++row)
+            spatial_detail::window_row(false, xg + (row / kk) * pin, col.data() + (row - r0) * p,
+                                       out, in, strides, dil, pb,
+                                       spatial_detail::unflatten(row % kk, k));
+          spatial_detail::matmul(
+              TensorView<const float, 2>(w.floats.data() + g * mg * rows + r0,
+                                         Shape<2>{mg, r1 - r0},
+                                         Strides<2>{static_cast<std::ptrdiff_t>(rows), 1}),
+              TensorView<const float, 2>(col.data(), Shape<2>{r1 - r0, p}),
+              TensorView<float, 2>(r.floats.data() + (i * m + g * mg) * p, Shape<2>{mg, p}),
+              r0 == 0 ? 0.0f : 1.0f);
+        }
       }
   }
   spatial_detail::add_channel_bias(b, n, m, p, r.floats.data());
@@ -326,21 +344,27 @@ PARE_INLINE OpFn make_conv_transpose(const Attributes& attrs) {
     const std::size_t n = x.shape[0], kk = spatial_detail::product(k),
                       pin = spatial_detail::product(in), pout = spatial_detail::product(out),
                       rows = mg * kk;
-    std::vector<float> col(element_count(std::vector<std::size_t>{rows, pin}));
+    const std::size_t chunk = spatial_detail::chunk_rows(rows, pin);
+    std::vector<float> col(element_count(std::vector<std::size_t>{chunk, pin}));
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t g = 0; g < groups; ++g) {
         // W_g is [C/group, M/group·K]; col = W_gᵀ · x_g holds, per (m, kernel offset), what each
-        // input position adds to the output.
-        spatial_detail::matmul(
-            TensorView<const float, 2>(w.floats.data() + g * cg * rows, Shape<2>{cg, rows})
-                .transposed(),
-            TensorView<const float, 2>(x.floats.data() + (i * ch + g * cg) * pin,
-                                       Shape<2>{cg, pin}),
-            TensorView<float, 2>(col.data(), Shape<2>{rows, pin}));
-        for (std::size_t row = 0; row < rows; ++row)
-          spatial_detail::window_row(true, col.data() + row * pin,
-                                     r.floats.data() + (i * m + g * mg + row / kk) * pout, in, out,
-                                     strides, dil, pb, spatial_detail::unflatten(row % kk, k));
+        // input position adds to the output; a slab of its rows at a time
+        for (std::size_t r0 = 0; r0 < rows; r0 += chunk) {
+          const std::size_t r1 = std::min(rows, r0 + chunk);
+          spatial_detail::matmul(TensorView<const float, 2>(
+                                     w.floats.data() + g * cg * rows + r0, Shape<2>{cg, r1 - r0},
+                                     Strides<2>{static_cast<std::ptrdiff_t>(rows), 1})
+                                     .transposed(),
+                                 TensorView<const float, 2>(
+                                     x.floats.data() + (i * ch + g * cg) * pin, Shape<2>{cg, pin}),
+                                 TensorView<float, 2>(col.data(), Shape<2>{r1 - r0, pin}));
+          for (std::size_t row = r0; row < r1; ++row)
+            spatial_detail::window_row(true, col.data() + (row - r0) * pin,
+                                       r.floats.data() + (i * m + g * mg + row / kk) * pout, in,
+                                       out, strides, dil, pb,
+                                       spatial_detail::unflatten(row % kk, k));
+        }
       }
     spatial_detail::add_channel_bias(b, n, m, pout, r.floats.data());
     *outs[0] = std::move(r);
