@@ -567,3 +567,107 @@ TEST_CASE("spatial ops refuse hostile attributes and mismatched shapes", "[onnx]
                   ArgumentError);
   CHECK_NOTHROW(run(node("LSTM", {}), {&x, &w, &r}, 3));
 }
+
+TEST_CASE("spatial ops on random hostile attributes and shapes either run or throw pare::Error",
+          "[onnx][spatial]") {
+  // Each op is built and run on small random shapes with attributes drawn from ranges that
+  // include zero, negative and huge values; ASan and UBSan watch the runs. Values are capped low
+  // so that a request for a huge output is refused, not allocated.
+  const std::size_t saved = pare::graph::max_value_elements;
+  pare::graph::max_value_elements = std::size_t{1} << 20;
+  std::uint64_t state = 0x9e3779b97f4a7c15ull;
+  const auto next = [&state] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  const auto pick = [&](std::int64_t lo, std::int64_t hi) {
+    return lo + static_cast<std::int64_t>(next() % static_cast<std::uint64_t>(hi - lo + 1));
+  };
+  const auto hostile = [&] {
+    switch (next() % 16) {
+      case 0:
+        return std::int64_t{0};
+      case 1:
+        return std::int64_t{-1} - pick(0, 3);
+      case 2:
+        return std::int64_t{1} << pick(20, 62);
+      default:
+        return pick(1, 3);
+    }
+  };
+  const auto hostile_ints = [&](std::size_t n) {
+    std::vector<std::int64_t> v(n);
+    for (auto& e : v) e = hostile();
+    return v;
+  };
+  int ran = 0, refused = 0;
+  for (int iter = 0; iter < 2000; ++iter) {
+    const std::size_t sp = static_cast<std::size_t>(pick(1, 3));
+    std::vector<std::size_t> xs{static_cast<std::size_t>(pick(1, 2)),
+                                static_cast<std::size_t>(pick(1, 4))};
+    for (std::size_t d = 0; d < sp; ++d) xs.push_back(static_cast<std::size_t>(pick(0, 6)));
+    const Value x = fval(xs, 0.37, 0.1);
+    std::vector<std::size_t> ws{static_cast<std::size_t>(pick(0, 4)),
+                                static_cast<std::size_t>(pick(0, 4))};
+    for (std::size_t d = 0; d < sp; ++d) ws.push_back(static_cast<std::size_t>(pick(0, 4)));
+    if (next() % 4 != 0) ws[iter % 5 == 1 ? 0 : 1] = xs[1];  // channels that agree, mostly
+    const Value w = fval(ws, 0.53, 0.2);
+    const std::size_t attr_n = next() % 8 == 0 ? static_cast<std::size_t>(pick(0, 4)) : sp;
+    std::vector<std::pair<std::string, Attribute>> attrs;
+    for (const char* a : {"strides", "dilations", "output_padding", "output_shape"})
+      if (next() % 3 == 0) attrs.emplace_back(a, a_ints(hostile_ints(attr_n)));
+    if (iter % 5 == 2 || iter % 5 == 3 || next() % 4 == 0)
+      attrs.emplace_back("kernel_shape", a_ints(hostile_ints(attr_n)));
+    if (next() % 3 == 0) attrs.emplace_back("pads", a_ints(hostile_ints(2 * attr_n)));
+    if (next() % 3 == 0) attrs.emplace_back("group", a_int(hostile()));
+    if (next() % 3 == 0)
+      attrs.emplace_back("auto_pad", a_str(next() % 2 ? "SAME_UPPER" : "SAME_LOWER"));
+    if (next() % 3 == 0) attrs.emplace_back("ceil_mode", a_int(1));
+    if (next() % 3 == 0) attrs.emplace_back("count_include_pad", a_int(1));
+    std::vector<float> sc(xs.size());
+    for (auto& s : sc) s = static_cast<float>(hostile()) / static_cast<float>(pick(1, 3));
+    const Value scales = floats(sc);
+    std::vector<std::int64_t> sz(xs.size());
+    for (auto& s : sz) s = hostile();
+    const Value sizes = ints(ValueType::i64, sz);
+    const Value roi = floats(std::vector<float>(2 * xs.size(), static_cast<float>(hostile())));
+    const char* modes[] = {"nearest", "linear", "cubic"};
+    const char* coords[] = {"half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize",
+                            "pytorch_half_pixel"};
+    try {
+      switch (iter % 5) {
+        case 0:
+          (void)run(node("Conv", attrs), {&x, &w}, 1);
+          break;
+        case 1:
+          (void)run(node("ConvTranspose", attrs), {&x, &w}, 1);
+          break;
+        case 2:
+          (void)run(node(iter % 2 ? "MaxPool" : "AveragePool", attrs), {&x}, iter % 2 ? 2 : 1);
+          break;
+        case 3:
+          (void)run(node("LpPool", attrs), {&x}, 1);
+          break;
+        default: {
+          const auto n =
+              node("Resize", {{"mode", a_str(modes[next() % 3])},
+                              {"coordinate_transformation_mode", a_str(coords[next() % 5])},
+                              {"exclude_outside", a_int(pick(0, 1))}});
+          if (next() % 2)
+            (void)run(n, {&x, &roi, &scales}, 1, 13);
+          else
+            (void)run(n, {&x, &roi, nullptr, &sizes}, 1, 13);
+        }
+      }
+      ++ran;
+    } catch (const pare::Error&) {
+      ++refused;
+    }
+  }
+  pare::graph::max_value_elements = saved;
+  CHECK(ran + refused == 2000);
+  CHECK(ran > 0);
+  CHECK(refused > 0);
+}
