@@ -98,6 +98,11 @@
 //                     for j in range(3)] for i in range(3)] for c in range(2)]])
 //   dump('lppool2d', torch.from_numpy(lp))
 //   dump('globallppool', torch.from_numpy((np.abs(x) ** 2).sum(axis=(2, 3)) ** 0.5))
+//   # bicubic (a = -0.75, half_pixel) to sizes (5, 6); trilinear align_corners=True on a 5-D input
+//   x = t((1, 2, 3, 4), 0.37, 0.1)
+//   dump('bicubic_5x6', F.interpolate(x, size=(5, 6), mode='bicubic', align_corners=False))
+//   x = t((1, 1, 2, 3, 4), 0.37, 0.1)
+//   dump('trilinear_ac', F.interpolate(x, size=(3, 5, 3), mode='trilinear', align_corners=True))
 
 #include <cmath>
 #include <cstddef>
@@ -272,6 +277,26 @@ const std::vector<float> lppool2d = {
 1.158669f, 1.194696f, 1.172838f, 1.272216f, 1.453098f, 1.217662f};
 const std::vector<float> globallppool = {
 3.045319f, 3.352863f};
+const std::vector<float> bicubic_5x6 = {
+-0.02075917f, 0.1785539f, 0.4858399f, 0.6834339f, 0.8964364f, 1.004175f,
+0.4970025f, 0.6096226f, 0.7592238f, 0.8243599f, 0.8462698f, 0.8348682f,
+1.006121f, 0.9829019f, 0.8996987f, 0.784913f, 0.5658719f, 0.4107192f,
+0.5271533f, 0.3908981f, 0.1566021f, -0.02537724f, -0.2702547f, -0.4167869f,
+0.02755282f, -0.171917f, -0.4797648f, -0.6781339f, -0.8926156f, -1.001402f,
+-1.052165f, -1.080784f, -1.075071f, -1.006973f, -0.8333753f, -0.6989349f,
+-0.8046419f, -0.7301584f, -0.5776876f, -0.4309888f, -0.1971836f, -0.04370377f,
+-0.2919951f, -0.1098047f, 0.1839779f, 0.3895588f, 0.6370949f, 0.7743673f,
+0.507413f, 0.6183858f, 0.7649638f, 0.8275308f, 0.8456988f, 0.831952f,
+1.050193f, 1.080043f, 1.076313f, 1.009604f, 0.8376772f, 0.7041636f};
+const std::vector<float> trilinear_ac = {
+0.09983341f, 0.5987647f, 0.935616f, 0.5498955f, 0.7146801f, 0.6860076f,
+0.9999576f, 0.8305956f, 0.4363991f, 0.5407299f, 0.1912269f, -0.2100395f,
+0.08150215f, -0.4481418f, -0.856478f, -0.4426722f, -0.1565492f, 0.1719502f,
+-0.03638605f, 0.2000697f, 0.3823685f, 0.3699f, 0.5566886f, 0.5927867f,
+0.4398256f, 0.4070947f, 0.2641672f, 0.5097511f, 0.2575009f, -0.06445235f,
+-0.9851778f, -0.9118631f, -0.5917156f, -0.6226676f, -0.3145407f, 0.07872939f,
+-0.2601575f, 0.2827816f, 0.7491744f, 0.3389212f, 0.6229626f, 0.7383738f,
+0.938f, 0.9631436f, 0.7275733f};
 // clang-format on
 
 std::vector<float> ramp(std::size_t n, double a, double b) {
@@ -402,7 +427,7 @@ TEST_CASE("Conv of 1-D and 3-D inputs matches torch (group, stride, pads, dilati
   check(run(n3, {&x3, &w3, &b3}, 1)[0], {1, 3, 4, 3, 2}, conv3d);
 }
 
-TEST_CASE("Resize matches torch's interpolate (bilinear align_corners=False, nearest)",
+TEST_CASE("Resize matches torch's interpolate (bilinear, nearest, bicubic, trilinear)",
           "[onnx][spatial]") {
   const Value x = fval({1, 2, 3, 4}, 0.37, 0.1);
   const Value sizes = ints(ValueType::i64, {1, 2, 5, 7});
@@ -414,6 +439,14 @@ TEST_CASE("Resize matches torch's interpolate (bilinear align_corners=False, nea
                                     {"coordinate_transformation_mode", a_str("asymmetric")},
                                     {"nearest_mode", a_str("floor")}});
   check(run(near, {&x, nullptr, &scales}, 1, 13)[0], {1, 2, 6, 8}, nearest_x2);
+  const Value sizes56 = ints(ValueType::i64, {1, 2, 5, 6});
+  const auto cub = node("Resize", {{"mode", a_str("cubic")}});
+  check(run(cub, {&x, nullptr, nullptr, &sizes56}, 1, 13)[0], {1, 2, 5, 6}, bicubic_5x6);
+  const Value x5 = fval({1, 1, 2, 3, 4}, 0.37, 0.1);
+  const Value sizes5 = ints(ValueType::i64, {1, 1, 3, 5, 3});
+  const auto tri = node("Resize", {{"mode", a_str("linear")},
+                                   {"coordinate_transformation_mode", a_str("align_corners")}});
+  check(run(tri, {&x5, nullptr, nullptr, &sizes5}, 1, 13)[0], {1, 1, 3, 5, 3}, trilinear_ac);
   // opset 18's axes: the same resize named by its two spatial axes
   const Value scales2 = floats({2, 2});
   const auto lin18 = node("Resize", {{"mode", a_str("linear")}, {"axes", a_ints({2, 3})}});
