@@ -447,6 +447,15 @@ TEST_CASE("Resize matches torch's interpolate (bilinear, nearest, bicubic, trili
   const auto tri = node("Resize", {{"mode", a_str("linear")},
                                    {"coordinate_transformation_mode", a_str("align_corners")}});
   check(run(tri, {&x5, nullptr, nullptr, &sizes5}, 1, 13)[0], {1, 1, 3, 5, 3}, trilinear_ac);
+  // integers resize in nearest mode; ONNX's Upsample example, on uint8
+  Value xu = ints(ValueType::u8, {1, 2, 3, 4});
+  xu.shape = {1, 1, 2, 2};
+  const Value up = floats({1, 1, 2, 3});
+  const Value yu = run(near, {&xu, nullptr, &up}, 1, 13)[0];
+  CHECK(yu.type == ValueType::u8);
+  CHECK(yu.shape == std::vector<std::size_t>{1, 1, 4, 6});
+  CHECK(yu.ints == std::vector<std::int64_t>{1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2,
+                                             3, 3, 3, 4, 4, 4, 3, 3, 3, 4, 4, 4});
   // opset 18's axes: the same resize named by its two spatial axes
   const Value scales2 = floats({2, 2});
   const auto lin18 = node("Resize", {{"mode", a_str("linear")}, {"axes", a_ints({2, 3})}});

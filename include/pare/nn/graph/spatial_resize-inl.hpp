@@ -255,6 +255,23 @@ PARE_INLINE std::vector<float> apply(const Spec& s, const Taps& t, const float* 
   return y;
 }
 
+/// One nearest pass over axis `a` of integer data `x`: each output row is a copy of the input
+/// row its single tap names.
+PARE_INLINE std::vector<std::int64_t> gather(const Taps& t, const std::vector<std::int64_t>& x,
+                                             const std::vector<std::size_t>& shape, std::size_t a,
+                                             std::size_t out) {
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < a; ++d) outer *= shape[d];
+  for (std::size_t d = a + 1; d < shape.size(); ++d) inner *= shape[d];
+  const std::size_t in = shape[a];
+  std::vector<std::int64_t> y(outer * out * inner);
+  for (std::size_t q = 0; q < outer; ++q)
+    for (std::size_t o = 0; o < out; ++o)
+      std::copy_n(x.data() + (q * in + t.idx[t.start[o]]) * inner, inner,
+                  y.data() + (q * out + o) * inner);
+  return y;
+}
+
 /// A float scale or size tensor's values; nullptr or an empty tensor gives none.
 PARE_INLINE std::vector<double> values(const Value* v) {
   std::vector<double> r;
@@ -266,8 +283,11 @@ PARE_INLINE std::vector<double> values(const Value* v) {
 PARE_INLINE void run(const Spec& s, const Value& x, const Value* roi_v, const Value* scales_v,
                      const Value* sizes_v, Value& y) {
   const std::string& op = s.op;
-  PARE_CHECK(x.is_float(), UnsupportedError, op, ": input of type ", name(x.type),
-             " (Resize takes float32)");
+  // Nearest resizing only moves elements, so integers take it exactly; interpolating them would
+  // need a rounding rule ONNX leaves open.
+  PARE_CHECK(x.is_float() || (s.mode == Mode::nearest && s.coord != Coord::tf_crop_and_resize),
+             UnsupportedError, op, ": input of type ", name(x.type),
+             " (integers are resized only in nearest mode, without tf_crop_and_resize)");
   const std::size_t rank = x.rank();
   PARE_CHECK(rank >= 1, ShapeError, op, ": a scalar input");
   std::vector<std::size_t> axes;
@@ -349,8 +369,23 @@ PARE_INLINE void run(const Spec& s, const Value& x, const Value* roi_v, const Va
     }
   }
   const std::size_t total = element_count(out);
-  std::vector<float> data;
   std::vector<std::size_t> shape = x.shape;
+  if (!x.is_float()) {
+    Value r = Value::integers(x.type, out);
+    if (total > 0 && x.size() > 0) {
+      std::vector<std::int64_t> data = x.ints;
+      for (std::size_t d = rank; d-- > 0;) {
+        const Taps t = make_taps(s, shape[d], out[d], scale[d], roi_start[d], roi_end[d]);
+        if (identity(t, shape[d], out[d])) continue;
+        data = gather(t, data, shape, d, out[d]);
+        shape[d] = out[d];
+      }
+      r.ints = std::move(data);
+    }
+    y = std::move(r);
+    return;
+  }
+  std::vector<float> data;
   if (total > 0 && x.size() > 0) {
     bool copied = false;
     // the innermost axis first, as ONNX's reference nests its 1-D interpolations

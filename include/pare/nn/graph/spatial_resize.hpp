@@ -16,9 +16,10 @@ namespace pare::graph {
 
 /// Resize with ONNX's modes (nearest, linear, cubic), every coordinate_transformation_mode,
 /// nearest_mode, cubic_coeff_a, exclude_outside and extrapolation_value, scales or sizes, and at
-/// opset 18 axes and keep_aspect_ratio_policy; float32 input. At opset 10 the coordinates are
-/// asymmetric and nearest takes the floor (the ceiling when shrinking), as Upsample. Throws
-/// UnsupportedError for antialias and for integer inputs.
+/// opset 18 axes and keep_aspect_ratio_policy; float32 input, or integers in nearest mode. At
+/// opset 10 the coordinates are asymmetric and nearest takes the floor (the ceiling when
+/// shrinking), as Upsample. Throws UnsupportedError for antialias, and for integer inputs in the
+/// interpolating modes or with tf_crop_and_resize.
 [[nodiscard]] OpFn make_resize(const Attributes& attrs, std::int64_t opset);
 
 /// Upsample (scales as input 1, or as the attribute of opset 7), mode nearest or linear.
