@@ -14,6 +14,7 @@
 
 #include "pare/core/error.hpp"
 #include "pare/nn/graph/elementwise.hpp"
+#include "pare/simd/arch.hpp"
 
 namespace pare::graph {
 
@@ -188,9 +189,39 @@ PARE_INLINE OpFn make_unary(UnaryKind kind, std::string op) {
     const Value& x = v;
     Value& y = *out[0];
     std::vector<float> r(x.floats.size());
+    std::size_t done = 0;
+    if constexpr (simd::has_simd) {
+      // the transcendental ones a register at a time (xsimd's erf/exp/tanh, within a few ulp)
+      using B = xsimd::batch<float, xsimd::default_arch>;
+      auto vec = [&](auto f) {
+        for (; done + B::size <= r.size(); done += B::size)
+          f(B::load_unaligned(x.floats.data() + done)).store_unaligned(r.data() + done);
+      };
+      switch (kind) {
+        case UnaryKind::gelu:
+          vec([](B z) {
+            return B(0.5f) * z * (B(1.0f) + xsimd::erf(z * B(0.70710678118654752f)));
+          });
+          break;
+        case UnaryKind::erf:
+          vec([](B z) { return xsimd::erf(z); });
+          break;
+        case UnaryKind::exp:
+          vec([](B z) { return xsimd::exp(z); });
+          break;
+        case UnaryKind::tanh:
+          vec([](B z) { return xsimd::tanh(z); });
+          break;
+        case UnaryKind::sigmoid:
+          vec([](B z) { return B(1.0f) / (B(1.0f) + xsimd::exp(-z)); });
+          break;
+        default:
+          break;
+      }
+    }
     // the kind is a constant inside each loop, so the cheap ones (relu, abs, hard_swish) vectorize
     auto run = [&](auto k) {
-      for (std::size_t i = 0; i < r.size(); ++i) r[i] = apply_unary(k(), x.floats[i]);
+      for (std::size_t i = done; i < r.size(); ++i) r[i] = apply_unary(k(), x.floats[i]);
     };
     switch (kind) {
       case UnaryKind::relu:
