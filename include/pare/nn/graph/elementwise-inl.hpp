@@ -251,6 +251,22 @@ PARE_INLINE OpFn make_identity(std::string op) {
   return [op](Inputs in, Outputs out) { *out[0] = input(in, 0, op); };
 }
 
+PARE_INLINE OpFn make_dropout(const Attributes& attrs) {
+  const std::string op = "Dropout '" + attrs.node() + "'";
+  return [op](Inputs in, Outputs out) {
+    const Value& x = input(in, 0, op);
+    if (const Value* training = optional_input(in, 2); training != nullptr)
+      PARE_CHECK(training->size() == 1 && training->at(0) == 0.0, UnsupportedError, op,
+                 ": training_mode is true (pare runs inference graphs)");
+    if (out.size() > 1 && out[1] != nullptr) {
+      Value mask = Value::integers(ValueType::boolean, x.shape);
+      for (auto& v : mask.ints) v = 1;
+      *out[1] = std::move(mask);
+    }
+    *out[0] = x;
+  };
+}
+
 PARE_INLINE OpFn make_hard_sigmoid(float alpha, float beta, std::string op) {
   return [alpha, beta, op = std::move(op)](Inputs in, Outputs out) {
     Value y = float_input(in, 0, op);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pare/core/config.hpp"
+#include "pare/nn/graph/attributes.hpp"
 #include "pare/nn/graph/op.hpp"
 #include "pare/nn/graph/value.hpp"
 
@@ -159,6 +160,10 @@ enum class UnaryKind { relu, sigmoid, tanh, erf, sqrt, exp, neg, abs, gelu, gelu
 
 /// Identity: a copy of the input, any type.
 [[nodiscard]] OpFn make_identity(std::string op);
+
+/// Dropout in inference: a copy of the input, and the optional mask output all true. A
+/// training_mode input that is true at run time is refused (pare runs inference graphs).
+[[nodiscard]] OpFn make_dropout(const Attributes& attrs);
 
 }  // namespace pare::graph
 

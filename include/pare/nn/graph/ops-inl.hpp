@@ -69,6 +69,9 @@ PARE_INLINE OpFn make_op(const GraphNode& node, std::int64_t opset,
   if (t == "Gather") return make_gather(a);
   if (t == "Constant") return make_constant(a);
   if (t == "Softmax") return make_softmax(a, opset);
+  if (t == "LogSoftmax") return make_softmax(a, opset, SoftmaxKind::log_softmax);
+  if (t == "Hardmax") return make_softmax(a, opset, SoftmaxKind::hardmax);
+  if (t == "Dropout") return make_dropout(a);
   if (t == "QuantizeLinear") return make_quantize_linear(a);
   if (t == "DequantizeLinear") return make_dequantize_linear(a);
   if (OpFn f = make_math_op(node, opset)) return f;

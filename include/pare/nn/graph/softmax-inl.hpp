@@ -3,6 +3,7 @@
 // by the header (core/config.hpp explains the two modes).
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -14,16 +15,19 @@
 
 namespace pare::graph {
 
-PARE_INLINE OpFn make_softmax(const Attributes& attrs, std::int64_t opset) {
+PARE_INLINE OpFn make_softmax(const Attributes& attrs, std::int64_t opset, SoftmaxKind kind) {
   const bool coerce = opset > 0 && opset < 13;
   const std::int64_t axis = attrs.get_int("axis", coerce ? 1 : -1);
-  const std::string op = "Softmax '" + attrs.node() + "'";
+  const char* type = kind == SoftmaxKind::softmax       ? "Softmax '"
+                     : kind == SoftmaxKind::log_softmax ? "LogSoftmax '"
+                                                        : "Hardmax '";
+  const std::string op = type + attrs.node() + "'";
   return [=](Inputs in, Outputs out) {
     const Value& x = float_input(in, 0, op);
     Value y = x;
     const std::size_t r = x.rank();
     if (r == 0 || x.size() == 0) {
-      for (auto& v : y.floats) v = 1.0f;
+      for (auto& v : y.floats) v = kind == SoftmaxKind::log_softmax ? 0.0f : 1.0f;
       *out[0] = std::move(y);
       return;
     }
@@ -34,19 +38,44 @@ PARE_INLINE OpFn make_softmax(const Attributes& attrs, std::int64_t opset) {
       n *= inner;
       inner = 1;
     }
-    if (inner == 1) {
+    if (kind == SoftmaxKind::softmax && inner == 1) {
       pare::softmax(TensorView<const float, 2>(x.floats.data(), Shape<2>{outer, n}),
                     TensorView<float, 2>(y.floats.data(), Shape<2>{outer, n}));
-    } else {
-      // the axis is not innermost: softmax over a strided row of the [outer, n, inner] block
-      for (std::size_t o = 0; o < outer; ++o)
-        for (std::size_t i = 0; i < inner; ++i) {
-          const Strides<1> s{static_cast<std::ptrdiff_t>(inner)};
-          const std::size_t base = o * n * inner + i;
-          pare::softmax(TensorView<const float, 1>(x.floats.data() + base, Shape<1>{n}, s),
-                        TensorView<float, 1>(y.floats.data() + base, Shape<1>{n}, s));
-        }
+      *out[0] = std::move(y);
+      return;
     }
+    for (std::size_t o = 0; o < outer; ++o)
+      for (std::size_t i = 0; i < inner; ++i) {
+        const std::size_t base = o * n * inner + i;
+        const float* row = x.floats.data() + base;
+        float* dst = y.floats.data() + base;
+        if (kind == SoftmaxKind::softmax) {
+          // the axis is not innermost: softmax over a strided row of the [outer, n, inner] block
+          const Strides<1> st{static_cast<std::ptrdiff_t>(inner)};
+          pare::softmax(TensorView<const float, 1>(row, Shape<1>{n}, st),
+                        TensorView<float, 1>(dst, Shape<1>{n}, st));
+          continue;
+        }
+        // the first maximum (a NaN counts as the maximum, as numpy's argmax has it)
+        std::size_t best = 0;
+        for (std::size_t k = 1; k < n; ++k) {
+          const float v = row[k * inner], m = row[best * inner];
+          if (m != m) break;
+          if (v > m || v != v) best = k;
+        }
+        if (kind == SoftmaxKind::hardmax) {
+          for (std::size_t k = 0; k < n; ++k) dst[k * inner] = k == best ? 1.0f : 0.0f;
+          continue;
+        }
+        // log softmax = x - max - log Σ exp(x - max): exact where log(softmax) would underflow
+        const double m = row[best * inner];
+        double sum = 0.0;
+        for (std::size_t k = 0; k < n; ++k)
+          sum += std::exp(static_cast<double>(row[k * inner]) - m);
+        const double shift = m + std::log(sum);
+        for (std::size_t k = 0; k < n; ++k)
+          dst[k * inner] = static_cast<float>(static_cast<double>(row[k * inner]) - shift);
+      }
     *out[0] = std::move(y);
   };
 }

@@ -10,9 +10,13 @@
 
 namespace pare::graph {
 
-/// Softmax along `axis` (opset >= 13, default -1). Before opset 13 the input is coerced to a
-/// matrix [d0..d(axis-1), d(axis)..] and each row normalized (default axis 1).
-[[nodiscard]] OpFn make_softmax(const Attributes& attrs, std::int64_t opset);
+enum class SoftmaxKind { softmax, log_softmax, hardmax };
+
+/// Softmax, LogSoftmax or Hardmax along `axis` (opset >= 13, default -1). Before opset 13 the
+/// input is coerced to a matrix [d0..d(axis-1), d(axis)..] and each row normalized (default
+/// axis 1). Hardmax marks the first maximum of each row with 1.
+[[nodiscard]] OpFn make_softmax(const Attributes& attrs, std::int64_t opset,
+                                SoftmaxKind kind = SoftmaxKind::softmax);
 
 }  // namespace pare::graph
 
