@@ -9,8 +9,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <type_traits>
 #include <vector>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include "pare/core/error.hpp"
 #include "pare/kernels/conv2d_packed.hpp"
@@ -123,6 +126,83 @@ inline void pack_conv_panels(const Conv2dGeometry& g, const float* x, std::size_
   }
 }
 
+// acc[t] = bias + Σ_k w[k]·src[offsets[k] + t] for t < span: the depthwise kernel's inner loop,
+// with four registers of acc kept across all taps instead of a pass over acc per tap.
+inline void depthwise_plane(const float* src, const std::size_t* offsets, const float* w,
+                            std::size_t taps, float bias, float* acc, std::size_t span) noexcept {
+  std::size_t t = 0;
+  if constexpr (simd::has_simd) {
+    using B = xsimd::batch<float, xsimd::default_arch>;
+    constexpr std::size_t W = B::size;
+    for (; t + 4 * W <= span; t += 4 * W) {
+      B a0(bias), a1(bias), a2(bias), a3(bias);
+      for (std::size_t k = 0; k < taps; ++k) {
+        const float* s = src + offsets[k] + t;
+        const B wk(w[k]);
+        a0 = xsimd::fma(wk, B::load_unaligned(s), a0);
+        a1 = xsimd::fma(wk, B::load_unaligned(s + W), a1);
+        a2 = xsimd::fma(wk, B::load_unaligned(s + 2 * W), a2);
+        a3 = xsimd::fma(wk, B::load_unaligned(s + 3 * W), a3);
+      }
+      a0.store_unaligned(acc + t);
+      a1.store_unaligned(acc + t + W);
+      a2.store_unaligned(acc + t + 2 * W);
+      a3.store_unaligned(acc + t + 3 * W);
+    }
+    for (; t + W <= span; t += W) {
+      B a0(bias);
+      for (std::size_t k = 0; k < taps; ++k)
+        a0 = xsimd::fma(B(w[k]), B::load_unaligned(src + offsets[k] + t), a0);
+      a0.store_unaligned(acc + t);
+    }
+  }
+  for (; t < span; ++t) {
+    float a = bias;
+    for (std::size_t k = 0; k < taps; ++k) a += w[k] * src[offsets[k] + t];
+    acc[t] = a;
+  }
+}
+
+// dst[i] = act(a[i] + r[i]) for i < n (r may be nullptr), a register at a time.
+inline void store_activated(const Epilogue& e, const float* a, const float* r, float* dst,
+                            std::size_t n) noexcept {
+  std::size_t i = 0;
+  if constexpr (simd::has_simd) {
+    using B = xsimd::batch<float, xsimd::default_arch>;
+    for (; i + B::size <= n; i += B::size) {
+      B v = B::load_unaligned(a + i);
+      if (r) v += B::load_unaligned(r + i);
+      apply_activation(e, v).store_unaligned(dst + i);
+    }
+  }
+  for (; i < n; ++i) dst[i] = apply(e, a[i] + (r ? r[i] : 0.0f));
+}
+
+// The columns of an input row at padded positions c + pad: even positions to e[(c + pad) / 2],
+// odd ones to o[(c + pad) / 2] (a stride-2 convolution's two column phases).
+inline void deinterleave2(const float* src, std::size_t n, std::size_t pad, float* e,
+                          float* o) noexcept {
+  float* first = pad % 2 == 0 ? e : o;   // where column 0 goes
+  float* second = pad % 2 == 0 ? o : e;  // where column 1 goes
+  first += pad / 2;
+  second += (pad + 1) / 2;
+  std::size_t c = 0;
+#if defined(__AVX512F__)
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  for (; c + 32 <= n; c += 32) {
+    const __m512 lo = _mm512_loadu_ps(src + c), hi = _mm512_loadu_ps(src + c + 16);
+    _mm512_storeu_ps(first + c / 2, _mm512_permutex2var_ps(lo, even, hi));
+    _mm512_storeu_ps(second + c / 2, _mm512_permutex2var_ps(lo, odd, hi));
+  }
+#endif
+  for (; c + 1 < n; c += 2) {
+    first[c / 2] = src[c];
+    second[c / 2] = src[c + 1];
+  }
+  if (c < n) first[c / 2] = src[c];
+}
+
 // Two per-thread scratch areas (slot 0: B panels or the padded plane; slot 1: a batched
 // output), 64-byte aligned, grown to the largest request and kept.
 inline float* conv_workspace(std::size_t slot, std::size_t floats) {
@@ -222,9 +302,20 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
   const std::size_t sh = g.stride_h, sw = g.stride_w;
   const std::size_t hp = g.in_h + g.pad_top + g.pad_bottom, wp = g.in_w + g.pad_left + g.pad_right;
   const std::size_t pitch = (wp + sw - 1) / sw, rows = (hp + sh - 1) / sh + 1;  // + a slack row
-  const std::size_t phase = rows * pitch, taps = kernel_h_ * kernel_w_, span = oh * pitch;
+  const std::size_t taps = kernel_h_ * kernel_w_;
+  // the plane of outputs is computed in whole registers: up to 15 columns past the last row's
+  // end, which read up to 15 floats past the phase plane (into the next one, or the slack below)
+  const std::size_t span = (oh * pitch + 15) / 16 * 16, phase = rows * pitch + 16;
   float* phases = detail::conv_workspace(0, sh * sw * phase + span);
   float* acc = phases + sh * sw * phase;
+  // where each tap reads, relative to the phase planes
+  std::vector<std::size_t> offsets(taps);
+  for (std::size_t ki = 0; ki < kernel_h_; ++ki)
+    for (std::size_t kj = 0; kj < kernel_w_; ++kj) {
+      const std::size_t dy = ki * g.dilation_h, dx = kj * g.dilation_w;
+      offsets[ki * kernel_w_ + kj] =
+          ((dy % sh) * sw + dx % sw) * phase + (dy / sh) * pitch + dx / sw;
+    }
   for (std::size_t o = 0; o < out_channels_; ++o) {
     if (o % mult == 0) {
       std::fill_n(phases, sh * sw * phase, 0.0f);
@@ -237,46 +328,26 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
           std::copy_n(src, g.in_w, prow + g.pad_left);
           continue;
         }
-        // stride 2 is the common case: divisions by a constant 2 are shifts
-        auto scatter = [&](auto stride) {
-          for (std::size_t c = 0; c < g.in_w; ++c) {
-            const std::size_t px = c + g.pad_left;
-            prow[(px % stride) * phase + px / stride] = src[c];
-          }
-        };
-        if (sw == 2)
-          scatter(std::integral_constant<std::size_t, 2>{});
-        else
-          scatter(sw);
+        if (sw == 2) {
+          detail::deinterleave2(src, g.in_w, g.pad_left, prow, prow + phase);
+          continue;
+        }
+        // one strided copy per column phase
+        for (std::size_t b = 0; b < sw; ++b) {
+          // the first input column c with (c + pad_left) % sw == b
+          const std::size_t c0 = (b + sw - g.pad_left % sw) % sw;
+          float* dst = prow + b * phase + (c0 + g.pad_left) / sw;
+          for (std::size_t c = c0, i = 0; c < g.in_w; c += sw, ++i) dst[i] = src[c];
+        }
       }
     }
-    std::fill_n(acc, span, bias_[o]);
-    const float* w = weight_.data() + o * taps;
-    for (std::size_t ki = 0; ki < kernel_h_; ++ki) {
-      const std::size_t dy = ki * g.dilation_h;
-      for (std::size_t kj = 0; kj < kernel_w_; ++kj) {
-        const std::size_t dx = kj * g.dilation_w;
-        const float wv = w[ki * kernel_w_ + kj];
-        const float* src =
-            phases + ((dy % sh) * sw + dx % sw) * phase + (dy / sh) * pitch + dx / sw;
-        for (std::size_t t = 0; t < span; ++t) acc[t] += wv * src[t];
-      }
-    }
+    detail::depthwise_plane(phases, offsets.data(), weight_.data() + o * taps, taps, bias_[o], acc,
+                            span);
     float* yo = y + o * oh * ow;
     const float* ro = residual ? residual + o * oh * ow : nullptr;
-    for (std::size_t r = 0; r < oh; ++r) {
-      const float* a = acc + r * pitch;
-      float* dst = yo + r * ow;
-      if (ro) {
-        for (std::size_t c = 0; c < ow; ++c) dst[c] = apply(epilogue_, a[c] + ro[r * ow + c]);
-      } else if (epilogue_.kind == Activation::none) {
-        std::copy_n(a, ow, dst);
-      } else if (epilogue_.kind == Activation::relu) {
-        for (std::size_t c = 0; c < ow; ++c) dst[c] = a[c] > 0.0f ? a[c] : 0.0f;
-      } else {
-        for (std::size_t c = 0; c < ow; ++c) dst[c] = apply(epilogue_, a[c]);
-      }
-    }
+    for (std::size_t r = 0; r < oh; ++r)
+      detail::store_activated(epilogue_, acc + r * pitch, ro ? ro + r * ow : nullptr, yo + r * ow,
+                              ow);
   }
 }
 

@@ -165,7 +165,27 @@ PARE_INLINE OpFn make_binary(BinaryKind kind, std::string op) {
 
 PARE_INLINE OpFn make_unary(UnaryKind kind, std::string op) {
   return [kind, op](Inputs in, Outputs out) {
-    const Value& x = float_input(in, 0, op);
+    const Value& v = input(in, 0, op);
+    if (!v.is_float()) {
+      // Neg, Abs and Relu take signed integers too; values wrap as numpy's do (-INT64_MIN)
+      PARE_CHECK((kind == UnaryKind::neg || kind == UnaryKind::abs || kind == UnaryKind::relu) &&
+                     v.type != ValueType::u8 && v.type != ValueType::boolean,
+                 UnsupportedError, op, ": input of type ", name(v.type));
+      Value y = v;
+      for (auto& e : y.ints) {
+        const auto u = static_cast<std::uint64_t>(e);
+        if (kind == UnaryKind::relu)
+          e = e > 0 ? e : 0;
+        else if (kind == UnaryKind::neg || e < 0)
+          e = static_cast<std::int64_t>(std::uint64_t{0} - u);
+        // the narrow types wrap at their own width
+        if (y.type == ValueType::i8) e = static_cast<std::int8_t>(e);
+        if (y.type == ValueType::i32) e = static_cast<std::int32_t>(e);
+      }
+      *out[0] = std::move(y);
+      return;
+    }
+    const Value& x = v;
     Value& y = *out[0];
     std::vector<float> r(x.floats.size());
     // the kind is a constant inside each loop, so the cheap ones (relu, abs, hard_swish) vectorize

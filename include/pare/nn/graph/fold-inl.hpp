@@ -5,6 +5,8 @@
 
 #include <cmath>
 #include <cstddef>
+#include <map>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -118,6 +120,31 @@ PARE_INLINE std::size_t fold_batch_norm(Graph& g) {
       ++i;
   }
   return folded;
+}
+
+PARE_INLINE std::size_t fold_constant_identities(Graph& g) {
+  std::set<std::string> outputs(g.outputs.begin(), g.outputs.end());
+  std::map<std::string, std::string> alias;  // Identity output -> the constant it copies
+  std::vector<GraphNode> kept;
+  for (auto& n : g.nodes) {
+    const bool standard = n.domain.empty() || n.domain == "ai.onnx";
+    if (standard && n.op_type == "Identity" && n.inputs.size() == 1 && n.outputs.size() == 1 &&
+        !n.outputs[0].empty() && !outputs.contains(n.outputs[0]) &&
+        !g.constants.contains(n.outputs[0])) {
+      auto a = alias.find(n.inputs[0]);
+      const std::string& source = a != alias.end() ? a->second : n.inputs[0];
+      if (g.constants.contains(source)) {
+        alias[n.outputs[0]] = source;
+        continue;
+      }
+    }
+    kept.push_back(std::move(n));
+  }
+  for (auto& n : kept)
+    for (auto& in : n.inputs)
+      if (auto a = alias.find(in); a != alias.end()) in = a->second;
+  g.nodes = std::move(kept);
+  return alias.size();
 }
 
 }  // namespace pare::graph

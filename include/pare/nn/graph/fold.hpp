@@ -21,6 +21,12 @@ namespace pare::graph {
 /// Folds every foldable BatchNormalization into its Conv/Gemm producer; returns how many.
 std::size_t fold_batch_norm(Graph& g);
 
+/// Removes every Identity node whose input is a constant (exporters write one per weight that
+/// two layers share, or that BN folding left behind) by pointing its readers at the constant
+/// itself, so that they see a stored weight they can pack at load instead of a value copied on
+/// every run. An Identity whose output is a graph output stays. Returns how many were removed.
+std::size_t fold_constant_identities(Graph& g);
+
 }  // namespace pare::graph
 
 #ifndef PARE_COMPILED_LIB

@@ -22,6 +22,7 @@ namespace pare {
 
 PARE_INLINE Model::Model(graph::Graph g, ModelOptions options)
     : graph_(std::move(g)), options_(options) {
+  graph::fold_constant_identities(graph_);
   if (options.fold_batch_norm) folded_ = graph::fold_batch_norm(graph_);
   if (options.fuse_gelu) fused_ = graph::fuse_gelu(graph_);
   compile();

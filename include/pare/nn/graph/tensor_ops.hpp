@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare — the tensor family of graph ops: slicing and data movement (Slice, Split, Pad,
-// DepthToSpace, SpaceToDepth, GatherElements, GatherND, ScatterND, NonZero), reductions (Reduce*,
-// ArgMax/ArgMin, TopK), normalizations (LayerNormalization, InstanceNormalization,
-// GroupNormalization) and Einsum.
+// DepthToSpace, SpaceToDepth, GatherElements, GatherND, ScatterElements (and its old name
+// Scatter), ScatterND, NonZero, Size), reductions (Reduce*, ArgMax/ArgMin, TopK), normalizations
+// (LayerNormalization, InstanceNormalization, GroupNormalization) and Einsum (two-operand
+// equations without diagonals run as batched GEMM).
 //
 // make_op (ops.hpp) asks each family in turn; a family answers with the op's function, or with
 // an empty OpFn when the op type is not one of its own.
