@@ -4,14 +4,15 @@
 // max |pare - torch| <= 1e-4 * max(1, max |torch|), the output's largest magnitude setting the
 // scale, since a network's rounding error grows with its values rather than element by element.
 //
-//   pare_onnx_zoo_runner ZOO_DIR [--expect FILE] [--only NAME]
+//   pare_onnx_zoo_runner ZOO_DIR [--expect FILE] [--only CASE]
 //
-// ZOO_DIR/manifest.txt lists one model a line: "NAME in=<input>,... out=<output>,...", with
-// NAME.onnx and NAME__<value>.npy beside it. Each model ends as one of:
+// ZOO_DIR/manifest.txt lists one case a line: "CASE model=FILE in=<input>,... out=<output>,...",
+// with the model FILE and CASE__<value>.npy beside it (a model is loaded once for all its cases).
+// Each case ends as one of:
 //   pass         loaded, ran, every output within tolerance
 //   unsupported  pare refused it with UnsupportedError (its text names every missing op)
 //   FAIL         any other error, or an output that is missing, misshapen or out of tolerance
-// Exit status 1 when any model FAILs, or when a model FILE lists (one name a line) does not pass.
+// Exit status 1 when any case FAILs, or when a case FILE lists (one name a line) does not pass.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -42,6 +43,7 @@ enum class Outcome { pass, unsupported, fail };
 
 struct Entry {
   std::string name;
+  std::string model;  ///< file name in the zoo directory
   std::vector<std::string> inputs, outputs;
 };
 
@@ -67,9 +69,12 @@ std::vector<Entry> read_manifest(const fs::path& file) {
     Entry e;
     if (!(words >> e.name)) continue;
     for (std::string w; words >> w;) {
+      if (w.starts_with("model=")) e.model = w.substr(6);
       if (w.starts_with("in=")) e.inputs = split_list(w.substr(3));
       if (w.starts_with("out=")) e.outputs = split_list(w.substr(4));
     }
+    PARE_CHECK(!e.model.empty(), pare::ArgumentError, file.string(), ": case ", e.name,
+               " names no model");
     entries.push_back(std::move(e));
   }
   return entries;
@@ -137,15 +142,28 @@ std::string compare(const Value& got, const Value& want, double& error, double& 
   return buf;
 }
 
-Result run_model(const fs::path& dir, const Entry& e, std::string& detail) {
+// A model loaded once for all its cases: the model, or why it could not be loaded.
+struct Loaded {
+  std::string file;
   std::optional<pare::Model> model;
+  Result refusal;
+};
+
+void load(const fs::path& dir, const std::string& file, Loaded& out) {
+  if (out.file == file) return;
+  out = Loaded{};
+  out.file = file;
   try {
-    model.emplace(pare::load_model(dir / (e.name + ".onnx")));
+    out.model.emplace(pare::load_model(dir / file));
   } catch (const pare::UnsupportedError& x) {
-    return {Outcome::unsupported, x.what()};
+    out.refusal = {Outcome::unsupported, x.what()};
   } catch (const pare::Error& x) {
-    return {Outcome::fail, std::string("load: ") + x.what()};
+    out.refusal = {Outcome::fail, std::string("load: ") + x.what()};
   }
+}
+
+Result run_case(const fs::path& dir, const Entry& e, const pare::Model& model,
+                std::string& detail) {
   std::map<std::string, Value> inputs;
   std::vector<std::pair<std::string, Value>> expected;
   try {
@@ -157,7 +175,7 @@ Result run_model(const fs::path& dir, const Entry& e, std::string& detail) {
   }
   std::map<std::string, Value> outputs;
   try {
-    outputs = model->run(inputs);
+    outputs = model.run(inputs);
   } catch (const pare::UnsupportedError& x) {
     return {Outcome::unsupported, std::string("run: ") + x.what()};
   } catch (const pare::Error& x) {
@@ -181,7 +199,7 @@ Result run_model(const fs::path& dir, const Entry& e, std::string& detail) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s ZOO_DIR [--expect FILE] [--only NAME]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s ZOO_DIR [--expect FILE] [--only CASE]\n", argv[0]);
     return 2;
   }
   const fs::path root = argv[1];
@@ -218,16 +236,18 @@ int main(int argc, char** argv) {
   for (const auto& name : must_pass)
     if (std::none_of(entries.begin(), entries.end(),
                      [&](const Entry& e) { return e.name == name; })) {
-      std::fprintf(stderr, "expected model %s is not in the manifest\n", name.c_str());
+      std::fprintf(stderr, "expected case %s is not in the manifest\n", name.c_str());
       return 2;
     }
   std::map<Outcome, int> count;
   int regressions = 0;
+  Loaded loaded;
   for (const auto& e : entries) {
     if (!only.empty() && e.name != only) continue;
     std::string detail;
     const auto start = std::chrono::steady_clock::now();
-    const Result r = run_model(root, e, detail);
+    load(root, e.model, loaded);
+    const Result r = loaded.model ? run_case(root, e, *loaded.model, detail) : loaded.refusal;
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     ++count[r.outcome];

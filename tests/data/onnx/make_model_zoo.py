@@ -9,9 +9,11 @@ runtime against. Nothing is stored in the repository: the models are made again 
 Writes, for each model NAME:
   OUT/NAME.onnx             the exported model (batch axis dynamic; the text models' sequence
                             axis too, as exported language models have it)
-  OUT/NAME__<input>.npy     each input, named as the graph input
-  OUT/NAME__<output>.npy    each output PyTorch computed, named as the graph output
-and OUT/manifest.txt, one line per model: "NAME in=<input>,... out=<output>,...".
+  OUT/CASE__<input>.npy     each input, named as the graph input
+  OUT/CASE__<output>.npy    each output PyTorch computed, named as the graph output
+for two cases: CASE = NAME, the inputs the model was exported with, and CASE = NAME.1, inputs of
+another batch size (and sequence length); and OUT/manifest.txt, one line per case:
+"CASE model=NAME.onnx in=<input>,... out=<output>,...".
 
 Weights are PyTorch's random initialisation under a fixed seed (BatchNorm running statistics are
 randomised too, so that folding them is exercised); inputs are small so that the sanitizer build
@@ -184,32 +186,48 @@ def rescale(model, layer, inputs, target):
             layer.bias.mul_(target / seen[0])
 
 
-def vision_input(seed, size):
+def vision_input(seed, batch, size):
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(2, 3, size, size, generator=g)
+    return torch.randn(batch, 3, size, size, generator=g)
+
+
+def text_input(seed, batch, seq, vocab, masked=False):
+    g = torch.Generator().manual_seed(seed)
+    ids = {'ids': torch.randint(0, vocab, (batch, seq), generator=g)}
+    if masked:
+        mask = torch.ones(batch, seq, dtype=torch.int64)
+        mask[-1, seq * 2 // 3:] = 0  # the last sequence is padded
+        ids['mask'] = mask
+    return ids
 
 
 def make_models():
-    """[(name, module in eval mode, {input: tensor}, [output names], {input: dynamic axes})]"""
+    """[(name, module in eval mode, [{input: tensor}, ...], [output names], {input: axes})]
+
+    The first input set is the one exported with; the second has another batch size (and the
+    text models another sequence length), so a shape baked into the graph shows."""
     batch = {0: 'batch'}
     text = {0: 'batch', 1: 'seq'}
     zoo = []
 
-    def add(name, seed, build, inputs, outputs, axes, rescaled=()):
+    def add(name, seed, build, data, outputs, axes, rescaled=()):
         torch.manual_seed(seed)
         model = build()
         randomize_batch_norms(model)
         model.eval()
         for layer, target in rescaled:
-            rescale(model, layer(model), inputs, target)
-        zoo.append((name, model, inputs, outputs, axes))
+            rescale(model, layer(model), data[0], target)
+        zoo.append((name, model, data, outputs, axes))
+
+    def images(seed, size):
+        return [{'x': vision_input(seed, 2, size)}, {'x': vision_input(seed + 100, 1, size)}]
 
     tv = torchvision.models
-    add('resnet18', 1, tv.resnet18, {'x': vision_input(11, 64)}, ['logits'], {'x': batch})
-    add('mobilenet_v3_small', 2, tv.mobilenet_v3_small, {'x': vision_input(12, 64)}, ['logits'],
-        {'x': batch}, [(lambda m: m.classifier[-1], 5.0)])
-    add('efficientnet_b0', 3, tv.efficientnet_b0, {'x': vision_input(13, 64)}, ['logits'],
-        {'x': batch}, [(lambda m: m.classifier[-1], 5.0)])
+    add('resnet18', 1, tv.resnet18, images(11, 64), ['logits'], {'x': batch})
+    add('mobilenet_v3_small', 2, tv.mobilenet_v3_small, images(12, 64), ['logits'], {'x': batch},
+        [(lambda m: m.classifier[-1], 5.0)])
+    add('efficientnet_b0', 3, tv.efficientnet_b0, images(13, 64), ['logits'], {'x': batch},
+        [(lambda m: m.classifier[-1], 5.0)])
 
     def vit():
         m = tv.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=2,
@@ -219,18 +237,12 @@ def make_models():
         nn.init.normal_(m.heads.head.bias, std=0.1)
         return m
 
-    add('vit', 4, vit, {'x': vision_input(14, 32)}, ['logits'], {'x': batch})
-    add('detection_head', 5, DetectionHead, {'x': vision_input(15, 64)}, ['cls', 'box'],
-        {'x': batch}, [(lambda m: m.cls, 5.0), (lambda m: m.box, 3.0)])
-
-    g = torch.Generator().manual_seed(16)
-    ids = torch.randint(0, 100, (2, 16), generator=g)
-    mask = torch.ones(2, 16, dtype=torch.int64)
-    mask[1, 11:] = 0  # the second sequence is padded
-    add('bert', 6, Bert, {'ids': ids, 'mask': mask}, ['hidden', 'pooled'],
-        {'ids': text, 'mask': text})
-    g = torch.Generator().manual_seed(17)
-    add('gpt', 7, Gpt, {'ids': torch.randint(0, 96, (2, 16), generator=g)}, ['logits'],
+    add('vit', 4, vit, images(14, 32), ['logits'], {'x': batch})
+    add('detection_head', 5, DetectionHead, images(15, 64), ['cls', 'box'], {'x': batch},
+        [(lambda m: m.cls, 5.0), (lambda m: m.box, 3.0)])
+    add('bert', 6, Bert, [text_input(16, 2, 16, 100, True), text_input(116, 3, 9, 100, True)],
+        ['hidden', 'pooled'], {'ids': text, 'mask': text})
+    add('gpt', 7, Gpt, [text_input(17, 2, 16, 96), text_input(117, 3, 9, 96)], ['logits'],
         {'ids': text})
     return zoo
 
@@ -242,24 +254,26 @@ def main():
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)  # same summation order on every machine
     manifest = []
-    for name, model, inputs, outputs, dyn in make_models():
-        args = tuple(inputs.values())
-        with torch.no_grad():
-            got = model(*args)
-        got = got if isinstance(got, tuple) else (got,)
+    for name, model, data, outputs, dyn in make_models():
         axes = dict(dyn)
         for o in outputs:
             axes[o] = {0: 'batch'}
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            torch.onnx.export(model, args, os.path.join(out, name + '.onnx'),
-                              opset_version=OPSET, input_names=list(inputs),
+            torch.onnx.export(model, tuple(data[0].values()), os.path.join(out, name + '.onnx'),
+                              opset_version=OPSET, input_names=list(data[0]),
                               output_names=outputs, dynamic_axes=axes)
-        for k, v in inputs.items():
-            np.save(os.path.join(out, f'{name}__{k}.npy'), v.numpy())
-        for k, v in zip(outputs, got):
-            np.save(os.path.join(out, f'{name}__{k}.npy'), v.numpy().astype(np.float32))
-        manifest.append(f"{name} in={','.join(inputs)} out={','.join(outputs)}")
+        for k, inputs in enumerate(data):
+            case = name if k == 0 else f'{name}.{k}'
+            with torch.no_grad():
+                got = model(*inputs.values())
+            got = got if isinstance(got, tuple) else (got,)
+            for n, v in inputs.items():
+                np.save(os.path.join(out, f'{case}__{n}.npy'), v.numpy())
+            for n, v in zip(outputs, got):
+                np.save(os.path.join(out, f'{case}__{n}.npy'), v.numpy().astype(np.float32))
+            manifest.append(
+                f"{case} model={name}.onnx in={','.join(inputs)} out={','.join(outputs)}")
     with open(os.path.join(out, 'manifest.txt'), 'w') as f:
         f.write('\n'.join(manifest) + '\n')
 
