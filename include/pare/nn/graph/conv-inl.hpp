@@ -18,6 +18,7 @@
 #include "pare/kernels/conv2d_packed.hpp"
 #include "pare/nn/graph/conv.hpp"
 #include "pare/nn/graph/elementwise.hpp"
+#include "pare/nn/graph/spatial_conv.hpp"
 
 namespace pare::graph {
 
@@ -110,6 +111,27 @@ PARE_INLINE Conv2dGeometry ConvAttrs::geometry(const std::vector<std::size_t>& x
   return g;
 }
 
+namespace detail {
+
+// y = act(y + r) with r broadcast to y (r may be nullptr): a fused chain's tail, when the kernel
+// could not apply it.
+inline void add_and_activate(Value& y, const Value* r, const Epilogue& e, const std::string& op) {
+  if (r == nullptr) {
+    for (float& v : y.floats) v = apply(e, v);
+    return;
+  }
+  const auto shape = broadcast_shape(y.shape, r->shape, op);
+  PARE_CHECK(shape == y.shape, ShapeError, op, ": the added value ", to_string(r->shape),
+             " does not broadcast to the convolution's ", to_string(y.shape));
+  const auto sr = broadcast_strides(r->shape, y.shape);
+  const auto sy = broadcast_strides(y.shape, y.shape);
+  for_each_broadcast(y.shape, sy, sr, [&](std::size_t o, std::size_t, std::size_t j) {
+    y.floats[o] = apply(e, y.floats[o] + r->floats[j]);
+  });
+}
+
+}  // namespace detail
+
 PARE_INLINE OpFn make_conv(const GraphNode& node, const std::map<std::string, Value>* constants,
                            Epilogue epilogue, bool residual) {
   const ConvAttrs c = ConvAttrs::parse(node.attrs, "Conv '" + node.name + "'");
@@ -138,6 +160,16 @@ PARE_INLINE OpFn make_conv(const GraphNode& node, const std::map<std::string, Va
     const Value& x = float_input(in, 0, op);
     const Value& w = float_input(in, 1, op);
     const Value* b = optional_input(in, 2);
+    const Value* r = residual ? &float_input(in, 3, op) : nullptr;
+    if (x.rank() != 4) {
+      // 1-D and 3-D: the residual and activation of a fused chain follow the convolution
+      Value y;
+      conv_nd(c, x, w, b, y);
+      if (r != nullptr || epilogue.kind != Activation::none)
+        detail::add_and_activate(y, r, epilogue, op);
+      *out[0] = std::move(y);
+      return;
+    }
     const Conv2dGeometry g = c.geometry(x.shape, w.shape);
     if (b) {
       PARE_CHECK(b->is_float() && b->size() == g.out_channels, ShapeError, op, ": bias ",
@@ -146,7 +178,6 @@ PARE_INLINE OpFn make_conv(const GraphNode& node, const std::map<std::string, Va
     std::shared_ptr<const PackedConv2d> here = packed;
     const std::size_t n = x.shape[0];
     std::vector<std::size_t> shape{n, g.out_channels, g.out_h(), g.out_w()};
-    const Value* r = residual ? &float_input(in, 3, op) : nullptr;
     // A residual of another shape (a broadcast Add) is added after the convolution.
     const bool fused_residual = r != nullptr && r->shape == shape;
     const Epilogue act = r != nullptr && !fused_residual ? Epilogue{} : epilogue;
@@ -161,16 +192,7 @@ PARE_INLINE OpFn make_conv(const GraphNode& node, const std::map<std::string, Va
     if (n > 0 && !y.floats.empty())
       here->run(g, x.floats.data(), y.floats.data(), fused_residual ? r->floats.data() : nullptr,
                 n);
-    if (r != nullptr && !fused_residual) {
-      const auto shp = broadcast_shape(y.shape, r->shape, op);
-      PARE_CHECK(shp == y.shape, ShapeError, op, ": the added value ", to_string(r->shape),
-                 " does not broadcast to the convolution's ", to_string(y.shape));
-      const auto sr = broadcast_strides(r->shape, y.shape);
-      const auto sy = broadcast_strides(y.shape, y.shape);
-      for_each_broadcast(y.shape, sy, sr, [&](std::size_t o, std::size_t, std::size_t j) {
-        y.floats[o] = apply(epilogue, y.floats[o] + r->floats[j]);
-      });
-    }
+    if (r != nullptr && !fused_residual) detail::add_and_activate(y, r, epilogue, op);
     *out[0] = std::move(y);
   };
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// pare — the spatial family of graph ops: resampling (Resize, Upsample), ConvTranspose, 1-D and 3-D
-// convolution and pooling, and the recurrent layers (LSTM, GRU).
+// pare — the spatial family of graph ops: resampling (Resize, Upsample), ConvTranspose, N-D
+// convolution (spatial_conv.hpp), LpPool and the global max / Lp poolings (pool.hpp), and the
+// recurrent layers (LSTM, GRU, RNN).
 //
 // make_op (ops.hpp) asks each family in turn; a family answers with the op's function, or with
 // an empty OpFn when the op type is not one of its own.
