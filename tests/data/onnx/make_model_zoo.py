@@ -16,7 +16,8 @@ another batch size (and sequence length); and OUT/manifest.txt, one line per cas
 "CASE model=NAME.onnx in=<input>,... out=<output>,...".
 
 Weights are PyTorch's random initialisation under a fixed seed (BatchNorm running statistics are
-randomised too, so that folding them is exercised); inputs are small so that the sanitizer build
+randomised too, so that folding them is exercised, and classifiers torchvision initialises near
+zero are scaled to logits of magnitude 5); inputs are small so that the sanitizer build
 runs every model in seconds.
 """
 import os
