@@ -109,35 +109,39 @@ PARE_INLINE void max_pool2d(const Pool2dGeometry& g, TensorView<const float, 3> 
                             TensorView<float, 3> out) {
   detail::check_pool(g, in.extents(), out.extents(), "max_pool2d");
   if (in.is_contiguous() && out.is_contiguous()) {
-    // A channel at a time, so each window reads rows of one plane; the same first-NaN rule.
+    // Separable, a channel at a time: the maximum over each row's horizontal windows, then over
+    // the vertical windows of those. Each pass is a branch-free loop over a row, with a maximum
+    // that keeps the first NaN it meets as torch does (the result is NaN either way).
+    auto nan_max = [](float m, float v) { return (v > m || v != v) ? v : m; };
     const std::size_t oh = g.out_h(), ow = g.out_w();
-    std::vector<detail::PoolWindow> wxs(ow);
-    for (std::size_t ox = 0; ox < ow; ++ox)
-      wxs[ox] = detail::pool_window(ox, g.stride_w, g.kernel_w, g.pad_left, g.pad_right, g.in_w);
+    std::vector<float> rows(g.in_h * ow);
+    const auto pl = static_cast<std::ptrdiff_t>(g.pad_left),
+               sw = static_cast<std::ptrdiff_t>(g.stride_w),
+               W = static_cast<std::ptrdiff_t>(g.in_w), OW = static_cast<std::ptrdiff_t>(ow);
     for (std::size_t c = 0; c < g.channels; ++c) {
       const float* plane = in.data() + c * g.in_h * g.in_w;
+      for (std::size_t y = 0; y < g.in_h; ++y) {
+        const float* row = plane + y * g.in_w;
+        float* h = rows.data() + y * ow;
+        std::fill_n(h, ow, -std::numeric_limits<float>::infinity());
+        for (std::ptrdiff_t kx = 0; kx < static_cast<std::ptrdiff_t>(g.kernel_w); ++kx) {
+          // the outputs whose tap kx reads inside the row: 0 <= ox·s - pl + kx < W
+          const std::ptrdiff_t lo = std::max<std::ptrdiff_t>(0, (pl - kx + sw - 1) / sw);
+          const std::ptrdiff_t hi =
+              W - 1 + pl - kx < 0 ? 0 : std::min(OW, (W - 1 + pl - kx) / sw + 1);
+          const float* src = row - pl + kx;
+          for (std::ptrdiff_t ox = lo; ox < hi; ++ox) h[ox] = nan_max(h[ox], src[ox * sw]);
+        }
+      }
       float* dst = out.data() + c * oh * ow;
       for (std::size_t oy = 0; oy < oh; ++oy) {
         const auto wy =
             detail::pool_window(oy, g.stride_h, g.kernel_h, g.pad_top, g.pad_bottom, g.in_h);
-        for (std::size_t ox = 0; ox < ow; ++ox) {
-          const auto& wx = wxs[ox];
-          float m = -std::numeric_limits<float>::infinity();
-          bool nan = false;
-          for (std::size_t y = wy.begin; y < wy.end && !nan; ++y) {
-            const float* row = plane + y * g.in_w;
-            for (std::size_t x = wx.begin; x < wx.end; ++x) {
-              const float v = row[x];
-              if (!(v <= m)) {
-                m = v;
-                if (v != v) {
-                  nan = true;
-                  break;
-                }
-              }
-            }
-          }
-          dst[oy * ow + ox] = m;
+        float* d = dst + oy * ow;
+        std::fill_n(d, ow, -std::numeric_limits<float>::infinity());
+        for (std::size_t y = wy.begin; y < wy.end; ++y) {
+          const float* h = rows.data() + y * ow;
+          for (std::size_t ox = 0; ox < ow; ++ox) d[ox] = nan_max(d[ox], h[ox]);
         }
       }
     }
