@@ -217,8 +217,9 @@ TEST_CASE("PackedConv2d fuses the residual and every activation as applied after
       {.kind = Activation::sigmoid},
       {.kind = Activation::silu}};
   pare::Rng rng(7);
-  // a large, a depthwise, a pointwise and a grouped convolution; batches 1 and 2 (the second
-  // takes the small-image path when the image is small)
+  // a large, a depthwise, a pointwise, a grouped and a small-image convolution (whose few
+  // positions take the transposed product); batches 1 and 2 (the second takes the batched path
+  // when the image is small)
   const pare::Conv2dGeometry geometries[] = {
       {.in_channels = 5,
        .out_channels = 40,
@@ -260,7 +261,17 @@ TEST_CASE("PackedConv2d fuses the residual and every activation as applied after
        .pad_left = 1,
        .pad_bottom = 0,
        .pad_right = 1,
-       .groups = 3}};
+       .groups = 3},
+      {.in_channels = 20,
+       .out_channels = 70,
+       .in_h = 5,
+       .in_w = 4,
+       .kernel_h = 3,
+       .kernel_w = 3,
+       .pad_top = 1,
+       .pad_left = 1,
+       .pad_bottom = 1,
+       .pad_right = 1}};
   for (const auto& g : geometries)
     for (const auto& e : epilogues)
       for (std::size_t batch : {1u, 2u}) {

@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #if defined(__AVX512F__)
@@ -18,7 +20,15 @@
 #include "pare/core/error.hpp"
 #include "pare/kernels/conv2d_packed.hpp"
 #include "pare/kernels/gemm.hpp"
+#include "pare/kernels/gemm_packed.hpp"
 #include "pare/simd/arch.hpp"
+
+// xsimd's exp/erf inline GCC 12's false -Wmaybe-uninitialized (see simd/arch.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace pare {
 
@@ -235,6 +245,11 @@ PARE_INLINE float apply(const Epilogue& e, float x) noexcept {
   return x;
 }
 
+struct PackedConv2d::Transposed {
+  std::once_flag once;
+  std::vector<PackedGemmB> groups;
+};
+
 PARE_INLINE PackedConv2d::PackedConv2d(TensorView<const float, 4> weight, const float* bias,
                                        std::size_t groups, Epilogue epilogue)
     : out_channels_(weight.extent(0)),
@@ -251,6 +266,7 @@ PARE_INLINE PackedConv2d::PackedConv2d(TensorView<const float, 4> weight, const 
   if (bias) std::copy_n(bias, out_channels_, bias_.begin());
   const std::size_t taps = kernel_h_ * kernel_w_, k = group_in_ * taps;
   depthwise_ = group_in_ == 1 && groups > 1;
+  transposed_ = std::make_shared<Transposed>();
   if (depthwise_) {
     weight_.assign(weight.data(), weight.data() + out_channels_ * taps);
     return;
@@ -362,6 +378,13 @@ PARE_INLINE void PackedConv2d::run_gemm(const Conv2dGeometry& g, const float* x,
     constexpr std::size_t NR = detail::conv_nv * xsimd::batch<float, Arch>::size;
     constexpr std::size_t NC = (detail::conv_nc + NR - 1) / NR * NR;
     static const Epilogue identity{};
+    // How full the register tiles' columns would be; below 85 % the transposed product, whose
+    // columns are the output channels, fills them better.
+    const std::size_t cols = batch == 1 || P >= NC ? P : batch * P;
+    if (og >= NR && cols * 100 < (cols + NR - 1) / NR * NR * 85) {
+      run_transposed(g, x, y, residual, batch);
+      return;
+    }
     // A 1×1, stride-1, unpadded convolution of one sample reads its B panels straight from the
     // input rows.
     const bool pointwise = kernel_h_ == 1 && kernel_w_ == 1 && g.stride_h == 1 && g.stride_w == 1 &&
@@ -416,7 +439,6 @@ PARE_INLINE void PackedConv2d::run_gemm(const Conv2dGeometry& g, const float* x,
     }
     // Small images: one GEMM over the positions of every sample fills the register tiles that a
     // sample's few positions would leave mostly empty; the result is then spread to [N, O, P].
-    const std::size_t cols = batch * P;
     float* c = detail::conv_workspace(1, og * cols);
     for (std::size_t grp = 0; grp < groups_; ++grp) {
       gemm_group(grp, x + grp * group_in_ * plane, cols, c, cols, residual == nullptr, 0.0f);
@@ -434,24 +456,69 @@ PARE_INLINE void PackedConv2d::run_gemm(const Conv2dGeometry& g, const float* x,
     }
   } else {
     // Without SIMD: the panels are of no use; unpack the weight and run conv2d.
-    Tensor<float, 4> w({out_channels_, group_in_, kernel_h_, kernel_w_});
-    for (std::size_t grp = 0; grp < groups_; ++grp)
-      for (std::size_t o = 0; o < og; ++o)
-        for (std::size_t p = 0; p < k; ++p) {
-          const std::size_t slice = p / detail::conv_kc * detail::conv_kc;
-          const std::size_t kc = std::min(detail::conv_kc, k - slice);
-          w.data()[(grp * og + o) * k + p] =
-              weight_[grp * og_pad * k + slice * og_pad + (o / MR) * MR * kc + (p - slice) * MR +
-                      o % MR];
-        }
+    const std::vector<float> unpacked = unpacked_weight();
+    const TensorView<const float, 4> w(unpacked.data(),
+                                       Shape<4>{out_channels_, group_in_, kernel_h_, kernel_w_});
     Tensor<float, 3> out({out_channels_, g.out_h(), g.out_w()});
     for (std::size_t s = 0; s < batch; ++s) {
-      conv2d(g, TensorView<const float, 3>(x + s * xs, Shape<3>{g.in_channels, g.in_h, g.in_w}),
-             w.view(), bias_.data(), out.view());
+      conv2d(g, TensorView<const float, 3>(x + s * xs, Shape<3>{g.in_channels, g.in_h, g.in_w}), w,
+             bias_.data(), out.view());
       for (std::size_t i = 0; i < ys; ++i)
         y[s * ys + i] = apply(epilogue_, out.data()[i] + (residual ? residual[s * ys + i] : 0.0f));
     }
   }
 }
 
+PARE_INLINE std::vector<float> PackedConv2d::unpacked_weight() const {
+  const std::size_t og = out_channels_ / groups_, k = group_in_ * kernel_h_ * kernel_w_;
+  if (depthwise_) return weight_;
+  const std::size_t MR = detail::conv_mr, og_pad = (og + MR - 1) / MR * MR;
+  std::vector<float> w(out_channels_ * k);
+  for (std::size_t grp = 0; grp < groups_; ++grp)
+    for (std::size_t o = 0; o < og; ++o)
+      for (std::size_t p = 0; p < k; ++p) {
+        const std::size_t slice = p / detail::conv_kc * detail::conv_kc;
+        const std::size_t kc = std::min(detail::conv_kc, k - slice);
+        w[(grp * og + o) * k + p] = weight_[grp * og_pad * k + slice * og_pad + (o / MR) * MR * kc +
+                                            (p - slice) * MR + o % MR];
+      }
+  return w;
+}
+
+PARE_INLINE void PackedConv2d::run_transposed(const Conv2dGeometry& g, const float* x, float* y,
+                                              const float* residual, std::size_t batch) const {
+  const std::size_t P = g.out_h() * g.out_w(), og = out_channels_ / groups_;
+  const std::size_t k = group_in_ * kernel_h_ * kernel_w_, plane = g.in_h * g.in_w;
+  const std::size_t xs = g.in_channels * plane, ys = out_channels_ * P, rows = batch * P;
+  std::call_once(transposed_->once, [&] {
+    const std::vector<float> w = unpacked_weight();
+    for (std::size_t grp = 0; grp < groups_; ++grp)
+      transposed_->groups.emplace_back(
+          TensorView<const float, 2>(w.data() + grp * og * k, Shape<2>{og, k}).transposed());
+  });
+  // Yᵀ [positions of every sample, og] per group, then spread to [N, O, P] with the epilogue
+  float* c = detail::conv_workspace(1, rows * og);
+  for (std::size_t grp = 0; grp < groups_; ++grp) {
+    const float* xg = x + grp * group_in_ * plane;
+    transposed_->groups[grp].multiply_with(
+        rows,
+        [&](std::size_t i0, std::size_t n, std::size_t p0, std::size_t depth, float* dst) {
+          detail::pack_conv_panels<PackedGemmB::packed_mr>(g, xg, xs, p0, depth, i0, n, dst);
+        },
+        c, static_cast<std::ptrdiff_t>(og));
+    for (std::size_t s = 0; s < batch; ++s)
+      for (std::size_t o = 0; o < og; ++o) {
+        const std::size_t at = s * ys + (grp * og + o) * P;
+        const float b = bias_[grp * og + o];
+        const float* src = c + s * P * og + o;
+        for (std::size_t p = 0; p < P; ++p)
+          y[at + p] = apply(epilogue_, src[p * og] + b + (residual ? residual[at + p] : 0.0f));
+      }
+  }
+}
+
 }  // namespace pare
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "pare/core/config.hpp"
@@ -72,6 +73,16 @@ class PackedConv2d {
                      const float* residual) const;
   void run_gemm(const Conv2dGeometry& g, const float* x, float* y, const float* residual,
                 std::size_t batch) const;
+  void run_transposed(const Conv2dGeometry& g, const float* x, float* y, const float* residual,
+                      std::size_t batch) const;
+  /// The weight as [O, C/groups·kh·kw] again, from the panels.
+  [[nodiscard]] std::vector<float> unpacked_weight() const;
+
+  // The weight packed the other way round (as the B of Yᵀ = im2col(x)ᵀ·Wᵀ, one per group), for
+  // images so small that their positions would leave most of a register tile empty; packed on
+  // first use (only such images need it).
+  struct Transposed;
+  std::shared_ptr<Transposed> transposed_;
 
   std::size_t out_channels_ = 0, group_in_ = 0, kernel_h_ = 0, kernel_w_ = 0, groups_ = 1;
   Epilogue epilogue_;

@@ -17,22 +17,7 @@ namespace pare {
 
 namespace detail {
 
-// The blocking of the packed product: pare::gemm's register tile and slices.
-inline constexpr std::size_t packed_mr = 6, packed_nv = 2, packed_kc = 256, packed_mc = 96,
-                             packed_nc = 2048;
-
-template <class Arch>
-constexpr std::size_t packed_nr() noexcept {
-  return packed_nv * xsimd::batch<float, Arch>::size;
-}
-
-// Columns of one NC block, rounded up to whole panels.
-template <class Arch>
-constexpr std::size_t packed_block(std::size_t nc) noexcept {
-  return (nc + packed_nr<Arch>() - 1) / packed_nr<Arch>() * packed_nr<Arch>();
-}
-
-inline float* packed_a_workspace(std::size_t floats) {
+PARE_INLINE float* packed_a_workspace(std::size_t floats) {
   thread_local std::vector<float> buffer;
   if (buffer.size() < floats + 16) buffer.resize(floats + 16);
   const auto addr = reinterpret_cast<std::uintptr_t>(buffer.data());
@@ -40,6 +25,11 @@ inline float* packed_a_workspace(std::size_t floats) {
 }
 
 }  // namespace detail
+
+PARE_INLINE const float* PackedGemmB::panels() const noexcept {
+  return panels_.data() +
+         ((64 - reinterpret_cast<std::uintptr_t>(panels_.data()) % 64) % 64) / sizeof(float);
+}
 
 PARE_INLINE PackedGemmB::PackedGemmB(TensorView<const float, 2> b)
     : k_(b.extent(0)), n_(b.extent(1)) {
@@ -89,34 +79,16 @@ PARE_INLINE void PackedGemmB::multiply(TensorView<const float, 2> a, TensorView<
   if (k_ == 0) return;
   const float beta0 = bias ? 1.0f : 0.0f;
   if constexpr (simd::has_simd) {
-    using Arch = xsimd::default_arch;
-    constexpr std::size_t NR = detail::packed_nr<Arch>(), MR = detail::packed_mr;
-    float* pa = detail::packed_a_workspace(detail::packed_kc * detail::packed_mc);
-    const float* pb =
-        panels_.data() +
-        ((64 - reinterpret_cast<std::uintptr_t>(panels_.data()) % 64) % 64) / sizeof(float);
-    for (std::size_t jc = 0; jc < n_; jc += detail::packed_nc) {
-      const std::size_t nc = std::min(detail::packed_nc, n_ - jc);
-      for (std::size_t pc = 0; pc < k_; pc += detail::packed_kc) {
-        const std::size_t kc = std::min(detail::packed_kc, k_ - pc);
-        const float beta = pc == 0 ? beta0 : 1.0f;
-        for (std::size_t ic = 0; ic < m; ic += detail::packed_mc) {
-          const std::size_t mc = std::min(detail::packed_mc, m - ic);
-          kernels::detail::pack_a<MR>({a.data() + static_cast<std::ptrdiff_t>(ic) * a.stride(0) +
-                                           static_cast<std::ptrdiff_t>(pc),
-                                       a.stride(0), 1},
-                                      mc, kc, pa);
-          for (std::size_t jr = 0; jr < nc; jr += NR)
-            for (std::size_t ir = 0; ir < mc; ir += MR)
-              kernels::detail::micro_kernel<MR, detail::packed_nv, Arch>(
-                  kc, pa + ir * kc, pb + jr * kc, 1.0f, beta,
-                  c.data() + static_cast<std::ptrdiff_t>(ic + ir) * c.stride(0) +
-                      static_cast<std::ptrdiff_t>(jc + jr),
-                  c.stride(0), std::min(MR, mc - ir), std::min(NR, nc - jr));
-        }
-        pb += kc * detail::packed_block<Arch>(nc);
-      }
-    }
+    multiply_with(
+        m,
+        [&](std::size_t i0, std::size_t rows, std::size_t p0, std::size_t depth, float* dst) {
+          kernels::detail::pack_a<detail::packed_mr>(
+              {a.data() + static_cast<std::ptrdiff_t>(i0) * a.stride(0) +
+                   static_cast<std::ptrdiff_t>(p0),
+               a.stride(0), 1},
+              rows, depth, dst);
+        },
+        c.data(), c.stride(0), bias != nullptr);
   } else {
     for (std::size_t i = 0; i < m; ++i)
       for (std::size_t p = 0; p < k_; ++p) {

@@ -11,11 +11,14 @@
 // product reads it, and the product is the same blocked micro-kernel loop as pare::gemm.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <vector>
 
 #include "pare/core/config.hpp"
 #include "pare/core/tensor.hpp"
+#include "pare/kernels/gemm.hpp"
+#include "pare/simd/arch.hpp"
 
 namespace pare {
 
@@ -34,10 +37,78 @@ class PackedGemmB {
   void multiply(TensorView<const float, 2> a, TensorView<float, 2> c,
                 const float* bias = nullptr) const;
 
+  /// c [m, N] (row stride ldc; with `accumulate`, added to) = A·B for an A that is never
+  /// materialized: pack_a(i0, rows, p0, depth, dst) writes rows [i0, i0 + rows) × depth
+  /// [p0, p0 + depth) of A as kernels::detail::pack_a<packed_mr> would (panels of packed_mr rows,
+  /// each holding for every p its packed_mr values; missing rows zero). The convolution gathers
+  /// its receptive fields this way. @pre a SIMD build (simd::has_simd).
+  template <class PackA>
+  void multiply_with(std::size_t m, PackA&& pack_a, float* c, std::ptrdiff_t ldc,
+                     bool accumulate = false) const;
+
+  static constexpr std::size_t packed_mr = 6;
+
  private:
+  [[nodiscard]] const float* panels() const noexcept;
+
   std::size_t k_ = 0, n_ = 0;
   std::vector<float> panels_;  ///< per NC block of columns, per KC slice: the NR-wide panels
 };
+
+namespace detail {
+
+// The blocking of the packed product: pare::gemm's register tile and slices.
+inline constexpr std::size_t packed_mr = PackedGemmB::packed_mr, packed_nv = 2, packed_kc = 256,
+                             packed_mc = 96, packed_nc = 2048;
+
+template <class Arch>
+constexpr std::size_t packed_nr() noexcept {
+  return packed_nv * xsimd::batch<float, Arch>::size;
+}
+
+// Columns of one NC block, rounded up to whole panels.
+template <class Arch>
+constexpr std::size_t packed_block(std::size_t nc) noexcept {
+  return (nc + packed_nr<Arch>() - 1) / packed_nr<Arch>() * packed_nr<Arch>();
+}
+
+/// A per-thread, 64-byte aligned buffer of at least `floats` floats for A panels.
+float* packed_a_workspace(std::size_t floats);
+
+}  // namespace detail
+
+template <class PackA>
+void PackedGemmB::multiply_with(std::size_t m, PackA&& pack_a, float* c, std::ptrdiff_t ldc,
+                                bool accumulate) const {
+  if constexpr (simd::has_simd) {
+    using Arch = xsimd::default_arch;
+    constexpr std::size_t NR = detail::packed_nr<Arch>(), MR = detail::packed_mr;
+    if (m == 0 || n_ == 0 || k_ == 0) return;
+    float* pa = detail::packed_a_workspace(detail::packed_kc * detail::packed_mc);
+    const float* pb = panels();
+    for (std::size_t jc = 0; jc < n_; jc += detail::packed_nc) {
+      const std::size_t nc = std::min(detail::packed_nc, n_ - jc);
+      for (std::size_t pc = 0; pc < k_; pc += detail::packed_kc) {
+        const std::size_t kc = std::min(detail::packed_kc, k_ - pc);
+        const float beta = pc > 0 || accumulate ? 1.0f : 0.0f;
+        for (std::size_t ic = 0; ic < m; ic += detail::packed_mc) {
+          const std::size_t mc = std::min(detail::packed_mc, m - ic);
+          pack_a(ic, mc, pc, kc, pa);
+          for (std::size_t jr = 0; jr < nc; jr += NR)
+            for (std::size_t ir = 0; ir < mc; ir += MR)
+              kernels::detail::micro_kernel<MR, detail::packed_nv, Arch>(
+                  kc, pa + ir * kc, pb + jr * kc, 1.0f, beta,
+                  c + static_cast<std::ptrdiff_t>(ic + ir) * ldc +
+                      static_cast<std::ptrdiff_t>(jc + jr),
+                  ldc, std::min(MR, mc - ir), std::min(NR, nc - jr));
+        }
+        pb += kc * detail::packed_block<Arch>(nc);
+      }
+    }
+  } else {
+    (void)m, (void)pack_a, (void)c, (void)ldc, (void)accumulate;
+  }
+}
 
 }  // namespace pare
 

@@ -16,6 +16,13 @@
 #include "pare/nn/graph/elementwise.hpp"
 #include "pare/simd/arch.hpp"
 
+// xsimd's exp/erf inline GCC 12's false -Wmaybe-uninitialized (see simd/arch.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 namespace pare::graph {
 
 PARE_INLINE std::vector<std::size_t> broadcast_shape(const std::vector<std::size_t>& a,
@@ -276,3 +283,7 @@ PARE_INLINE OpFn make_hard_sigmoid(float alpha, float beta, std::string op) {
 }
 
 }  // namespace pare::graph
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
