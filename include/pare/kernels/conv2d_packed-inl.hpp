@@ -76,6 +76,7 @@ struct ConvTileEpilogue {
 // each sample's input `sample_stride` floats after the last); `x` is the first sample's first
 // input channel of the group. Each panel's positions are cut into runs within one output row, so
 // a run reads one input row at a constant stride.
+// @pre kc <= conv_kc (the depth slices of both products are at most that deep).
 template <std::size_t NR>
 inline void pack_conv_panels(const Conv2dGeometry& g, const float* x, std::size_t sample_stride,
                              std::size_t pc, std::size_t kc, std::size_t jc, std::size_t nc,
@@ -90,6 +91,18 @@ inline void pack_conv_panels(const Conv2dGeometry& g, const float* x, std::size_
     std::ptrdiff_t y0, x0;  // input coordinates of the run's first position for tap (0, 0)
   };
   std::array<Run, NR> runs;
+  // where each depth row of the slice reads: its channel's plane and its tap's offsets
+  struct Tap {
+    std::size_t plane;
+    std::ptrdiff_t dy, dx;
+  };
+  std::array<Tap, conv_kc> taps_of;
+  for (std::size_t p = 0; p < kc && p < conv_kc; ++p) {
+    const std::size_t row = pc + p, c = row / taps, t = row % taps;
+    taps_of[p] = {c * g.in_h * g.in_w,
+                  static_cast<std::ptrdiff_t>((t / g.kernel_w) * g.dilation_h),
+                  static_cast<std::ptrdiff_t>((t % g.kernel_w) * g.dilation_w)};
+  }
   for (std::size_t q = 0; q * NR < nc; ++q) {
     const std::size_t j0 = jc + q * NR, n_here = std::min(NR, nc - q * NR);
     std::size_t nruns = 0;
@@ -104,28 +117,31 @@ inline void pack_conv_panels(const Conv2dGeometry& g, const float* x, std::size_
     }
     float* panel = dst + q * kc * NR;
     for (std::size_t p = 0; p < kc; ++p) {
-      const std::size_t row = pc + p, c = row / taps, t = row % taps;
-      const auto ki = static_cast<std::ptrdiff_t>((t / g.kernel_w) * g.dilation_h);
-      const auto kj = static_cast<std::ptrdiff_t>((t % g.kernel_w) * g.dilation_w);
+      const Tap& tap = taps_of[p];
       float* d = panel + p * NR;
       for (std::size_t r = 0; r < nruns; ++r) {
         const Run& run = runs[r];
         float* out = d + run.lane;
-        const std::ptrdiff_t iy = run.y0 + ki;
+        const std::ptrdiff_t iy = run.y0 + tap.dy, len = static_cast<std::ptrdiff_t>(run.len);
         if (iy < 0 || iy >= H) {
-          std::fill_n(out, run.len, 0.0f);
+          for (std::ptrdiff_t l = 0; l < len; ++l) out[l] = 0.0f;
           continue;
         }
-        const float* src = run.base + c * g.in_h * g.in_w + iy * W;
-        const std::ptrdiff_t ix0 = run.x0 + kj, len = static_cast<std::ptrdiff_t>(run.len);
+        const float* src = run.base + tap.plane + iy * W;
+        const std::ptrdiff_t ix0 = run.x0 + tap.dx;
         // lanes [lo, hi) read inside the row; the rest see padding
-        std::ptrdiff_t lo = ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw;
-        std::ptrdiff_t hi = ix0 > W - 1 ? 0 : (W - 1 - ix0) / sw + 1;
-        lo = std::min(lo, len);
-        hi = std::clamp(hi, lo, len);
+        std::ptrdiff_t lo, hi;
+        if (sw == 1) {
+          lo = std::clamp<std::ptrdiff_t>(-ix0, 0, len);
+          hi = std::clamp<std::ptrdiff_t>(W - ix0, lo, len);
+        } else {
+          lo = std::min(ix0 >= 0 ? 0 : (-ix0 + sw - 1) / sw, len);
+          hi = std::clamp<std::ptrdiff_t>(ix0 > W - 1 ? 0 : (W - 1 - ix0) / sw + 1, lo, len);
+        }
         for (std::ptrdiff_t l = 0; l < lo; ++l) out[l] = 0.0f;
         if (sw == 1) {
-          std::copy(src + ix0 + lo, src + ix0 + hi, out + lo);
+          const float* from = src + ix0;
+          for (std::ptrdiff_t l = lo; l < hi; ++l) out[l] = from[l];
         } else {
           for (std::ptrdiff_t l = lo; l < hi; ++l) out[l] = src[ix0 + l * sw];
         }
@@ -490,6 +506,8 @@ PARE_INLINE void PackedConv2d::run_transposed(const Conv2dGeometry& g, const flo
   const std::size_t P = g.out_h() * g.out_w(), og = out_channels_ / groups_;
   const std::size_t k = group_in_ * kernel_h_ * kernel_w_, plane = g.in_h * g.in_w;
   const std::size_t xs = g.in_channels * plane, ys = out_channels_ * P, rows = batch * P;
+  static_assert(detail::packed_kc <= detail::conv_kc,
+                "pack_conv_panels gathers at most conv_kc depth rows per slice");
   std::call_once(transposed_->once, [&] {
     const std::vector<float> w = unpacked_weight();
     for (std::size_t grp = 0; grp < groups_; ++grp)
