@@ -4,11 +4,11 @@
 // their own op types (math_ops.hpp, tensor_ops.hpp, spatial_ops.hpp), so adding an op there
 // touches only its family's files.
 //
-// Supported (ai.onnx domain): Add Sub Mul Div Pow, Relu Sigmoid Tanh Erf Sqrt Exp Neg Abs Gelu
-// Identity, Gemm MatMul MatMulInteger, Conv BatchNormalization, MaxPool AveragePool
-// GlobalAveragePool, Flatten Reshape Transpose Concat Squeeze Unsqueeze Shape Gather Constant,
-// Softmax, QuantizeLinear DequantizeLinear, HardSigmoid HardSwish; Gelu in the com.microsoft
-// domain; and pare's compressed nodes (domain "pare", nn/graph/packed.hpp).
+// Supported: the core ops listed in make_op (arithmetic and activations, Gemm/MatMul/
+// MatMulInteger, Conv/BatchNormalization, pooling, the shape ops, Softmax/LogSoftmax/Hardmax,
+// Quantize/DequantizeLinear, Dropout), the three families' ops, Gelu in the com.microsoft
+// domain and pare's compressed nodes (domain "pare", nn/graph/packed.hpp). docs/format-onnx.md
+// has the table.
 #pragma once
 
 #include <cstdint>
