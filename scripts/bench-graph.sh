@@ -4,12 +4,25 @@
 # thread) on the same model files and inputs, in one run. Prints a Markdown table: the medians of
 # each side, and ONNX Runtime's time over pare's (> 1: pare is faster).
 #   scripts/bench-graph.sh [BUILD_DIR=build/release] MODEL.onnx:INPUT.npy ...
-# Without pairs it times the digits CNN (tests/data/onnx). Installs node, npm and the onnxruntime
+#   scripts/bench-graph.sh [BUILD_DIR] --suite    # the table in docs/performance.md
+# Without pairs it times the digits CNN (tests/data/onnx). --suite adds resnet18,
+# mobilenet_v3_small (224×224) and a BERT-style encoder (sequence 128) at batch 1 and 16, made by
+# bench/graph/make_models.py into build/models (needs python3-torch, python3-torchvision). Installs node, npm and the onnxruntime
 # package (into ${PARE_PEERS_DIR:-$HOME/.cache/pare/peers}) when missing; builds pare_model_bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build/release
 if [ $# -gt 0 ] && [ -d "$1" ]; then build=$1; shift; fi
+if [ "${1:-}" = --suite ]; then
+  [ -f build/models/bert_encoder__b16.npy ] || {
+    scripts/install-deps.sh python3-torch python3-torchvision
+    /usr/bin/python3 bench/graph/make_models.py build/models >/dev/null
+  }
+  set -- tests/data/onnx/cnn.onnx:tests/data/onnx/cnn__x.npy
+  for m in resnet18 mobilenet_v3_small bert_encoder; do
+    set -- "$@" build/models/$m.onnx:build/models/${m}__b1.npy build/models/$m.onnx:build/models/${m}__b16.npy
+  done
+fi
 [ $# -gt 0 ] || set -- tests/data/onnx/cnn.onnx:tests/data/onnx/cnn__x.npy
 # node and npm: Debian's when the machine has none (a node of its own is used as it is).
 command -v node >/dev/null && command -v npm >/dev/null || scripts/install-deps.sh nodejs npm >/dev/null
@@ -23,7 +36,7 @@ fi
 [ -f "$build/CMakeCache.txt" ] || cmake --preset release -DPARE_BUILD_BENCHMARKS=ON >/dev/null
 cmake --build "$build" --target pare_model_bench -j"$(nproc)" >/dev/null
 bench=$build/bench/pare_model_bench
-echo "One thread each; medians (pare: 5 repetitions; onnxruntime: 50 runs after 5 warm-up runs)."
+echo "One thread each; medians (pare: 5 repetitions; onnxruntime: ${ORT_RUNS:-20} runs after 3 warm-up runs)."
 echo
 echo "| model | input | pare (ms) | onnxruntime (ms) | onnxruntime / pare |"
 echo "|---|---|---|---|---|"
@@ -36,7 +49,7 @@ for pair in "$@"; do
         const j=JSON.parse(s);console.log(j.benchmarks.find(b=>b.aggregate_name==="median").real_time)})')
   [ -n "${cpu:-}" ] || cpu=$(echo "$json" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on(
         "end",()=>console.log(JSON.parse(s).context.cpu_report))')
-  ort=$(NODE_PATH="$peers/node_modules" node bench/onnxruntime/time_model.js "$model" "$input" 50 5 1)
+  ort=$(NODE_PATH="$peers/node_modules" node bench/onnxruntime/time_model.js "$model" "$input" "${ORT_RUNS:-20}" 3 1)
   o=$(echo "$ort" | sed -n 's/.*"median_ms":\([0-9.e+-]*\).*/\1/p')
   shape=$(echo "$ort" | sed -n 's/.*"input":\[\([0-9,]*\)\].*/\1/p' | tr , x)
   awk -v m="$(basename "$model")" -v s="$shape" -v p="$p" -v o="$o" \
