@@ -189,10 +189,11 @@ PARE_INLINE OpFn make_pool(PoolKind kind, const Attributes& attrs) {
       g.count_include_pad = include_pad;
       const std::size_t n = x.shape[0], c = g.channels, oh = g.out_h(), ow = g.out_w();
       y = Value::zeros({n, c, oh, ow});
-      for (std::size_t i = 0; i < n; ++i) {
-        const TensorView<const float, 3> xv(x.floats.data() + i * c * g.in_h * g.in_w,
-                                            Shape<3>{c, g.in_h, g.in_w});
-        const TensorView<float, 3> yv(y.floats.data() + i * c * oh * ow, Shape<3>{c, oh, ow});
+      // every channel of every sample is pooled alike: one call over [N·C, H, W]
+      g.channels = n * c;
+      if (g.channels > 0) {
+        const TensorView<const float, 3> xv(x.floats.data(), Shape<3>{n * c, g.in_h, g.in_w});
+        const TensorView<float, 3> yv(y.floats.data(), Shape<3>{n * c, oh, ow});
         if (kind == PoolKind::max)
           pare::max_pool2d(g, xv, yv);
         else
