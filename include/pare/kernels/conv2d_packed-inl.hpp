@@ -55,6 +55,8 @@ inline B apply_activation(const Epilogue& e, B r) noexcept {
       return B(1.0f) / (B(1.0f) + xsimd::exp(-r));
     case Activation::silu:
       return r / (B(1.0f) + xsimd::exp(-r));
+    case Activation::gelu:
+      return B(0.5f) * r * (B(1.0f) + xsimd::erf(r * B(0.70710678118654752f)));
   }
   return r;
 }
@@ -99,8 +101,7 @@ inline void pack_conv_panels(const Conv2dGeometry& g, const float* x, std::size_
   std::array<Tap, conv_kc> taps_of;
   for (std::size_t p = 0; p < kc && p < conv_kc; ++p) {
     const std::size_t row = pc + p, c = row / taps, t = row % taps;
-    taps_of[p] = {c * g.in_h * g.in_w,
-                  static_cast<std::ptrdiff_t>((t / g.kernel_w) * g.dilation_h),
+    taps_of[p] = {c * g.in_h * g.in_w, static_cast<std::ptrdiff_t>((t / g.kernel_w) * g.dilation_h),
                   static_cast<std::ptrdiff_t>((t % g.kernel_w) * g.dilation_w)};
   }
   for (std::size_t q = 0; q * NR < nc; ++q) {
@@ -257,8 +258,14 @@ PARE_INLINE float apply(const Epilogue& e, float x) noexcept {
       return 1.0f / (1.0f + std::exp(-x));
     case Activation::silu:
       return x / (1.0f + std::exp(-x));
+    case Activation::gelu:
+      return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
   }
   return x;
+}
+
+PARE_INLINE void apply(const Epilogue& e, float* data, std::size_t n) noexcept {
+  if (e.kind != Activation::none) detail::store_activated(e, data, nullptr, data, n);
 }
 
 struct PackedConv2d::Transposed {

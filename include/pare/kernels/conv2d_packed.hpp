@@ -36,6 +36,7 @@ enum class Activation : std::uint8_t {
   hard_swish,    ///< x · max(0, min(1, x / 6 + 1 / 2))
   sigmoid,       ///< 1 / (1 + e^-x)
   silu,          ///< x · sigmoid(x)
+  gelu,          ///< x · Φ(x) = x / 2 · (1 + erf(x / √2))
 };
 
 /// An activation with its parameters (lo/hi for clip, alpha/beta for hard_sigmoid).
@@ -47,6 +48,9 @@ struct Epilogue {
 
 /// The activation applied to one value, as the fused kernels apply it.
 [[nodiscard]] float apply(const Epilogue& e, float x) noexcept;
+
+/// The activation applied to `n` values in place, a register at a time.
+void apply(const Epilogue& e, float* data, std::size_t n) noexcept;
 
 /// A 2-D convolution (ONNX Conv / torch conv2d semantics: any stride, padding, dilation, groups)
 /// with its weight packed at construction; the spatial sizes may differ from call to call.

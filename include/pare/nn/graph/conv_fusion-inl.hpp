@@ -15,15 +15,25 @@
 namespace pare::graph {
 
 PARE_INLINE bool fusable_activation(const GraphNode& n, const Graph& g, Epilogue& out) {
-  if (!(n.domain.empty() || n.domain == "ai.onnx") || n.inputs.empty() || n.outputs.size() != 1)
+  if (!(n.domain.empty() || n.domain == "ai.onnx" || n.domain == "com.microsoft") ||
+      n.inputs.empty() || n.outputs.size() != 1)
     return false;
+  if (n.domain == "com.microsoft" && n.op_type != "Gelu") return false;
   const std::string& t = n.op_type;
+  if (t == "Gelu" && n.domain == "com.microsoft") {
+    out = {.kind = Activation::gelu};
+    return true;
+  }
   if (t == "Relu") {
     out = {.kind = Activation::relu};
     return true;
   }
   if (t == "Sigmoid") {
     out = {.kind = Activation::sigmoid};
+    return true;
+  }
+  if (t == "Gelu" && n.attrs.get_string("approximate", "none") == "none") {
+    out = {.kind = Activation::gelu};
     return true;
   }
   if (t == "HardSwish") {
@@ -109,6 +119,58 @@ PARE_INLINE std::vector<ConvChain> plan_conv_fusion(const Graph& g) {
     }
     if (c.absorbed.empty()) continue;
     for (std::size_t k : c.absorbed) taken[k] = true;
+    c.outputs = g.nodes[c.absorbed.back()].outputs;
+    chains.push_back(std::move(c));
+  }
+  return chains;
+}
+
+PARE_INLINE std::vector<ConvChain> plan_linear_fusion(const Graph& g) {
+  std::map<std::string, std::vector<std::size_t>> users;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i)
+    for (const auto& in : g.nodes[i].inputs)
+      if (!in.empty()) users[in].push_back(i);
+  const std::set<std::string> outputs(g.outputs.begin(), g.outputs.end());
+  auto sole_user = [&](const std::string& v) -> const std::size_t* {
+    if (outputs.contains(v)) return nullptr;
+    auto it = users.find(v);
+    return it != users.end() && it->second.size() == 1 ? &it->second[0] : nullptr;
+  };
+  auto standard = [](const GraphNode& n) { return n.domain.empty() || n.domain == "ai.onnx"; };
+  std::vector<ConvChain> chains;
+  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
+    const GraphNode& n = g.nodes[i];
+    if (n.op_type != "MatMul" || !standard(n) || n.inputs.size() != 2 || n.outputs.size() != 1)
+      continue;
+    auto w = g.constants.find(n.inputs[1]);
+    if (w == g.constants.end() || !w->second.is_float() || w->second.rank() != 2) continue;
+    const std::size_t cols = w->second.shape[1];
+    ConvChain c;
+    c.conv = i;
+    std::string value = n.outputs[0];
+    const std::size_t* next = sole_user(value);
+    if (next != nullptr) {
+      const GraphNode& add = g.nodes[*next];
+      if (add.op_type == "Add" && standard(add) && add.inputs.size() == 2 &&
+          add.outputs.size() == 1 && add.inputs[0] != add.inputs[1]) {
+        const std::string& other = add.inputs[0] == value ? add.inputs[1] : add.inputs[0];
+        auto b = g.constants.find(other);
+        if (b != g.constants.end() && b->second.is_float() && b->second.size() == cols &&
+            (b->second.rank() == 1 || (b->second.rank() == 2 && b->second.shape[0] == 1))) {
+          c.absorbed.push_back(*next);
+          c.residual = other;
+          value = add.outputs[0];
+          next = sole_user(value);
+        }
+      }
+    }
+    Epilogue e;
+    if (next != nullptr && g.nodes[*next].inputs[0] == value &&
+        fusable_activation(g.nodes[*next], g, e)) {
+      c.absorbed.push_back(*next);
+      c.epilogue = e;
+    }
+    if (c.absorbed.empty()) continue;
     c.outputs = g.nodes[c.absorbed.back()].outputs;
     chains.push_back(std::move(c));
   }

@@ -31,11 +31,17 @@ struct ConvChain {
 };
 
 /// The activation `n` computes, when it is one a fused kernel applies (Relu, Clip with constant
-/// bounds, HardSwish, HardSigmoid, Sigmoid); false otherwise.
+/// bounds, HardSwish, HardSigmoid, Sigmoid, exact Gelu); false otherwise.
 [[nodiscard]] bool fusable_activation(const GraphNode& n, const Graph& g, Epilogue& out);
 
 /// The fusable chains of `g`, whose nodes are in execution order.
 [[nodiscard]] std::vector<ConvChain> plan_conv_fusion(const Graph& g);
+
+/// The same for `MatMul(x, W) → [Add(·, bias)] → [activation]` with W a stored 2-D weight and
+/// bias a stored [N] (or [1, N]) vector — a transformer's Linear layers as torch exports them:
+/// the bias becomes the product's starting value (ConvChain::residual names it) and the
+/// activation is applied while the output is still in cache.
+[[nodiscard]] std::vector<ConvChain> plan_linear_fusion(const Graph& g);
 
 }  // namespace pare::graph
 

@@ -118,24 +118,8 @@ PARE_INLINE OpFn make_matmul(const GraphNode& node, const std::map<std::string, 
   const std::string op = "MatMul '" + node.name + "'";
   // A stored 2-D B (a transformer's projection weight) is packed once; A's batches stack as rows.
   if (const Value* b = detail::constant_input(node, 1, constants);
-      b != nullptr && b->is_float() && b->rank() == 2 && element_count(b->shape) > 0) {
-    auto packed =
-        std::make_shared<const PackedGemmB>(detail::matrix(*b, 0, b->shape[0], b->shape[1]));
-    return [op, packed](Inputs in, Outputs out) {
-      const Value& a = float_input(in, 0, op);
-      const std::size_t k = packed->rows(), n = packed->cols();
-      PARE_CHECK(a.rank() >= 1 && a.shape.back() == k, ShapeError, op, ": A ", to_string(a.shape),
-                 " does not multiply the stored B [", k, ", ", n, "]");
-      Value y;
-      y.shape = a.shape;
-      y.shape.back() = n;
-      y.floats.resize(element_count(y.shape));
-      const std::size_t rows = a.size() / k;
-      packed->multiply(detail::matrix(a, 0, rows, k),
-                       TensorView<float, 2>(y.floats.data(), Shape<2>{rows, n}));
-      *out[0] = std::move(y);
-    };
-  }
+      b != nullptr && b->is_float() && b->rank() == 2 && element_count(b->shape) > 0)
+    return make_matmul(node, *constants, nullptr, Epilogue{});
   return [op](Inputs in, Outputs out) {
     const Value& a = float_input(in, 0, op);
     const Value& b = float_input(in, 1, op);
@@ -234,6 +218,41 @@ PARE_INLINE OpFn make_matmul_integer(const Attributes& attrs) {
         }
     }
     for (auto& v : y.ints) v = static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
+    *out[0] = std::move(y);
+  };
+}
+
+PARE_INLINE OpFn make_matmul(const GraphNode& node, const std::map<std::string, Value>& constants,
+                             const Value* bias, Epilogue epilogue) {
+  const std::string op = "MatMul '" + node.name + "'";
+  const Value* b = detail::constant_input(node, 1, &constants);
+  PARE_CHECK(b != nullptr && b->is_float() && b->rank() == 2, ArgumentError, op,
+             ": a fused MatMul needs a stored 2-D float B");
+  auto packed =
+      std::make_shared<const PackedGemmB>(detail::matrix(*b, 0, b->shape[0], b->shape[1]));
+  std::shared_ptr<const std::vector<float>> shift;
+  if (bias != nullptr) {
+    PARE_CHECK(bias->is_float() && bias->size() == packed->cols(), ShapeError, op, ": bias ",
+               to_string(bias->shape), " needs ", packed->cols(), " values");
+    shift = std::make_shared<const std::vector<float>>(bias->floats);
+  }
+  // Add broadcasts the product of a vector A ([n]) with a [1, n] bias to [1, n]
+  const bool row_bias = bias != nullptr && bias->rank() == 2;
+  return [op, packed, shift, epilogue, row_bias](Inputs in, Outputs out) {
+    const Value& a = float_input(in, 0, op);
+    const std::size_t k = packed->rows(), n = packed->cols();
+    PARE_CHECK(a.rank() >= 1 && a.shape.back() == k, ShapeError, op, ": A ", to_string(a.shape),
+               " does not multiply the stored B [", k, ", ", n, "]");
+    Value y;
+    y.shape = a.shape;
+    y.shape.back() = n;
+    if (row_bias && a.rank() == 1) y.shape = {1, n};
+    y.floats.resize(element_count(y.shape));
+    const std::size_t rows = a.size() / k;
+    packed->multiply(detail::matrix(a, 0, rows, k),
+                     TensorView<float, 2>(y.floats.data(), Shape<2>{rows, n}),
+                     shift ? shift->data() : nullptr);
+    apply(epilogue, y.floats.data(), y.floats.size());
     *out[0] = std::move(y);
   };
 }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "pare/core/config.hpp"
+#include "pare/kernels/conv2d_packed.hpp"
 #include "pare/nn/graph/attributes.hpp"
 #include "pare/nn/graph/graph.hpp"
 #include "pare/nn/graph/op.hpp"
@@ -23,6 +24,11 @@ namespace pare::graph {
 /// rows. A 2-D B stored in `constants` is packed once, here.
 [[nodiscard]] OpFn make_matmul(const GraphNode& node,
                                const std::map<std::string, Value>* constants = nullptr);
+
+/// MatMul with a stored 2-D B followed, in one op, by adding the stored vector `bias` (N
+/// values; nullptr for none) and `epilogue` (nn/graph/conv_fusion.hpp finds such chains).
+[[nodiscard]] OpFn make_matmul(const GraphNode& node, const std::map<std::string, Value>& constants,
+                               const Value* bias, Epilogue epilogue);
 
 /// MatMulInteger: int32 Y = (A - a_zero_point)·(B - b_zero_point) for 2-D uint8/int8 operands
 /// (A's zero point per tensor or per row, B's per tensor or per column).

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <map>
 #include <string>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "pare/nn/graph/conv_fusion.hpp"
 #include "pare/nn/graph/fold.hpp"
 #include "pare/nn/graph/fuse.hpp"
+#include "pare/nn/graph/linear.hpp"
 #include "pare/nn/graph/model.hpp"
 #include "pare/nn/graph/ops.hpp"
 
@@ -157,11 +159,16 @@ PARE_INLINE void Model::compile() {
   // none.
   std::map<std::size_t, graph::ConvChain> chain_at;
   std::vector<bool> absorbed(n, false);
-  if (options_.fuse_conv)
-    for (auto& c : graph::plan_conv_fusion(graph_)) {
+  if (options_.fuse_conv) {
+    auto chains = graph::plan_conv_fusion(graph_);
+    auto linear = graph::plan_linear_fusion(graph_);
+    chains.insert(chains.end(), std::make_move_iterator(linear.begin()),
+                  std::make_move_iterator(linear.end()));
+    for (auto& c : chains) {
       for (std::size_t k : c.absorbed) absorbed[k] = true;
       chain_at.emplace(c.conv, std::move(c));
     }
+  }
   // Every op this model needs and pare does not run is reported at once, so that a user sees the
   // whole list instead of discovering the ops one load at a time.
   std::vector<std::string> unsupported;
@@ -180,6 +187,12 @@ PARE_INLINE void Model::compile() {
       } catch (const Error& e) {
         fail(node, i, e.what());
       }
+    } else if (chain != chain_at.end() && node.op_type == "MatMul") {
+      const std::string& bias = chain->second.residual;
+      s.fn = graph::make_matmul(node, graph_.constants,
+                                bias.empty() ? nullptr : &graph_.constants.at(bias),
+                                chain->second.epilogue);
+      outs = chain->second.outputs;
     } else if (chain != chain_at.end()) {
       const bool residual = !chain->second.residual.empty();
       s.fn = graph::make_conv(node, &graph_.constants, chain->second.epilogue, residual);
