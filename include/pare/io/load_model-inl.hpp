@@ -62,13 +62,7 @@ PARE_INLINE graph::Graph to_graph(const OnnxModel& m, std::string source) {
     if (g.constants.contains(t.name))
       throw FormatError(g.source, "graph.initializer", t.offset,
                         "initializer '" + t.name + "' is defined twice");
-    try {
-      g.constants.emplace(t.name, to_value(t));
-    } catch (const UnsupportedError& e) {
-      // kept as a placeholder so the graph still checks; the Model lists it with the ops
-      g.unsupported.emplace_back(e.what());
-      g.constants.emplace(t.name, graph::Value{});
-    }
+    g.constants.emplace(t.name, to_value(t));
   }
   bool shapes = false;
   for (const auto& in : m.inputs)

@@ -38,9 +38,6 @@ struct Graph {
   /// flat samples read it (and the CLI reshapes by it).
   std::vector<std::vector<std::int64_t>> input_shapes;
   std::vector<std::string> outputs;  ///< values run() returns
-  /// What the importer read but pare cannot run (an initializer of a type no runtime value
-  /// holds, named with its tensor): Model reports these with the unsupported ops, in one error.
-  std::vector<std::string> unsupported;
 };
 
 }  // namespace pare::graph

@@ -171,7 +171,7 @@ PARE_INLINE void Model::compile() {
   }
   // Every op this model needs and pare does not run is reported at once, so that a user sees the
   // whole list instead of discovering the ops one load at a time.
-  std::vector<std::string> unsupported = graph_.unsupported;
+  std::vector<std::string> unsupported;
   for (std::size_t i = 0; i < n; ++i) {
     if (absorbed[i]) continue;
     const auto& node = graph_.nodes[i];
@@ -226,8 +226,8 @@ PARE_INLINE void Model::compile() {
   }
   if (unsupported.size() == 1) throw UnsupportedError(unsupported.front());
   if (!unsupported.empty()) {
-    std::string all = std::to_string(unsupported.size()) + " nodes and tensors of " +
-                      graph_.source + " need what pare does not run:";
+    std::string all = std::to_string(unsupported.size()) + " nodes of " + graph_.source +
+                      " need what pare does not run:";
     for (const auto& u : unsupported) all += "\n  " + u;
     throw UnsupportedError(all);
   }
