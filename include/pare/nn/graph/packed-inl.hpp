@@ -79,6 +79,36 @@ inline const Value& packed_input(const GraphNode& node, const std::map<std::stri
   return static_cast<std::uint8_t>(v.ints[i]);
 }
 
+// Per-thread buffers of the int8 nodes, grown to the largest call and kept: a graph runs its
+// nodes one after another on a thread, and allocating (and first touching) megabytes of im2col
+// codes per call costs as much as a small layer's GEMM.
+struct Int8Scratch {
+  std::vector<float> padded;        // one image, channels last, zero border
+  std::vector<float> patches;       // a chunk of float im2col rows
+  std::vector<std::uint8_t> codes;  // the GEMM's A: u8 rows of K codes
+  std::vector<float> scales;
+  std::vector<std::int32_t> zeros;
+};
+
+[[nodiscard]] inline Int8Scratch& int8_scratch() {
+  static thread_local Int8Scratch s;
+  return s;
+}
+
+// u8 codes (row stride ldq) of `rows` rows of k floats: one affine range per row (dynamic) or
+// the node's static parameters for all of them.
+inline void quantize_activations(const std::optional<QuantParams>& act, const float* x,
+                                 std::size_t rows, std::size_t k, std::uint8_t* q, std::size_t ldq,
+                                 float* scales, std::int32_t* zeros) {
+  if (act) {
+    quantize_rows_u8(x, rows, k, k, *act, q, ldq);
+    std::fill(scales, scales + rows, act->scale);
+    std::fill(zeros, zeros + rows, act->zero_point);
+  } else {
+    quantize_rows_u8(x, rows, k, k, q, ldq, scales, zeros);
+  }
+}
+
 class Int8Packed final : public PackedLinear {
  public:
   Int8Packed(PackedInt8Weights w, Tensor<float, 1> bias, std::optional<QuantParams> act)
@@ -90,21 +120,224 @@ class Int8Packed final : public PackedLinear {
   }
   void apply_rows(TensorView<const float, 2> x, TensorView<float, 2> y) const override {
     const std::size_t rows = x.extent(0), k = w_.k();
-    std::vector<std::uint8_t> q(rows * k);
-    std::vector<float> scales(rows);
-    std::vector<std::int32_t> zeros(rows);
-    if (act_) {
-      quantize_rows_u8(x.data(), rows, k, k, *act_, q.data(), k);
-      std::fill(scales.begin(), scales.end(), act_->scale);
-      std::fill(zeros.begin(), zeros.end(), act_->zero_point);
-    } else {
-      quantize_rows_u8(x.data(), rows, k, k, q.data(), k, scales.data(), zeros.data());
-    }
-    gemm_u8s8_f32(q.data(), rows, k, scales.data(), zeros.data(), w_, bias_.data(), y.data(),
-                  w_.n());
+    Int8Scratch& s = int8_scratch();
+    s.codes.resize(rows * k);
+    s.scales.resize(rows);
+    s.zeros.resize(rows);
+    quantize_activations(act_, x.data(), rows, k, s.codes.data(), k, s.scales.data(),
+                         s.zeros.data());
+    gemm_u8s8_f32(s.codes.data(), rows, k, s.scales.data(), s.zeros.data(), w_, bias_.data(),
+                  y.data(), w_.n());
   }
 
  private:
+  PackedInt8Weights w_;
+  Tensor<float, 1> bias_;
+  std::optional<QuantParams> act_;
+};
+
+// A LinearInt8 node's constants and attributes, checked.
+struct Int8Parts {
+  Tensor<std::int8_t, 2> codes;  // [N, K]
+  const float* scales;           // N, in the node's constants
+  Tensor<float, 1> bias;
+  std::optional<QuantParams> act;
+};
+
+[[nodiscard]] inline Int8Parts int8_parts(const GraphNode& node,
+                                          const std::map<std::string, Value>& c) {
+  const Attributes& a = node.attrs;
+  const Value& codes = packed_input(node, c, 1, "codes", ValueType::i8, {});
+  PARE_CHECK(codes.rank() == 2 && codes.shape[1] >= 1 && codes.shape[1] <= PackedInt8Weights::max_k,
+             ShapeError, "codes '", node.inputs[1], "' has shape ", to_string(codes.shape),
+             "; expected [out, in] with 1 <= in <= ", PackedInt8Weights::max_k);
+  const std::size_t n = codes.shape[0], k = codes.shape[1];
+  const Value& scales = packed_input(node, c, 2, "scales", ValueType::f32, {n});
+  Tensor<std::int8_t, 2> b({n, k});
+  for (std::size_t i = 0; i < n * k; ++i) b.data()[i] = static_cast<std::int8_t>(codes.ints[i]);
+  std::optional<QuantParams> act;
+  const std::string mode = a.get_string("activation", "dynamic");
+  PARE_CHECK(mode == "dynamic" || mode == "static", ArgumentError,
+             "activation must be 'dynamic' or 'static', got '", mode, "'");
+  if (mode == "static") {
+    const float s = a.get_float("act_scale", 0.0f);
+    const std::int64_t z = a.get_int("act_zero_point", -1);
+    PARE_CHECK(s > 0 && std::isfinite(s) && z >= 0 && z <= 255, ArgumentError,
+               "static activation needs act_scale > 0 and act_zero_point in 0..255, got ", s,
+               " and ", z);
+    act = QuantParams{s, static_cast<std::int32_t>(z)};
+  }
+  return {std::move(b), scales.floats.data(), packed_bias(node, c, 3, n), act};
+}
+
+// The output pass of an int8 convolution: DequantF32's arithmetic, so each value is the one the
+// row-major product gives, but stored channel-major: the GEMM's rows are output pixels and its
+// columns output channels, while the graph wants [channels, pixels].
+struct DequantChannelMajor {
+  float* y;  // [N, P] of one image
+  std::size_t pixels;
+  const float* row_scales;
+  const std::int32_t* row_zeros;
+  const std::int32_t* col_sums;
+  const float* col_scales;
+  const float* bias;
+  void operator()(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t cols,
+                  const std::int32_t* t, std::size_t ld) const noexcept {
+    for (std::size_t j = 0; j < cols; ++j) {
+      const std::size_t n = n0 + j;
+      const std::int32_t sum = col_sums[n];
+      const float ws = col_scales[n], b = bias[n];
+      float* out = y + n * pixels + m0;
+      std::size_t i = 0;
+#if PARE_SIMD_X86 && defined(__AVX512F__)
+      // 16 pixels of one channel at a time: a gather down the tile's column, the same
+      // arithmetic lane by lane (s32 products, one rounding in the conversion, mul, fma)
+      const __m512i down = _mm512_mullo_epi32(
+          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+          _mm512_set1_epi32(static_cast<int>(ld)));
+      const __m512i sumv = _mm512_set1_epi32(sum);
+      const __m512 wsv = _mm512_set1_ps(ws), bv = _mm512_set1_ps(b);
+      for (; i + 16 <= rows; i += 16) {
+        const __m512i tv = _mm512_i32gather_epi32(down, t + i * ld + j, 4);
+        const __m512i zv = _mm512_loadu_si512(row_zeros + m0 + i);
+        const __m512i acc = _mm512_sub_epi32(tv, _mm512_mullo_epi32(zv, sumv));
+        const __m512 sv = _mm512_mul_ps(_mm512_loadu_ps(row_scales + m0 + i), wsv);
+        _mm512_storeu_ps(out + i, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), sv, bv));
+      }
+#endif
+      for (; i < rows; ++i) {
+        const std::int32_t acc = t[i * ld + j] - row_zeros[m0 + i] * sum;
+        out[i] = std::fma(static_cast<float>(acc), row_scales[m0 + i] * ws, b);
+      }
+    }
+  }
+};
+
+// A LinearInt8 convolution: each output pixel's patch is quantized to u8 with its own range
+// (the rows quantize_rows_u8 sees are exactly the im2col rows), then one u8 x s8 GEMM over all
+// pixels of an image. The patches are gathered from a channels-last, zero-bordered copy of the
+// image, so a patch is kh runs of kw·C contiguous floats; the weights are packed in that
+// (ky, kx, c) order once, here, instead of ONNX's (c, ky, kx). The integer sums do not depend on
+// the order of k, so the outputs are those of im2col followed by the row-major product.
+class Int8Conv {
+ public:
+  Int8Conv(const Int8Parts& p, std::size_t kh, std::size_t kw)
+      : kh_(kh), kw_(kw), k_(p.codes.extent(1)), bias_(p.bias), act_(p.act) {
+    // K is padded with zero weights to whole groups of 4: the SIMD GEMMs leave a K % 4 tail to
+    // scalar code, which for a 3-channel 7x7 input layer (K = 147) is a third of its time.
+    const std::size_t n = p.codes.extent(0), c = k_ / (kh * kw), k4 = (k_ + 3) / 4 * 4;
+    Tensor<std::int8_t, 2> b({n, k4}, 0);
+    for (std::size_t o = 0; o < n; ++o)
+      for (std::size_t ch = 0; ch < c; ++ch)
+        for (std::size_t r = 0; r < kh * kw; ++r) b(o, r * c + ch) = p.codes(o, ch * kh * kw + r);
+    w_ = pack_int8_weights(b.view(), p.scales);
+  }
+
+  /// One image: x [C, H, W] -> y [N, out_h, out_w], for g with this node's kernel and group 1.
+  void run(const Conv2dGeometry& g, const float* x, float* y) const {
+    const std::size_t c = g.in_channels, h = g.in_h, w = g.in_w, k = k_, lda = w_.k();
+    const std::size_t hp = h + g.pad_top + g.pad_bottom, wp = w + g.pad_left + g.pad_right;
+    const std::size_t ow = g.out_w(), pixels = g.out_h() * ow;
+    const bool pointwise =
+        kh_ == 1 && kw_ == 1 && g.stride_h == 1 && g.stride_w == 1 && hp == h && wp == w;
+    Int8Scratch& s = int8_scratch();
+    s.padded.resize(element_count(std::vector<std::size_t>{hp, wp, c}));
+    s.codes.resize(element_count(std::vector<std::size_t>{pixels, lda}));
+    s.scales.resize(pixels);
+    s.zeros.resize(pixels);
+    if (lda != k)  // the padding meets zero weights; any defined byte will do
+      for (std::size_t px = 0; px < pixels; ++px)
+        std::fill_n(s.codes.data() + px * lda + k, lda - k, std::uint8_t{0});
+    channels_last(g, x, s.padded.data());
+    if (pointwise) {
+      quantize_activations(act_, s.padded.data(), pixels, k, s.codes.data(), lda, s.scales.data(),
+                           s.zeros.data());
+    } else {
+      // chunks of rows small enough to stay in L2 between the gather and the quantization
+      const std::size_t chunk = std::max<std::size_t>(1, 16384 / k);
+      s.patches.resize(std::min(chunk, pixels) * k);
+      const std::size_t run = (g.dilation_w == 1 ? kw_ : 1) * c;
+      for (std::size_t p0 = 0; p0 < pixels; p0 += chunk) {
+        const std::size_t rows = std::min(chunk, pixels - p0);
+        float* dst = s.patches.data();
+        for (std::size_t px = p0; px < p0 + rows; ++px) {
+          const std::size_t oy = px / ow, ox = px % ow;
+          for (std::size_t ky = 0; ky < kh_; ++ky) {
+            const float* src = s.padded.data() +
+                               ((oy * g.stride_h + ky * g.dilation_h) * wp + ox * g.stride_w) * c;
+            if (g.dilation_w == 1) {
+              std::memcpy(dst, src, run * sizeof(float));
+              dst += run;
+            } else {
+              for (std::size_t kx = 0; kx < kw_; ++kx, dst += c)
+                std::memcpy(dst, src + kx * g.dilation_w * c, c * sizeof(float));
+            }
+          }
+        }
+        quantize_activations(act_, s.patches.data(), rows, k, s.codes.data() + p0 * lda, lda,
+                             s.scales.data() + p0, s.zeros.data() + p0);
+      }
+    }
+    gemm_int8(s.codes.data(), pixels, lda, false, w_,
+              DequantChannelMajor{y, pixels, s.scales.data(), s.zeros.data(), w_.column_sums(),
+                                  w_.scales(), bias_.data()});
+  }
+
+ private:
+  // x [C, H, W] -> [H + pads, W + pads, C] with zeros in the border.
+  static void channels_last(const Conv2dGeometry& g, const float* x, float* out) {
+    const std::size_t c = g.in_channels, h = g.in_h, w = g.in_w;
+    const std::size_t wp = w + g.pad_left + g.pad_right, row = wp * c;
+    std::fill(out, out + g.pad_top * row, 0.0f);
+    std::fill(out + (g.pad_top + h) * row, out + (g.pad_top + h + g.pad_bottom) * row, 0.0f);
+    for (std::size_t iy = 0; iy < h; ++iy) {
+      float* r = out + (g.pad_top + iy) * row;
+      std::fill(r, r + g.pad_left * c, 0.0f);
+      std::fill(r + (g.pad_left + w) * c, r + row, 0.0f);
+      r += g.pad_left * c;
+      const float* src = x + iy * w;  // channel ch at src + ch * h * w
+      std::size_t c0 = 0;
+#if PARE_SIMD_X86 && defined(__AVX2__)
+      // 8 channels x 8 pixels per register transpose: the scalar loop stores one float per
+      // cycle at a stride of C floats, and was most of this op's time
+      for (; c0 + 8 <= c; c0 += 8) {
+        std::size_t x0 = 0;
+        for (; x0 + 8 <= w; x0 += 8) {
+          __m256 v[8];
+          for (std::size_t i = 0; i < 8; ++i) v[i] = _mm256_loadu_ps(src + (c0 + i) * h * w + x0);
+          transpose8(v);
+          for (std::size_t i = 0; i < 8; ++i) _mm256_storeu_ps(r + (x0 + i) * c + c0, v[i]);
+        }
+        for (std::size_t ch = c0; ch < c0 + 8; ++ch)
+          for (std::size_t ix = x0; ix < w; ++ix) r[ix * c + ch] = src[ch * h * w + ix];
+      }
+#endif
+      for (std::size_t ch = c0; ch < c; ++ch)
+        for (std::size_t ix = 0; ix < w; ++ix) r[ix * c + ch] = src[ch * h * w + ix];
+    }
+  }
+
+#if PARE_SIMD_X86 && defined(__AVX2__)
+  static void transpose8(__m256* v) noexcept {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; ++i) {
+      v[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+      v[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+  }
+#endif
+
+  std::size_t kh_, kw_, k_;
   PackedInt8Weights w_;
   Tensor<float, 1> bias_;
   std::optional<QuantParams> act_;
@@ -219,6 +452,33 @@ template <std::size_t G>
   return std::make_shared<Int4Packed<F>>(std::move(wide), std::move(bias), k);
 }
 
+// The op of a LinearInt8 node with layout "conv".
+[[nodiscard]] inline OpFn int8_conv_op(const GraphNode& node,
+                                       const std::map<std::string, Value>& constants,
+                                       const std::string& op) {
+  const Int8Parts parts = int8_parts(node, constants);
+  const std::size_t k = parts.codes.extent(1), n = parts.codes.extent(0);
+  const ConvAttrs c = ConvAttrs::parse(node.attrs, op);
+  PARE_CHECK(
+      c.kernel_shape.size() == 2 && c.kernel_shape[0] >= 1 && c.kernel_shape[1] >= 1 &&
+          k % static_cast<std::size_t>(c.kernel_shape[0] * c.kernel_shape[1]) == 0 && c.group == 1,
+      ArgumentError, op,
+      ": a compressed convolution needs group 1 and a kernel_shape dividing its ", k, " inputs");
+  const auto kh = static_cast<std::size_t>(c.kernel_shape[0]);
+  const auto kw = static_cast<std::size_t>(c.kernel_shape[1]);
+  const std::vector<std::size_t> wshape{n, k / (kh * kw), kh, kw};
+  auto conv = std::make_shared<const Int8Conv>(parts, kh, kw);
+  return [conv, c, wshape, n](Inputs in, Outputs out) {
+    const Value& x = float_input(in, 0, c.op);
+    const Conv2dGeometry g = c.geometry(x.shape, wshape);
+    const std::size_t p = g.out_h() * g.out_w(), step = g.in_channels * g.in_h * g.in_w;
+    Value y = Value::zeros({x.shape[0], n, g.out_h(), g.out_w()});
+    for (std::size_t i = 0; i < x.shape[0]; ++i)
+      conv->run(g, x.floats.data() + i * step, y.floats.data() + i * n * p);
+    *out[0] = std::move(y);
+  };
+}
+
 }  // namespace detail
 
 PARE_INLINE void PackedLinear::apply_cols(TensorView<const float, 2> x,
@@ -244,29 +504,9 @@ PARE_INLINE std::shared_ptr<const PackedLinear> make_packed_linear(
   PARE_CHECK(is_packed_op(node), UnsupportedError, "'", t, "' (domain '", node.domain,
              "') is not a compressed node kind pare knows");
   if (t == "LinearInt8") {
-    const Value& codes = packed_input(node, c, 1, "codes", ValueType::i8, {});
-    PARE_CHECK(
-        codes.rank() == 2 && codes.shape[1] >= 1 && codes.shape[1] <= PackedInt8Weights::max_k,
-        ShapeError, "codes '", node.inputs[1], "' has shape ", to_string(codes.shape),
-        "; expected [out, in] with 1 <= in <= ", PackedInt8Weights::max_k);
-    const std::size_t n = codes.shape[0], k = codes.shape[1];
-    const Value& scales = packed_input(node, c, 2, "scales", ValueType::f32, {n});
-    Tensor<std::int8_t, 2> b({n, k});
-    for (std::size_t i = 0; i < n * k; ++i) b.data()[i] = static_cast<std::int8_t>(codes.ints[i]);
-    std::optional<QuantParams> act;
-    const std::string mode = a.get_string("activation", "dynamic");
-    PARE_CHECK(mode == "dynamic" || mode == "static", ArgumentError,
-               "activation must be 'dynamic' or 'static', got '", mode, "'");
-    if (mode == "static") {
-      const float s = a.get_float("act_scale", 0.0f);
-      const std::int64_t z = a.get_int("act_zero_point", -1);
-      PARE_CHECK(s > 0 && std::isfinite(s) && z >= 0 && z <= 255, ArgumentError,
-                 "static activation needs act_scale > 0 and act_zero_point in 0..255, got ", s,
-                 " and ", z);
-      act = QuantParams{s, static_cast<std::int32_t>(z)};
-    }
-    return std::make_shared<detail::Int8Packed>(pack_int8_weights(b.view(), scales.floats.data()),
-                                                detail::packed_bias(node, c, 3, n), act);
+    detail::Int8Parts p = detail::int8_parts(node, c);
+    return std::make_shared<detail::Int8Packed>(pack_int8_weights(p.codes.view(), p.scales),
+                                                std::move(p.bias), p.act);
   }
   if (t == "LinearSparse") {
     const Value& mask = packed_input(node, c, 1, "mask", ValueType::u8, {});
@@ -351,9 +591,11 @@ PARE_INLINE std::shared_ptr<const PackedLinear> make_packed_linear(
 
 PARE_INLINE OpFn make_packed_op(const GraphNode& node,
                                 const std::map<std::string, Value>& constants) {
-  std::shared_ptr<const PackedLinear> w = make_packed_linear(node, constants);
   const std::string op = node.op_type + " '" + node.name + "'";
   const std::string layout = node.attrs.get_string("layout", "matmul");
+  if (layout == "conv" && node.op_type == "LinearInt8" && is_packed_op(node))
+    return detail::int8_conv_op(node, constants, op);
+  std::shared_ptr<const PackedLinear> w = make_packed_linear(node, constants);
   const std::size_t k = w->in_features(), n = w->out_features();
   if (layout == "matmul") {
     return [w, op, k, n](Inputs in, Outputs out) {
