@@ -109,35 +109,37 @@ PARE_INLINE void max_pool2d(const Pool2dGeometry& g, TensorView<const float, 3> 
                             TensorView<float, 3> out) {
   detail::check_pool(g, in.extents(), out.extents(), "max_pool2d");
   if (in.is_contiguous() && out.is_contiguous()) {
-    // A channel at a time, so each window reads rows of one plane; the same first-NaN rule.
-    const std::size_t oh = g.out_h(), ow = g.out_w();
+    // A channel at a time, so each window reads rows of one plane. Each output row keeps a
+    // running maximum per output and takes one input row at a time; the outputs whose windows
+    // lie wholly inside the row take it one kernel column at a time, a loop over outputs that
+    // vectorizes (a branch-free select). Every window still sees its inputs in row-major order
+    // and keeps the first NaN (a NaN m stays), as window_argmax does.
+    const std::size_t oh = g.out_h(), ow = g.out_w(), s = g.stride_w, kw = g.kernel_w;
     std::vector<detail::PoolWindow> wxs(ow);
     for (std::size_t ox = 0; ox < ow; ++ox)
-      wxs[ox] = detail::pool_window(ox, g.stride_w, g.kernel_w, g.pad_left, g.pad_right, g.in_w);
+      wxs[ox] = detail::pool_window(ox, s, kw, g.pad_left, g.pad_right, g.in_w);
+    // outputs [lo, hi) have unclipped windows: ox·s - pad_left >= 0 and ... + kw <= in_w
+    const std::size_t lo = std::min(ow, (g.pad_left + s - 1) / s);
+    const std::size_t hi =
+        g.in_w + g.pad_left >= kw ? std::clamp((g.in_w + g.pad_left - kw) / s + 1, lo, ow) : lo;
+    const auto step = [](float m, float v) { return v <= m || m != m ? m : v; };
     for (std::size_t c = 0; c < g.channels; ++c) {
       const float* plane = in.data() + c * g.in_h * g.in_w;
       float* dst = out.data() + c * oh * ow;
       for (std::size_t oy = 0; oy < oh; ++oy) {
         const auto wy =
             detail::pool_window(oy, g.stride_h, g.kernel_h, g.pad_top, g.pad_bottom, g.in_h);
-        for (std::size_t ox = 0; ox < ow; ++ox) {
-          const auto& wx = wxs[ox];
-          float m = -std::numeric_limits<float>::infinity();
-          bool nan = false;
-          for (std::size_t y = wy.begin; y < wy.end && !nan; ++y) {
-            const float* row = plane + y * g.in_w;
-            for (std::size_t x = wx.begin; x < wx.end; ++x) {
-              const float v = row[x];
-              if (!(v <= m)) {
-                m = v;
-                if (v != v) {
-                  nan = true;
-                  break;
-                }
-              }
-            }
-          }
-          dst[oy * ow + ox] = m;
+        float* d = dst + oy * ow;
+        std::fill(d, d + ow, -std::numeric_limits<float>::infinity());
+        for (std::size_t y = wy.begin; y < wy.end; ++y) {
+          const float* row = plane + y * g.in_w;
+          for (std::size_t ox = 0; ox < lo; ++ox)
+            for (std::size_t x = wxs[ox].begin; x < wxs[ox].end; ++x) d[ox] = step(d[ox], row[x]);
+          for (std::size_t kx = 0; kx < kw; ++kx)
+            for (std::size_t ox = lo; ox < hi; ++ox)
+              d[ox] = step(d[ox], row[ox * s - g.pad_left + kx]);
+          for (std::size_t ox = hi; ox < ow; ++ox)
+            for (std::size_t x = wxs[ox].begin; x < wxs[ox].end; ++x) d[ox] = step(d[ox], row[x]);
         }
       }
     }
