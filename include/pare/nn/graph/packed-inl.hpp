@@ -83,9 +83,9 @@ inline const Value& packed_input(const GraphNode& node, const std::map<std::stri
 // nodes one after another on a thread, and allocating (and first touching) megabytes of im2col
 // codes per call costs as much as a small layer's GEMM.
 struct Int8Scratch {
-  std::vector<float> padded;        // one image, channels last, zero border
-  std::vector<float> patches;       // a chunk of float im2col rows
-  std::vector<std::uint8_t> codes;  // the GEMM's A: u8 rows of K codes
+  std::vector<float> image;          // one image, channels last
+  std::vector<std::uint8_t> padded;  // its codes with a border of zero points
+  std::vector<std::uint8_t> codes;   // the GEMM's A: u8 rows of K codes
   std::vector<float> scales;
   std::vector<std::int32_t> zeros;
 };
@@ -213,12 +213,13 @@ struct DequantChannelMajor {
   }
 };
 
-// A LinearInt8 convolution: each output pixel's patch is quantized to u8 with its own range
-// (the rows quantize_rows_u8 sees are exactly the im2col rows), then one u8 x s8 GEMM over all
-// pixels of an image. The patches are gathered from a channels-last, zero-bordered copy of the
-// image, so a patch is kh runs of kw·C contiguous floats; the weights are packed in that
-// (ky, kx, c) order once, here, instead of ONNX's (c, ky, kx). The integer sums do not depend on
-// the order of k, so the outputs are those of im2col followed by the row-major product.
+// A LinearInt8 convolution: the image is quantized to u8 once, with one affine range for the
+// whole image (dynamic: choose_u8_params over its minimum and maximum, as ONNX Runtime's
+// dynamically quantized convolutions do) or the node's static parameters, into a channels-last
+// copy whose border holds the zero point (the code of 0.0). A patch is then kh runs of kw·C
+// contiguous bytes, copied straight into the rows of the u8 x s8 GEMM; the weights are packed
+// in that (ky, kx, c) order once, here, instead of ONNX's (c, ky, kx). Each input value is
+// quantized once instead of once per patch that holds it (kh·kw times).
 class Int8Conv {
  public:
   Int8Conv(const Int8Parts& p, std::size_t kh, std::size_t kw)
@@ -238,63 +239,76 @@ class Int8Conv {
     const std::size_t c = g.in_channels, h = g.in_h, w = g.in_w, k = k_, lda = w_.k();
     const std::size_t hp = h + g.pad_top + g.pad_bottom, wp = w + g.pad_left + g.pad_right;
     const std::size_t ow = g.out_w(), pixels = g.out_h() * ow;
-    const bool pointwise =
-        kh_ == 1 && kw_ == 1 && g.stride_h == 1 && g.stride_w == 1 && hp == h && wp == w;
     Int8Scratch& s = int8_scratch();
+    s.image.resize(element_count(std::vector<std::size_t>{h, w, c}));
     s.padded.resize(element_count(std::vector<std::size_t>{hp, wp, c}));
     s.codes.resize(element_count(std::vector<std::size_t>{pixels, lda}));
-    s.scales.resize(pixels);
-    s.zeros.resize(pixels);
-    if (lda != k)  // the padding meets zero weights; any defined byte will do
-      for (std::size_t px = 0; px < pixels; ++px)
-        std::fill_n(s.codes.data() + px * lda + k, lda - k, std::uint8_t{0});
-    channels_last(g, x, s.padded.data());
-    if (pointwise) {
-      quantize_activations(act_, s.padded.data(), pixels, k, s.codes.data(), lda, s.scales.data(),
-                           s.zeros.data());
-    } else {
-      // chunks of rows small enough to stay in L2 between the gather and the quantization
-      const std::size_t chunk = std::max<std::size_t>(1, 16384 / k);
-      s.patches.resize(std::min(chunk, pixels) * k);
+    const QuantParams q = act_ ? *act_ : image_range(x, h * w * c);
+    channels_last(c, h, w, x, s.image.data());
+    const std::size_t row = wp * c;
+    const auto zero = static_cast<std::uint8_t>(q.zero_point);
+    std::fill_n(s.padded.data(), g.pad_top * row, zero);
+    std::fill(s.padded.data() + (g.pad_top + h) * row, s.padded.data() + hp * row, zero);
+    for (std::size_t iy = 0; iy < h; ++iy) {
+      std::uint8_t* r = s.padded.data() + (g.pad_top + iy) * row;
+      std::fill_n(r, g.pad_left * c, zero);
+      std::fill(r + (g.pad_left + w) * c, r + row, zero);
+    }
+    quantize_rows_u8(s.image.data(), h, w * c, w * c, q,
+                     s.padded.data() + g.pad_top * row + g.pad_left * c, row);
+    const bool pointwise =
+        kh_ == 1 && kw_ == 1 && g.stride_h == 1 && g.stride_w == 1 && hp == h && wp == w;
+    const std::uint8_t* a = s.padded.data();
+    if (!pointwise || lda != k) {
       const std::size_t run = (g.dilation_w == 1 ? kw_ : 1) * c;
-      for (std::size_t p0 = 0; p0 < pixels; p0 += chunk) {
-        const std::size_t rows = std::min(chunk, pixels - p0);
-        float* dst = s.patches.data();
-        for (std::size_t px = p0; px < p0 + rows; ++px) {
-          const std::size_t oy = px / ow, ox = px % ow;
-          for (std::size_t ky = 0; ky < kh_; ++ky) {
-            const float* src = s.padded.data() +
-                               ((oy * g.stride_h + ky * g.dilation_h) * wp + ox * g.stride_w) * c;
-            if (g.dilation_w == 1) {
-              std::memcpy(dst, src, run * sizeof(float));
-              dst += run;
-            } else {
-              for (std::size_t kx = 0; kx < kw_; ++kx, dst += c)
-                std::memcpy(dst, src + kx * g.dilation_w * c, c * sizeof(float));
-            }
+      for (std::size_t px = 0; px < pixels; ++px) {
+        const std::size_t oy = px / ow, ox = px % ow;
+        std::uint8_t* dst = s.codes.data() + px * lda;
+        for (std::size_t ky = 0; ky < kh_; ++ky) {
+          const std::uint8_t* src =
+              s.padded.data() + ((oy * g.stride_h + ky * g.dilation_h) * wp + ox * g.stride_w) * c;
+          if (g.dilation_w == 1) {
+            std::memcpy(dst, src, run);
+            dst += run;
+          } else {
+            for (std::size_t kx = 0; kx < kw_; ++kx, dst += c)
+              std::memcpy(dst, src + kx * g.dilation_w * c, c);
           }
         }
-        quantize_activations(act_, s.patches.data(), rows, k, s.codes.data() + p0 * lda, lda,
-                             s.scales.data() + p0, s.zeros.data() + p0);
+        std::fill_n(dst, lda - k, zero);  // meets zero weights
       }
+      a = s.codes.data();
     }
-    gemm_int8(s.codes.data(), pixels, lda, false, w_,
+    s.scales.assign(pixels, q.scale);
+    s.zeros.assign(pixels, q.zero_point);
+    gemm_int8(a, pixels, lda, false, w_,
               DequantChannelMajor{y, pixels, s.scales.data(), s.zeros.data(), w_.column_sums(),
                                   w_.scales(), bias_.data()});
   }
 
  private:
-  // x [C, H, W] -> [H + pads, W + pads, C] with zeros in the border.
-  static void channels_last(const Conv2dGeometry& g, const float* x, float* out) {
-    const std::size_t c = g.in_channels, h = g.in_h, w = g.in_w;
-    const std::size_t wp = w + g.pad_left + g.pad_right, row = wp * c;
-    std::fill(out, out + g.pad_top * row, 0.0f);
-    std::fill(out + (g.pad_top + h) * row, out + (g.pad_top + h + g.pad_bottom) * row, 0.0f);
+  // choose_u8_params over the minimum and maximum of n floats (NaNs give unspecified codes).
+  static QuantParams image_range(const float* x, std::size_t n) noexcept {
+    constexpr std::size_t lanes = 16;  // independent lanes, so the loop vectorizes
+    float lo[lanes] = {}, hi[lanes] = {};
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes)
+      for (std::size_t l = 0; l < lanes; ++l) {
+        lo[l] = x[i + l] < lo[l] ? x[i + l] : lo[l];
+        hi[l] = x[i + l] > hi[l] ? x[i + l] : hi[l];
+      }
+    for (; i < n; ++i) {
+      lo[0] = std::min(lo[0], x[i]);
+      hi[0] = std::max(hi[0], x[i]);
+    }
+    return choose_u8_params(*std::min_element(lo, lo + lanes), *std::max_element(hi, hi + lanes));
+  }
+
+  // x [C, H, W] -> [H, W, C]
+  static void channels_last(std::size_t c, std::size_t h, std::size_t w, const float* x,
+                            float* out) {
     for (std::size_t iy = 0; iy < h; ++iy) {
-      float* r = out + (g.pad_top + iy) * row;
-      std::fill(r, r + g.pad_left * c, 0.0f);
-      std::fill(r + (g.pad_left + w) * c, r + row, 0.0f);
-      r += g.pad_left * c;
+      float* r = out + iy * w * c;
       const float* src = x + iy * w;  // channel ch at src + ch * h * w
       std::size_t c0 = 0;
 #if PARE_SIMD_X86 && defined(__AVX2__)
