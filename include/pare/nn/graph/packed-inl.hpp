@@ -170,6 +170,27 @@ struct Int8Parts {
   return {std::move(b), scales.floats.data(), packed_bias(node, c, 3, n), act};
 }
 
+#if PARE_SIMD_X86 && defined(__AVX2__)
+// v[r] lane c -> v[c] lane r
+inline void transpose8(__m256* v) noexcept {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    v[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+#endif
+
 // The output pass of an int8 convolution: DequantF32's arithmetic, so each value is the one the
 // row-major product gives, but stored channel-major: the GEMM's rows are output pixels and its
 // columns output channels, while the graph wants [channels, pixels].
@@ -183,31 +204,44 @@ struct DequantChannelMajor {
   const float* bias;
   void operator()(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t cols,
                   const std::int32_t* t, std::size_t ld) const noexcept {
-    for (std::size_t j = 0; j < cols; ++j) {
-      const std::size_t n = n0 + j;
-      const std::int32_t sum = col_sums[n];
-      const float ws = col_scales[n], b = bias[n];
-      float* out = y + n * pixels + m0;
+    std::size_t j0 = 0;
+#if PARE_SIMD_X86 && defined(__AVX2__)
+    // 8 x 8 blocks: dequantized along the tile's rows (contiguous channels, the same s32
+    // products, conversion, mul and fma lane by lane), then transposed in registers
+    for (; j0 + 8 <= cols; j0 += 8) {
+      const std::size_t n = n0 + j0;
+      const __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_sums + n));
+      const __m256 ws = _mm256_loadu_ps(col_scales + n), b = _mm256_loadu_ps(bias + n);
       std::size_t i = 0;
-#if PARE_SIMD_X86 && defined(__AVX512F__)
-      // 16 pixels of one channel at a time: a gather down the tile's column, the same
-      // arithmetic lane by lane (s32 products, one rounding in the conversion, mul, fma)
-      const __m512i down = _mm512_mullo_epi32(
-          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-          _mm512_set1_epi32(static_cast<int>(ld)));
-      const __m512i sumv = _mm512_set1_epi32(sum);
-      const __m512 wsv = _mm512_set1_ps(ws), bv = _mm512_set1_ps(b);
-      for (; i + 16 <= rows; i += 16) {
-        const __m512i tv = _mm512_i32gather_epi32(down, t + i * ld + j, 4);
-        const __m512i zv = _mm512_loadu_si512(row_zeros + m0 + i);
-        const __m512i acc = _mm512_sub_epi32(tv, _mm512_mullo_epi32(zv, sumv));
-        const __m512 sv = _mm512_mul_ps(_mm512_loadu_ps(row_scales + m0 + i), wsv);
-        _mm512_storeu_ps(out + i, _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc), sv, bv));
+      for (; i + 8 <= rows; i += 8) {
+        __m256 v[8];
+        for (std::size_t r = 0; r < 8; ++r) {
+          const std::size_t m = m0 + i + r;
+          const __m256i tv =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t + (i + r) * ld + j0));
+          const __m256i acc =
+              _mm256_sub_epi32(tv, _mm256_mullo_epi32(_mm256_set1_epi32(row_zeros[m]), sums));
+          v[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc),
+                                 _mm256_mul_ps(_mm256_set1_ps(row_scales[m]), ws), b);
+        }
+        transpose8(v);
+        for (std::size_t c = 0; c < 8; ++c) _mm256_storeu_ps(y + (n + c) * pixels + m0 + i, v[c]);
       }
+      store(m0, i, rows, n0, j0, j0 + 8, t, ld);
+    }
 #endif
-      for (; i < rows; ++i) {
-        const std::int32_t acc = t[i * ld + j] - row_zeros[m0 + i] * sum;
-        out[i] = std::fma(static_cast<float>(acc), row_scales[m0 + i] * ws, b);
+    store(m0, 0, rows, n0, j0, cols, t, ld);
+  }
+
+  // Rows [i0, i1) x columns [j0, j1) of the tile, one value at a time.
+  void store(std::size_t m0, std::size_t i0, std::size_t i1, std::size_t n0, std::size_t j0,
+             std::size_t j1, const std::int32_t* t, std::size_t ld) const noexcept {
+    for (std::size_t j = j0; j < j1; ++j) {
+      const std::size_t n = n0 + j;
+      float* out = y + n * pixels + m0;
+      for (std::size_t i = i0; i < i1; ++i) {
+        const std::int32_t acc = t[i * ld + j] - row_zeros[m0 + i] * col_sums[n];
+        out[i] = std::fma(static_cast<float>(acc), row_scales[m0 + i] * col_scales[n], bias[n]);
       }
     }
   }
@@ -330,26 +364,6 @@ class Int8Conv {
         for (std::size_t ix = 0; ix < w; ++ix) r[ix * c + ch] = src[ch * h * w + ix];
     }
   }
-
-#if PARE_SIMD_X86 && defined(__AVX2__)
-  static void transpose8(__m256* v) noexcept {
-    __m256 t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-      t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
-      t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-      u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-      u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-      u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-      u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    for (int i = 0; i < 4; ++i) {
-      v[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
-      v[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
-    }
-  }
-#endif
 
   std::size_t kh_, kw_, k_;
   PackedInt8Weights w_;
