@@ -3,11 +3,14 @@
 // ONNX Runtime (bench/onnxruntime/time_model.js runs the same model and input; scripts/
 // bench-graph.sh runs both and prints the table).
 //
-//   pare_model_bench --model=FILE --input=X.npy [--name=NAME] [google benchmark flags]
+//   pare_model_bench --model=FILE --input=X.npy [--name=NAME] [--quantize=int8[-static]]
+//                    [google benchmark flags]
 //
 // FILE is anything pare::load_model opens (ONNX, a graph .pare); X a float32 .npy fed to the
-// model's first input. The benchmark is named graph/NAME/<input shape>/t1 (one thread: pare's graph
-// runtime has no threads yet).
+// model's first input. --quantize=int8 times the model pare::compress::quantize makes of it (int8
+// weights, dynamic u8 activations); int8-static calibrates the activations on X itself. The
+// benchmark is named graph/NAME/<input shape>/t1 (one thread: pare's graph runtime has no threads
+// yet).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -17,11 +20,12 @@
 #include "../common/main.hpp"
 #include "pare/io/load_model.hpp"
 #include "pare/io/npy.hpp"
+#include "pare/nn/graph/compress.hpp"
 
 namespace {
 
 struct Args {
-  std::string model, input, name;
+  std::string model, input, name, quantize;
 };
 
 // Takes --model, --input and --name out of argv (Google Benchmark rejects flags it does not know).
@@ -35,7 +39,8 @@ Args take_args(int& argc, char** argv) {
       dst = std::string(s.substr(key.size()));
       return true;
     };
-    if (!value("--model=", a.model) && !value("--input=", a.input) && !value("--name=", a.name))
+    if (!value("--model=", a.model) && !value("--input=", a.input) && !value("--name=", a.name) &&
+        !value("--quantize=", a.quantize))
       argv[out++] = argv[i];
   }
   argc = out;
@@ -66,8 +71,26 @@ int main(int argc, char** argv) try {
     args.name = args.model.substr(args.model.find_last_of('/') + 1);
     args.name = args.name.substr(0, args.name.find('.'));
   }
-  static const pare::Model model = pare::load_model(args.model);
+  PARE_CHECK(args.quantize.empty() || args.quantize == "int8" || args.quantize == "int8-static",
+             pare::ArgumentError, "--quantize takes int8 or int8-static, got '", args.quantize,
+             "'");
   static const pare::graph::Value x = read_input(args.input);
+  static const pare::Model model = [&] {
+    pare::Model m = pare::load_model(args.model);
+    if (args.quantize.empty()) return m;
+    const bool calibrated = args.quantize == "int8-static";
+    pare::compress::Calibration calib;
+    if (calibrated) calib.emplace(m.graph().inputs.front(), x);
+    pare::compress::Result r = pare::compress::quantize(
+        m,
+        {.format = pare::compress::WeightFormat::int8,
+         .activations = calibrated ? pare::compress::Activations::calibrated
+                                   : pare::compress::Activations::dynamic},
+        calib);
+    std::fprintf(stderr, "%zu of %zu weight nodes quantized\n", r.compressed(), r.nodes.size());
+    return std::move(r.model);
+  }();
+  if (!args.quantize.empty()) args.name += "-" + args.quantize;
   std::string shape;
   for (std::size_t d : x.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
   benchmark::RegisterBenchmark(("graph/" + args.name + "/" + shape + "/t1").c_str(),

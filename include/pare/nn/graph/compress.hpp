@@ -66,7 +66,9 @@ struct NodeFilter {
 [[nodiscard]] bool glob_match(std::string_view pattern, std::string_view name) noexcept;
 
 enum class WeightFormat {
-  int8,  ///< per output channel, symmetric; activations u8 per row (dynamic) or calibrated
+  /// per output channel, symmetric; activations u8 per row (a convolution's: per image) at run
+  /// time, or calibrated
+  int8,
   int4,  ///< Int4BlockFormat<group> (group 16, 32, 64 or 128) on the int4 GEMM
   nf4    ///< NF4 with f32 scales per `group` (a multiple of 32) on the lookup kernel
 };
@@ -84,7 +86,9 @@ enum class QuantMethod {
   smoothquant
 };
 enum class Activations {
-  dynamic,    ///< u8 scale and zero point per row at run time (like PyTorch's dynamic quantization)
+  /// u8 scale and zero point per row (a convolution's: per image) at run time, as PyTorch's and
+  /// ONNX Runtime's dynamic quantization choose them
+  dynamic,
   calibrated  ///< one u8 scale and zero point per node from the calibration inputs' range
 };
 

@@ -79,6 +79,36 @@ inline const Value& packed_input(const GraphNode& node, const std::map<std::stri
   return static_cast<std::uint8_t>(v.ints[i]);
 }
 
+// Per-thread buffers of the int8 nodes, grown to the largest call and kept: a graph runs its
+// nodes one after another on a thread, and allocating (and first touching) megabytes of im2col
+// codes per call costs as much as a small layer's GEMM.
+struct Int8Scratch {
+  std::vector<float> image;          // one image, channels last
+  std::vector<std::uint8_t> padded;  // its codes with a border of zero points
+  std::vector<std::uint8_t> codes;   // the GEMM's A: u8 rows of K codes
+  std::vector<float> scales;
+  std::vector<std::int32_t> zeros;
+};
+
+[[nodiscard]] inline Int8Scratch& int8_scratch() {
+  static thread_local Int8Scratch s;
+  return s;
+}
+
+// u8 codes (row stride ldq) of `rows` rows of k floats: one affine range per row (dynamic) or
+// the node's static parameters for all of them.
+inline void quantize_activations(const std::optional<QuantParams>& act, const float* x,
+                                 std::size_t rows, std::size_t k, std::uint8_t* q, std::size_t ldq,
+                                 float* scales, std::int32_t* zeros) {
+  if (act) {
+    quantize_rows_u8(x, rows, k, k, *act, q, ldq);
+    std::fill(scales, scales + rows, act->scale);
+    std::fill(zeros, zeros + rows, act->zero_point);
+  } else {
+    quantize_rows_u8(x, rows, k, k, q, ldq, scales, zeros);
+  }
+}
+
 class Int8Packed final : public PackedLinear {
  public:
   Int8Packed(PackedInt8Weights w, Tensor<float, 1> bias, std::optional<QuantParams> act)
@@ -90,21 +120,252 @@ class Int8Packed final : public PackedLinear {
   }
   void apply_rows(TensorView<const float, 2> x, TensorView<float, 2> y) const override {
     const std::size_t rows = x.extent(0), k = w_.k();
-    std::vector<std::uint8_t> q(rows * k);
-    std::vector<float> scales(rows);
-    std::vector<std::int32_t> zeros(rows);
-    if (act_) {
-      quantize_rows_u8(x.data(), rows, k, k, *act_, q.data(), k);
-      std::fill(scales.begin(), scales.end(), act_->scale);
-      std::fill(zeros.begin(), zeros.end(), act_->zero_point);
-    } else {
-      quantize_rows_u8(x.data(), rows, k, k, q.data(), k, scales.data(), zeros.data());
-    }
-    gemm_u8s8_f32(q.data(), rows, k, scales.data(), zeros.data(), w_, bias_.data(), y.data(),
-                  w_.n());
+    Int8Scratch& s = int8_scratch();
+    s.codes.resize(rows * k);
+    s.scales.resize(rows);
+    s.zeros.resize(rows);
+    quantize_activations(act_, x.data(), rows, k, s.codes.data(), k, s.scales.data(),
+                         s.zeros.data());
+    gemm_u8s8_f32(s.codes.data(), rows, k, s.scales.data(), s.zeros.data(), w_, bias_.data(),
+                  y.data(), w_.n());
   }
 
  private:
+  PackedInt8Weights w_;
+  Tensor<float, 1> bias_;
+  std::optional<QuantParams> act_;
+};
+
+// A LinearInt8 node's constants and attributes, checked.
+struct Int8Parts {
+  Tensor<std::int8_t, 2> codes;  // [N, K]
+  const float* scales;           // N, in the node's constants
+  Tensor<float, 1> bias;
+  std::optional<QuantParams> act;
+};
+
+[[nodiscard]] inline Int8Parts int8_parts(const GraphNode& node,
+                                          const std::map<std::string, Value>& c) {
+  const Attributes& a = node.attrs;
+  const Value& codes = packed_input(node, c, 1, "codes", ValueType::i8, {});
+  PARE_CHECK(codes.rank() == 2 && codes.shape[1] >= 1 && codes.shape[1] <= PackedInt8Weights::max_k,
+             ShapeError, "codes '", node.inputs[1], "' has shape ", to_string(codes.shape),
+             "; expected [out, in] with 1 <= in <= ", PackedInt8Weights::max_k);
+  const std::size_t n = codes.shape[0], k = codes.shape[1];
+  const Value& scales = packed_input(node, c, 2, "scales", ValueType::f32, {n});
+  Tensor<std::int8_t, 2> b({n, k});
+  for (std::size_t i = 0; i < n * k; ++i) b.data()[i] = static_cast<std::int8_t>(codes.ints[i]);
+  std::optional<QuantParams> act;
+  const std::string mode = a.get_string("activation", "dynamic");
+  PARE_CHECK(mode == "dynamic" || mode == "static", ArgumentError,
+             "activation must be 'dynamic' or 'static', got '", mode, "'");
+  if (mode == "static") {
+    const float s = a.get_float("act_scale", 0.0f);
+    const std::int64_t z = a.get_int("act_zero_point", -1);
+    PARE_CHECK(s > 0 && std::isfinite(s) && z >= 0 && z <= 255, ArgumentError,
+               "static activation needs act_scale > 0 and act_zero_point in 0..255, got ", s,
+               " and ", z);
+    act = QuantParams{s, static_cast<std::int32_t>(z)};
+  }
+  return {std::move(b), scales.floats.data(), packed_bias(node, c, 3, n), act};
+}
+
+#if PARE_SIMD_X86 && defined(__AVX2__)
+// v[r] lane c -> v[c] lane r
+inline void transpose8(__m256* v) noexcept {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    v[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+#endif
+
+// The output pass of an int8 convolution: DequantF32's arithmetic, so each value is the one the
+// row-major product gives, but stored channel-major: the GEMM's rows are output pixels and its
+// columns output channels, while the graph wants [channels, pixels].
+struct DequantChannelMajor {
+  float* y;  // [N, P] of one image
+  std::size_t pixels;
+  const float* row_scales;
+  const std::int32_t* row_zeros;
+  const std::int32_t* col_sums;
+  const float* col_scales;
+  const float* bias;
+  void operator()(std::size_t m0, std::size_t rows, std::size_t n0, std::size_t cols,
+                  const std::int32_t* t, std::size_t ld) const noexcept {
+    std::size_t j0 = 0;
+#if PARE_SIMD_X86 && defined(__AVX2__)
+    // 8 x 8 blocks: dequantized along the tile's rows (contiguous channels, the same s32
+    // products, conversion, mul and fma lane by lane), then transposed in registers
+    for (; j0 + 8 <= cols; j0 += 8) {
+      const std::size_t n = n0 + j0;
+      const __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(col_sums + n));
+      const __m256 ws = _mm256_loadu_ps(col_scales + n), b = _mm256_loadu_ps(bias + n);
+      std::size_t i = 0;
+      for (; i + 8 <= rows; i += 8) {
+        __m256 v[8];
+        for (std::size_t r = 0; r < 8; ++r) {
+          const std::size_t m = m0 + i + r;
+          const __m256i tv =
+              _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t + (i + r) * ld + j0));
+          const __m256i acc =
+              _mm256_sub_epi32(tv, _mm256_mullo_epi32(_mm256_set1_epi32(row_zeros[m]), sums));
+          v[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc),
+                                 _mm256_mul_ps(_mm256_set1_ps(row_scales[m]), ws), b);
+        }
+        transpose8(v);
+        for (std::size_t c = 0; c < 8; ++c) _mm256_storeu_ps(y + (n + c) * pixels + m0 + i, v[c]);
+      }
+      store(m0, i, rows, n0, j0, j0 + 8, t, ld);
+    }
+#endif
+    store(m0, 0, rows, n0, j0, cols, t, ld);
+  }
+
+  // Rows [i0, i1) x columns [j0, j1) of the tile, one value at a time.
+  void store(std::size_t m0, std::size_t i0, std::size_t i1, std::size_t n0, std::size_t j0,
+             std::size_t j1, const std::int32_t* t, std::size_t ld) const noexcept {
+    for (std::size_t j = j0; j < j1; ++j) {
+      const std::size_t n = n0 + j;
+      float* out = y + n * pixels + m0;
+      for (std::size_t i = i0; i < i1; ++i) {
+        const std::int32_t acc = t[i * ld + j] - row_zeros[m0 + i] * col_sums[n];
+        out[i] = std::fma(static_cast<float>(acc), row_scales[m0 + i] * col_scales[n], bias[n]);
+      }
+    }
+  }
+};
+
+// A LinearInt8 convolution: the image is quantized to u8 once, with one affine range for the
+// whole image (dynamic: choose_u8_params over its minimum and maximum, as ONNX Runtime's
+// dynamically quantized convolutions do) or the node's static parameters, into a channels-last
+// copy whose border holds the zero point (the code of 0.0). A patch is then kh runs of kw·C
+// contiguous bytes, copied straight into the rows of the u8 x s8 GEMM; the weights are packed
+// in that (ky, kx, c) order once, here, instead of ONNX's (c, ky, kx). Each input value is
+// quantized once instead of once per patch that holds it (kh·kw times).
+class Int8Conv {
+ public:
+  Int8Conv(const Int8Parts& p, std::size_t kh, std::size_t kw)
+      : kh_(kh), kw_(kw), k_(p.codes.extent(1)), bias_(p.bias), act_(p.act) {
+    // K is padded with zero weights to whole groups of 4: the SIMD GEMMs leave a K % 4 tail to
+    // scalar code, which for a 3-channel 7x7 input layer (K = 147) is a third of its time.
+    const std::size_t n = p.codes.extent(0), c = k_ / (kh * kw), k4 = (k_ + 3) / 4 * 4;
+    Tensor<std::int8_t, 2> b({n, k4}, 0);
+    for (std::size_t o = 0; o < n; ++o)
+      for (std::size_t ch = 0; ch < c; ++ch)
+        for (std::size_t r = 0; r < kh * kw; ++r) b(o, r * c + ch) = p.codes(o, ch * kh * kw + r);
+    w_ = pack_int8_weights(b.view(), p.scales);
+  }
+
+  /// One image: x [C, H, W] -> y [N, out_h, out_w], for g with this node's kernel and group 1.
+  void run(const Conv2dGeometry& g, const float* x, float* y) const {
+    const std::size_t c = g.in_channels, h = g.in_h, w = g.in_w, k = k_, lda = w_.k();
+    const std::size_t hp = h + g.pad_top + g.pad_bottom, wp = w + g.pad_left + g.pad_right;
+    const std::size_t ow = g.out_w(), pixels = g.out_h() * ow;
+    Int8Scratch& s = int8_scratch();
+    s.image.resize(element_count(std::vector<std::size_t>{h, w, c}));
+    s.padded.resize(element_count(std::vector<std::size_t>{hp, wp, c}));
+    s.codes.resize(element_count(std::vector<std::size_t>{pixels, lda}));
+    const QuantParams q = act_ ? *act_ : image_range(x, h * w * c);
+    channels_last(c, h, w, x, s.image.data());
+    const std::size_t row = wp * c;
+    const auto zero = static_cast<std::uint8_t>(q.zero_point);
+    std::fill_n(s.padded.data(), g.pad_top * row, zero);
+    std::fill(s.padded.data() + (g.pad_top + h) * row, s.padded.data() + hp * row, zero);
+    for (std::size_t iy = 0; iy < h; ++iy) {
+      std::uint8_t* r = s.padded.data() + (g.pad_top + iy) * row;
+      std::fill_n(r, g.pad_left * c, zero);
+      std::fill(r + (g.pad_left + w) * c, r + row, zero);
+    }
+    quantize_rows_u8(s.image.data(), h, w * c, w * c, q,
+                     s.padded.data() + g.pad_top * row + g.pad_left * c, row);
+    const bool pointwise =
+        kh_ == 1 && kw_ == 1 && g.stride_h == 1 && g.stride_w == 1 && hp == h && wp == w;
+    const std::uint8_t* a = s.padded.data();
+    if (!pointwise || lda != k) {
+      const std::size_t run = (g.dilation_w == 1 ? kw_ : 1) * c;
+      for (std::size_t px = 0; px < pixels; ++px) {
+        const std::size_t oy = px / ow, ox = px % ow;
+        std::uint8_t* dst = s.codes.data() + px * lda;
+        for (std::size_t ky = 0; ky < kh_; ++ky) {
+          const std::uint8_t* src =
+              s.padded.data() + ((oy * g.stride_h + ky * g.dilation_h) * wp + ox * g.stride_w) * c;
+          if (g.dilation_w == 1) {
+            std::memcpy(dst, src, run);
+            dst += run;
+          } else {
+            for (std::size_t kx = 0; kx < kw_; ++kx, dst += c)
+              std::memcpy(dst, src + kx * g.dilation_w * c, c);
+          }
+        }
+        std::fill_n(dst, lda - k, zero);  // meets zero weights
+      }
+      a = s.codes.data();
+    }
+    s.scales.assign(pixels, q.scale);
+    s.zeros.assign(pixels, q.zero_point);
+    gemm_int8(a, pixels, lda, false, w_,
+              DequantChannelMajor{y, pixels, s.scales.data(), s.zeros.data(), w_.column_sums(),
+                                  w_.scales(), bias_.data()});
+  }
+
+ private:
+  // choose_u8_params over the minimum and maximum of n floats (NaNs give unspecified codes).
+  static QuantParams image_range(const float* x, std::size_t n) noexcept {
+    constexpr std::size_t lanes = 16;  // independent lanes, so the loop vectorizes
+    float lo[lanes] = {}, hi[lanes] = {};
+    std::size_t i = 0;
+    for (; i + lanes <= n; i += lanes)
+      for (std::size_t l = 0; l < lanes; ++l) {
+        lo[l] = x[i + l] < lo[l] ? x[i + l] : lo[l];
+        hi[l] = x[i + l] > hi[l] ? x[i + l] : hi[l];
+      }
+    for (; i < n; ++i) {
+      lo[0] = std::min(lo[0], x[i]);
+      hi[0] = std::max(hi[0], x[i]);
+    }
+    return choose_u8_params(*std::min_element(lo, lo + lanes), *std::max_element(hi, hi + lanes));
+  }
+
+  // x [C, H, W] -> [H, W, C]
+  static void channels_last(std::size_t c, std::size_t h, std::size_t w, const float* x,
+                            float* out) {
+    for (std::size_t iy = 0; iy < h; ++iy) {
+      float* r = out + iy * w * c;
+      const float* src = x + iy * w;  // channel ch at src + ch * h * w
+      std::size_t c0 = 0;
+#if PARE_SIMD_X86 && defined(__AVX2__)
+      // 8 channels x 8 pixels per register transpose: the scalar loop stores one float per
+      // cycle at a stride of C floats, and was most of this op's time
+      for (; c0 + 8 <= c; c0 += 8) {
+        std::size_t x0 = 0;
+        for (; x0 + 8 <= w; x0 += 8) {
+          __m256 v[8];
+          for (std::size_t i = 0; i < 8; ++i) v[i] = _mm256_loadu_ps(src + (c0 + i) * h * w + x0);
+          transpose8(v);
+          for (std::size_t i = 0; i < 8; ++i) _mm256_storeu_ps(r + (x0 + i) * c + c0, v[i]);
+        }
+        for (std::size_t ch = c0; ch < c0 + 8; ++ch)
+          for (std::size_t ix = x0; ix < w; ++ix) r[ix * c + ch] = src[ch * h * w + ix];
+      }
+#endif
+      for (std::size_t ch = c0; ch < c; ++ch)
+        for (std::size_t ix = 0; ix < w; ++ix) r[ix * c + ch] = src[ch * h * w + ix];
+    }
+  }
+
+  std::size_t kh_, kw_, k_;
   PackedInt8Weights w_;
   Tensor<float, 1> bias_;
   std::optional<QuantParams> act_;
@@ -219,6 +480,33 @@ template <std::size_t G>
   return std::make_shared<Int4Packed<F>>(std::move(wide), std::move(bias), k);
 }
 
+// The op of a LinearInt8 node with layout "conv".
+[[nodiscard]] inline OpFn int8_conv_op(const GraphNode& node,
+                                       const std::map<std::string, Value>& constants,
+                                       const std::string& op) {
+  const Int8Parts parts = int8_parts(node, constants);
+  const std::size_t k = parts.codes.extent(1), n = parts.codes.extent(0);
+  const ConvAttrs c = ConvAttrs::parse(node.attrs, op);
+  PARE_CHECK(
+      c.kernel_shape.size() == 2 && c.kernel_shape[0] >= 1 && c.kernel_shape[1] >= 1 &&
+          k % static_cast<std::size_t>(c.kernel_shape[0] * c.kernel_shape[1]) == 0 && c.group == 1,
+      ArgumentError, op,
+      ": a compressed convolution needs group 1 and a kernel_shape dividing its ", k, " inputs");
+  const auto kh = static_cast<std::size_t>(c.kernel_shape[0]);
+  const auto kw = static_cast<std::size_t>(c.kernel_shape[1]);
+  const std::vector<std::size_t> wshape{n, k / (kh * kw), kh, kw};
+  auto conv = std::make_shared<const Int8Conv>(parts, kh, kw);
+  return [conv, c, wshape, n](Inputs in, Outputs out) {
+    const Value& x = float_input(in, 0, c.op);
+    const Conv2dGeometry g = c.geometry(x.shape, wshape);
+    const std::size_t p = g.out_h() * g.out_w(), step = g.in_channels * g.in_h * g.in_w;
+    Value y = Value::zeros({x.shape[0], n, g.out_h(), g.out_w()});
+    for (std::size_t i = 0; i < x.shape[0]; ++i)
+      conv->run(g, x.floats.data() + i * step, y.floats.data() + i * n * p);
+    *out[0] = std::move(y);
+  };
+}
+
 }  // namespace detail
 
 PARE_INLINE void PackedLinear::apply_cols(TensorView<const float, 2> x,
@@ -244,29 +532,9 @@ PARE_INLINE std::shared_ptr<const PackedLinear> make_packed_linear(
   PARE_CHECK(is_packed_op(node), UnsupportedError, "'", t, "' (domain '", node.domain,
              "') is not a compressed node kind pare knows");
   if (t == "LinearInt8") {
-    const Value& codes = packed_input(node, c, 1, "codes", ValueType::i8, {});
-    PARE_CHECK(
-        codes.rank() == 2 && codes.shape[1] >= 1 && codes.shape[1] <= PackedInt8Weights::max_k,
-        ShapeError, "codes '", node.inputs[1], "' has shape ", to_string(codes.shape),
-        "; expected [out, in] with 1 <= in <= ", PackedInt8Weights::max_k);
-    const std::size_t n = codes.shape[0], k = codes.shape[1];
-    const Value& scales = packed_input(node, c, 2, "scales", ValueType::f32, {n});
-    Tensor<std::int8_t, 2> b({n, k});
-    for (std::size_t i = 0; i < n * k; ++i) b.data()[i] = static_cast<std::int8_t>(codes.ints[i]);
-    std::optional<QuantParams> act;
-    const std::string mode = a.get_string("activation", "dynamic");
-    PARE_CHECK(mode == "dynamic" || mode == "static", ArgumentError,
-               "activation must be 'dynamic' or 'static', got '", mode, "'");
-    if (mode == "static") {
-      const float s = a.get_float("act_scale", 0.0f);
-      const std::int64_t z = a.get_int("act_zero_point", -1);
-      PARE_CHECK(s > 0 && std::isfinite(s) && z >= 0 && z <= 255, ArgumentError,
-                 "static activation needs act_scale > 0 and act_zero_point in 0..255, got ", s,
-                 " and ", z);
-      act = QuantParams{s, static_cast<std::int32_t>(z)};
-    }
-    return std::make_shared<detail::Int8Packed>(pack_int8_weights(b.view(), scales.floats.data()),
-                                                detail::packed_bias(node, c, 3, n), act);
+    detail::Int8Parts p = detail::int8_parts(node, c);
+    return std::make_shared<detail::Int8Packed>(pack_int8_weights(p.codes.view(), p.scales),
+                                                std::move(p.bias), p.act);
   }
   if (t == "LinearSparse") {
     const Value& mask = packed_input(node, c, 1, "mask", ValueType::u8, {});
@@ -351,9 +619,11 @@ PARE_INLINE std::shared_ptr<const PackedLinear> make_packed_linear(
 
 PARE_INLINE OpFn make_packed_op(const GraphNode& node,
                                 const std::map<std::string, Value>& constants) {
-  std::shared_ptr<const PackedLinear> w = make_packed_linear(node, constants);
   const std::string op = node.op_type + " '" + node.name + "'";
   const std::string layout = node.attrs.get_string("layout", "matmul");
+  if (layout == "conv" && node.op_type == "LinearInt8" && is_packed_op(node))
+    return detail::int8_conv_op(node, constants, op);
+  std::shared_ptr<const PackedLinear> w = make_packed_linear(node, constants);
   const std::size_t k = w->in_features(), n = w->out_features();
   if (layout == "matmul") {
     return [w, op, k, n](Inputs in, Outputs out) {

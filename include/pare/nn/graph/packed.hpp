@@ -19,8 +19,9 @@
 // need whole groups, so inputs are zero padded (attribute "in_features" is K). Attributes:
 // "layout" = "matmul" (x [..., K] -> y [..., N]) or "conv" (x [N, C, H, W], ONNX Conv's
 // kernel_shape/pads/strides/dilations/auto_pad; K = C·kh·kw, group 1, im2col then the product);
-// LinearInt8 "activation" = "dynamic" (u8 per row, default) or "static" with "act_scale" and
-// "act_zero_point"; LinearInt4/LinearNf4 "group_size"
+// LinearInt8 "activation" = "dynamic" (u8 with a range per row for layout "matmul", per image
+// for "conv"; the default) or "static" with "act_scale" and "act_zero_point";
+// LinearInt4/LinearNf4 "group_size"
 // (weights per scale; "group" stays Conv's); LinearSparse "pattern" = "unstructured" or
 // "2:4". A node whose constants are missing or of the wrong type or shape is refused when the
 // model is built (FormatError naming the node).
