@@ -38,22 +38,26 @@ cmake --build "$build" --target pare_model_bench -j"$(nproc)" >/dev/null
 bench=$build/bench/pare_model_bench
 echo "One thread each; medians (pare: 5 repetitions; onnxruntime: ${ORT_RUNS:-20} runs after 3 warm-up runs)."
 echo
-echo "| model | input | pare (ms) | onnxruntime (ms) | onnxruntime / pare |"
-echo "|---|---|---|---|---|"
+echo "| model | input | pare float (ms) | pare int8 (ms) | onnxruntime float (ms) | onnxruntime / pare float | onnxruntime / pare int8 |"
+echo "|---|---|---|---|---|---|---|"
 for pair in "$@"; do
   model=${pair%%:*} input=${pair#*:}
   json=$("$bench" --model="$model" --input="$input" --benchmark_repetitions=5 \
            --benchmark_report_aggregates_only=true --benchmark_format=json)
   # The median's real time, in ms (the benchmark's unit), and the CPU and paths pare reports.
-  p=$(echo "$json" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
-        const j=JSON.parse(s);console.log(j.benchmarks.find(b=>b.aggregate_name==="median").real_time)})')
+  median='let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{
+        const j=JSON.parse(s);console.log(j.benchmarks.find(b=>b.aggregate_name==="median").real_time)})'
+  p=$(echo "$json" | node -e "$median")
+  # the same graph compressed to int8 (pare::compress::quantize, dynamic activations)
+  q=$("$bench" --model="$model" --input="$input" --quantize=int8 --benchmark_repetitions=5 \
+        --benchmark_report_aggregates_only=true --benchmark_format=json | node -e "$median")
   [ -n "${cpu:-}" ] || cpu=$(echo "$json" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on(
         "end",()=>console.log(JSON.parse(s).context.cpu_report))')
   ort=$(NODE_PATH="$peers/node_modules" node bench/onnxruntime/time_model.js "$model" "$input" "${ORT_RUNS:-20}" 3 1)
   o=$(echo "$ort" | sed -n 's/.*"median_ms":\([0-9.e+-]*\).*/\1/p')
   shape=$(echo "$ort" | sed -n 's/.*"input":\[\([0-9,]*\)\].*/\1/p' | tr , x)
-  awk -v m="$(basename "$model")" -v s="$shape" -v p="$p" -v o="$o" \
-    'BEGIN {printf "| %s | %s | %.3f | %.3f | %.2f |\n", m, s, p, o, o / p}'
+  awk -v m="$(basename "$model")" -v s="$shape" -v p="$p" -v q="$q" -v o="$o" \
+    'BEGIN {printf "| %s | %s | %.3f | %.3f | %.3f | %.2f | %.2f |\n", m, s, p, q, o, o / p, o / q}'
 done
 echo
 echo "CPU and pare's paths: $cpu"
