@@ -164,6 +164,8 @@ template <std::size_t MR = 6, std::size_t NV = 2, std::size_t KC = 256, std::siz
 struct GemmTuned {
   static_assert(MC % MR == 0, "GemmTuned needs MC to be a multiple of MR so A panels tile it");
 
+  static constexpr std::size_t mr = MR;  ///< rows of the register tile
+
   template <class Arch>
   static constexpr std::size_t nr() noexcept {
     return NV * xsimd::batch<float, Arch>::size;
