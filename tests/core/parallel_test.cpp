@@ -121,10 +121,12 @@ TEST_CASE("a user's executor runs the tasks when given, per scope or globally",
     pare::ParallelismScope scope({.executor = pare::ExecutorRef(exec)});
     CHECK(pare::detail::parallel_pieces(100, 1) == 3);  // its concurrency sets the pieces
     std::vector<std::atomic<int>> hits(100);
+    std::atomic<int> outside_task{0};  // Catch2's assertions are not for other threads
     pare::parallel_for(0, 100, 1, [&](std::size_t lo, std::size_t hi) {
-      CHECK(pare::in_parallel_task());
+      if (!pare::in_parallel_task()) ++outside_task;
       for (std::size_t i = lo; i < hi; ++i) ++hits[i];
     });
+    CHECK(outside_task == 0);
     for (auto& h : hits) REQUIRE(h == 1);
     CHECK(exec.runs == 1);
     CHECK(exec.tasks == 3);
@@ -167,6 +169,7 @@ TEST_CASE("set_num_threads bounds the pieces; scopes nest and restore", "[core][
   CHECK(pare::detail::parallel_pieces(1000, 1) == 1);
   {
     pare::ParallelismScope outer({.threads = 4});
+    CHECK(pare::num_threads() == 4);
     CHECK(pare::detail::parallel_pieces(1000, 1) == 4);
     CHECK(pare::detail::parallel_pieces(1000, 300) == 3);
     {

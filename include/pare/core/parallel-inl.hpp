@@ -115,6 +115,9 @@ inline ThreadPool& thread_pool() {
 
 struct ParallelSettings {
   std::atomic<std::size_t> threads{0};
+  // Every kernel call asks for the executor; without one set (the usual case) the flag answers
+  // without taking the lock, so threads of the program calling kernels do not contend on it.
+  std::atomic<bool> has_executor{false};
   std::mutex m;  // guards executor
   ExecutorRef executor;
 };
@@ -143,6 +146,7 @@ inline ExecutorRef current_executor() {
   const ScopeState& s = parallel_scope();
   if (s.active && s.p.executor) return s.p.executor;
   ParallelSettings& g = parallel_settings();
+  if (!g.has_executor.load(std::memory_order_acquire)) return {};
   std::lock_guard<std::mutex> lock(g.m);
   return g.executor;
 }
@@ -215,21 +219,13 @@ PARE_INLINE void set_num_threads(std::size_t n) noexcept {
   detail::parallel_settings().threads.store(n, std::memory_order_relaxed);
 }
 
-PARE_INLINE std::size_t num_threads() noexcept {
-  const std::size_t t = detail::parallel_settings().threads.load(std::memory_order_relaxed);
-  if (t > 0) return t;
-  detail::ParallelSettings& g = detail::parallel_settings();
-  {
-    std::lock_guard<std::mutex> lock(g.m);
-    if (g.executor) return g.executor.concurrency();
-  }
-  return available_cpus();
-}
+PARE_INLINE std::size_t num_threads() noexcept { return detail::effective_threads(); }
 
 PARE_INLINE void set_executor(ExecutorRef executor) noexcept {
   detail::ParallelSettings& g = detail::parallel_settings();
   std::lock_guard<std::mutex> lock(g.m);
   g.executor = executor;
+  g.has_executor.store(static_cast<bool>(executor), std::memory_order_release);
 }
 
 PARE_INLINE ParallelismScope::ParallelismScope(Parallelism p) noexcept

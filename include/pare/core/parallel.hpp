@@ -101,7 +101,8 @@ struct Parallelism {
 /// affinity mask. Takes effect for kernels started afterwards.
 void set_num_threads(std::size_t n) noexcept;
 
-/// How many threads pare's kernels use at most (at least 1), as set by set_num_threads.
+/// How many threads pare's kernels started on the calling thread now use at most (at least 1):
+/// the innermost ParallelismScope's count, else set_num_threads's, else the default.
 [[nodiscard]] std::size_t num_threads() noexcept;
 
 /// The CPUs this process may run on (sched_getaffinity; at least 1): the default thread count.

@@ -224,7 +224,9 @@ using Gemm = GemmTuned<>;
 namespace pare {
 
 /// C = alpha·A·B + beta·C for A [M, K], B [K, N], C [M, N]; beta = 0 overwrites C without reading
-/// it. Views may be strided (a row stride larger than the width, or transposed views).
+/// it. Views may be strided (a row stride larger than the width, or transposed views). Runs on up
+/// to num_threads() threads (core/parallel.hpp; small products on the calling thread), with the
+/// same bits for any count, as do gemm_nt and gemm_tn.
 /// @pre C overlaps neither A nor B. Shapes must agree (else ShapeError naming all three).
 /// ```
 /// pare::gemm(a.view(), b.view(), c.view());          // C = A·B
