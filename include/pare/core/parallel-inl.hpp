@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -51,8 +52,12 @@ class ThreadPool {
       std::lock_guard<std::mutex> lock(m_);
       // Workers are added when a job first asks for them (set_num_threads may ask for more
       // than the CPUs, e.g. in tests); they are never removed.
-      while (workers_.size() + 1 < n)
-        workers_.emplace_back([this, seen = generation_] { worker_loop(seen); });
+      // A thread the system refuses only means fewer helpers: the caller runs what is left.
+      try {
+        while (workers_.size() + 1 < n)
+          workers_.emplace_back([this, seen = generation_] { worker_loop(seen); });
+      } catch (const std::system_error&) {
+      }
       task_ = &task;
       n_ = n;
       next_.store(0, std::memory_order_relaxed);
