@@ -18,6 +18,13 @@ if(PARE_SANITIZE)
                                                   -fno-sanitize-recover=all)
   target_link_options(pare_own_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(PARE_TSAN)
+  if(PARE_SANITIZE)
+    message(FATAL_ERROR "pare: PARE_TSAN and PARE_SANITIZE cannot be combined (TSan excludes ASan)")
+  endif()
+  target_compile_options(pare_own_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(pare_own_flags INTERFACE -fsanitize=thread)
+endif()
 
 # pare::compiled is built with our flags (warnings, -march, sanitizers) when pare is top-level.
 target_link_libraries(pare_compiled PRIVATE $<BUILD_INTERFACE:pare_own_flags>)

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// f32 GEMM C = A·B (square, 64³..1024³): pare vs Eigen vs OpenBLAS vs oneDNN, single thread, in
-// GFLOP/s (2·M·N·K flops per call), plus pare's A·Bᵀ (gemm_nt, the Linear layout) and tuning
-// variants of the blocked kernel.
+// f32 GEMM C = A·B (square, 64³..1024³): pare vs Eigen vs OpenBLAS vs oneDNN, in GFLOP/s
+// (2·M·N·K flops per call), plus pare's A·Bᵀ (gemm_nt, the Linear layout) and tuning variants of
+// the blocked kernel. pare runs on 1 and on 2 threads (its pool), in the same run.
 //
 //   build/bench/bench/pare_gemm_bench --benchmark_filter='gemm/f32/512/'
 //
-// Names: gemm/f32/<n>/<impl>. Peers run single-threaded (OpenBLAS via openblas_set_num_threads,
-// oneDNN via OMP_NUM_THREADS=1, which main() sets and re-executes itself for).
+// Names: gemm/f32/<n>/<impl> for peers and tuning variants (one thread), and
+// gemm/f32/<n>/<pare|pare-nt>/t<threads>. Peers run single-threaded (OpenBLAS via
+// openblas_set_num_threads, oneDNN via OMP_NUM_THREADS=1, which main() sets and re-executes
+// itself for).
 #include <benchmark/benchmark.h>
 
 #include <unistd.h>
@@ -26,6 +28,7 @@
 
 #include "../common/main.hpp"
 #include "../common/membw.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemm.hpp"
 #include "pare/simd/arch.hpp"
@@ -85,7 +88,9 @@ void dnnl_gemm(const float* a, const float* b, float* c, std::size_t n) {
 }
 #endif
 
-void bm_gemm(benchmark::State& state, const GemmFn& fn, std::size_t n) {
+// threads 0: whatever the impl does (the peers and tuning variants: one thread).
+void bm_gemm(benchmark::State& state, const GemmFn& fn, std::size_t n, std::size_t threads) {
+  const pare::ParallelismScope scope({.threads = threads});
   pare::Tensor<float, 2> a({n, n}), b({n, n}), c({n, n});
   fill_normal(a.data(), n * n, 1);
   fill_normal(b.data(), n * n, 2);
@@ -102,10 +107,16 @@ void bm_gemm(benchmark::State& state, const GemmFn& fn, std::size_t n) {
 
 void register_all() {
   struct Impl {
-    const char* name;
+    std::string name;
     GemmFn fn;
+    std::size_t threads = 0;
   };
-  std::vector<Impl> impls = {{"pare", pare_gemm}, {"pare-nt", pare_gemm_nt}, {"eigen", eigen_gemm}};
+  std::vector<Impl> impls;
+  for (std::size_t t : {1, 2}) {
+    impls.push_back({"pare/t" + std::to_string(t), pare_gemm, t});
+    impls.push_back({"pare-nt/t" + std::to_string(t), pare_gemm_nt, t});
+  }
+  impls.push_back({"eigen", eigen_gemm});
 #ifdef PARE_BENCH_HAVE_OPENBLAS
   impls.push_back({"openblas", openblas_gemm});
 #endif
@@ -123,9 +134,13 @@ void register_all() {
   for (std::size_t n : {64, 128, 256, 512, 1024}) {
     for (const Impl& impl : impls) {
       const std::string name = "gemm/f32/" + std::to_string(n) + "/" + impl.name;
-      benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, n](benchmark::State& st) {
-        bm_gemm(st, fn, n);
-      })->Unit(benchmark::kMicrosecond);
+      auto* b = benchmark::RegisterBenchmark(
+          name.c_str(),
+          [fn = impl.fn, n, t = impl.threads](benchmark::State& st) { bm_gemm(st, fn, n, t); });
+      b->Unit(benchmark::kMicrosecond);
+      // Threaded runs are timed by the wall clock (the harness then appends "/real_time"): the
+      // default CPU time is the calling thread's alone.
+      if (impl.threads > 0) b->UseRealTime();
     }
   }
 }

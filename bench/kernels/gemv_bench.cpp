@@ -4,7 +4,9 @@
 //
 //   build/bench/bench/pare_gemv_bench --benchmark_filter=cold
 //
-// Names: gemv/f32/<rows>x<cols>/<hot|cold>/<impl>; membw/read/cold/<isa>.
+// Names: gemv/f32/<rows>x<cols>/<hot|cold>/<impl> for peers and tuning variants (one thread),
+// gemv/f32/<rows>x<cols>/<hot|cold>/pare/t<threads> for pare on 1 and 2 threads (its pool);
+// membw/read/cold/<isa>.
 // Peers run single-threaded (OpenBLAS via openblas_set_num_threads, oneDNN via OMP_NUM_THREADS=1,
 // which main() sets and re-executes itself for, because libgomp reads it only at load time).
 #include <benchmark/benchmark.h>
@@ -23,6 +25,7 @@
 
 #include "../common/main.hpp"
 #include "../common/membw.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemv.hpp"
@@ -114,8 +117,10 @@ void dnnl_gemv(const float* w, std::size_t rows, std::size_t cols, const float* 
 }
 #endif
 
+// threads 0: whatever the impl does (the peers and tuning variants: one thread).
 void bm_gemv(benchmark::State& state, const GemvFn& fn, std::size_t rows, std::size_t cols,
-             bool cold) {
+             bool cold, std::size_t threads) {
+  const pare::ParallelismScope scope({.threads = threads});
   pare::Tensor<float, 1> x({cols}), y({rows});
   fill_normal(x.data(), cols, 2);
   Buffer hot;
@@ -144,10 +149,12 @@ void bm_gemv(benchmark::State& state, const GemvFn& fn, std::size_t rows, std::s
 
 void register_all() {
   struct Impl {
-    const char* name;
+    std::string name;
     GemvFn fn;
+    std::size_t threads = 0;
   };
-  std::vector<Impl> impls = {{"pare", pare_gemv}, {"eigen", eigen_gemv}};
+  std::vector<Impl> impls = {
+      {"pare/t1", pare_gemv, 1}, {"pare/t2", pare_gemv, 2}, {"eigen", eigen_gemv}};
 #ifdef PARE_BENCH_HAVE_OPENBLAS
   impls.push_back({"openblas", openblas_gemv});
 #endif
@@ -178,10 +185,13 @@ void register_all() {
         for (const Impl& impl : *list) {
           const std::string name = "gemv/f32/" + std::to_string(s[0]) + "x" + std::to_string(s[1]) +
                                    "/" + (cold ? "cold/" : "hot/") + impl.name;
-          benchmark::RegisterBenchmark(name.c_str(), [fn = impl.fn, r = s[0], c = s[1],
-                                                      cold](benchmark::State& st) {
-            bm_gemv(st, fn, r, c, cold);
-          })->Unit(benchmark::kMicrosecond);
+          auto* b = benchmark::RegisterBenchmark(
+              name.c_str(), [fn = impl.fn, r = s[0], c = s[1], cold, t = impl.threads](
+                                benchmark::State& st) { bm_gemv(st, fn, r, c, cold, t); });
+          b->Unit(benchmark::kMicrosecond);
+          // Threaded runs are timed by the wall clock (the harness then appends "/real_time"):
+          // the default CPU time is the calling thread's alone.
+          if (impl.threads > 0) b->UseRealTime();
         }
       }
     }

@@ -18,6 +18,7 @@
 #endif
 
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/kernels/conv2d_packed.hpp"
 #include "pare/kernels/gemm.hpp"
 #include "pare/kernels/gemm_packed.hpp"
@@ -37,6 +38,11 @@ namespace detail {
 // The tiling of the packed convolution: the register tile and depth slice of pare's GEMM, and
 // the positions one B block spans (a KC × NC block stays in L2).
 inline constexpr std::size_t conv_mr = 6, conv_nv = 2, conv_kc = 256, conv_nc = 1024;
+
+// The multiply-adds below which a task of the convolution is not worth a thread (GEMM path),
+// and the same for the depthwise kernel, whose tasks also refill a padded plane.
+inline constexpr std::size_t conv_task_madds = std::size_t{1} << 21,
+                             depthwise_task_madds = std::size_t{1} << 19;
 
 template <class B>
 inline B apply_activation(const Epilogue& e, B r) noexcept {
@@ -319,18 +325,15 @@ PARE_INLINE void PackedConv2d::run(const Conv2dGeometry& g, const float* x, floa
              out_channels_, "x", group_in_, "x", kernel_h_, "x", kernel_w_, " weight in ", groups_,
              " groups");
   g.validate();
-  const std::size_t xs = g.in_channels * g.in_h * g.in_w,
-                    ys = out_channels_ * g.out_h() * g.out_w();
   if (depthwise_) {
-    for (std::size_t s = 0; s < batch; ++s)
-      run_depthwise(g, x + s * xs, y + s * ys, residual ? residual + s * ys : nullptr);
+    run_depthwise(g, x, y, residual, batch);
     return;
   }
   run_gemm(g, x, y, residual, batch);
 }
 
 PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const float* x, float* y,
-                                             const float* residual) const {
+                                             const float* residual, std::size_t batch) const {
   // Each input plane is split, with its padding made explicit, into stride_h × stride_w phase
   // planes (phase (a, b) holds the padded pixels at rows a mod sh and columns b mod sw), so that
   // every tap of a strided convolution reads one phase plane at stride 1. An output row then
@@ -345,8 +348,6 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
   // the plane of outputs is computed in whole registers: up to 15 columns past the last row's
   // end, which read up to 15 floats past the phase plane (into the next one, or the slack below)
   const std::size_t span = (oh * pitch + 15) / 16 * 16, phase = rows * pitch + 16;
-  float* phases = detail::conv_workspace(0, sh * sw * phase + span);
-  float* acc = phases + sh * sw * phase;
   // where each tap reads, relative to the phase planes
   std::vector<std::size_t> offsets(taps);
   for (std::size_t ki = 0; ki < kernel_h_; ++ki)
@@ -355,39 +356,48 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
       offsets[ki * kernel_w_ + kj] =
           ((dy % sh) * sw + dx % sw) * phase + (dy / sh) * pitch + dx / sw;
     }
-  for (std::size_t o = 0; o < out_channels_; ++o) {
-    if (o % mult == 0) {
-      std::fill_n(phases, sh * sw * phase, 0.0f);
-      const float* plane = x + (o / mult) * g.in_h * g.in_w;
-      for (std::size_t r = 0; r < g.in_h; ++r) {
-        const std::size_t py = r + g.pad_top;
-        float* prow = phases + (py % sh) * sw * phase + (py / sh) * pitch;
-        const float* src = plane + r * g.in_w;
-        if (sw == 1) {
-          std::copy_n(src, g.in_w, prow + g.pad_left);
-          continue;
-        }
-        if (sw == 2) {
-          detail::deinterleave2(src, g.in_w, g.pad_left, prow, prow + phase);
-          continue;
-        }
-        // one strided copy per column phase
-        for (std::size_t b = 0; b < sw; ++b) {
-          // the first input column c with (c + pad_left) % sw == b
-          const std::size_t c0 = (b + sw - g.pad_left % sw) % sw;
-          float* dst = prow + b * phase + (c0 + g.pad_left) / sw;
-          for (std::size_t c = c0, i = 0; c < g.in_w; c += sw, ++i) dst[i] = src[c];
+  const std::size_t xs = g.in_channels * g.in_h * g.in_w, ys = out_channels_ * oh * ow;
+  // Threads take runs of (sample, output channel) planes; each fills its own phase planes.
+  auto planes = [&](std::size_t lo, std::size_t hi) {
+    float* phases = detail::conv_workspace(0, sh * sw * phase + span);
+    float* acc = phases + sh * sw * phase;
+    for (std::size_t at = lo; at < hi; ++at) {
+      const std::size_t s = at / out_channels_, o = at % out_channels_;
+      if (o % mult == 0 || at == lo) {
+        std::fill_n(phases, sh * sw * phase, 0.0f);
+        const float* plane = x + s * xs + (o / mult) * g.in_h * g.in_w;
+        for (std::size_t r = 0; r < g.in_h; ++r) {
+          const std::size_t py = r + g.pad_top;
+          float* prow = phases + (py % sh) * sw * phase + (py / sh) * pitch;
+          const float* src = plane + r * g.in_w;
+          if (sw == 1) {
+            std::copy_n(src, g.in_w, prow + g.pad_left);
+            continue;
+          }
+          if (sw == 2) {
+            detail::deinterleave2(src, g.in_w, g.pad_left, prow, prow + phase);
+            continue;
+          }
+          // one strided copy per column phase
+          for (std::size_t b = 0; b < sw; ++b) {
+            // the first input column c with (c + pad_left) % sw == b
+            const std::size_t c0 = (b + sw - g.pad_left % sw) % sw;
+            float* dst = prow + b * phase + (c0 + g.pad_left) / sw;
+            for (std::size_t c = c0, i = 0; c < g.in_w; c += sw, ++i) dst[i] = src[c];
+          }
         }
       }
+      detail::depthwise_plane(phases, offsets.data(), weight_.data() + o * taps, taps, bias_[o],
+                              acc, span);
+      float* yo = y + s * ys + o * oh * ow;
+      const float* ro = residual ? residual + s * ys + o * oh * ow : nullptr;
+      for (std::size_t r = 0; r < oh; ++r)
+        detail::store_activated(epilogue_, acc + r * pitch, ro ? ro + r * ow : nullptr, yo + r * ow,
+                                ow);
     }
-    detail::depthwise_plane(phases, offsets.data(), weight_.data() + o * taps, taps, bias_[o], acc,
-                            span);
-    float* yo = y + o * oh * ow;
-    const float* ro = residual ? residual + o * oh * ow : nullptr;
-    for (std::size_t r = 0; r < oh; ++r)
-      detail::store_activated(epilogue_, acc + r * pitch, ro ? ro + r * ow : nullptr, yo + r * ow,
-                              ow);
-  }
+  };
+  parallel_for(0, batch * out_channels_, detail::depthwise_task_madds / (taps * span + 1) + 1,
+               planes);
 }
 
 PARE_INLINE void PackedConv2d::run_gemm(const Conv2dGeometry& g, const float* x, float* y,
@@ -413,14 +423,16 @@ PARE_INLINE void PackedConv2d::run_gemm(const Conv2dGeometry& g, const float* x,
     const bool pointwise = kernel_h_ == 1 && kernel_w_ == 1 && g.stride_h == 1 && g.stride_w == 1 &&
                            g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 &&
                            g.pad_right == 0;
-    // C[og, cols] = W_g · im2col(x_g) for `cols` positions (over samples xs apart), into c with
-    // row stride ldc; the bias, and the activation when `act`, fused into the last depth slice.
-    auto gemm_group = [&](std::size_t grp, const float* xg, std::size_t cols, float* c,
-                          std::size_t ldc, bool act, float beta0) {
+    // Rows [r0, r1) × columns [j0, j1) of C[og, cols] = W_g · im2col(x_g) for `cols` positions
+    // (over samples xs apart), into c with row stride ldc; the bias, and the activation when
+    // `act`, fused into the last depth slice. r0 and j0 on register-tile boundaries.
+    auto gemm_block = [&](std::size_t grp, const float* xg, std::size_t cols, float* c,
+                          std::size_t ldc, bool act, float beta0, std::size_t r0, std::size_t r1,
+                          std::size_t j0, std::size_t j1) {
       float* pb = detail::conv_workspace(0, detail::conv_kc * NC);
       const float* ag = weight_.data() + grp * og_pad * k;
-      for (std::size_t jc = 0; jc < cols; jc += NC) {
-        const std::size_t nc = std::min(NC, cols - jc);
+      for (std::size_t jc = j0; jc < j1; jc += NC) {
+        const std::size_t nc = std::min(NC, j1 - jc);
         for (std::size_t pc = 0; pc < k; pc += detail::conv_kc) {
           const std::size_t kc = std::min(detail::conv_kc, k - pc);
           if (pointwise && cols == P)
@@ -433,9 +445,9 @@ PARE_INLINE void PackedConv2d::run_gemm(const Conv2dGeometry& g, const float* x,
           const bool last = pc + kc == k;
           const detail::ConvTileEpilogue epi{bias_.data() + grp * og, act ? &epilogue_ : &identity};
           for (std::size_t jr = 0; jr < nc; jr += NR) {
-            for (std::size_t ir = 0; ir < og; ir += MR) {
+            for (std::size_t ir = r0; ir < r1; ir += MR) {
               float* ct = c + ir * ldc + jc + jr;
-              const std::size_t mr = std::min(MR, og - ir), nr = std::min(NR, nc - jr);
+              const std::size_t mr = std::min(MR, r1 - ir), nr = std::min(NR, nc - jr);
               if (last)
                 kernels::detail::micro_kernel<detail::conv_mr, detail::conv_nv, Arch>(
                     kc, ap + ir * kc, pb + jr * kc, 1.0f, beta, ct,
@@ -449,6 +461,25 @@ PARE_INLINE void PackedConv2d::run_gemm(const Conv2dGeometry& g, const float* x,
           }
         }
       }
+    };
+    // The whole group, shared out between threads by whole panels of positions (each thread
+    // gathers its own) or, for images with few positions, by whole tiles of output channels
+    // (each thread then gathers all of them). Each output is computed as one thread would, so
+    // the result does not depend on the thread count.
+    auto gemm_group = [&](std::size_t grp, const float* xg, std::size_t cols, float* c,
+                          std::size_t ldc, bool act, float beta0) {
+      const std::size_t col_units = (cols + NR - 1) / NR, row_units = (og + MR - 1) / MR;
+      const bool by_cols = col_units >= row_units || col_units >= 2 * num_threads();
+      const std::size_t unit_madds = (by_cols ? NR * og : MR * cols) * k;
+      parallel_for(0, by_cols ? col_units : row_units, detail::conv_task_madds / unit_madds + 1,
+                   [&](std::size_t lo, std::size_t hi) {
+                     if (by_cols)
+                       gemm_block(grp, xg, cols, c, ldc, act, beta0, 0, og, lo * NR,
+                                  std::min(cols, hi * NR));
+                     else
+                       gemm_block(grp, xg, cols, c, ldc, act, beta0, lo * MR, std::min(og, hi * MR),
+                                  0, cols);
+                   });
     };
     if (batch == 1 || P >= NC) {
       for (std::size_t s = 0; s < batch; ++s) {

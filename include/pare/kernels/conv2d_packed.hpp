@@ -68,13 +68,15 @@ class PackedConv2d {
 
   /// y = act(conv(x) + bias [+ residual]) for `batch` samples: x [batch, C, H, W], y and
   /// residual [batch, O, oh, ow], all contiguous. `g` must agree with the packed weight (channels,
-  /// kernel size, groups; else ShapeError). @pre y overlaps neither x nor the residual.
+  /// kernel size, groups; else ShapeError). Runs on up to num_threads() threads
+  /// (core/parallel.hpp), with the same result for any count.
+  /// @pre y overlaps neither x nor the residual.
   void run(const Conv2dGeometry& g, const float* x, float* y, const float* residual = nullptr,
            std::size_t batch = 1) const;
 
  private:
-  void run_depthwise(const Conv2dGeometry& g, const float* x, float* y,
-                     const float* residual) const;
+  void run_depthwise(const Conv2dGeometry& g, const float* x, float* y, const float* residual,
+                     std::size_t batch) const;
   void run_gemm(const Conv2dGeometry& g, const float* x, float* y, const float* residual,
                 std::size_t batch) const;
   void run_transposed(const Conv2dGeometry& g, const float* x, float* y, const float* residual,

@@ -164,6 +164,8 @@ template <std::size_t MR = 6, std::size_t NV = 2, std::size_t KC = 256, std::siz
 struct GemmTuned {
   static_assert(MC % MR == 0, "GemmTuned needs MC to be a multiple of MR so A panels tile it");
 
+  static constexpr std::size_t mr = MR;  ///< rows of the register tile
+
   template <class Arch>
   static constexpr std::size_t nr() noexcept {
     return NV * xsimd::batch<float, Arch>::size;
@@ -222,7 +224,9 @@ using Gemm = GemmTuned<>;
 namespace pare {
 
 /// C = alpha·A·B + beta·C for A [M, K], B [K, N], C [M, N]; beta = 0 overwrites C without reading
-/// it. Views may be strided (a row stride larger than the width, or transposed views).
+/// it. Views may be strided (a row stride larger than the width, or transposed views). Runs on up
+/// to num_threads() threads (core/parallel.hpp; small products on the calling thread), with the
+/// same bits for any count, as do gemm_nt and gemm_tn.
 /// @pre C overlaps neither A nor B. Shapes must agree (else ShapeError naming all three).
 /// ```
 /// pare::gemm(a.view(), b.view(), c.view());          // C = A·B

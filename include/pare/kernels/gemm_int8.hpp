@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/quant/concepts.hpp"
 #include "pare/simd/arch.hpp"
@@ -129,7 +130,8 @@ class PackedInt8Weights {
 /// What an int8 GEMM epilogue promises: given an s32 tile T (rows x cols, row stride ld) for
 /// output rows [m0, m0 + rows) and columns [n0, n0 + cols), with T[i, j] = Σ_k u[m0 + i, k]
 /// B[n0 + j, k] (u = a for u8 activations, a + 128 for s8), write the final values. Called once
-/// per output element, from one thread; must not throw.
+/// per output element; calls for disjoint columns may come from several threads at once (a
+/// threaded GEMM), so it must write only the tile's own outputs. Must not throw.
 template <class E>
 concept Int8Epilogue = requires(const E& e, std::size_t i, const std::int32_t* t) {
   { e(i, i, i, i, t, i) } -> std::same_as<void>;
@@ -275,11 +277,13 @@ inline void scalar_tile(const std::uint8_t* a, std::size_t lda, std::size_t rows
   }
 }
 
+// Each path computes the panels [p_begin, p_end) of B (16 columns each), so that threads can
+// share out the columns of C.
 template <Int8Epilogue E>
 void gemm_scalar(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
-                 const PackedInt8Weights& b, const E& epi) {
+                 const PackedInt8Weights& b, const E& epi, std::size_t p_begin, std::size_t p_end) {
   TileBuffer tile;
-  for (std::size_t p = 0; p < b.panels(); ++p) {
+  for (std::size_t p = p_begin; p < p_end; ++p) {
     const std::size_t n0 = p * 16, cols = std::min<std::size_t>(16, b.n() - n0);
     for (std::size_t m0 = 0; m0 < m; m0 += 8) {
       const std::size_t rows = std::min<std::size_t>(8, m - m0);
@@ -353,19 +357,19 @@ inline constexpr std::size_t vnni_mc = 96;   // rows per block: A's slice is 24 
 /// micro-tile) streams all of K at once instead: nothing to reuse, one pass over the weights.
 template <Int8Epilogue E>
 void gemm_vnni(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
-               const PackedInt8Weights& b, const E& epi) {
+               const PackedInt8Weights& b, const E& epi, std::size_t p_begin, std::size_t p_end) {
   struct alignas(64) Block {
     std::int32_t v[vnni_mc * 64];
   };
   auto block = std::make_unique<Block>();
   std::int32_t* t = block->v;
-  const std::size_t np = b.panels(), ps = b.panel_stride(), k = b.k(), kfull = k / 4 * 4;
+  const std::size_t np = p_end, ps = b.panel_stride(), k = b.k(), kfull = k / 4 * 4;
   const std::size_t kc =
       m <= static_cast<std::size_t>(vnni_mr) ? std::max<std::size_t>(kfull, 4) : vnni_kc;
   const auto& table = flip ? vnni_table<true> : vnni_table<false>;
   for (std::size_t mb = 0; mb < m; mb += vnni_mc) {
     const std::size_t me = std::min(m, mb + vnni_mc);
-    for (std::size_t p = 0; p < np; p += vnni_nrv) {
+    for (std::size_t p = p_begin; p < np; p += vnni_nrv) {
       const std::size_t pn = std::min<std::size_t>(vnni_nrv, np - p);
       const std::size_t n0 = p * 16, cols = std::min(pn * 16, b.n() - n0);
       const std::int8_t* bp = b.data() + p * ps;
@@ -425,9 +429,9 @@ __attribute__((target("avx2"))) void avx2_tile(const std::uint8_t* a, std::size_
 
 template <Int8Epilogue E>
 void gemm_avx2(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
-               const PackedInt8Weights& b, const E& epi) {
+               const PackedInt8Weights& b, const E& epi, std::size_t p_begin, std::size_t p_end) {
   TileBuffer tile;
-  for (std::size_t p = 0; p < b.panels(); ++p) {
+  for (std::size_t p = p_begin; p < p_end; ++p) {
     const std::size_t n0 = p * 16, cols = std::min<std::size_t>(16, b.n() - n0);
     const std::int8_t* bp = b.data() + p * b.panel_stride();
     for (std::size_t m0 = 0; m0 < m; m0 += 2) {
@@ -496,9 +500,9 @@ __attribute__((target("amx-tile,amx-int8,avx512f"))) inline void amx_release() n
 
 template <Int8Epilogue E>
 void gemm_amx(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
-              const PackedInt8Weights& b, const E& epi) {
+              const PackedInt8Weights& b, const E& epi, std::size_t p_begin, std::size_t p_end) {
   TileBuffer tile;
-  const std::size_t k = b.k(), kp = b.k4_padded() * 4, np = b.panels(), ps = b.panel_stride();
+  const std::size_t k = b.k(), kp = b.k4_padded() * 4, np = p_end, ps = b.panel_stride();
   std::vector<std::uint8_t> abuf(32 * kp);
   const auto fb = static_cast<std::uint8_t>(flip);
   amx_configure();
@@ -508,7 +512,7 @@ void gemm_amx(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32
     for (std::size_t i = 0; i < rows; ++i)
       for (std::size_t kk = 0; kk < k; ++kk)
         abuf[i * kp + kk] = static_cast<std::uint8_t>(a[(m0 + i) * lda + kk] ^ fb);
-    for (std::size_t p = 0; p < np; p += 2) {
+    for (std::size_t p = p_begin; p < np; p += 2) {
       const std::int8_t* b0 = b.data() + p * ps;
       const std::int8_t* b1 = p + 1 < np ? b0 + ps : b0;
       amx_block(abuf.data(), kp, b0, b1, tile.v, TileBuffer::ld);
@@ -523,7 +527,8 @@ void gemm_amx(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32
 }  // namespace detail
 }  // namespace kernels
 
-/// C = A Bᵀ through `epi` (see Int8Epilogue), on `path` (automatic: the best this CPU runs).
+/// C = A Bᵀ through `epi` (see Int8Epilogue), on `path` (automatic: the best this CPU runs), on
+/// up to num_threads() threads (core/parallel.hpp); exact, so the same for any thread count.
 /// `a` is M rows of K bytes at stride lda, u8 or (a_signed) s8 reinterpreted as bytes.
 /// @pre path is available (int8_path_available), lda >= K.
 template <Int8Epilogue E>
@@ -536,18 +541,28 @@ void gemm_int8(const std::uint8_t* a, std::size_t m, std::size_t lda, bool a_sig
              " is not available on this CPU: ", simd::cpu_report());
   if (m == 0 || b.n() == 0) return;
   const std::uint32_t flip = a_signed ? 0x80808080u : 0u;
-  switch (path) {
+  // Threads share out whole groups of panels (the micro-tile's width), so each output is computed
+  // once, exactly, by one of them; the epilogue writes only its own columns. Each panel costs
+  // 16·K multiply-adds per row, and a memory-bound GEMV at least its 16·K bytes.
+  const std::size_t unit = path == Int8Path::avx512_vnni ? 3 : path == Int8Path::amx ? 2 : 1;
+  const std::size_t units = (b.panels() + unit - 1) / unit;
+  const std::size_t unit_cost = unit * 16 * b.k() * std::max<std::size_t>(m, 16);
+  parallel_for(0, units, (std::size_t{1} << 22) / (unit_cost > 0 ? unit_cost : 1) + 1,
+               [&](std::size_t lo, std::size_t hi) {
+                 const std::size_t p0 = lo * unit, p1 = std::min(b.panels(), hi * unit);
+                 switch (path) {
 #if PARE_SIMD_X86
-    case Int8Path::amx:
-      return kernels::detail::gemm_amx(a, m, lda, flip, b, epi);
-    case Int8Path::avx512_vnni:
-      return kernels::detail::gemm_vnni(a, m, lda, flip, b, epi);
-    case Int8Path::avx2:
-      return kernels::detail::gemm_avx2(a, m, lda, flip, b, epi);
+                   case Int8Path::amx:
+                     return kernels::detail::gemm_amx(a, m, lda, flip, b, epi, p0, p1);
+                   case Int8Path::avx512_vnni:
+                     return kernels::detail::gemm_vnni(a, m, lda, flip, b, epi, p0, p1);
+                   case Int8Path::avx2:
+                     return kernels::detail::gemm_avx2(a, m, lda, flip, b, epi, p0, p1);
 #endif
-    default:
-      return kernels::detail::gemm_scalar(a, m, lda, flip, b, epi);
-  }
+                   default:
+                     return kernels::detail::gemm_scalar(a, m, lda, flip, b, epi, p0, p1);
+                 }
+               });
 }
 
 /// C [M, N] s32 = A Bᵀ with u8 activations, exact.

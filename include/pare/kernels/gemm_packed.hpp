@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "pare/core/config.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemm.hpp"
 #include "pare/simd/arch.hpp"
@@ -32,7 +33,8 @@ class PackedGemmB {
   [[nodiscard]] std::size_t cols() const noexcept { return n_; }  ///< N
 
   /// c = a·B (+ bias broadcast over rows) for a [M, K] and c [M, N], both with unit column
-  /// stride (rows may be strided). ShapeError when the extents disagree.
+  /// stride (rows may be strided), on up to num_threads() threads (the same result for any
+  /// count). ShapeError when the extents disagree.
   /// @pre c overlaps neither a nor the bias.
   void multiply(TensorView<const float, 2> a, TensorView<float, 2> c,
                 const float* bias = nullptr) const;
@@ -41,7 +43,9 @@ class PackedGemmB {
   /// materialized: pack_a(i0, rows, p0, depth, dst) writes rows [i0, i0 + rows) × depth
   /// [p0, p0 + depth) of A as kernels::detail::pack_a<packed_mr> would (panels of packed_mr rows,
   /// each holding for every p its packed_mr values; missing rows zero). The convolution gathers
-  /// its receptive fields this way. @pre a SIMD build (simd::has_simd).
+  /// its receptive fields this way. Runs on up to num_threads() threads (core/parallel.hpp), with
+  /// the same result for any count: pack_a is then called from several threads at once (for
+  /// different rows or the same rows) and must only write `dst`. @pre a SIMD build.
   template <class PackA>
   void multiply_with(std::size_t m, PackA&& pack_a, float* c, std::ptrdiff_t ldc,
                      bool accumulate = false) const;
@@ -72,6 +76,9 @@ constexpr std::size_t packed_block(std::size_t nc) noexcept {
   return (nc + packed_nr<Arch>() - 1) / packed_nr<Arch>() * packed_nr<Arch>();
 }
 
+/// The multiply-adds below which a task of the packed product is not worth a thread.
+inline constexpr std::size_t packed_task_madds = std::size_t{1} << 21;
+
 /// A per-thread, 64-byte aligned buffer of at least `floats` floats for A panels.
 float* packed_a_workspace(std::size_t floats);
 
@@ -84,27 +91,48 @@ void PackedGemmB::multiply_with(std::size_t m, PackA&& pack_a, float* c, std::pt
     using Arch = xsimd::default_arch;
     constexpr std::size_t NR = detail::packed_nr<Arch>(), MR = detail::packed_mr;
     if (m == 0 || n_ == 0 || k_ == 0) return;
-    float* pa = detail::packed_a_workspace(detail::packed_kc * detail::packed_mc);
-    const float* pb = panels();
-    for (std::size_t jc = 0; jc < n_; jc += detail::packed_nc) {
-      const std::size_t nc = std::min(detail::packed_nc, n_ - jc);
-      for (std::size_t pc = 0; pc < k_; pc += detail::packed_kc) {
-        const std::size_t kc = std::min(detail::packed_kc, k_ - pc);
-        const float beta = pc > 0 || accumulate ? 1.0f : 0.0f;
-        for (std::size_t ic = 0; ic < m; ic += detail::packed_mc) {
-          const std::size_t mc = std::min(detail::packed_mc, m - ic);
-          pack_a(ic, mc, pc, kc, pa);
-          for (std::size_t jr = 0; jr < nc; jr += NR)
-            for (std::size_t ir = 0; ir < mc; ir += MR)
-              kernels::detail::micro_kernel<MR, detail::packed_nv, Arch>(
-                  kc, pa + ir * kc, pb + jr * kc, 1.0f, beta,
-                  c + static_cast<std::ptrdiff_t>(ic + ir) * ldc +
-                      static_cast<std::ptrdiff_t>(jc + jr),
-                  ldc, std::min(MR, mc - ir), std::min(NR, nc - jr));
+    // Rows [i0, i1) × columns [j0, j1) of C, j0 and j1 on panel boundaries (or n_).
+    auto block = [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
+      float* pa = detail::packed_a_workspace(detail::packed_kc * detail::packed_mc);
+      const float* pb = panels();
+      for (std::size_t jc = 0; jc < n_; jc += detail::packed_nc) {
+        const std::size_t nc = std::min(detail::packed_nc, n_ - jc);
+        const std::size_t jr0 = std::clamp(j0, jc, jc + nc) - jc,
+                          jr1 = std::clamp(j1, jc, jc + nc) - jc;
+        for (std::size_t pc = 0; pc < k_; pc += detail::packed_kc) {
+          const std::size_t kc = std::min(detail::packed_kc, k_ - pc);
+          const float beta = pc > 0 || accumulate ? 1.0f : 0.0f;
+          for (std::size_t ic = i0; ic < i1 && jr0 < jr1; ic += detail::packed_mc) {
+            const std::size_t mc = std::min(detail::packed_mc, i1 - ic);
+            pack_a(ic, mc, pc, kc, pa);
+            for (std::size_t jr = jr0; jr < jr1; jr += NR)
+              for (std::size_t ir = 0; ir < mc; ir += MR)
+                kernels::detail::micro_kernel<MR, detail::packed_nv, Arch>(
+                    kc, pa + ir * kc, pb + jr * kc, 1.0f, beta,
+                    c + static_cast<std::ptrdiff_t>(ic + ir) * ldc +
+                        static_cast<std::ptrdiff_t>(jc + jr),
+                    ldc, std::min(MR, mc - ir), std::min(NR, nc - jr));
+          }
+          pb += kc * detail::packed_block<Arch>(nc);
         }
-        pb += kc * detail::packed_block<Arch>(nc);
       }
-    }
+    };
+    // Threads take whole register-tile rows of C when there are enough of them (B is packed
+    // already and shared, so nothing is done twice), else whole panels of columns (each thread
+    // then packs all of the few rows of A). Either way each entry is computed as one thread
+    // would, so the result does not depend on the thread count.
+    const std::size_t row_units = (m + MR - 1) / MR, col_units = (n_ + NR - 1) / NR;
+    const bool by_rows = row_units >= 2 * num_threads() || row_units >= col_units;
+    const std::size_t unit_madds = (by_rows ? MR * n_ : NR * m) * k_;
+    const std::size_t grain = detail::packed_task_madds / unit_madds + 1;
+    if (by_rows)
+      parallel_for(0, row_units, grain, [&](std::size_t lo, std::size_t hi) {
+        block(lo * MR, std::min(m, hi * MR), 0, n_);
+      });
+    else
+      parallel_for(0, col_units, grain, [&](std::size_t lo, std::size_t hi) {
+        block(0, m, lo * NR, std::min(n_, hi * NR));
+      });
   } else {
     (void)m, (void)pack_a, (void)c, (void)ldc, (void)accumulate;
   }

@@ -107,7 +107,9 @@ namespace pare {
 
 /// y = W x for W of shape [rows, cols], x of [cols], y of [rows].
 /// Takes the SIMD kernel when W's rows are contiguous (any non-negative row stride) and x and y are
-/// contiguous; otherwise the scalar reference.
+/// contiguous; otherwise the scalar reference. The SIMD kernel shares out blocks of rows on up to
+/// num_threads() threads (core/parallel.hpp) when W is large enough, with the same bits for any
+/// count.
 /// @pre y does not overlap W or x. Shapes must agree (else ShapeError naming all three).
 /// ```
 /// pare::gemv(w.view(), x.view(), y.view());

@@ -3,8 +3,9 @@
 //
 // The GEMV is the GEMM with M = 1 (gemm_int8.hpp): on AVX-512 VNNI the micro-tile is 1 row x 48
 // columns, so three 64-byte weight streams are in flight and each 64 bytes of weights costs one
-// `vpdpbusd`. Memory-bound: a 4096 x 4096 matrix is 16 MiB and runs at the single-core DRAM read
-// bandwidth (docs/kernels-int8.md has the measurements).
+// `vpdpbusd`. Memory-bound: a 4096 x 4096 matrix is 16 MiB and runs at the DRAM read bandwidth
+// of the cores it runs on (docs/kernels-int8.md has the single-core measurements); like the GEMM,
+// it shares out groups of output columns on up to num_threads() threads.
 #pragma once
 
 #include <cstddef>
