@@ -4,13 +4,13 @@
 // bench-graph.sh runs both and prints the table).
 //
 //   pare_model_bench --model=FILE --input=X.npy [--name=NAME] [--quantize=int8[-static]]
-//                    [google benchmark flags]
+//                    [--threads=N] [google benchmark flags]
 //
 // FILE is anything pare::load_model opens (ONNX, a graph .pare); X a float32 .npy fed to the
 // model's first input. --quantize=int8 times the model pare::compress::quantize makes of it (int8
-// weights, dynamic u8 activations); int8-static calibrates the activations on X itself. The
-// benchmark is named graph/NAME/<input shape>/t1 (one thread: pare's graph runtime has no threads
-// yet).
+// weights, dynamic u8 activations); int8-static calibrates the activations on X itself. pare
+// runs on N threads (default 1, the comparison with ONNX Runtime's one intra-op thread); the
+// benchmark is named graph/NAME/<input shape>/tN.
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "../common/main.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/io/load_model.hpp"
 #include "pare/io/npy.hpp"
 #include "pare/nn/graph/compress.hpp"
@@ -25,7 +26,7 @@
 namespace {
 
 struct Args {
-  std::string model, input, name, quantize;
+  std::string model, input, name, quantize, threads = "1";
 };
 
 // Takes --model, --input and --name out of argv (Google Benchmark rejects flags it does not know).
@@ -40,7 +41,7 @@ Args take_args(int& argc, char** argv) {
       return true;
     };
     if (!value("--model=", a.model) && !value("--input=", a.input) && !value("--name=", a.name) &&
-        !value("--quantize=", a.quantize))
+        !value("--quantize=", a.quantize) && !value("--threads=", a.threads))
       argv[out++] = argv[i];
   }
   argc = out;
@@ -93,7 +94,9 @@ int main(int argc, char** argv) try {
   if (!args.quantize.empty()) args.name += "-" + args.quantize;
   std::string shape;
   for (std::size_t d : x.shape) shape += (shape.empty() ? "" : "x") + std::to_string(d);
-  benchmark::RegisterBenchmark(("graph/" + args.name + "/" + shape + "/t1").c_str(),
+  const std::size_t threads = std::stoul(args.threads);
+  pare::set_num_threads(threads);
+  benchmark::RegisterBenchmark(("graph/" + args.name + "/" + shape + "/t" + args.threads).c_str(),
                                [](benchmark::State& state) {
                                  for (auto _ : state) {
                                    pare::graph::Value y = model.run(x);
