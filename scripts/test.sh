@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # Builds and runs the tests: every test under AddressSanitizer + UBSan (dev preset, Debug -O0,
-# linked with pare::compiled),
+# linked with pare::compiled), the core and kernel tests (thread pool, threaded kernels) under
+# ThreadSanitizer (scripts/tsan.sh),
 # then every file reader's libFuzzer target briefly (PARE_FUZZ_SECONDS each), then an optimized
 # pass (release preset, -O3 -march=native) of what optimization changes: the SIMD kernels, the
 # exhaustive element-type sweeps, every benchmark (smoke-run), the examples and the CLI, header-only.
@@ -24,7 +25,9 @@ run_preset() {
 }
 start=$SECONDS
 run_preset dev -DPARE_BUILD_TESTS=ON -DPARE_BUILD_EXAMPLES=ON
-echo "== pare: dev done after $((SECONDS - start)) s; fuzz smoke =="
+echo "== pare: dev done after $((SECONDS - start)) s; ThreadSanitizer pass =="
+scripts/tsan.sh
+echo "== pare: tsan done after $((SECONDS - start)) s; fuzz smoke =="
 scripts/fuzz.sh "${PARE_FUZZ_SECONDS:-10}"
 echo "== pare: fuzz done after $((SECONDS - start)) s =="
 # Explicit switches: a cache left by another configuration (say, with benchmarks off) must not
@@ -36,5 +39,5 @@ else
   run_preset release "${release_flags[@]}" "-DPARE_ONLY_TEST_DIRS=core;simd;kernels"
 fi
 # Every package the builds above used must be one install-deps.sh installs.
-scripts/check-deps.sh build/dev build/fuzz build/release
+scripts/check-deps.sh build/dev build/tsan build/fuzz build/release
 echo "== pare: all done after $((SECONDS - start)) s =="
