@@ -163,6 +163,19 @@ TEST_CASE("bad initializers", "[onnx][bad]") {
   CHECK_THROWS_AS(parse(with_init(tensor(-1, {2}, std::string(8, '\0')))), FormatError);
   CHECK_THROWS_AS(parse(with_init(tensor(8, {2}, "ab"))), UnsupportedError);  // STRING
   CHECK_THROWS_AS(parse(with_init(tensor(14, {2}, std::string(16, '\0')))), UnsupportedError);
+  // pare runs float32 graphs: a double weight is refused, not rounded; float16 widens exactly
+  CHECK_THROWS_AS(build(with_init(tensor(11, {2}, std::string(16, '\0')))), UnsupportedError);
+  CHECK_NOTHROW(build(with_init(tensor(10, {2}, std::string(4, '\0')))));
+  // and so is an interface declared in another float type, naming every such value
+  try {
+    (void)build(model(Pb{}.m(1, node("Relu", {"X"}, {"Y"}))
+                          .m(11, value_info("X", {2}, 11))
+                          .m(12, value_info("Y", {2}, 10))));
+    FAIL("expected UnsupportedError");
+  } catch (const UnsupportedError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("input 'X'") && Catch::Contains("DOUBLE") &&
+                             Catch::Contains("output 'Y'") && Catch::Contains("FLOAT16"));
+  }
   CHECK_THROWS_AS(parse(with_init(tensor(1, {2}, std::string(7, '\0')))), FormatError);  // size
   CHECK_THROWS_AS(parse(with_init(tensor(1, {2}, std::string(12, '\0')))), FormatError);
   CHECK_THROWS_AS(parse(with_init(tensor(1, {-2}, ""))), FormatError);  // negative dim

@@ -50,11 +50,12 @@ struct Pb {
   }
 };
 
-/// ValueInfoProto for a float tensor of `dims`.
-inline Pb value_info(const std::string& name, std::vector<std::int64_t> dims) {
+/// ValueInfoProto for a tensor of `dims` (element type `elem_type`, float32 by default).
+inline Pb value_info(const std::string& name, std::vector<std::int64_t> dims,
+                     std::int64_t elem_type = 1) {
   Pb shape;
   for (auto d : dims) shape.m(1, Pb{}.i(1, d));
-  return Pb{}.s(1, name).m(2, Pb{}.m(1, Pb{}.i(1, 1).m(2, shape)));
+  return Pb{}.s(1, name).m(2, Pb{}.m(1, Pb{}.i(1, elem_type).m(2, shape)));
 }
 
 /// NodeProto.

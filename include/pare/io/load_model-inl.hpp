@@ -23,10 +23,13 @@ PARE_INLINE graph::Value to_value(const OnnxTensor& t) {
   std::vector<std::size_t> shape(t.dims.begin(), t.dims.end());
   graph::Value v;
   switch (t.dtype) {
-    case OnnxDataType::float32:
-    case OnnxDataType::float16:
-    case OnnxDataType::bfloat16:
     case OnnxDataType::float64:
+      // pare computes in float32: running a double tensor there would quietly change the model
+      throw UnsupportedError("tensor '" + t.name +
+                             "' is float64; pare runs float32 graphs and does not narrow it");
+    case OnnxDataType::float32:
+    case OnnxDataType::float16:  // widened exactly: 16-bit weights, float32 arithmetic
+    case OnnxDataType::bfloat16:
       v.floats = t.to_float();
       v.shape = std::move(shape);
       return v;
@@ -64,6 +67,20 @@ PARE_INLINE graph::Graph to_graph(const OnnxModel& m, std::string source) {
                         "initializer '" + t.name + "' is defined twice");
     g.constants.emplace(t.name, to_value(t));
   }
+  // The graph's declared interface must be one pare keeps: a caller who feeds float64 or float16
+  // values, or expects them back, would get float32 results under the same names.
+  std::string narrowed;
+  auto check_declared = [&](const OnnxValueInfo& v, const char* what) {
+    const auto t = static_cast<OnnxDataType>(v.elem_type);
+    if (t == OnnxDataType::float64 || t == OnnxDataType::float16 || t == OnnxDataType::bfloat16)
+      narrowed += ::pare::detail::concat("\n  ", what, " '", v.name, "' is declared ", name(t));
+  };
+  for (const auto& in : m.inputs)
+    if (!g.constants.contains(in.name)) check_declared(in, "input");
+  for (const auto& out : m.outputs) check_declared(out, "output");
+  if (!narrowed.empty())
+    throw UnsupportedError(g.source +
+                           ": pare runs float32 graphs; the model's interface is not:" + narrowed);
   bool shapes = false;
   for (const auto& in : m.inputs)
     if (!g.constants.contains(in.name)) {
