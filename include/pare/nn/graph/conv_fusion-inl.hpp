@@ -68,22 +68,36 @@ PARE_INLINE bool fusable_activation(const GraphNode& n, const Graph& g, Epilogue
   return false;
 }
 
+namespace detail {
+
+// Which nodes read each value, for asking whether a value has exactly one reader.
+class Readers {
+ public:
+  explicit Readers(const Graph& g) : outputs_(g.outputs.begin(), g.outputs.end()) {
+    for (std::size_t i = 0; i < g.nodes.size(); ++i)
+      for (const auto& in : g.nodes[i].inputs)
+        if (!in.empty()) users_[in].push_back(i);
+  }
+  // The one node that reads `v`, when exactly one node reads it once and it is no graph output.
+  [[nodiscard]] const std::size_t* sole(const std::string& v) const {
+    if (outputs_.contains(v)) return nullptr;
+    auto it = users_.find(v);
+    return it != users_.end() && it->second.size() == 1 ? &it->second[0] : nullptr;
+  }
+
+ private:
+  std::set<std::string> outputs_;
+  std::map<std::string, std::vector<std::size_t>> users_;
+};
+
+}  // namespace detail
+
 PARE_INLINE std::vector<ConvChain> plan_conv_fusion(const Graph& g) {
-  std::map<std::string, std::vector<std::size_t>> users;
+  const detail::Readers readers(g);
   std::map<std::string, std::size_t> producer;
-  for (std::size_t i = 0; i < g.nodes.size(); ++i) {
-    for (const auto& in : g.nodes[i].inputs)
-      if (!in.empty()) users[in].push_back(i);
+  for (std::size_t i = 0; i < g.nodes.size(); ++i)
     for (const auto& o : g.nodes[i].outputs)
       if (!o.empty()) producer[o] = i;
-  }
-  const std::set<std::string> outputs(g.outputs.begin(), g.outputs.end());
-  // The one node that reads `v`, when exactly one node reads it once and it is no graph output.
-  auto sole_user = [&](const std::string& v) -> const std::size_t* {
-    if (outputs.contains(v)) return nullptr;
-    auto it = users.find(v);
-    return it != users.end() && it->second.size() == 1 ? &it->second[0] : nullptr;
-  };
   std::vector<bool> taken(g.nodes.size(), false);
   std::vector<ConvChain> chains;
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
@@ -94,7 +108,7 @@ PARE_INLINE std::vector<ConvChain> plan_conv_fusion(const Graph& g) {
     ConvChain c;
     c.conv = i;
     std::string value = n.outputs[0];
-    const std::size_t* next = sole_user(value);
+    const std::size_t* next = readers.sole(value);
     if (next != nullptr && !taken[*next]) {
       const GraphNode& add = g.nodes[*next];
       if (add.op_type == "Add" && (add.domain.empty() || add.domain == "ai.onnx") &&
@@ -107,7 +121,7 @@ PARE_INLINE std::vector<ConvChain> plan_conv_fusion(const Graph& g) {
           c.absorbed.push_back(*next);
           c.residual = other;
           value = add.outputs[0];
-          next = sole_user(value);
+          next = readers.sole(value);
         }
       }
     }
@@ -126,16 +140,7 @@ PARE_INLINE std::vector<ConvChain> plan_conv_fusion(const Graph& g) {
 }
 
 PARE_INLINE std::vector<ConvChain> plan_linear_fusion(const Graph& g) {
-  std::map<std::string, std::vector<std::size_t>> users;
-  for (std::size_t i = 0; i < g.nodes.size(); ++i)
-    for (const auto& in : g.nodes[i].inputs)
-      if (!in.empty()) users[in].push_back(i);
-  const std::set<std::string> outputs(g.outputs.begin(), g.outputs.end());
-  auto sole_user = [&](const std::string& v) -> const std::size_t* {
-    if (outputs.contains(v)) return nullptr;
-    auto it = users.find(v);
-    return it != users.end() && it->second.size() == 1 ? &it->second[0] : nullptr;
-  };
+  const detail::Readers readers(g);
   auto standard = [](const GraphNode& n) { return n.domain.empty() || n.domain == "ai.onnx"; };
   std::vector<ConvChain> chains;
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
@@ -148,7 +153,7 @@ PARE_INLINE std::vector<ConvChain> plan_linear_fusion(const Graph& g) {
     ConvChain c;
     c.conv = i;
     std::string value = n.outputs[0];
-    const std::size_t* next = sole_user(value);
+    const std::size_t* next = readers.sole(value);
     if (next != nullptr) {
       const GraphNode& add = g.nodes[*next];
       if (add.op_type == "Add" && standard(add) && add.inputs.size() == 2 &&
@@ -160,7 +165,7 @@ PARE_INLINE std::vector<ConvChain> plan_linear_fusion(const Graph& g) {
           c.absorbed.push_back(*next);
           c.residual = other;
           value = add.outputs[0];
-          next = sole_user(value);
+          next = readers.sole(value);
         }
       }
     }
