@@ -1,30 +1,40 @@
 # SPDX-License-Identifier: Apache-2.0
 # Settings for pare's own targets (tests, benchmarks, examples) — never imposed on consumers.
 
+# pare_own_base: warnings and sanitizers; pare_own_flags adds -march=native (PARE_NATIVE). The
+# per-tier objects of pare_isa take the base only: their -march is their tier's.
+add_library(pare_own_base INTERFACE)
 add_library(pare_own_flags INTERFACE)
-target_compile_options(pare_own_flags INTERFACE -Wall -Wextra -Wpedantic -Werror)
+target_link_libraries(pare_own_flags INTERFACE pare_own_base)
+target_compile_options(pare_own_base INTERFACE -Wall -Wextra -Wpedantic -Werror)
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
   # GCC 12's -Wmaybe-uninitialized fires falsely inside its own AVX-512 intrinsic headers (Eigen
   # products with -march=native) and inside <regex> under ASan (Catch2's main). It is flow-based
   # guesswork that GCC's manual itself says may be wrong; -Wuninitialized (definite uses) stays on,
   # and the sanitizer build catches real uninitialized reads.
-  target_compile_options(pare_own_flags INTERFACE -Wno-maybe-uninitialized)
+  target_compile_options(pare_own_base INTERFACE -Wno-maybe-uninitialized)
 endif()
 if(PARE_NATIVE)
   target_compile_options(pare_own_flags INTERFACE -march=native)
 endif()
 if(PARE_SANITIZE)
-  target_compile_options(pare_own_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
-                                                  -fno-sanitize-recover=all)
-  target_link_options(pare_own_flags INTERFACE -fsanitize=address,undefined)
+  target_compile_options(pare_own_base INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                                 -fno-sanitize-recover=all)
+  target_link_options(pare_own_base INTERFACE -fsanitize=address,undefined)
 endif()
 if(PARE_TSAN)
   if(PARE_SANITIZE)
     message(FATAL_ERROR "pare: PARE_TSAN and PARE_SANITIZE cannot be combined (TSan excludes ASan)")
   endif()
-  target_compile_options(pare_own_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
-  target_link_options(pare_own_flags INTERFACE -fsanitize=thread)
+  target_compile_options(pare_own_base INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(pare_own_base INTERFACE -fsanitize=thread)
 endif()
+
+foreach(tier 3 4)
+  if(TARGET pare_isa_v${tier})
+    target_link_libraries(pare_isa_v${tier} PRIVATE $<BUILD_INTERFACE:pare_own_base>)
+  endif()
+endforeach()
 
 # pare::compiled is built with our flags (warnings, -march, sanitizers) when pare is top-level.
 target_link_libraries(pare_compiled PRIVATE $<BUILD_INTERFACE:pare_own_flags>)

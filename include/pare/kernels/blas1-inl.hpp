@@ -15,7 +15,8 @@ PARE_INLINE float dot(TensorView<const float, 1> a, TensorView<const float, 1> b
   check_same_shape(a.extents(), b.extents(), "dot");
   if constexpr (simd::has_simd) {
     if (a.is_contiguous() && b.is_contiguous())
-      return kernels::Dot{}(xsimd::default_arch{}, a.data(), b.data(), a.extent(0));
+      return simd::dispatch(
+          [&](auto arch) { return kernels::Dot{}(arch, a.data(), b.data(), a.extent(0)); });
   }
   return kernels::reference::dot(a, b);
 }
@@ -24,7 +25,8 @@ PARE_INLINE void axpy(float alpha, TensorView<const float, 1> x, TensorView<floa
   check_same_shape(x.extents(), y.extents(), "axpy");
   if constexpr (simd::has_simd) {
     if (x.is_contiguous() && y.is_contiguous()) {
-      kernels::Axpy{}(xsimd::default_arch{}, alpha, x.data(), y.data(), x.extent(0));
+      simd::dispatch(
+          [&](auto arch) { kernels::Axpy{}(arch, alpha, x.data(), y.data(), x.extent(0)); });
       return;
     }
   }

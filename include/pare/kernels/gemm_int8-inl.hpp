@@ -10,6 +10,7 @@
 
 #include "pare/core/config.hpp"
 #include "pare/kernels/gemm_int8.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace pare {
 
@@ -34,12 +35,14 @@ PARE_INLINE bool int8_path_available(Int8Path path) {
 }
 
 PARE_INLINE Int8Path best_int8_path() {
-  static const Int8Path best = [] {
-    for (Int8Path p : {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx2})
-      if (int8_path_available(p)) return p;
-    return Int8Path::scalar;
-  }();
-  return best;
+  // The tier cap of simd/dispatch.hpp (set_max_tier, PARE_ISA) applies here too, so one switch
+  // runs every kernel of a benchmark on the lower path.
+  const simd::Tier cap = simd::max_tier();
+  for (Int8Path p : {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx2}) {
+    const simd::Tier needs = p == Int8Path::avx2 ? simd::Tier::avx2 : simd::Tier::avx512;
+    if (needs <= cap && int8_path_available(p)) return p;
+  }
+  return Int8Path::scalar;
 }
 
 PARE_INLINE std::vector<Int8Path> available_int8_paths() {

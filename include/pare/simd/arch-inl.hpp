@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 #if PARE_SIMD_X86
 #include <cpuid.h>
@@ -143,6 +144,12 @@ PARE_INLINE std::string cpu_report() {
   o += " | runnable:";
   for_each_arch([&](auto arch) { (o += ' ') += decltype(arch)::name(); });
   (o += " | default: ") += default_arch_name();
+  (o += " | dispatch: ") += tier_name(active_tier());
+#if defined(PARE_ISA_OBJECTS) && PARE_SIMD_X86
+  o += " (run-time, pare_isa objects)";
+#else
+  o += " (compile-time flags)";
+#endif
   return o;
 }
 
