@@ -18,3 +18,6 @@ static_assert(PARE_ISA_TU::supported(),
 
 // Every header with a PARE_DISPATCHED_KERNEL line.
 #include "pare/kernels/blas1.hpp"
+#include "pare/kernels/gemm.hpp"
+#include "pare/kernels/gemv.hpp"
+#include "pare/kernels/packed_tiles.hpp"

@@ -39,7 +39,8 @@ float Dot::operator()(Arch, const float* a, const float* b, std::size_t n) const
     s2 = xsimd::fma(B::load_unaligned(a + i + 2 * w), B::load_unaligned(b + i + 2 * w), s2);
     s3 = xsimd::fma(B::load_unaligned(a + i + 3 * w), B::load_unaligned(b + i + 3 * w), s3);
   }
-  for (; i + w <= n; i += w) s0 = xsimd::fma(B::load_unaligned(a + i), B::load_unaligned(b + i), s0);
+  for (; i + w <= n; i += w)
+    s0 = xsimd::fma(B::load_unaligned(a + i), B::load_unaligned(b + i), s0);
   float s = xsimd::hadd((s0 + s1) + (s2 + s3));
   for (; i < n; ++i) s += a[i] * b[i];
   return s;

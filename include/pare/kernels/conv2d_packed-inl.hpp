@@ -38,44 +38,13 @@ namespace detail {
 // The tiling of the packed convolution: the register tile and depth slice of pare's GEMM, and
 // the positions one B block spans (a KC × NC block stays in L2).
 inline constexpr std::size_t conv_mr = 6, conv_nv = 2, conv_kc = 256, conv_nc = 1024;
+static_assert(conv_mr == kernels::packed_tile_mr && conv_nv == kernels::packed_tile_nv,
+              "the convolution packs its weight for kernels::PackedTiles' register tile");
 
 // The multiply-adds below which a task of the convolution is not worth a thread (GEMM path),
 // and the same for the depthwise kernel, whose tasks also refill a padded plane.
 inline constexpr std::size_t conv_task_madds = std::size_t{1} << 21,
                              depthwise_task_madds = std::size_t{1} << 19;
-
-template <class B>
-inline B apply_activation(const Epilogue& e, B r) noexcept {
-  switch (e.kind) {
-    case Activation::none:
-      return r;
-    case Activation::relu:
-      return xsimd::max(r, B(0.0f));
-    case Activation::clip:
-      return xsimd::min(xsimd::max(r, B(e.lo)), B(e.hi));
-    case Activation::hard_sigmoid:
-      return xsimd::max(B(0.0f), xsimd::min(B(1.0f), xsimd::fma(B(e.alpha), r, B(e.beta))));
-    case Activation::hard_swish:
-      return r * xsimd::max(B(0.0f), xsimd::min(B(1.0f), r / B(6.0f) + B(0.5f)));
-    case Activation::sigmoid:
-      return B(1.0f) / (B(1.0f) + xsimd::exp(-r));
-    case Activation::silu:
-      return r / (B(1.0f) + xsimd::exp(-r));
-    case Activation::gelu:
-      return B(0.5f) * r * (B(1.0f) + xsimd::erf(r * B(0.70710678118654752f)));
-  }
-  return r;
-}
-
-// Bias, then the activation, on a register of row i of a tile whose first row is `bias`'s.
-struct ConvTileEpilogue {
-  const float* bias;
-  const Epilogue* e;
-  template <class B>
-  B operator()(B r, std::size_t i) const noexcept {
-    return apply_activation(*e, r + B(bias[i]));
-  }
-};
 
 // The B panels (panel q: for each depth p, NR consecutive output positions) of depth rows
 // [pc, pc + kc) and positions [jc, jc + nc) of the implicit im2col matrix of one group: row
@@ -159,83 +128,6 @@ inline void pack_conv_panels(const Conv2dGeometry& g, const float* x, std::size_
   }
 }
 
-// acc[t] = bias + Σ_k w[k]·src[offsets[k] + t] for t < span: the depthwise kernel's inner loop,
-// with four registers of acc kept across all taps instead of a pass over acc per tap.
-inline void depthwise_plane(const float* src, const std::size_t* offsets, const float* w,
-                            std::size_t taps, float bias, float* acc, std::size_t span) noexcept {
-  std::size_t t = 0;
-  if constexpr (simd::has_simd) {
-    using B = xsimd::batch<float, xsimd::default_arch>;
-    constexpr std::size_t W = B::size;
-    for (; t + 4 * W <= span; t += 4 * W) {
-      B a0(bias), a1(bias), a2(bias), a3(bias);
-      for (std::size_t k = 0; k < taps; ++k) {
-        const float* s = src + offsets[k] + t;
-        const B wk(w[k]);
-        a0 = xsimd::fma(wk, B::load_unaligned(s), a0);
-        a1 = xsimd::fma(wk, B::load_unaligned(s + W), a1);
-        a2 = xsimd::fma(wk, B::load_unaligned(s + 2 * W), a2);
-        a3 = xsimd::fma(wk, B::load_unaligned(s + 3 * W), a3);
-      }
-      a0.store_unaligned(acc + t);
-      a1.store_unaligned(acc + t + W);
-      a2.store_unaligned(acc + t + 2 * W);
-      a3.store_unaligned(acc + t + 3 * W);
-    }
-    for (; t + W <= span; t += W) {
-      B a0(bias);
-      for (std::size_t k = 0; k < taps; ++k)
-        a0 = xsimd::fma(B(w[k]), B::load_unaligned(src + offsets[k] + t), a0);
-      a0.store_unaligned(acc + t);
-    }
-  }
-  for (; t < span; ++t) {
-    float a = bias;
-    for (std::size_t k = 0; k < taps; ++k) a += w[k] * src[offsets[k] + t];
-    acc[t] = a;
-  }
-}
-
-// dst[i] = act(a[i] + r[i]) for i < n (r may be nullptr), a register at a time.
-inline void store_activated(const Epilogue& e, const float* a, const float* r, float* dst,
-                            std::size_t n) noexcept {
-  std::size_t i = 0;
-  if constexpr (simd::has_simd) {
-    using B = xsimd::batch<float, xsimd::default_arch>;
-    for (; i + B::size <= n; i += B::size) {
-      B v = B::load_unaligned(a + i);
-      if (r) v += B::load_unaligned(r + i);
-      apply_activation(e, v).store_unaligned(dst + i);
-    }
-  }
-  for (; i < n; ++i) dst[i] = apply(e, a[i] + (r ? r[i] : 0.0f));
-}
-
-// The columns of an input row at padded positions c + pad: even positions to e[(c + pad) / 2],
-// odd ones to o[(c + pad) / 2] (a stride-2 convolution's two column phases).
-inline void deinterleave2(const float* src, std::size_t n, std::size_t pad, float* e,
-                          float* o) noexcept {
-  float* first = pad % 2 == 0 ? e : o;   // where column 0 goes
-  float* second = pad % 2 == 0 ? o : e;  // where column 1 goes
-  first += pad / 2;
-  second += (pad + 1) / 2;
-  std::size_t c = 0;
-#if defined(__AVX512F__)
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  for (; c + 32 <= n; c += 32) {
-    const __m512 lo = _mm512_loadu_ps(src + c), hi = _mm512_loadu_ps(src + c + 16);
-    _mm512_storeu_ps(first + c / 2, _mm512_permutex2var_ps(lo, even, hi));
-    _mm512_storeu_ps(second + c / 2, _mm512_permutex2var_ps(lo, odd, hi));
-  }
-#endif
-  for (; c + 1 < n; c += 2) {
-    first[c / 2] = src[c];
-    second[c / 2] = src[c + 1];
-  }
-  if (c < n) first[c / 2] = src[c];
-}
-
 // Two per-thread scratch areas (slot 0: B panels or the padded plane; slot 1: a batched
 // output), 64-byte aligned, grown to the largest request and kept.
 inline float* conv_workspace(std::size_t slot, std::size_t floats) {
@@ -271,7 +163,12 @@ PARE_INLINE float apply(const Epilogue& e, float x) noexcept {
 }
 
 PARE_INLINE void apply(const Epilogue& e, float* data, std::size_t n) noexcept {
-  if (e.kind != Activation::none) detail::store_activated(e, data, nullptr, data, n);
+  if (e.kind == Activation::none) return;
+  if constexpr (simd::has_simd) {
+    simd::dispatch([&](auto arch) { kernels::StoreActivated{}(arch, e, data, nullptr, data, n); });
+  } else {
+    for (std::size_t i = 0; i < n; ++i) data[i] = apply(e, data[i]);
+  }
 }
 
 struct PackedConv2d::Transposed {
@@ -325,7 +222,7 @@ PARE_INLINE void PackedConv2d::run(const Conv2dGeometry& g, const float* x, floa
              out_channels_, "x", group_in_, "x", kernel_h_, "x", kernel_w_, " weight in ", groups_,
              " groups");
   g.validate();
-  if (depthwise_) {
+  if (depthwise_ && simd::has_simd) {
     run_depthwise(g, x, y, residual, batch);
     return;
   }
@@ -358,7 +255,7 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
     }
   const std::size_t xs = g.in_channels * g.in_h * g.in_w, ys = out_channels_ * oh * ow;
   // Threads take runs of (sample, output channel) planes; each fills its own phase planes.
-  auto planes = [&](std::size_t lo, std::size_t hi) {
+  auto planes = [&](auto arch, std::size_t lo, std::size_t hi) {
     float* phases = detail::conv_workspace(0, sh * sw * phase + span);
     float* acc = phases + sh * sw * phase;
     for (std::size_t at = lo; at < hi; ++at) {
@@ -375,7 +272,7 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
             continue;
           }
           if (sw == 2) {
-            detail::deinterleave2(src, g.in_w, g.pad_left, prow, prow + phase);
+            kernels::Deinterleave2{}(arch, src, g.in_w, g.pad_left, prow, prow + phase);
             continue;
           }
           // one strided copy per column phase
@@ -387,17 +284,19 @@ PARE_INLINE void PackedConv2d::run_depthwise(const Conv2dGeometry& g, const floa
           }
         }
       }
-      detail::depthwise_plane(phases, offsets.data(), weight_.data() + o * taps, taps, bias_[o],
-                              acc, span);
+      kernels::DepthwisePlane{}(arch, phases, offsets.data(), weight_.data() + o * taps, taps,
+                                bias_[o], acc, span);
       float* yo = y + s * ys + o * oh * ow;
       const float* ro = residual ? residual + s * ys + o * oh * ow : nullptr;
       for (std::size_t r = 0; r < oh; ++r)
-        detail::store_activated(epilogue_, acc + r * pitch, ro ? ro + r * ow : nullptr, yo + r * ow,
-                                ow);
+        kernels::StoreActivated{}(arch, epilogue_, acc + r * pitch, ro ? ro + r * ow : nullptr,
+                                  yo + r * ow, ow);
     }
   };
-  parallel_for(0, batch * out_channels_, detail::depthwise_task_madds / (taps * span + 1) + 1,
-               planes);
+  simd::dispatch([&](auto arch) {
+    parallel_for(0, batch * out_channels_, detail::depthwise_task_madds / (taps * span + 1) + 1,
+                 [&](std::size_t lo, std::size_t hi) { planes(arch, lo, hi); });
+  });
 }
 
 PARE_INLINE void PackedConv2d::run_gemm(const Conv2dGeometry& g, const float* x, float* y,
@@ -407,107 +306,97 @@ PARE_INLINE void PackedConv2d::run_gemm(const Conv2dGeometry& g, const float* x,
   const std::size_t xs = g.in_channels * plane, ys = out_channels_ * P;
   const std::size_t MR = detail::conv_mr, og_pad = (og + MR - 1) / MR * MR;
   if constexpr (simd::has_simd) {
-    using Arch = xsimd::default_arch;
-    constexpr std::size_t NR = detail::conv_nv * xsimd::batch<float, Arch>::size;
-    constexpr std::size_t NC = (detail::conv_nc + NR - 1) / NR * NR;
-    static const Epilogue identity{};
-    // How full the register tiles' columns would be; below 85 % the transposed product, whose
-    // columns are the output channels, fills them better.
-    const std::size_t cols = batch == 1 || P >= NC ? P : batch * P;
-    if (og >= NR && cols * 100 < (cols + NR - 1) / NR * NR * 85) {
-      run_transposed(g, x, y, residual, batch);
-      return;
-    }
-    // A 1×1, stride-1, unpadded convolution of one sample reads its B panels straight from the
-    // input rows.
-    const bool pointwise = kernel_h_ == 1 && kernel_w_ == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-                           g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 &&
-                           g.pad_right == 0;
-    // Rows [r0, r1) × columns [j0, j1) of C[og, cols] = W_g · im2col(x_g) for `cols` positions
-    // (over samples xs apart), into c with row stride ldc; the bias, and the activation when
-    // `act`, fused into the last depth slice. r0 and j0 on register-tile boundaries.
-    auto gemm_block = [&](std::size_t grp, const float* xg, std::size_t cols, float* c,
-                          std::size_t ldc, bool act, float beta0, std::size_t r0, std::size_t r1,
-                          std::size_t j0, std::size_t j1) {
-      float* pb = detail::conv_workspace(0, detail::conv_kc * NC);
-      const float* ag = weight_.data() + grp * og_pad * k;
-      for (std::size_t jc = j0; jc < j1; jc += NC) {
-        const std::size_t nc = std::min(NC, j1 - jc);
-        for (std::size_t pc = 0; pc < k; pc += detail::conv_kc) {
-          const std::size_t kc = std::min(detail::conv_kc, k - pc);
-          if (pointwise && cols == P)
-            kernels::detail::pack_b<NR>({xg + pc * P + jc, static_cast<std::ptrdiff_t>(P), 1}, kc,
-                                        nc, pb);
-          else
-            detail::pack_conv_panels<NR>(g, xg, xs, pc, kc, jc, nc, pb);
-          const float* ap = ag + pc * og_pad;
-          const float beta = pc > 0 ? 1.0f : beta0;
-          const bool last = pc + kc == k;
-          const detail::ConvTileEpilogue epi{bias_.data() + grp * og, act ? &epilogue_ : &identity};
-          for (std::size_t jr = 0; jr < nc; jr += NR) {
-            for (std::size_t ir = r0; ir < r1; ir += MR) {
-              float* ct = c + ir * ldc + jc + jr;
-              const std::size_t mr = std::min(MR, r1 - ir), nr = std::min(NR, nc - jr);
-              if (last)
-                kernels::detail::micro_kernel<detail::conv_mr, detail::conv_nv, Arch>(
-                    kc, ap + ir * kc, pb + jr * kc, 1.0f, beta, ct,
-                    static_cast<std::ptrdiff_t>(ldc), mr, nr,
-                    detail::ConvTileEpilogue{epi.bias + ir, epi.e});
-              else
-                kernels::detail::micro_kernel<detail::conv_mr, detail::conv_nv, Arch>(
-                    kc, ap + ir * kc, pb + jr * kc, 1.0f, beta, ct,
-                    static_cast<std::ptrdiff_t>(ldc), mr, nr);
+    simd::dispatch([&](auto arch) {
+      constexpr std::size_t NR = kernels::packed_tile_nr<decltype(arch)>;
+      constexpr std::size_t NC = (detail::conv_nc + NR - 1) / NR * NR;
+      // How full the register tiles' columns would be; below 85 % the transposed product, whose
+      // columns are the output channels, fills them better.
+      const std::size_t cols = batch == 1 || P >= NC ? P : batch * P;
+      if (og >= NR && cols * 100 < (cols + NR - 1) / NR * NR * 85) {
+        run_transposed(g, x, y, residual, batch);
+        return;
+      }
+      // A 1×1, stride-1, unpadded convolution of one sample reads its B panels straight from the
+      // input rows.
+      const bool pointwise = kernel_h_ == 1 && kernel_w_ == 1 && g.stride_h == 1 &&
+                             g.stride_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
+                             g.pad_bottom == 0 && g.pad_right == 0;
+      // Rows [r0, r1) × columns [j0, j1) of C[og, cols] = W_g · im2col(x_g) for `cols` positions
+      // (over samples xs apart), into c with row stride ldc; the bias, and the activation when
+      // `act`, fused into the last depth slice. r0 and j0 on register-tile boundaries.
+      auto gemm_block = [&](std::size_t grp, const float* xg, std::size_t cols, float* c,
+                            std::size_t ldc, bool act, float beta0, std::size_t r0, std::size_t r1,
+                            std::size_t j0, std::size_t j1) {
+        float* pb = detail::conv_workspace(0, detail::conv_kc * NC);
+        const float* ag = weight_.data() + grp * og_pad * k;
+        for (std::size_t jc = j0; jc < j1; jc += NC) {
+          const std::size_t nc = std::min(NC, j1 - jc);
+          for (std::size_t pc = 0; pc < k; pc += detail::conv_kc) {
+            const std::size_t kc = std::min(detail::conv_kc, k - pc);
+            if (pointwise && cols == P)
+              kernels::detail::pack_b<NR>({xg + pc * P + jc, static_cast<std::ptrdiff_t>(P), 1}, kc,
+                                          nc, pb);
+            else
+              detail::pack_conv_panels<NR>(g, xg, xs, pc, kc, jc, nc, pb);
+            const float* ap = ag + pc * og_pad;
+            const float beta = pc > 0 ? 1.0f : beta0;
+            // The bias, and the activation when `act`, go with the last depth slice.
+            const bool last = pc + kc == k;
+            kernels::PackedTiles{}(arch, r1 - r0, nc, kc, ap + r0 * kc, pb, 1.0f, beta,
+                                   c + r0 * ldc + jc, static_cast<std::ptrdiff_t>(ldc),
+                                   last ? bias_.data() + grp * og + r0 : nullptr,
+                                   last && act ? &epilogue_ : nullptr);
+          }
+        }
+      };
+      // The whole group, shared out between threads by whole panels of positions (each thread
+      // gathers its own) or, for images with few positions, by whole tiles of output channels
+      // (each thread then gathers all of them). Each output is computed as one thread would, so
+      // the result does not depend on the thread count.
+      auto gemm_group = [&](std::size_t grp, const float* xg, std::size_t cols, float* c,
+                            std::size_t ldc, bool act, float beta0) {
+        const std::size_t col_units = (cols + NR - 1) / NR, row_units = (og + MR - 1) / MR;
+        const bool by_cols = col_units >= row_units || col_units >= 2 * num_threads();
+        const std::size_t unit_madds = (by_cols ? NR * og : MR * cols) * k;
+        parallel_for(0, by_cols ? col_units : row_units, detail::conv_task_madds / unit_madds + 1,
+                     [&](std::size_t lo, std::size_t hi) {
+                       if (by_cols)
+                         gemm_block(grp, xg, cols, c, ldc, act, beta0, 0, og, lo * NR,
+                                    std::min(cols, hi * NR));
+                       else
+                         gemm_block(grp, xg, cols, c, ldc, act, beta0, lo * MR,
+                                    std::min(og, hi * MR), 0, cols);
+                     });
+      };
+      if (batch == 1 || P >= NC) {
+        for (std::size_t s = 0; s < batch; ++s) {
+          float* ys0 = y + s * ys;
+          if (residual) std::memcpy(ys0, residual + s * ys, ys * sizeof(float));
+          for (std::size_t grp = 0; grp < groups_; ++grp)
+            gemm_group(grp, x + s * xs + grp * group_in_ * plane, P, ys0 + grp * og * P, P, true,
+                       residual ? 1.0f : 0.0f);
+        }
+        return;
+      }
+      // Small images: one GEMM over the positions of every sample fills the register tiles that a
+      // sample's few positions would leave mostly empty; the result is then spread to [N, O, P].
+      float* c = detail::conv_workspace(1, og * cols);
+      for (std::size_t grp = 0; grp < groups_; ++grp) {
+        gemm_group(grp, x + grp * group_in_ * plane, cols, c, cols, residual == nullptr, 0.0f);
+        for (std::size_t s = 0; s < batch; ++s)
+          for (std::size_t o = 0; o < og; ++o) {
+            const float* src = c + o * cols + s * P;
+            const std::size_t at = s * ys + (grp * og + o) * P;
+            float* dst = y + at;
+            if (!residual) {
+              std::copy_n(src, P, dst);
+              continue;
             }
+            for (std::size_t i = 0; i < P; ++i)
+              dst[i] = apply(epilogue_, src[i] + residual[at + i]);
           }
-        }
       }
-    };
-    // The whole group, shared out between threads by whole panels of positions (each thread
-    // gathers its own) or, for images with few positions, by whole tiles of output channels
-    // (each thread then gathers all of them). Each output is computed as one thread would, so
-    // the result does not depend on the thread count.
-    auto gemm_group = [&](std::size_t grp, const float* xg, std::size_t cols, float* c,
-                          std::size_t ldc, bool act, float beta0) {
-      const std::size_t col_units = (cols + NR - 1) / NR, row_units = (og + MR - 1) / MR;
-      const bool by_cols = col_units >= row_units || col_units >= 2 * num_threads();
-      const std::size_t unit_madds = (by_cols ? NR * og : MR * cols) * k;
-      parallel_for(0, by_cols ? col_units : row_units, detail::conv_task_madds / unit_madds + 1,
-                   [&](std::size_t lo, std::size_t hi) {
-                     if (by_cols)
-                       gemm_block(grp, xg, cols, c, ldc, act, beta0, 0, og, lo * NR,
-                                  std::min(cols, hi * NR));
-                     else
-                       gemm_block(grp, xg, cols, c, ldc, act, beta0, lo * MR, std::min(og, hi * MR),
-                                  0, cols);
-                   });
-    };
-    if (batch == 1 || P >= NC) {
-      for (std::size_t s = 0; s < batch; ++s) {
-        float* ys0 = y + s * ys;
-        if (residual) std::memcpy(ys0, residual + s * ys, ys * sizeof(float));
-        for (std::size_t grp = 0; grp < groups_; ++grp)
-          gemm_group(grp, x + s * xs + grp * group_in_ * plane, P, ys0 + grp * og * P, P, true,
-                     residual ? 1.0f : 0.0f);
-      }
-      return;
-    }
-    // Small images: one GEMM over the positions of every sample fills the register tiles that a
-    // sample's few positions would leave mostly empty; the result is then spread to [N, O, P].
-    float* c = detail::conv_workspace(1, og * cols);
-    for (std::size_t grp = 0; grp < groups_; ++grp) {
-      gemm_group(grp, x + grp * group_in_ * plane, cols, c, cols, residual == nullptr, 0.0f);
-      for (std::size_t s = 0; s < batch; ++s)
-        for (std::size_t o = 0; o < og; ++o) {
-          const float* src = c + o * cols + s * P;
-          const std::size_t at = s * ys + (grp * og + o) * P;
-          float* dst = y + at;
-          if (!residual) {
-            std::copy_n(src, P, dst);
-            continue;
-          }
-          for (std::size_t i = 0; i < P; ++i) dst[i] = apply(epilogue_, src[i] + residual[at + i]);
-        }
-    }
+    });
   } else {
     // Without SIMD: the panels are of no use; unpack the weight and run conv2d.
     const std::vector<float> unpacked = unpacked_weight();

@@ -24,27 +24,9 @@
 #include "pare/core/config.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/conv2d.hpp"
+#include "pare/kernels/packed_tiles.hpp"
 
 namespace pare {
-
-/// What a fused kernel applies to its result before storing it.
-enum class Activation : std::uint8_t {
-  none,
-  relu,          ///< max(x, 0)
-  clip,          ///< min(max(x, lo), hi) (ReLU6 is clip with 0, 6)
-  hard_sigmoid,  ///< max(0, min(1, alpha·x + beta))
-  hard_swish,    ///< x · max(0, min(1, x / 6 + 1 / 2))
-  sigmoid,       ///< 1 / (1 + e^-x)
-  silu,          ///< x · sigmoid(x)
-  gelu,          ///< x · Φ(x) = x / 2 · (1 + erf(x / √2))
-};
-
-/// An activation with its parameters (lo/hi for clip, alpha/beta for hard_sigmoid).
-struct Epilogue {
-  Activation kind = Activation::none;
-  float lo = 0.0f, hi = 0.0f;
-  float alpha = 0.2f, beta = 0.5f;
-};
 
 /// The activation applied to one value, as the fused kernels apply it.
 [[nodiscard]] float apply(const Epilogue& e, float x) noexcept;

@@ -63,29 +63,32 @@ inline void gemm_checked(TensorView<const float, 2> a, TensorView<const float, 2
       return;
     }
     if (c.stride(1) == 1 || n == 1) {
-      using Arch = xsimd::default_arch;
-      using G = kernels::Gemm;
-      // Threads take whole register-tile columns (or rows) of C, each packing its own share of
-      // B (or A) into its own workspace: every entry is computed as one thread would, so the
-      // result does not depend on the thread count. The longer side is split so that the
-      // operand every thread packs in full is the smaller one.
-      const bool by_cols = n >= m;
-      const std::size_t unit = by_cols ? G::nr<Arch>() : G::mr;
-      const std::size_t units = ((by_cols ? n : m) + unit - 1) / unit;
-      const std::size_t unit_madds = unit * (by_cols ? m : n) * k;
-      parallel_for(0, units, gemm_task_madds / unit_madds + 1, [&](std::size_t lo, std::size_t hi) {
-        const std::size_t from = lo * unit, to = std::min(hi * unit, by_cols ? n : m);
-        const auto off = static_cast<std::ptrdiff_t>(from);
-        float* ws = gemm_workspace(G::workspace_size<Arch>());
-        if (by_cols)
-          G{}(Arch{}, m, to - from, k, alpha, {a.data(), a.stride(0), a.stride(1)},
-              {b.data() + off * b.stride(1), b.stride(0), b.stride(1)}, beta, c.data() + off,
-              c.stride(0), ws);
-        else
-          G{}(Arch{}, to - from, n, k, alpha,
-              {a.data() + off * a.stride(0), a.stride(0), a.stride(1)},
-              {b.data(), b.stride(0), b.stride(1)}, beta, c.data() + off * c.stride(0), c.stride(0),
-              ws);
+      simd::dispatch([&](auto arch) {
+        using Arch = decltype(arch);
+        using G = kernels::Gemm;
+        // Threads take whole register-tile columns (or rows) of C, each packing its own share of
+        // B (or A) into its own workspace: every entry is computed as one thread would, so the
+        // result does not depend on the thread count. The longer side is split so that the
+        // operand every thread packs in full is the smaller one.
+        const bool by_cols = n >= m;
+        const std::size_t unit = by_cols ? G::nr<Arch>() : G::mr;
+        const std::size_t units = ((by_cols ? n : m) + unit - 1) / unit;
+        const std::size_t unit_madds = unit * (by_cols ? m : n) * k;
+        parallel_for(
+            0, units, gemm_task_madds / unit_madds + 1, [&](std::size_t lo, std::size_t hi) {
+              const std::size_t from = lo * unit, to = std::min(hi * unit, by_cols ? n : m);
+              const auto off = static_cast<std::ptrdiff_t>(from);
+              float* ws = gemm_workspace(G::workspace_size<Arch>());
+              if (by_cols)
+                G{}(arch, m, to - from, k, alpha, {a.data(), a.stride(0), a.stride(1)},
+                    {b.data() + off * b.stride(1), b.stride(0), b.stride(1)}, beta, c.data() + off,
+                    c.stride(0), ws);
+              else
+                G{}(arch, to - from, n, k, alpha,
+                    {a.data() + off * a.stride(0), a.stride(0), a.stride(1)},
+                    {b.data(), b.stride(0), b.stride(1)}, beta, c.data() + off * c.stride(0),
+                    c.stride(0), ws);
+            });
       });
       return;
     }

@@ -21,6 +21,7 @@
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace pare::kernels {
 
@@ -168,7 +169,7 @@ struct GemmTuned {
 
   template <class Arch>
   static constexpr std::size_t nr() noexcept {
-    return NV * xsimd::batch<float, Arch>::size;
+    return NV * simd::lanes<Arch, float>;
   }
 
   /// Floats of packing space the kernel needs for `Arch`.
@@ -181,43 +182,53 @@ struct GemmTuned {
   template <class Arch>
   void operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, GemmOperand a,
                   GemmOperand b, float beta, float* c, std::ptrdiff_t ldc,
-                  float* workspace) const noexcept {
-    constexpr std::size_t NR = nr<Arch>();
-    float* pa = workspace;
-    float* pb = workspace + KC * MC;
-    for (std::size_t jc = 0; jc < n; jc += NC) {
-      const std::size_t nc = std::min(NC, n - jc);
-      for (std::size_t pc = 0; pc < k; pc += KC) {
-        const std::size_t kc = std::min(KC, k - pc);
-        // Later depth slices add to what the first one wrote.
-        const float beta_here = pc == 0 ? beta : 1.0f;
-        detail::pack_b<NR>({b.data + static_cast<std::ptrdiff_t>(pc) * b.row_stride +
-                                static_cast<std::ptrdiff_t>(jc) * b.col_stride,
-                            b.row_stride, b.col_stride},
-                           kc, nc, pb);
-        for (std::size_t ic = 0; ic < m; ic += MC) {
-          const std::size_t mc = std::min(MC, m - ic);
-          detail::pack_a<MR>({a.data + static_cast<std::ptrdiff_t>(ic) * a.row_stride +
-                                  static_cast<std::ptrdiff_t>(pc) * a.col_stride,
-                              a.row_stride, a.col_stride},
-                             mc, kc, pa);
-          for (std::size_t jr = 0; jr < nc; jr += NR) {
-            for (std::size_t ir = 0; ir < mc; ir += MR) {
-              float* ct = c + static_cast<std::ptrdiff_t>(ic + ir) * ldc +
-                          static_cast<std::ptrdiff_t>(jc + jr);
-              detail::micro_kernel<MR, NV, Arch>(kc, pa + ir * kc, pb + jr * kc, alpha, beta_here,
-                                                 ct, ldc, std::min(MR, mc - ir),
-                                                 std::min(NR, nc - jr));
-            }
+                  float* workspace) const noexcept;
+};
+
+template <std::size_t MR, std::size_t NV, std::size_t KC, std::size_t MC, std::size_t NC>
+template <class Arch>
+void GemmTuned<MR, NV, KC, MC, NC>::operator()(Arch, std::size_t m, std::size_t n, std::size_t k,
+                                               float alpha, GemmOperand a, GemmOperand b,
+                                               float beta, float* c, std::ptrdiff_t ldc,
+                                               float* workspace) const noexcept {
+  constexpr std::size_t NR = nr<Arch>();
+  float* pa = workspace;
+  float* pb = workspace + KC * MC;
+  for (std::size_t jc = 0; jc < n; jc += NC) {
+    const std::size_t nc = std::min(NC, n - jc);
+    for (std::size_t pc = 0; pc < k; pc += KC) {
+      const std::size_t kc = std::min(KC, k - pc);
+      // Later depth slices add to what the first one wrote.
+      const float beta_here = pc == 0 ? beta : 1.0f;
+      detail::pack_b<NR>({b.data + static_cast<std::ptrdiff_t>(pc) * b.row_stride +
+                              static_cast<std::ptrdiff_t>(jc) * b.col_stride,
+                          b.row_stride, b.col_stride},
+                         kc, nc, pb);
+      for (std::size_t ic = 0; ic < m; ic += MC) {
+        const std::size_t mc = std::min(MC, m - ic);
+        detail::pack_a<MR>({a.data + static_cast<std::ptrdiff_t>(ic) * a.row_stride +
+                                static_cast<std::ptrdiff_t>(pc) * a.col_stride,
+                            a.row_stride, a.col_stride},
+                           mc, kc, pa);
+        for (std::size_t jr = 0; jr < nc; jr += NR) {
+          for (std::size_t ir = 0; ir < mc; ir += MR) {
+            float* ct = c + static_cast<std::ptrdiff_t>(ic + ir) * ldc +
+                        static_cast<std::ptrdiff_t>(jc + jr);
+            detail::micro_kernel<MR, NV, Arch>(kc, pa + ir * kc, pb + jr * kc, alpha, beta_here, ct,
+                                               ldc, std::min(MR, mc - ir), std::min(NR, nc - jr));
           }
         }
       }
     }
   }
-};
+}
 
 /// The GEMM kernel pare's wrappers use.
 using Gemm = GemmTuned<>;
+PARE_DISPATCHED_KERNEL(void, GemmTuned<>::operator(),
+                       (std::size_t, std::size_t, std::size_t, float, GemmOperand, GemmOperand,
+                        float, float*, std::ptrdiff_t, float*),
+                       const noexcept)
 
 }  // namespace pare::kernels
 

@@ -34,24 +34,27 @@ PARE_INLINE const float* PackedGemmB::panels() const noexcept {
 PARE_INLINE PackedGemmB::PackedGemmB(TensorView<const float, 2> b)
     : k_(b.extent(0)), n_(b.extent(1)) {
   if constexpr (simd::has_simd) {
-    using Arch = xsimd::default_arch;
-    constexpr std::size_t NR = detail::packed_nr<Arch>();
-    // 64 floats of slack: the panels must start on a 64-byte boundary (aligned loads)
-    panels_.assign(k_ * detail::packed_block<Arch>(n_) + 16, 0.0f);
-    float* dst =
-        panels_.data() +
-        ((64 - reinterpret_cast<std::uintptr_t>(panels_.data()) % 64) % 64) / sizeof(float);
-    for (std::size_t jc = 0; jc < n_; jc += detail::packed_nc) {
-      const std::size_t nc = std::min(detail::packed_nc, n_ - jc);
-      for (std::size_t pc = 0; pc < k_; pc += detail::packed_kc) {
-        const std::size_t kc = std::min(detail::packed_kc, k_ - pc);
-        kernels::detail::pack_b<NR>({b.data() + static_cast<std::ptrdiff_t>(pc) * b.stride(0) +
-                                         static_cast<std::ptrdiff_t>(jc) * b.stride(1),
-                                     b.stride(0), b.stride(1)},
-                                    kc, nc, dst);
-        dst += kc * detail::packed_block<Arch>(nc);
+    tier_ = simd::active_tier();
+    simd::dispatch_at(tier_, [&](auto arch) {
+      using Arch = decltype(arch);
+      constexpr std::size_t NR = detail::packed_nr<Arch>();
+      // 64 floats of slack: the panels must start on a 64-byte boundary (aligned loads)
+      panels_.assign(k_ * detail::packed_block<Arch>(n_) + 16, 0.0f);
+      float* dst =
+          panels_.data() +
+          ((64 - reinterpret_cast<std::uintptr_t>(panels_.data()) % 64) % 64) / sizeof(float);
+      for (std::size_t jc = 0; jc < n_; jc += detail::packed_nc) {
+        const std::size_t nc = std::min(detail::packed_nc, n_ - jc);
+        for (std::size_t pc = 0; pc < k_; pc += detail::packed_kc) {
+          const std::size_t kc = std::min(detail::packed_kc, k_ - pc);
+          kernels::detail::pack_b<NR>({b.data() + static_cast<std::ptrdiff_t>(pc) * b.stride(0) +
+                                           static_cast<std::ptrdiff_t>(jc) * b.stride(1),
+                                       b.stride(0), b.stride(1)},
+                                      kc, nc, dst);
+          dst += kc * detail::packed_block<Arch>(nc);
+        }
       }
-    }
+    });
   } else {
     panels_.resize(k_ * n_);
     for (std::size_t p = 0; p < k_; ++p)

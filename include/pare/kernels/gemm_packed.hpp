@@ -19,6 +19,7 @@
 #include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemm.hpp"
+#include "pare/kernels/packed_tiles.hpp"
 #include "pare/simd/arch.hpp"
 
 namespace pare {
@@ -50,24 +51,30 @@ class PackedGemmB {
   void multiply_with(std::size_t m, PackA&& pack_a, float* c, std::ptrdiff_t ldc,
                      bool accumulate = false) const;
 
-  static constexpr std::size_t packed_mr = 6;
+  static constexpr std::size_t packed_mr = kernels::packed_tile_mr;
+
+  /// The ISA tier the panels were packed for (their width is its register width); products run
+  /// on it.
+  [[nodiscard]] simd::Tier tier() const noexcept { return tier_; }
 
  private:
   [[nodiscard]] const float* panels() const noexcept;
 
   std::size_t k_ = 0, n_ = 0;
+  simd::Tier tier_ = simd::Tier::scalar;
   std::vector<float> panels_;  ///< per NC block of columns, per KC slice: the NR-wide panels
 };
 
 namespace detail {
 
 // The blocking of the packed product: pare::gemm's register tile and slices.
-inline constexpr std::size_t packed_mr = PackedGemmB::packed_mr, packed_nv = 2, packed_kc = 256,
-                             packed_mc = 96, packed_nc = 2048;
+inline constexpr std::size_t packed_mr = PackedGemmB::packed_mr,
+                             packed_nv = kernels::packed_tile_nv, packed_kc = 256, packed_mc = 96,
+                             packed_nc = 2048;
 
 template <class Arch>
 constexpr std::size_t packed_nr() noexcept {
-  return packed_nv * xsimd::batch<float, Arch>::size;
+  return kernels::packed_tile_nr<Arch>;
 }
 
 // Columns of one NC block, rounded up to whole panels.
@@ -88,51 +95,51 @@ template <class PackA>
 void PackedGemmB::multiply_with(std::size_t m, PackA&& pack_a, float* c, std::ptrdiff_t ldc,
                                 bool accumulate) const {
   if constexpr (simd::has_simd) {
-    using Arch = xsimd::default_arch;
-    constexpr std::size_t NR = detail::packed_nr<Arch>(), MR = detail::packed_mr;
     if (m == 0 || n_ == 0 || k_ == 0) return;
-    // Rows [i0, i1) × columns [j0, j1) of C, j0 and j1 on panel boundaries (or n_).
-    auto block = [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
-      float* pa = detail::packed_a_workspace(detail::packed_kc * detail::packed_mc);
-      const float* pb = panels();
-      for (std::size_t jc = 0; jc < n_; jc += detail::packed_nc) {
-        const std::size_t nc = std::min(detail::packed_nc, n_ - jc);
-        const std::size_t jr0 = std::clamp(j0, jc, jc + nc) - jc,
-                          jr1 = std::clamp(j1, jc, jc + nc) - jc;
-        for (std::size_t pc = 0; pc < k_; pc += detail::packed_kc) {
-          const std::size_t kc = std::min(detail::packed_kc, k_ - pc);
-          const float beta = pc > 0 || accumulate ? 1.0f : 0.0f;
-          for (std::size_t ic = i0; ic < i1 && jr0 < jr1; ic += detail::packed_mc) {
-            const std::size_t mc = std::min(detail::packed_mc, i1 - ic);
-            pack_a(ic, mc, pc, kc, pa);
-            for (std::size_t jr = jr0; jr < jr1; jr += NR)
-              for (std::size_t ir = 0; ir < mc; ir += MR)
-                kernels::detail::micro_kernel<MR, detail::packed_nv, Arch>(
-                    kc, pa + ir * kc, pb + jr * kc, 1.0f, beta,
-                    c + static_cast<std::ptrdiff_t>(ic + ir) * ldc +
-                        static_cast<std::ptrdiff_t>(jc + jr),
-                    ldc, std::min(MR, mc - ir), std::min(NR, nc - jr));
+    simd::dispatch_at(tier_, [&](auto arch) {
+      using Arch = decltype(arch);
+      constexpr std::size_t NR = detail::packed_nr<Arch>(), MR = detail::packed_mr;
+      // Rows [i0, i1) × columns [j0, j1) of C, j0 and j1 on panel boundaries (or n_).
+      auto block = [&](std::size_t i0, std::size_t i1, std::size_t j0, std::size_t j1) {
+        float* pa = detail::packed_a_workspace(detail::packed_kc * detail::packed_mc);
+        const float* pb = panels();
+        for (std::size_t jc = 0; jc < n_; jc += detail::packed_nc) {
+          const std::size_t nc = std::min(detail::packed_nc, n_ - jc);
+          const std::size_t jr0 = std::clamp(j0, jc, jc + nc) - jc,
+                            jr1 = std::clamp(j1, jc, jc + nc) - jc;
+          for (std::size_t pc = 0; pc < k_; pc += detail::packed_kc) {
+            const std::size_t kc = std::min(detail::packed_kc, k_ - pc);
+            const float beta = pc > 0 || accumulate ? 1.0f : 0.0f;
+            for (std::size_t ic = i0; ic < i1 && jr0 < jr1; ic += detail::packed_mc) {
+              const std::size_t mc = std::min(detail::packed_mc, i1 - ic);
+              pack_a(ic, mc, pc, kc, pa);
+              // jr1 is a panel boundary or nc, so the sweep's last tile is as wide as the block's.
+              kernels::PackedTiles{}(
+                  arch, mc, jr1 - jr0, kc, pa, pb + jr0 * kc, 1.0f, beta,
+                  c + static_cast<std::ptrdiff_t>(ic) * ldc + static_cast<std::ptrdiff_t>(jc + jr0),
+                  ldc, nullptr, nullptr);
+            }
+            pb += kc * detail::packed_block<Arch>(nc);
           }
-          pb += kc * detail::packed_block<Arch>(nc);
         }
-      }
-    };
-    // Threads take whole register-tile rows of C when there are enough of them (B is packed
-    // already and shared, so nothing is done twice), else whole panels of columns (each thread
-    // then packs all of the few rows of A). Either way each entry is computed as one thread
-    // would, so the result does not depend on the thread count.
-    const std::size_t row_units = (m + MR - 1) / MR, col_units = (n_ + NR - 1) / NR;
-    const bool by_rows = row_units >= 2 * num_threads() || row_units >= col_units;
-    const std::size_t unit_madds = (by_rows ? MR * n_ : NR * m) * k_;
-    const std::size_t grain = detail::packed_task_madds / unit_madds + 1;
-    if (by_rows)
-      parallel_for(0, row_units, grain, [&](std::size_t lo, std::size_t hi) {
-        block(lo * MR, std::min(m, hi * MR), 0, n_);
-      });
-    else
-      parallel_for(0, col_units, grain, [&](std::size_t lo, std::size_t hi) {
-        block(0, m, lo * NR, std::min(n_, hi * NR));
-      });
+      };
+      // Threads take whole register-tile rows of C when there are enough of them (B is packed
+      // already and shared, so nothing is done twice), else whole panels of columns (each thread
+      // then packs all of the few rows of A). Either way each entry is computed as one thread
+      // would, so the result does not depend on the thread count.
+      const std::size_t row_units = (m + MR - 1) / MR, col_units = (n_ + NR - 1) / NR;
+      const bool by_rows = row_units >= 2 * num_threads() || row_units >= col_units;
+      const std::size_t unit_madds = (by_rows ? MR * n_ : NR * m) * k_;
+      const std::size_t grain = detail::packed_task_madds / unit_madds + 1;
+      if (by_rows)
+        parallel_for(0, row_units, grain, [&](std::size_t lo, std::size_t hi) {
+          block(lo * MR, std::min(m, hi * MR), 0, n_);
+        });
+      else
+        parallel_for(0, col_units, grain, [&](std::size_t lo, std::size_t hi) {
+          block(0, m, lo * NR, std::min(n_, hi * NR));
+        });
+    });
   } else {
     (void)m, (void)pack_a, (void)c, (void)ldc, (void)accumulate;
   }

@@ -38,12 +38,14 @@ PARE_INLINE void gemv(TensorView<const float, 2> w, TensorView<const float, 1> x
                         ld = static_cast<std::size_t>(w.stride(0));
       constexpr std::size_t unit = 4;  // the kernel's row block for long rows
       const std::size_t units = (rows + unit - 1) / unit;
-      parallel_for(0, units, detail::gemv_task_floats / (unit * (cols > 0 ? cols : 1)) + 1,
-                   [&](std::size_t lo, std::size_t hi) {
-                     const std::size_t r0 = lo * unit, r1 = std::min(rows, hi * unit);
-                     kernels::Gemv{}(xsimd::default_arch{}, w.data() + r0 * ld, r1 - r0, cols, ld,
-                                     x.data(), y.data() + r0);
-                   });
+      simd::dispatch([&](auto arch) {
+        parallel_for(0, units, detail::gemv_task_floats / (unit * (cols > 0 ? cols : 1)) + 1,
+                     [&](std::size_t lo, std::size_t hi) {
+                       const std::size_t r0 = lo * unit, r1 = std::min(rows, hi * unit);
+                       kernels::Gemv{}(arch, w.data() + r0 * ld, r1 - r0, cols, ld, x.data(),
+                                       y.data() + r0);
+                     });
+      });
       return;
     }
   }

@@ -14,6 +14,7 @@
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/reference.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace pare::kernels {
 
@@ -93,13 +94,20 @@ struct Gemv {
 
   template <class Arch>
   void operator()(Arch arch, const float* w, std::size_t rows, std::size_t cols, std::size_t ld,
-                  const float* x, float* y) const noexcept {
-    if (cols <= short_row)
-      GemvTuned<1, 4, 0>{}(arch, w, rows, cols, ld, x, y);
-    else
-      GemvTuned<4, 2, 0>{}(arch, w, rows, cols, ld, x, y);
-  }
+                  const float* x, float* y) const noexcept;
 };
+
+template <class Arch>
+void Gemv::operator()(Arch arch, const float* w, std::size_t rows, std::size_t cols, std::size_t ld,
+                      const float* x, float* y) const noexcept {
+  if (cols <= short_row)
+    GemvTuned<1, 4, 0>{}(arch, w, rows, cols, ld, x, y);
+  else
+    GemvTuned<4, 2, 0>{}(arch, w, rows, cols, ld, x, y);
+}
+PARE_DISPATCHED_KERNEL(void, Gemv::operator(),
+                       (const float*, std::size_t, std::size_t, std::size_t, const float*, float*),
+                       const noexcept)
 
 }  // namespace pare::kernels
 

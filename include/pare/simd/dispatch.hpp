@@ -21,11 +21,12 @@
 // with the distribution's default flags. CMake builds pare_isa, a small static library that
 // pare::pare links: two objects (src/isa/kernels.cpp compiled with -march=x86-64-v3 and with
 // -march=x86-64-v4) holding the explicit instantiations PARE_DISPATCHED_KERNEL lists. With it
-// (PARE_ISA_OBJECTS), the headers declare those instantiations `extern`, and dispatch() chooses among
-// sse2, avx2+fma and avx512bw at run time. Without it (headers used without CMake), dispatch()
-// chooses among the archs the compiler flags allow, as before: -march=native still pins the best.
-// The objects define only symbols whose names carry their arch (checked by the isa.symbols test),
-// so no inline function compiled for AVX2 can stand in for the baseline copy at link time.
+// (PARE_ISA_OBJECTS), the headers declare those instantiations `extern`, and dispatch() chooses
+// among sse2, avx2+fma and avx512bw at run time. Without it (headers used without CMake),
+// dispatch() chooses among the archs the compiler flags allow, as before: -march=native still pins
+// the best. The objects define only symbols whose names carry their arch (checked by the
+// isa.symbols test), so no inline function compiled for AVX2 can stand in for the baseline copy at
+// link time.
 //
 // Forcing a lower path. set_max_tier() (or PARE_ISA=sse2|avx2|avx512 in the environment) caps
 // the tier dispatch() may choose, process-wide; benchmarks use it to run the lower paths on one
@@ -147,6 +148,16 @@ decltype(auto) dispatch(F&& f) {
   return detail::dispatch_from(active_tier(), f, dispatch_archs{});
 }
 
+/// Calls `f(Arch{})` for the arch of tier `t`, which must be one active_tier() returned in this
+/// process (data packed for a tier's register width is later run on that tier, whatever the cap
+/// says by then).
+template <class F>
+decltype(auto) dispatch_at(Tier t, F&& f) {
+  static_assert(has_simd,
+                "simd::dispatch_at needs a SIMD arch; guard the call with simd::has_simd");
+  return detail::dispatch_from(t, f, dispatch_archs{});
+}
+
 }  // namespace pare::simd
 
 #if defined(PARE_ISA_TU)
@@ -155,9 +166,9 @@ decltype(auto) dispatch(F&& f) {
   template ret name<PARE_ISA_TU>(PARE_ISA_TU, PARE_UNPAREN params) __VA_ARGS__;
 #elif defined(PARE_ISA_OBJECTS) && PARE_SIMD_X86
 // A program linking pare_isa: the AVX2 and AVX-512 instantiations are in its objects.
-#define PARE_DISPATCHED_KERNEL(ret, name, params, ...)                                        \
-  extern template ret name<xsimd::fma3<xsimd::avx2>>(xsimd::fma3<xsimd::avx2>,               \
-                                                     PARE_UNPAREN params) __VA_ARGS__;        \
+#define PARE_DISPATCHED_KERNEL(ret, name, params, ...)                                 \
+  extern template ret name<xsimd::fma3<xsimd::avx2>>(xsimd::fma3<xsimd::avx2>,         \
+                                                     PARE_UNPAREN params) __VA_ARGS__; \
   extern template ret name<xsimd::avx512bw>(xsimd::avx512bw, PARE_UNPAREN params) __VA_ARGS__;
 #else
 #define PARE_DISPATCHED_KERNEL(ret, name, params, ...)
