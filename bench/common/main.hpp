@@ -16,6 +16,7 @@
 #include <string>
 
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace pare::bench {
 
@@ -39,6 +40,8 @@ inline int run(int argc, char** argv, void (*register_benchmarks)() = nullptr,
                const std::string& arch_key = "pare_arch") {
   add_context("cpu_report", simd::cpu_report());
   add_context(arch_key, simd::default_arch_name());
+  // The tier the dispatched kernels run (PARE_ISA=avx2|sse2 forces a lower one).
+  add_context("pare_dispatch", simd::tier_name(simd::active_tier()));
 #ifdef EIGEN_WORLD_VERSION
   add_context("eigen", std::to_string(EIGEN_WORLD_VERSION) + "." +
                            std::to_string(EIGEN_MAJOR_VERSION) + "." +

@@ -21,3 +21,4 @@ static_assert(PARE_ISA_TU::supported(),
 #include "pare/kernels/gemm.hpp"
 #include "pare/kernels/gemv.hpp"
 #include "pare/kernels/packed_tiles.hpp"
+#include "pare/linalg/kernels.hpp"

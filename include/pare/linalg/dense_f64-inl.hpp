@@ -44,9 +44,11 @@ void syrk_lower_any(double alpha, TensorView<const T, 2> x, double beta, TensorV
     if (simd_path(c)) {
       const bool overwrite = beta == 0.0;
       if (!overwrite && beta != 1.0) scale(c, beta, true);
-      gemm_driver<xsimd::default_arch>(c.extent(0), c.extent(0), x.extent(0), alpha,
-                                       operand_of(x.transposed()), operand_of(x), c.data(),
-                                       c.stride(0), true, overwrite);
+      simd::dispatch([&](auto arch) {
+        kernels::GemmF64{}(arch, c.extent(0), c.extent(0), x.extent(0), alpha,
+                           operand_of(x.transposed()), operand_of(x), c.data(), c.stride(0), true,
+                           overwrite);
+      });
       return;
     }
   }
@@ -59,7 +61,8 @@ PARE_INLINE CholeskyStatus cholesky(TensorView<double, 2> a) {
   detail::check_square(a.extents(), "cholesky");
   if constexpr (simd::has_simd) {
     if (detail::simd_path(a))
-      return kernels::Cholesky{}(xsimd::default_arch{}, a.data(), a.extent(0), a.stride(0));
+      return simd::dispatch(
+          [&](auto arch) { return kernels::Cholesky{}(arch, a.data(), a.extent(0), a.stride(0)); });
   }
   return reference::cholesky(a);
 }
@@ -68,7 +71,8 @@ PARE_INLINE void invert_lower(TensorView<double, 2> l) {
   detail::check_square(l.extents(), "invert_lower");
   if constexpr (simd::has_simd) {
     if (detail::simd_path(l)) {
-      kernels::InvertLower{}(xsimd::default_arch{}, l.data(), l.extent(0), l.stride(0));
+      simd::dispatch(
+          [&](auto arch) { kernels::InvertLower{}(arch, l.data(), l.extent(0), l.stride(0)); });
       return;
     }
   }
@@ -84,13 +88,15 @@ PARE_INLINE void cholesky_inverse(TensorView<const double, 2> l, TensorView<doub
       Tensor<double, 2> x({n, n});
       for (std::size_t i = 0; i < n; ++i)
         for (std::size_t j = 0; j <= i; ++j) x(i, j) = l(i, j);
-      kernels::InvertLower{}(xsimd::default_arch{}, x.data(), n, static_cast<std::ptrdiff_t>(n));
-      // Lower triangle of Xᵀ·X: Xᵀ is upper triangular, X lower, so each tile's products start
-      // at max(row, column).
       const TensorView<const double, 2> xv = x.view();
-      detail::gemm_driver<xsimd::default_arch>(
-          n, n, n, 1.0, detail::operand_of(xv.transposed(), detail::Tri::upper),
-          detail::operand_of(xv, detail::Tri::lower), out.data(), out.stride(0), true, true);
+      simd::dispatch([&](auto arch) {
+        kernels::InvertLower{}(arch, x.data(), n, static_cast<std::ptrdiff_t>(n));
+        // Lower triangle of Xᵀ·X: Xᵀ is upper triangular, X lower, so each tile's products
+        // start at max(row, column).
+        kernels::GemmF64{}(
+            arch, n, n, n, 1.0, detail::operand_of(xv.transposed(), detail::Tri::upper),
+            detail::operand_of(xv, detail::Tri::lower), out.data(), out.stride(0), true, true);
+      });
       symmetrize_from_lower(out);
       return;
     }
@@ -107,10 +113,12 @@ PARE_INLINE CholeskyStatus inverse_upper_cholesky(TensorView<double, 2> a) {
       // the lower triangle onto the upper) keeps the data the Cholesky reads.
       symmetrize_from_lower(a);
       detail::rotate_half_turn(a.data(), n, a.stride(0));
-      const xsimd::default_arch arch{};
-      if (kernels::Cholesky{}(arch, a.data(), n, a.stride(0)) != CholeskyStatus::ok)
-        return CholeskyStatus::not_positive_definite;
-      kernels::InvertLower{}(arch, a.data(), n, a.stride(0));
+      const bool ok = simd::dispatch([&](auto arch) {
+        if (kernels::Cholesky{}(arch, a.data(), n, a.stride(0)) != CholeskyStatus::ok) return false;
+        kernels::InvertLower{}(arch, a.data(), n, a.stride(0));
+        return true;
+      });
+      if (!ok) return CholeskyStatus::not_positive_definite;
       detail::rotate_half_turn(a.data(), n, a.stride(0));
       return CholeskyStatus::ok;
     }
@@ -137,9 +145,11 @@ PARE_INLINE void gemm(double alpha, TensorView<const double, 2> a, TensorView<co
     if (detail::simd_path(c)) {
       const bool overwrite = beta == 0.0;
       if (!overwrite && beta != 1.0) detail::scale(c, beta, false);
-      detail::gemm_driver<xsimd::default_arch>(c.extent(0), c.extent(1), a.extent(1), alpha,
-                                               detail::operand_of(a), detail::operand_of(b),
-                                               c.data(), c.stride(0), false, overwrite);
+      simd::dispatch([&](auto arch) {
+        kernels::GemmF64{}(arch, c.extent(0), c.extent(1), a.extent(1), alpha,
+                           detail::operand_of(a), detail::operand_of(b), c.data(), c.stride(0),
+                           false, overwrite);
+      });
       return;
     }
   }

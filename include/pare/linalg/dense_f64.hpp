@@ -17,8 +17,8 @@
 // Layout: row-major pare views (Tensor<double, 2>); the blocked SIMD paths need a unit column
 // stride and fall back to linalg/reference.hpp otherwise. The kernels (linalg/kernels.hpp) are
 // function objects templated on the xsimd arch; the functions below check shapes and call them
-// with xsimd::default_arch. Numerical failures come back as CholeskyStatus, never as exceptions.
-// This header declares; the definitions (dense_f64-inl.hpp) and xsimd come in only in
+// with the arch simd::dispatch chooses. Numerical failures come back as CholeskyStatus, never as
+// exceptions. This header declares; the definitions (dense_f64-inl.hpp) and xsimd come in only in
 // header-only mode (core/config.hpp).
 #pragma once
 

@@ -14,6 +14,7 @@
 #include "pare/linalg/detail/gemm_f64.hpp"
 #include "pare/linalg/reference.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace pare::linalg {
 
@@ -88,42 +89,75 @@ inline void rotate_half_turn(double* a, std::size_t n, std::ptrdiff_t lda) noexc
 
 namespace kernels {
 
+/// C (+)= alpha·A·B through the packed f64 GEMM (linalg/detail/gemm_f64.hpp): the dispatch
+/// boundary of the products dense_f64.hpp runs outside the Cholesky and the inverse.
+struct GemmF64 {
+  template <class Arch, class TA, class TB>
+  void operator()(Arch, std::size_t m, std::size_t n, std::size_t k, double alpha,
+                  const linalg::detail::Operand<TA>& a, const linalg::detail::Operand<TB>& b,
+                  double* c, std::ptrdiff_t ldc, bool c_lower, bool overwrite) const;
+};
+
+template <class Arch, class TA, class TB>
+void GemmF64::operator()(Arch, std::size_t m, std::size_t n, std::size_t k, double alpha,
+                         const linalg::detail::Operand<TA>& a, const linalg::detail::Operand<TB>& b,
+                         double* c, std::ptrdiff_t ldc, bool c_lower, bool overwrite) const {
+  linalg::detail::gemm_driver<Arch>(m, n, k, alpha, a, b, c, ldc, c_lower, overwrite);
+}
+PARE_DISPATCHED_KERNEL(void, GemmF64::operator(),
+                       (std::size_t, std::size_t, std::size_t, double,
+                        const linalg::detail::Operand<double>&,
+                        const linalg::detail::Operand<double>&, double*, std::ptrdiff_t, bool,
+                        bool),
+                       const)
+PARE_DISPATCHED_KERNEL(void, GemmF64::operator(),
+                       (std::size_t, std::size_t, std::size_t, double,
+                        const linalg::detail::Operand<float>&,
+                        const linalg::detail::Operand<float>&, double*, std::ptrdiff_t, bool, bool),
+                       const)
+
 /// Y ← L⁻¹·Y for the kb×kb lower-triangular L (row stride ldl) and Y [kb, m] (row stride m):
 /// the Cholesky panel solve in transposed form, vectorized along Y's rows.
 struct ForwardSubstitute {
   template <class Arch>
   void operator()(Arch, const double* l, std::ptrdiff_t ldl, std::size_t kb, double* y,
-                  std::size_t m) const noexcept {
-    using B = xsimd::batch<double, Arch>;
-    constexpr std::size_t W = B::size, V = 4;
-    const auto ld = static_cast<std::ptrdiff_t>(m);
-    std::size_t c = 0;
-    for (; c + V * W <= m; c += V * W)
-      for (std::size_t j = 0; j < kb; ++j) {
-        const double* lj = l + static_cast<std::ptrdiff_t>(j) * ldl;
-        double* yj = y + static_cast<std::ptrdiff_t>(j) * ld + static_cast<std::ptrdiff_t>(c);
-        B acc[V];
-        for (std::size_t v = 0; v < V; ++v) acc[v] = B::load_unaligned(yj + v * W);
-        for (std::size_t p = 0; p < j; ++p) {
-          const B lp(lj[p]);
-          const double* yp =
-              y + static_cast<std::ptrdiff_t>(p) * ld + static_cast<std::ptrdiff_t>(c);
-          for (std::size_t v = 0; v < V; ++v)
-            acc[v] = xsimd::fnma(lp, B::load_unaligned(yp + v * W), acc[v]);
-        }
-        const B d(lj[j]);
-        for (std::size_t v = 0; v < V; ++v) (acc[v] / d).store_unaligned(yj + v * W);
-      }
-    for (; c < m; ++c)
-      for (std::size_t j = 0; j < kb; ++j) {
-        const double* lj = l + static_cast<std::ptrdiff_t>(j) * ldl;
-        double s = y[static_cast<std::ptrdiff_t>(j) * ld + static_cast<std::ptrdiff_t>(c)];
-        for (std::size_t p = 0; p < j; ++p)
-          s -= lj[p] * y[static_cast<std::ptrdiff_t>(p) * ld + static_cast<std::ptrdiff_t>(c)];
-        y[static_cast<std::ptrdiff_t>(j) * ld + static_cast<std::ptrdiff_t>(c)] = s / lj[j];
-      }
-  }
+                  std::size_t m) const noexcept;
 };
+
+template <class Arch>
+void ForwardSubstitute::operator()(Arch, const double* l, std::ptrdiff_t ldl, std::size_t kb,
+                                   double* y, std::size_t m) const noexcept {
+  using B = xsimd::batch<double, Arch>;
+  constexpr std::size_t W = B::size, V = 4;
+  const auto ld = static_cast<std::ptrdiff_t>(m);
+  std::size_t c = 0;
+  for (; c + V * W <= m; c += V * W)
+    for (std::size_t j = 0; j < kb; ++j) {
+      const double* lj = l + static_cast<std::ptrdiff_t>(j) * ldl;
+      double* yj = y + static_cast<std::ptrdiff_t>(j) * ld + static_cast<std::ptrdiff_t>(c);
+      B acc[V];
+      for (std::size_t v = 0; v < V; ++v) acc[v] = B::load_unaligned(yj + v * W);
+      for (std::size_t p = 0; p < j; ++p) {
+        const B lp(lj[p]);
+        const double* yp = y + static_cast<std::ptrdiff_t>(p) * ld + static_cast<std::ptrdiff_t>(c);
+        for (std::size_t v = 0; v < V; ++v)
+          acc[v] = xsimd::fnma(lp, B::load_unaligned(yp + v * W), acc[v]);
+      }
+      const B d(lj[j]);
+      for (std::size_t v = 0; v < V; ++v) (acc[v] / d).store_unaligned(yj + v * W);
+    }
+  for (; c < m; ++c)
+    for (std::size_t j = 0; j < kb; ++j) {
+      const double* lj = l + static_cast<std::ptrdiff_t>(j) * ldl;
+      double s = y[static_cast<std::ptrdiff_t>(j) * ld + static_cast<std::ptrdiff_t>(c)];
+      for (std::size_t p = 0; p < j; ++p)
+        s -= lj[p] * y[static_cast<std::ptrdiff_t>(p) * ld + static_cast<std::ptrdiff_t>(c)];
+      y[static_cast<std::ptrdiff_t>(j) * ld + static_cast<std::ptrdiff_t>(c)] = s / lj[j];
+    }
+}
+PARE_DISPATCHED_KERNEL(void, ForwardSubstitute::operator(),
+                       (const double*, std::ptrdiff_t, std::size_t, double*, std::size_t),
+                       const noexcept)
 
 /// Blocked right-looking Cholesky of the n×n matrix at `a` (row stride lda, unit column stride):
 /// per block of columns, the diagonal block is factored unblocked, the panel below it solved
@@ -132,73 +166,81 @@ struct ForwardSubstitute {
 /// triangle; leaves L there and zeros above.
 struct Cholesky {
   template <class Arch>
-  [[nodiscard]] CholeskyStatus operator()(Arch, double* a, std::size_t n,
-                                          std::ptrdiff_t lda) const {
-    constexpr std::size_t NB = detail::block_size;
-    using linalg::detail::Operand;
-    using linalg::detail::Tri;
-    linalg::detail::Scratch scratch;
-    for (std::size_t k = 0; k < n; k += NB) {
-      const std::size_t kb = std::min(NB, n - k);
-      double* a11 = a + static_cast<std::ptrdiff_t>(k) * lda + static_cast<std::ptrdiff_t>(k);
-      if (detail::cholesky_unblocked(a11, kb, lda) != CholeskyStatus::ok)
-        return CholeskyStatus::not_positive_definite;
-      const std::size_t m = n - k - kb;
-      if (m == 0) break;
-      for (std::size_t r = 0; r < kb; ++r)  // A₁₂, the upper triangle's part of this block row
-        std::fill_n(a11 + static_cast<std::ptrdiff_t>(r) * lda + static_cast<std::ptrdiff_t>(kb), m,
-                    0.0);
-      double* a21 = a11 + static_cast<std::ptrdiff_t>(kb) * lda;
-      double* y = scratch.get(kb * m);
-      const auto ldy = static_cast<std::ptrdiff_t>(m);
-      detail::transpose(a21, lda, m, kb, y, ldy);
-      ForwardSubstitute{}(Arch{}, a11, lda, kb, y, m);
-      detail::transpose(y, ldy, kb, m, a21, lda);
-      // A₂₂ −= Yᵀ·Y on the lower triangle, Y = L₂₁ᵀ [kb, m].
-      linalg::detail::gemm_driver<Arch>(m, m, kb, -1.0, Operand<double>{y, 1, ldy, Tri::full},
-                                        Operand<double>{y, ldy, 1, Tri::full},
-                                        a21 + static_cast<std::ptrdiff_t>(kb), lda, true, false);
-    }
-    return CholeskyStatus::ok;
-  }
+  [[nodiscard]] CholeskyStatus operator()(Arch, double* a, std::size_t n, std::ptrdiff_t lda) const;
 };
+
+template <class Arch>
+CholeskyStatus Cholesky::operator()(Arch, double* a, std::size_t n, std::ptrdiff_t lda) const {
+  constexpr std::size_t NB = detail::block_size;
+  using linalg::detail::Operand;
+  using linalg::detail::Tri;
+  linalg::detail::Scratch<Arch> scratch;
+  for (std::size_t k = 0; k < n; k += NB) {
+    const std::size_t kb = std::min(NB, n - k);
+    double* a11 = a + static_cast<std::ptrdiff_t>(k) * lda + static_cast<std::ptrdiff_t>(k);
+    if (detail::cholesky_unblocked(a11, kb, lda) != CholeskyStatus::ok)
+      return CholeskyStatus::not_positive_definite;
+    const std::size_t m = n - k - kb;
+    if (m == 0) break;
+    for (std::size_t r = 0; r < kb; ++r)  // A₁₂, the upper triangle's part of this block row
+      std::fill_n(a11 + static_cast<std::ptrdiff_t>(r) * lda + static_cast<std::ptrdiff_t>(kb), m,
+                  0.0);
+    double* a21 = a11 + static_cast<std::ptrdiff_t>(kb) * lda;
+    double* y = scratch.get(kb * m);
+    const auto ldy = static_cast<std::ptrdiff_t>(m);
+    detail::transpose(a21, lda, m, kb, y, ldy);
+    ForwardSubstitute{}(Arch{}, a11, lda, kb, y, m);
+    detail::transpose(y, ldy, kb, m, a21, lda);
+    // A₂₂ −= Yᵀ·Y on the lower triangle, Y = L₂₁ᵀ [kb, m].
+    linalg::detail::gemm_driver<Arch>(m, m, kb, -1.0, Operand<double>{y, 1, ldy, Tri::full},
+                                      Operand<double>{y, ldy, 1, Tri::full},
+                                      a21 + static_cast<std::ptrdiff_t>(kb), lda, true, false);
+  }
+  return CholeskyStatus::ok;
+}
+PARE_DISPATCHED_KERNEL(CholeskyStatus, Cholesky::operator(), (double*, std::size_t, std::ptrdiff_t),
+                       const)
 
 /// In-place inverse of the n×n lower-triangular matrix at `a` (LAPACK trtri's blocked lower
 /// variant, last block first): X₁₁ = L₁₁⁻¹, X₂₁ = −X₂₂·(L₂₁·X₁₁), the two products on the packed
 /// GEMM with the triangular halves skipped. The upper triangle is not read and not written.
 struct InvertLower {
   template <class Arch>
-  void operator()(Arch, double* a, std::size_t n, std::ptrdiff_t lda) const {
-    constexpr std::size_t NB = detail::block_size;
-    using linalg::detail::Operand;
-    using linalg::detail::Tri;
-    if (n == 0) return;
-    linalg::detail::Scratch s1, s2;
-    for (std::size_t j = (n - 1) / NB * NB;; j -= NB) {
-      const std::size_t jb = std::min(NB, n - j);
-      double* a11 = a + static_cast<std::ptrdiff_t>(j) * lda + static_cast<std::ptrdiff_t>(j);
-      detail::invert_lower_unblocked(a11, jb, lda);
-      const std::size_t m = n - j - jb;
-      if (m > 0) {
-        double* a21 = a11 + static_cast<std::ptrdiff_t>(jb) * lda;
-        double* t1 = s1.get(m * jb);
-        double* t2 = s2.get(m * jb);
-        const auto ldt = static_cast<std::ptrdiff_t>(jb);
-        for (std::size_t r = 0; r < m; ++r)
-          std::copy_n(a21 + static_cast<std::ptrdiff_t>(r) * lda, jb,
-                      t1 + static_cast<std::ptrdiff_t>(r) * ldt);
-        linalg::detail::gemm_driver<Arch>(m, jb, jb, 1.0, Operand<double>{t1, ldt, 1, Tri::full},
-                                          Operand<double>{a11, lda, 1, Tri::lower}, t2, ldt, false,
-                                          true);
-        linalg::detail::gemm_driver<Arch>(
-            m, jb, m, -1.0,
-            Operand<double>{a21 + static_cast<std::ptrdiff_t>(jb), lda, 1, Tri::lower},
-            Operand<double>{t2, ldt, 1, Tri::full}, a21, lda, false, true);
-      }
-      if (j == 0) break;
-    }
-  }
+  void operator()(Arch, double* a, std::size_t n, std::ptrdiff_t lda) const;
 };
+
+template <class Arch>
+void InvertLower::operator()(Arch, double* a, std::size_t n, std::ptrdiff_t lda) const {
+  constexpr std::size_t NB = detail::block_size;
+  using linalg::detail::Operand;
+  using linalg::detail::Tri;
+  if (n == 0) return;
+  linalg::detail::Scratch<Arch> s1, s2;
+  for (std::size_t j = (n - 1) / NB * NB;; j -= NB) {
+    const std::size_t jb = std::min(NB, n - j);
+    double* a11 = a + static_cast<std::ptrdiff_t>(j) * lda + static_cast<std::ptrdiff_t>(j);
+    detail::invert_lower_unblocked(a11, jb, lda);
+    const std::size_t m = n - j - jb;
+    if (m > 0) {
+      double* a21 = a11 + static_cast<std::ptrdiff_t>(jb) * lda;
+      double* t1 = s1.get(m * jb);
+      double* t2 = s2.get(m * jb);
+      const auto ldt = static_cast<std::ptrdiff_t>(jb);
+      for (std::size_t r = 0; r < m; ++r)
+        std::copy_n(a21 + static_cast<std::ptrdiff_t>(r) * lda, jb,
+                    t1 + static_cast<std::ptrdiff_t>(r) * ldt);
+      linalg::detail::gemm_driver<Arch>(m, jb, jb, 1.0, Operand<double>{t1, ldt, 1, Tri::full},
+                                        Operand<double>{a11, lda, 1, Tri::lower}, t2, ldt, false,
+                                        true);
+      linalg::detail::gemm_driver<Arch>(
+          m, jb, m, -1.0,
+          Operand<double>{a21 + static_cast<std::ptrdiff_t>(jb), lda, 1, Tri::lower},
+          Operand<double>{t2, ldt, 1, Tri::full}, a21, lda, false, true);
+    }
+    if (j == 0) break;
+  }
+}
+PARE_DISPATCHED_KERNEL(void, InvertLower::operator(), (double*, std::size_t, std::ptrdiff_t), const)
 
 }  // namespace kernels
 

@@ -40,6 +40,9 @@ struct Operand {
 };
 
 /// 64-byte aligned scratch for packed panels.
+// Templated on the arch so that its code, emitted in pare_isa's per-tier objects, carries the
+// arch in its symbols (simd/dispatch.hpp explains why that matters).
+template <class Arch>
 struct Scratch {
   struct Free {
     void operator()(double* p) const noexcept { ::operator delete(p, std::align_val_t{64}); }
@@ -159,7 +162,7 @@ void gemm_driver(std::size_t m, std::size_t n, std::size_t k, double alpha, cons
   using S = GemmShape<Arch>;
   constexpr std::size_t MR = S::MR, NR = S::NR, KC = S::KC, MC = S::MC, NC = S::NC;
   if (m == 0 || n == 0) return;
-  Scratch sa, sb;
+  Scratch<Arch> sa, sb;
   double* pa = sa.get(MC * KC);
   double* pb = sb.get(NC * KC);
   alignas(64) double tile[MR * NR];
