@@ -34,15 +34,14 @@ float Dot::operator()(Arch, const float* a, const float* b, std::size_t n) const
   B s0(0.0f), s1(0.0f), s2(0.0f), s3(0.0f);
   std::size_t i = 0;
   for (; i + 4 * w <= n; i += 4 * w) {
-    s0 = xsimd::fma(B::load_unaligned(a + i), B::load_unaligned(b + i), s0);
-    s1 = xsimd::fma(B::load_unaligned(a + i + w), B::load_unaligned(b + i + w), s1);
-    s2 = xsimd::fma(B::load_unaligned(a + i + 2 * w), B::load_unaligned(b + i + 2 * w), s2);
-    s3 = xsimd::fma(B::load_unaligned(a + i + 3 * w), B::load_unaligned(b + i + 3 * w), s3);
+    s0 = simd::fma(B::load_unaligned(a + i), B::load_unaligned(b + i), s0);
+    s1 = simd::fma(B::load_unaligned(a + i + w), B::load_unaligned(b + i + w), s1);
+    s2 = simd::fma(B::load_unaligned(a + i + 2 * w), B::load_unaligned(b + i + 2 * w), s2);
+    s3 = simd::fma(B::load_unaligned(a + i + 3 * w), B::load_unaligned(b + i + 3 * w), s3);
   }
-  for (; i + w <= n; i += w)
-    s0 = xsimd::fma(B::load_unaligned(a + i), B::load_unaligned(b + i), s0);
+  for (; i + w <= n; i += w) s0 = simd::fma(B::load_unaligned(a + i), B::load_unaligned(b + i), s0);
   float s = xsimd::hadd((s0 + s1) + (s2 + s3));
-  for (; i < n; ++i) s += a[i] * b[i];
+  for (; i < n; ++i) s = simd::fma_like<Arch>(a[i], b[i], s);
   return s;
 }
 PARE_DISPATCHED_KERNEL(float, Dot::operator(), (const float*, const float*, std::size_t),
@@ -55,14 +54,14 @@ void Axpy::operator()(Arch, float alpha, const float* x, float* y, std::size_t n
   const B a(alpha);
   std::size_t i = 0;
   for (; i + 2 * w <= n; i += 2 * w) {
-    const B y0 = xsimd::fma(a, B::load_unaligned(x + i), B::load_unaligned(y + i));
-    const B y1 = xsimd::fma(a, B::load_unaligned(x + i + w), B::load_unaligned(y + i + w));
+    const B y0 = simd::fma(a, B::load_unaligned(x + i), B::load_unaligned(y + i));
+    const B y1 = simd::fma(a, B::load_unaligned(x + i + w), B::load_unaligned(y + i + w));
     y0.store_unaligned(y + i);
     y1.store_unaligned(y + i + w);
   }
   for (; i + w <= n; i += w)
-    xsimd::fma(a, B::load_unaligned(x + i), B::load_unaligned(y + i)).store_unaligned(y + i);
-  for (; i < n; ++i) y[i] += alpha * x[i];
+    simd::fma(a, B::load_unaligned(x + i), B::load_unaligned(y + i)).store_unaligned(y + i);
+  for (; i < n; ++i) y[i] = simd::fma_like<Arch>(alpha, x[i], y[i]);
 }
 PARE_DISPATCHED_KERNEL(void, Axpy::operator(), (float, const float*, float*, std::size_t),
                        const noexcept)

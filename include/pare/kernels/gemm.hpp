@@ -43,10 +43,13 @@ struct GemmOperand {
 
 namespace detail {
 
+// The packing routines are always inlined into the dispatched kernels that call them, so that
+// pare_isa's per-tier objects define no symbol without an arch in its name (isa.symbols tests).
 /// Copies rows [0, rows) × cols [0, depth) of `a` into panels of `MR` rows: panel q holds, for
 /// each p, the MR values a(q·MR + i, p) contiguously; rows past `rows` are zero.
 template <std::size_t MR>
-inline void pack_a(GemmOperand a, std::size_t rows, std::size_t depth, float* dst) noexcept {
+[[gnu::always_inline]] inline void pack_a(GemmOperand a, std::size_t rows, std::size_t depth,
+                                          float* dst) noexcept {
   for (std::size_t q = 0; q < rows; q += MR) {
     const std::size_t mr = std::min(MR, rows - q);
     float* panel = dst + q * depth;
@@ -70,7 +73,8 @@ inline void pack_a(GemmOperand a, std::size_t rows, std::size_t depth, float* ds
 /// Copies rows [0, depth) × cols [0, cols) of `b` into panels of `NR` columns: panel q holds, for
 /// each p, the NR values b(p, q·NR + j) contiguously; columns past `cols` are zero.
 template <std::size_t NR>
-inline void pack_b(GemmOperand b, std::size_t depth, std::size_t cols, float* dst) noexcept {
+[[gnu::always_inline]] inline void pack_b(GemmOperand b, std::size_t depth, std::size_t cols,
+                                          float* dst) noexcept {
   for (std::size_t q = 0; q < cols; q += NR) {
     const std::size_t nr = std::min(NR, cols - q);
     float* panel = dst + q * depth;
@@ -120,7 +124,7 @@ inline void micro_kernel(std::size_t depth, const float* ap, const float* bp, fl
     for (std::size_t v = 0; v < NV; ++v) bv[v] = B::load_aligned(bp + v * W);
     for (std::size_t i = 0; i < MR; ++i) {
       const B av(ap[i]);
-      for (std::size_t v = 0; v < NV; ++v) acc[i * NV + v] = xsimd::fma(av, bv[v], acc[i * NV + v]);
+      for (std::size_t v = 0; v < NV; ++v) acc[i * NV + v] = simd::fma(av, bv[v], acc[i * NV + v]);
     }
     ap += MR;
     bp += NR;
@@ -131,7 +135,7 @@ inline void micro_kernel(std::size_t depth, const float* ap, const float* bp, fl
       float* row = c + static_cast<std::ptrdiff_t>(i) * ldc;
       for (std::size_t v = 0; v < NV; ++v) {
         B r = va * acc[i * NV + v];
-        if (beta != 0.0f) r = xsimd::fma(vb, B::load_unaligned(row + v * W), r);
+        if (beta != 0.0f) r = simd::fma(vb, B::load_unaligned(row + v * W), r);
         epi(r, i).store_unaligned(row + v * W);
       }
     }
@@ -145,7 +149,7 @@ inline void micro_kernel(std::size_t depth, const float* ap, const float* bp, fl
   for (std::size_t i = 0; i < mr; ++i)
     for (std::size_t v = 0; v < NV; ++v) {
       B r = va * acc[i * NV + v];
-      if (beta != 0.0f) r = xsimd::fma(vb, B::load_aligned(tile.data() + i * NR + v * W), r);
+      if (beta != 0.0f) r = simd::fma(vb, B::load_aligned(tile.data() + i * NR + v * W), r);
       epi(r, i).store_aligned(tile.data() + i * NR + v * W);
     }
   for (std::size_t i = 0; i < mr; ++i)

@@ -43,19 +43,19 @@ inline void gemv_rows(const float* w, std::size_t ld, const float* x, float* y,
       const B xv = B::load_unaligned(x + c + u * width);
       for (std::size_t r = 0; r < Rows; ++r)
         acc[r * Unroll + u] =
-            xsimd::fma(B::load_unaligned(w + r * ld + c + u * width), xv, acc[r * Unroll + u]);
+            simd::fma(B::load_unaligned(w + r * ld + c + u * width), xv, acc[r * Unroll + u]);
     }
   }
   for (; c + width <= cols; c += width) {
     const B xv = B::load_unaligned(x + c);
     for (std::size_t r = 0; r < Rows; ++r)
-      acc[r * Unroll] = xsimd::fma(B::load_unaligned(w + r * ld + c), xv, acc[r * Unroll]);
+      acc[r * Unroll] = simd::fma(B::load_unaligned(w + r * ld + c), xv, acc[r * Unroll]);
   }
   for (std::size_t r = 0; r < Rows; ++r) {
     B s = acc[r * Unroll];
     for (std::size_t u = 1; u < Unroll; ++u) s += acc[r * Unroll + u];
     float t = xsimd::hadd(s);
-    for (std::size_t k = c; k < cols; ++k) t += w[r * ld + k] * x[k];
+    for (std::size_t k = c; k < cols; ++k) t = simd::fma_like<Arch>(w[r * ld + k], x[k], t);
     y[r] = t;
   }
 }

@@ -54,7 +54,7 @@ inline B apply_activation(const Epilogue& e, B r) noexcept {
     case Activation::clip:
       return xsimd::min(xsimd::max(r, B(e.lo)), B(e.hi));
     case Activation::hard_sigmoid:
-      return xsimd::max(B(0.0f), xsimd::min(B(1.0f), xsimd::fma(B(e.alpha), r, B(e.beta))));
+      return xsimd::max(B(0.0f), xsimd::min(B(1.0f), simd::fma(B(e.alpha), r, B(e.beta))));
     case Activation::hard_swish:
       return r * xsimd::max(B(0.0f), xsimd::min(B(1.0f), r / B(6.0f) + B(0.5f)));
     case Activation::sigmoid:
@@ -164,10 +164,10 @@ void DepthwisePlane::operator()(Arch, const float* src, const std::size_t* offse
     for (std::size_t k = 0; k < taps; ++k) {
       const float* s = src + offsets[k] + t;
       const B wk(w[k]);
-      a0 = xsimd::fma(wk, B::load_unaligned(s), a0);
-      a1 = xsimd::fma(wk, B::load_unaligned(s + W), a1);
-      a2 = xsimd::fma(wk, B::load_unaligned(s + 2 * W), a2);
-      a3 = xsimd::fma(wk, B::load_unaligned(s + 3 * W), a3);
+      a0 = simd::fma(wk, B::load_unaligned(s), a0);
+      a1 = simd::fma(wk, B::load_unaligned(s + W), a1);
+      a2 = simd::fma(wk, B::load_unaligned(s + 2 * W), a2);
+      a3 = simd::fma(wk, B::load_unaligned(s + 3 * W), a3);
     }
     a0.store_unaligned(acc + t);
     a1.store_unaligned(acc + t + W);
@@ -177,7 +177,7 @@ void DepthwisePlane::operator()(Arch, const float* src, const std::size_t* offse
   for (; t + W <= span; t += W) {
     B a0(bias);
     for (std::size_t k = 0; k < taps; ++k)
-      a0 = xsimd::fma(B(w[k]), B::load_unaligned(src + offsets[k] + t), a0);
+      a0 = simd::fma(B(w[k]), B::load_unaligned(src + offsets[k] + t), a0);
     a0.store_unaligned(acc + t);
   }
   for (; t < span; ++t) {

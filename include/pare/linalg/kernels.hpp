@@ -141,7 +141,7 @@ void ForwardSubstitute::operator()(Arch, const double* l, std::ptrdiff_t ldl, st
         const B lp(lj[p]);
         const double* yp = y + static_cast<std::ptrdiff_t>(p) * ld + static_cast<std::ptrdiff_t>(c);
         for (std::size_t v = 0; v < V; ++v)
-          acc[v] = xsimd::fnma(lp, B::load_unaligned(yp + v * W), acc[v]);
+          acc[v] = simd::fnma(lp, B::load_unaligned(yp + v * W), acc[v]);
       }
       const B d(lj[j]);
       for (std::size_t v = 0; v < V; ++v) (acc[v] / d).store_unaligned(yj + v * W);

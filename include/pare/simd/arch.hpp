@@ -35,6 +35,40 @@
 
 namespace pare::simd {
 
+/// x·y + z with one rounding on every arch that has FMA. xsimd 8 implements its fma for AVX2 with
+/// vfmadd but leaves AVX-512 to the generic x·y + z, which becomes vfmadd only when the compiler
+/// contracts it — not with -std=c++20 (ISO mode turns contraction off) nor under the
+/// sanitizers — so the AVX-512 kernels would silently run at half the FLOP rate and round
+/// differently from the AVX2 ones. Kernels call this instead of xsimd::fma.
+template <class T, class A>
+[[nodiscard]] inline xsimd::batch<T, A> fma(const xsimd::batch<T, A>& x,
+                                            const xsimd::batch<T, A>& y,
+                                            const xsimd::batch<T, A>& z) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, float>)
+    return _mm512_fmadd_ps(x, y, z);
+  else if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, double>)
+    return _mm512_fmadd_pd(x, y, z);
+  else
+#endif
+    return xsimd::fma(x, y, z);
+}
+
+/// z − x·y with one rounding where the arch has FMA (see fma).
+template <class T, class A>
+[[nodiscard]] inline xsimd::batch<T, A> fnma(const xsimd::batch<T, A>& x,
+                                             const xsimd::batch<T, A>& y,
+                                             const xsimd::batch<T, A>& z) noexcept {
+#if defined(__AVX512F__)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, float>)
+    return _mm512_fnmadd_ps(x, y, z);
+  else if constexpr (std::is_base_of_v<xsimd::avx512f, A> && std::is_same_v<T, double>)
+    return _mm512_fnmadd_pd(x, y, z);
+  else
+#endif
+    return xsimd::fnma(x, y, z);
+}
+
 /// The xsimd architectures pare writes kernels for, best first (xsimd's arch_list order).
 using candidate_archs = xsimd::arch_list<xsimd::avx512bw, xsimd::fma3<xsimd::avx2>, xsimd::sse2>;
 

@@ -75,6 +75,18 @@ template <class Arch>
     return Tier::sse2;
 }
 
+/// a·b + c rounded as Arch's vector code rounds it: one fused rounding where the arch has FMA
+/// (what xsimd::fma does there), two where it does not. Scalar tails use it so that an element's
+/// value does not depend on whether it fell in the vector body or the tail, nor on whether the
+/// compiler chose to contract a·b + c (it does not under the sanitizers).
+template <class Arch>
+[[nodiscard]] inline float fma_like(float a, float b, float c) noexcept {
+  if constexpr (tier_of<Arch>() >= Tier::avx2)
+    return __builtin_fmaf(a, b, c);
+  else
+    return a * b + c;
+}
+
 /// Lanes of T in one register of Arch — usable where the arch's batch type is not defined (a
 /// translation unit compiled without AVX-512 that dispatches to the AVX-512 objects).
 template <class Arch, class T>

@@ -95,7 +95,7 @@ inline void micro_kernel(std::size_t k, const double* a, const double* b, double
     for (std::size_t i = 0; i < MR; ++i) {
       const B av(a[p * MR + i]);
 #pragma GCC unroll 4
-      for (std::size_t v = 0; v < NV; ++v) acc[i][v] = xsimd::fma(av, bv[v], acc[i][v]);
+      for (std::size_t v = 0; v < NV; ++v) acc[i][v] = simd::fma(av, bv[v], acc[i][v]);
     }
   }
   const B al(alpha);
@@ -104,16 +104,19 @@ inline void micro_kernel(std::size_t k, const double* a, const double* b, double
 #pragma GCC unroll 4
     for (std::size_t v = 0; v < NV; ++v) {
       double* dst = c + static_cast<std::ptrdiff_t>(i) * ldc + static_cast<std::ptrdiff_t>(v * W);
-      const B r = overwrite ? al * acc[i][v] : xsimd::fma(al, acc[i][v], B::load_unaligned(dst));
+      const B r = overwrite ? al * acc[i][v] : simd::fma(al, acc[i][v], B::load_unaligned(dst));
       r.store_unaligned(dst);
     }
 }
 
+// The packing routines are always inlined into the dispatched kernels that call them, so that
+// pare_isa's per-tier objects define no symbol without an arch in its name (isa.symbols tests).
 /// Packs rows [i0, i0 + mc) × cols [p0, p0 + kc) of `a` in MR-row panels ([panel][p][MR]), zero
 /// outside the matrix and outside its triangle.
 template <std::size_t MR, class T>
-inline void pack_a(const Operand<T>& a, std::size_t m, std::size_t i0, std::size_t mc,
-                   std::size_t p0, std::size_t kc, double* dst) noexcept {
+[[gnu::always_inline]] inline void pack_a(const Operand<T>& a, std::size_t m, std::size_t i0,
+                                          std::size_t mc, std::size_t p0, std::size_t kc,
+                                          double* dst) noexcept {
   for (std::size_t q = 0; q < mc; q += MR) {
     double* panel = dst + q * kc;
     const std::size_t rows = std::min(MR, m - (i0 + q));
@@ -133,8 +136,9 @@ inline void pack_a(const Operand<T>& a, std::size_t m, std::size_t i0, std::size
 
 /// Packs rows [p0, p0 + kc) × cols [j0, j0 + nc) of `b` in NR-column panels ([panel][p][NR]).
 template <std::size_t NR, class T>
-inline void pack_b(const Operand<T>& b, std::size_t n, std::size_t p0, std::size_t kc,
-                   std::size_t j0, std::size_t nc, double* dst) noexcept {
+[[gnu::always_inline]] inline void pack_b(const Operand<T>& b, std::size_t n, std::size_t p0,
+                                          std::size_t kc, std::size_t j0, std::size_t nc,
+                                          double* dst) noexcept {
   for (std::size_t q = 0; q < nc; q += NR) {
     double* panel = dst + q * kc;
     const std::size_t cols = std::min(NR, n - (j0 + q));
