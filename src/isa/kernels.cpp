@@ -17,4 +17,7 @@ static_assert(PARE_ISA_TU::supported(),
               "or -march=x86-64-v4)");
 
 // Every header with a PARE_DISPATCHED_KERNEL line.
+#include "pare/distill/row_kernels.hpp"
 #include "pare/kernels/blas1.hpp"
+#include "pare/kernels/softmax.hpp"
+#include "pare/nn/graph/unary_kernels.hpp"

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 // GCC 12 reports the `__m512 __Y = __Y;` idiom of _mm512_undefined_ps() as uninitialized once
 // xsimd::exp is inlined here (GCC bug 105593, fixed in GCC 13); the warning is a false positive.
@@ -328,78 +329,103 @@ struct DivergenceRow {
   template <class Arch>
   float operator()(Arch, const float* s, const float* t, std::size_t n, float inv_t,
                    float grad_scale, float* grad, float* scratch = nullptr,
-                   const RowPrefetch& next = {}) const noexcept {
-    using B = xsimd::batch<float, Arch>;
-    if constexpr (D == Divergence::forward_kl)
-      if (scratch)
-        return detail::forward_kl_cached<Arch, Accumulate>(s, t, n, inv_t, grad_scale, grad,
-                                                           scratch, next);
-    const RowShift rs = RowLogSoftmaxShift{}(Arch{}, s, n, inv_t);
-    const RowShift rt = RowLogSoftmaxShift{}(Arch{}, t, n, inv_t);
-    const B ms(rs.max), cs(rs.log_sum), mt(rt.max), ct(rt.log_sum), it(inv_t), gs(grad_scale);
-    const B zero(0.0f), half(0.5f), log2(0.69314718055994531f);
-    auto store = [&](float* g, B v) {
-      if constexpr (Accumulate) v += B::load_unaligned(g);
-      v.store_unaligned(g);
-    };
-    auto logs = [&](B sv, B tv) {
-      return std::pair{xsimd::fms(sv - ms, it, cs), xsimd::fms(tv - mt, it, ct)};
-    };
-    // log m = log(½(p + q)), as a log-add-exp so it stays finite when p and q underflow.
-    auto log_mid = [&](B lp, B lq) {
-      return xsimd::max(lp, lq) +
-             xsimd::log1p(detail::exp_nonpositive<Arch>(-xsimd::abs(lp - lq))) - log2;
-    };
-    if constexpr (D == Divergence::forward_kl) {
-      return detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
-        const auto [lp, lq] = logs(sv, tv);
-        const B p = detail::exp_nonpositive<Arch>(lp), q = detail::exp_nonpositive<Arch>(lq);
-        if (g) store(g, gs * (p - q));
-        return xsimd::select(q > zero, q * (lq - lp), zero);
-      });
-    } else if constexpr (D == Divergence::reverse_kl) {
-      const float kl = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
+                   const RowPrefetch& next = {}) const noexcept;
+};
+
+// Defined out of the classes so that pare_isa's objects can hold the AVX2/AVX-512 instantiations
+// (simd/dispatch.hpp).
+template <Divergence D, bool Accumulate>
+template <class Arch>
+float DivergenceRow<D, Accumulate>::operator()(Arch, const float* s, const float* t, std::size_t n,
+                                               float inv_t, float grad_scale, float* grad,
+                                               float* scratch,
+                                               const RowPrefetch& next) const noexcept {
+  using B = xsimd::batch<float, Arch>;
+  if constexpr (D == Divergence::forward_kl)
+    if (scratch)
+      return detail::forward_kl_cached<Arch, Accumulate>(s, t, n, inv_t, grad_scale, grad, scratch,
+                                                         next);
+  const RowShift rs = RowLogSoftmaxShift{}(Arch{}, s, n, inv_t);
+  const RowShift rt = RowLogSoftmaxShift{}(Arch{}, t, n, inv_t);
+  const B ms(rs.max), cs(rs.log_sum), mt(rt.max), ct(rt.log_sum), it(inv_t), gs(grad_scale);
+  const B zero(0.0f), half(0.5f), log2(0.69314718055994531f);
+  auto store = [&](float* g, B v) {
+    if constexpr (Accumulate) v += B::load_unaligned(g);
+    v.store_unaligned(g);
+  };
+  auto logs = [&](B sv, B tv) {
+    return std::pair{xsimd::fms(sv - ms, it, cs), xsimd::fms(tv - mt, it, ct)};
+  };
+  // log m = log(½(p + q)), as a log-add-exp so it stays finite when p and q underflow.
+  auto log_mid = [&](B lp, B lq) {
+    return xsimd::max(lp, lq) + xsimd::log1p(detail::exp_nonpositive<Arch>(-xsimd::abs(lp - lq))) -
+           log2;
+  };
+  if constexpr (D == Divergence::forward_kl) {
+    return detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
+      const auto [lp, lq] = logs(sv, tv);
+      const B p = detail::exp_nonpositive<Arch>(lp), q = detail::exp_nonpositive<Arch>(lq);
+      if (g) store(g, gs * (p - q));
+      return xsimd::select(q > zero, q * (lq - lp), zero);
+    });
+  } else if constexpr (D == Divergence::reverse_kl) {
+    const float kl = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
+      const auto [lp, lq] = logs(sv, tv);
+      const B p = detail::exp_nonpositive<Arch>(lp);
+      return xsimd::select(p > zero, p * (lp - lq), zero);
+    });
+    if (grad) {
+      const B klv(kl);
+      (void)detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
         const auto [lp, lq] = logs(sv, tv);
         const B p = detail::exp_nonpositive<Arch>(lp);
-        return xsimd::select(p > zero, p * (lp - lq), zero);
+        store(g, gs * xsimd::select(p > zero, p * (lp - lq - klv), zero));
+        return zero;
       });
-      if (grad) {
-        const B klv(kl);
-        (void)detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
-          const auto [lp, lq] = logs(sv, tv);
-          const B p = detail::exp_nonpositive<Arch>(lp);
-          store(g, gs * xsimd::select(p > zero, p * (lp - lq - klv), zero));
-          return zero;
-        });
-      }
-      return kl;
-    } else {
-      float mean_g = 0;  // Σ p g
-      const float js = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
-        const auto [lp, lq] = logs(sv, tv);
-        const B p = detail::exp_nonpositive<Arch>(lp), q = detail::exp_nonpositive<Arch>(lq);
-        const B lm = log_mid(lp, lq);
-        return half * (xsimd::select(q > zero, q * (lq - lm), zero) +
-                       xsimd::select(p > zero, p * (lp - lm), zero));
-      });
-      if (grad) {
-        mean_g = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
-          const auto [lp, lq] = logs(sv, tv);
-          const B p = detail::exp_nonpositive<Arch>(lp);
-          return xsimd::select(p > zero, p * half * (lp - log_mid(lp, lq)), zero);
-        });
-        const B mg(mean_g);
-        (void)detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
-          const auto [lp, lq] = logs(sv, tv);
-          const B p = detail::exp_nonpositive<Arch>(lp);
-          store(g, gs * xsimd::select(p > zero, p * (half * (lp - log_mid(lp, lq)) - mg), zero));
-          return zero;
-        });
-      }
-      return js;
     }
+    return kl;
+  } else {
+    float mean_g = 0;  // Σ p g
+    const float js = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
+      const auto [lp, lq] = logs(sv, tv);
+      const B p = detail::exp_nonpositive<Arch>(lp), q = detail::exp_nonpositive<Arch>(lq);
+      const B lm = log_mid(lp, lq);
+      return half * (xsimd::select(q > zero, q * (lq - lm), zero) +
+                     xsimd::select(p > zero, p * (lp - lm), zero));
+    });
+    if (grad) {
+      mean_g = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
+        const auto [lp, lq] = logs(sv, tv);
+        const B p = detail::exp_nonpositive<Arch>(lp);
+        return xsimd::select(p > zero, p * half * (lp - log_mid(lp, lq)), zero);
+      });
+      const B mg(mean_g);
+      (void)detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
+        const auto [lp, lq] = logs(sv, tv);
+        const B p = detail::exp_nonpositive<Arch>(lp);
+        store(g, gs * xsimd::select(p > zero, p * (half * (lp - log_mid(lp, lq)) - mg), zero));
+        return zero;
+      });
+    }
+    return js;
   }
-};
+}
+// The instantiations pare dispatches to (the divergences are a closed set; a macro argument
+// cannot hold the template's comma, hence the aliases).
+using ForwardKlRow = DivergenceRow<Divergence::forward_kl, true>;
+using ForwardKlRowStore = DivergenceRow<Divergence::forward_kl, false>;
+using ReverseKlRow = DivergenceRow<Divergence::reverse_kl, true>;
+using JensenShannonRow = DivergenceRow<Divergence::jensen_shannon, true>;
+#define PARE_DIVERGENCE_ROW_KERNEL(Row)                                                            \
+  PARE_DISPATCHED_KERNEL(                                                                          \
+      float, Row::operator(),                                                                      \
+      (const float*, const float*, std::size_t, float, float, float*, float*, const RowPrefetch&), \
+      const noexcept)
+PARE_DIVERGENCE_ROW_KERNEL(ForwardKlRow)
+PARE_DIVERGENCE_ROW_KERNEL(ForwardKlRowStore)
+PARE_DIVERGENCE_ROW_KERNEL(ReverseKlRow)
+PARE_DIVERGENCE_ROW_KERNEL(JensenShannonRow)
+#undef PARE_DIVERGENCE_ROW_KERNEL
 
 /// Cross-entropy of softmax(s) against the label-smoothed target
 /// q = (1 − ε)·onehot(label) + ε/n, as torch.nn.functional.cross_entropy(label_smoothing = ε):
@@ -408,27 +434,35 @@ struct DivergenceRow {
 struct SmoothedCrossEntropyRow {
   template <class Arch>
   float operator()(Arch, const float* s, std::size_t n, std::size_t label, float smoothing,
-                   float grad_scale, float* grad) const noexcept {
-    using B = xsimd::batch<float, Arch>;
-    const RowShift rs = RowLogSoftmaxShift{}(Arch{}, s, n, 1.0f);
-    const float uniform = smoothing / static_cast<float>(n);
-    const B ms(rs.max), cs(rs.log_sum), gs(grad_scale), uv(uniform);
-    float sum_lp = 0;
-    if (smoothing != 0.0f || grad) {
-      // The teacher argument is unused; s is passed twice so the helper reads valid memory.
-      sum_lp = detail::for_each_batch<Arch>(s, s, grad, n, [&](B sv, B, float* g) {
-        const B lp = (sv - ms) - cs;
-        if (g)
-          (B::load_unaligned(g) + gs * (detail::exp_nonpositive<Arch>(lp) - uv)).store_unaligned(g);
-        return lp;
-      });
-    }
-    const float lp_label = (s[label] - rs.max) - rs.log_sum;
-    if (grad) grad[label] -= grad_scale * (1.0f - smoothing);
-    const float smooth_term = smoothing != 0.0f ? -uniform * sum_lp : 0.0f;
-    return -(1.0f - smoothing) * lp_label + smooth_term;
-  }
+                   float grad_scale, float* grad) const noexcept;
 };
+
+template <class Arch>
+float SmoothedCrossEntropyRow::operator()(Arch, const float* s, std::size_t n, std::size_t label,
+                                          float smoothing, float grad_scale,
+                                          float* grad) const noexcept {
+  using B = xsimd::batch<float, Arch>;
+  const RowShift rs = RowLogSoftmaxShift{}(Arch{}, s, n, 1.0f);
+  const float uniform = smoothing / static_cast<float>(n);
+  const B ms(rs.max), cs(rs.log_sum), gs(grad_scale), uv(uniform);
+  float sum_lp = 0;
+  if (smoothing != 0.0f || grad) {
+    // The teacher argument is unused; s is passed twice so the helper reads valid memory.
+    sum_lp = detail::for_each_batch<Arch>(s, s, grad, n, [&](B sv, B, float* g) {
+      const B lp = (sv - ms) - cs;
+      if (g)
+        (B::load_unaligned(g) + gs * (detail::exp_nonpositive<Arch>(lp) - uv)).store_unaligned(g);
+      return lp;
+    });
+  }
+  const float lp_label = (s[label] - rs.max) - rs.log_sum;
+  if (grad) grad[label] -= grad_scale * (1.0f - smoothing);
+  const float smooth_term = smoothing != 0.0f ? -uniform * sum_lp : 0.0f;
+  return -(1.0f - smoothing) * lp_label + smooth_term;
+}
+PARE_DISPATCHED_KERNEL(float, SmoothedCrossEntropyRow::operator(),
+                       (const float*, std::size_t, std::size_t, float, float, float*),
+                       const noexcept)
 
 }  // namespace pare::kernels
 
