@@ -4,12 +4,16 @@
 //   threads/graph_softmax/<rows>x<n>/t<threads>  the graph Softmax op along axis 0 (strided rows)
 //   threads/soft_kl/<rows>x<classes>/t<threads>  SoftKL (T = 2) value and gradient
 //   threads/gptq/<rows>x<cols>/t<threads>        gptq_dequantized with a round-to-grid rule
+//   threads/{gelu,add,layer_norm}/<rows>x<n>/t<threads>  graph Gelu, Add of a [n] bias, and
+//                                                 LayerNormalization over the last axis
 // Small sizes are there to show that work under a task's grain stays on the calling thread (t2
 // no slower than t1). Compare tN with interleaved repetitions on a shared machine:
 //   pare_threads_bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../common/main.hpp"
@@ -20,7 +24,10 @@
 #include "pare/kernels/softmax.hpp"
 #include "pare/linalg/layer_hessian.hpp"
 #include "pare/nn/graph/attributes.hpp"
+#include "pare/nn/graph/elementwise.hpp"
+#include "pare/nn/graph/graph.hpp"
 #include "pare/nn/graph/softmax.hpp"
+#include "pare/nn/graph/tensor_ops.hpp"
 #include "pare/nn/graph/value.hpp"
 #include "pare/quant/gptq.hpp"
 
@@ -69,6 +76,53 @@ void graph_softmax_bench(benchmark::State& st, std::size_t rows, std::size_t n,
     op(ins, outs);
     benchmark::DoNotOptimize(y.floats.data());
   }
+}
+
+// Runs a graph op on float inputs of the given shapes.
+void run_graph_op(benchmark::State& st, const pare::graph::OpFn& op,
+                  std::vector<pare::graph::Value> inputs) {
+  std::vector<const pare::graph::Value*> ins;
+  for (const auto& v : inputs) ins.push_back(&v);
+  pare::graph::Value y;
+  pare::graph::Value* outs[] = {&y};
+  for (auto _ : st) {
+    op(ins, outs);
+    benchmark::DoNotOptimize(y.floats.data());
+  }
+}
+
+pare::graph::Value value(std::vector<std::size_t> shape, std::uint64_t seed) {
+  pare::graph::Value v;
+  std::size_t n = 1;
+  for (const std::size_t d : shape) n *= d;
+  v.shape = std::move(shape);
+  v.floats = normal(n, seed);
+  return v;
+}
+
+void gelu_bench(benchmark::State& st, std::size_t rows, std::size_t n, std::size_t threads) {
+  const pare::ParallelismScope scope({.threads = threads});
+  run_graph_op(st, pare::graph::make_unary(pare::graph::UnaryKind::gelu, "Gelu 'g'"),
+               {value({rows, n}, 7)});
+  st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * rows * n));
+}
+
+void add_bench(benchmark::State& st, std::size_t rows, std::size_t n, std::size_t threads) {
+  const pare::ParallelismScope scope({.threads = threads});
+  // [rows, n] + [n]: a bias broadcast along the rows
+  run_graph_op(st, pare::graph::make_binary(pare::graph::BinaryKind::add, "Add 'a'"),
+               {value({rows, n}, 8), value({n}, 9)});
+  st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * rows * n));
+}
+
+void layer_norm_bench(benchmark::State& st, std::size_t rows, std::size_t n, std::size_t threads) {
+  const pare::ParallelismScope scope({.threads = threads});
+  pare::graph::GraphNode node;
+  node.op_type = "LayerNormalization";
+  node.name = "ln";
+  run_graph_op(st, pare::graph::make_tensor_op(node, 17),
+               {value({rows, n}, 10), value({n}, 11), value({n}, 12)});
+  st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * rows * n));
 }
 
 void soft_kl_bench(benchmark::State& st, std::size_t rows, std::size_t c, std::size_t threads) {
@@ -122,6 +176,12 @@ void register_all() {
       {"soft_kl", soft_kl_bench, 512, 32000},
       {"gptq", gptq_bench, 64, 64},
       {"gptq", gptq_bench, 1024, 1024},
+      {"gelu", gelu_bench, 4, 256},
+      {"gelu", gelu_bench, 1024, 4096},
+      {"add", add_bench, 4, 256},
+      {"add", add_bench, 1024, 4096},
+      {"layer_norm", layer_norm_bench, 4, 256},
+      {"layer_norm", layer_norm_bench, 64, 4096},
   };
   for (const Case& c : cases)
     for (const std::size_t t : {1, 2}) {

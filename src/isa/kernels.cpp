@@ -21,3 +21,4 @@ static_assert(PARE_ISA_TU::supported(),
 #include "pare/kernels/blas1.hpp"
 #include "pare/kernels/softmax.hpp"
 #include "pare/nn/graph/unary_kernels.hpp"
+#include "pare/quant/dynamic_kernels.hpp"

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <span>
 #include <vector>
 
 #include "kernels/support.hpp"
@@ -21,12 +22,18 @@
 #include "pare/distill/soft_kl.hpp"
 #include "pare/kernels/softmax.hpp"
 #include "pare/linalg/layer_hessian.hpp"
+#include "pare/nn/adam.hpp"
 #include "pare/nn/graph/attributes.hpp"
 #include "pare/nn/graph/elementwise.hpp"
 #include "pare/nn/graph/graph.hpp"
+#include "pare/nn/graph/pool.hpp"
 #include "pare/nn/graph/softmax.hpp"
 #include "pare/nn/graph/tensor_ops.hpp"
 #include "pare/nn/graph/value.hpp"
+#include "pare/nn/sgd.hpp"
+#include "pare/prune/sparsegpt.hpp"
+#include "pare/quant/awq.hpp"
+#include "pare/quant/dynamic.hpp"
 #include "pare/quant/gptq.hpp"
 #include "pare/simd/dispatch.hpp"
 
@@ -355,4 +362,165 @@ TEST_CASE(
     REQUIRE(op);
     check_threads([&] { return run_op(op, {&x, &scale, &bias}); });
   }
+}
+
+TEST_CASE("dynamic row quantization gives the same codes on 1, 2 and 3 threads",
+          "[kernels][quantize][threads]") {
+  pare::Rng rng(28);
+  const std::size_t rows = 13, cols = 75, ldx = 80;
+  auto x = test::normal(rows * ldx, rng);
+  x[5] = 40.0f;  // one row with an outlier
+  for (const bool s8 : {false, true}) {
+    INFO((s8 ? "s8" : "u8"));
+    auto run = [&](bool reference) {
+      std::vector<float> out;
+      std::vector<float> scales(rows);
+      std::vector<std::int32_t> zeros(rows);
+      if (s8) {
+        std::vector<std::int8_t> q(rows * cols);
+        pare::quantize_rows_s8(x.data(), rows, cols, ldx, q.data(), cols, scales.data(), reference);
+        out.assign(q.begin(), q.end());
+      } else {
+        std::vector<std::uint8_t> q(rows * cols);
+        pare::quantize_rows_u8(x.data(), rows, cols, ldx, q.data(), cols, scales.data(),
+                               zeros.data(), reference);
+        out.assign(q.begin(), q.end());
+      }
+      out.insert(out.end(), scales.begin(), scales.end());
+      out.insert(out.end(), zeros.begin(), zeros.end());
+      return out;
+    };
+    // the scalar reference path, one thread: every tier and thread count must give its codes
+    std::vector<double> ref;
+    {
+      const pare::ParallelismScope one({.threads = 1});
+      for (const float v : run(true)) ref.push_back(v);
+    }
+    check_threads([&] { return run(false); }, &ref, 0.0);
+  }
+}
+
+TEST_CASE(
+    "graph MaxPool, AveragePool and GlobalAveragePool give the same bits on 1, 2 and 3 "
+    "threads",
+    "[kernels][pool][threads]") {
+  pare::Rng rng(29);
+  const pare::graph::Value x = random_value({2, 5, 9, 11}, rng);
+  auto ints = [](std::vector<std::int64_t> v) {
+    pare::graph::Attribute a;
+    a.kind = pare::graph::Attribute::Kind::ints;
+    a.ints = std::move(v);
+    return a;
+  };
+  for (const auto kind : {pare::graph::PoolKind::max, pare::graph::PoolKind::average}) {
+    for (const bool two : {true, false}) {
+      INFO((kind == pare::graph::PoolKind::max ? "max" : "average") << (two ? " 2x2/2" : " 3x3/2"));
+      pare::graph::Attributes attrs("pool");
+      attrs.set("kernel_shape",
+                ints(two ? std::vector<std::int64_t>{2, 2} : std::vector<std::int64_t>{3, 3}));
+      attrs.set("strides", ints({2, 2}));
+      if (!two) attrs.set("pads", ints({1, 1, 1, 1}));
+      const pare::graph::OpFn op = pare::graph::make_pool(kind, attrs);
+      // the reference: each window by index arithmetic (padding excluded from averages)
+      const std::size_t k = two ? 2 : 3, pad = two ? 0 : 1;
+      const std::size_t oh = (9 + 2 * pad - k) / 2 + 1, ow = (11 + 2 * pad - k) / 2 + 1;
+      std::vector<double> ref;
+      for (std::size_t c = 0; c < 10; ++c)
+        for (std::size_t oy = 0; oy < oh; ++oy)
+          for (std::size_t ox = 0; ox < ow; ++ox) {
+            double m = -INFINITY, s = 0;
+            std::size_t count = 0;
+            for (std::size_t ky = 0; ky < k; ++ky)
+              for (std::size_t kx = 0; kx < k; ++kx) {
+                const std::size_t y = oy * 2 + ky, xx = ox * 2 + kx;
+                if (y < pad || xx < pad || y - pad >= 9 || xx - pad >= 11) continue;
+                const float v = x.floats[(c * 9 + y - pad) * 11 + xx - pad];
+                m = std::max(m, static_cast<double>(v));
+                s += v;
+                ++count;
+              }
+            ref.push_back(kind == pare::graph::PoolKind::max ? m : s / static_cast<double>(count));
+          }
+      check_threads([&] { return run_op(op, {&x}); }, &ref, 1e-6);
+    }
+  }
+  const pare::graph::OpFn gap = pare::graph::make_global_average_pool(pare::graph::Attributes("g"));
+  std::vector<double> ref(10, 0.0);
+  for (std::size_t c = 0; c < 10; ++c) {
+    for (std::size_t i = 0; i < 99; ++i) ref[c] += x.floats[c * 99 + i];
+    ref[c] /= 99;
+  }
+  check_threads([&] { return run_op(gap, {&x}); }, &ref, 1e-6);
+}
+
+TEST_CASE("SparseGPT gives the same weights and mask on 1, 2 and 3 threads",
+          "[kernels][sparsegpt][threads]") {
+  pare::Rng rng(30);
+  const std::size_t rows = 23, cols = 48, samples = 150;
+  const auto w0 = test::normal(rows * cols, rng);
+  const auto x = test::normal(samples * cols, rng);
+  pare::LayerHessian h(cols);
+  h.add(TensorView<const float, 2>(x.data(), {samples, cols}));
+  pare::SparseGptOptions opt;
+  opt.block_size = 16;
+  for (const bool nm : {false, true}) {
+    INFO((nm ? "2:4" : "50%"));
+    check_threads([&] {
+      std::vector<float> w = w0;
+      const TensorView<float, 2> wv(w.data(), {rows, cols});
+      const auto r = nm ? pare::sparsegpt(wv, h.matrix(), pare::NM<2, 4>{}, opt)
+                        : pare::sparsegpt(wv, h.matrix(), 0.5, opt);
+      w.insert(w.end(), r.mask.data(), r.mask.data() + r.mask.size());
+      return w;
+    });
+  }
+}
+
+TEST_CASE("AWQ's search gives the same errors and scales on 1, 2 and 3 threads",
+          "[kernels][awq][threads]") {
+  pare::Rng rng(31);
+  const std::size_t out = 9, in = 64, samples = 37;
+  const auto w = test::normal(out * in, rng);
+  auto x = test::normal(samples * in, rng);
+  for (std::size_t n = 0; n < samples; ++n) x[n * in + 5] *= 20.0f;  // one salient channel
+  using Q = pare::Quantizer<pare::Int<4>, pare::Symmetric, pare::PerGroup<32>>;
+  check_threads([&] {
+    const auto r = pare::awq_search(Q{}, TensorView<const float, 2>(w.data(), {out, in}),
+                                    TensorView<const float, 2>(x.data(), {samples, in}));
+    std::vector<float> v(r.scales.begin(), r.scales.end());
+    for (const double e : r.errors) v.push_back(static_cast<float>(e));
+    v.push_back(r.alpha);
+    return v;
+  });
+}
+
+TEST_CASE("Sgd and Adam steps give the same bits on 1, 2 and 3 threads",
+          "[kernels][optim][threads]") {
+  pare::Rng rng(32);
+  const std::size_t n = 1003;
+  const auto v0 = test::normal(n, rng), g0 = test::normal(n, rng), g1 = test::normal(n, rng);
+  auto steps = [&](auto opt) {
+    std::vector<float> v = v0, g = g0;
+    const pare::Parameter p{v, g};
+    opt.step(std::span<const pare::Parameter>(&p, 1));
+    g = g1;
+    opt.step(std::span<const pare::Parameter>(&p, 1));
+    return v;
+  };
+  // the reference: torch.optim.SGD's update (momentum 0.9, weight decay 0.01), by hand
+  std::vector<double> ref(n);
+  for (std::size_t k = 0; k < n; ++k) {
+    float v = v0[k];
+    float g = g0[k] + 0.01f * v;
+    float b = g;
+    v -= 0.1f * b;
+    g = g1[k] + 0.01f * v;
+    b = 0.9f * b + g;
+    v -= 0.1f * b;
+    ref[k] = v;
+  }
+  check_threads(
+      [&] { return steps(pare::Sgd{.lr = 0.1f, .momentum = 0.9f, .weight_decay = 0.01f}); }, &ref,
+      1e-6);
+  check_threads([&] { return steps(pare::Adam{.lr = 0.01f}); });
 }
