@@ -20,6 +20,7 @@
 #include "pare/distill/jensen_shannon.hpp"
 #include "pare/distill/reverse_kl.hpp"
 #include "pare/distill/soft_kl.hpp"
+#include "pare/kernels/quantize.hpp"
 #include "pare/kernels/softmax.hpp"
 #include "pare/linalg/layer_hessian.hpp"
 #include "pare/nn/adam.hpp"
@@ -523,4 +524,29 @@ TEST_CASE("Sgd and Adam steps give the same bits on 1, 2 and 3 threads",
       [&] { return steps(pare::Sgd{.lr = 0.1f, .momentum = 0.9f, .weight_decay = 0.01f}); }, &ref,
       1e-6);
   check_threads([&] { return steps(pare::Adam{.lr = 0.01f}); });
+}
+
+TEST_CASE("quantize_minmax and dequantize_fast give the same bits on 1, 2 and 3 threads",
+          "[kernels][quantize][threads]") {
+  pare::Rng rng(33);
+  const std::size_t rows = 37, cols = 64;
+  const auto w = test::normal(rows * cols, rng);
+  const TensorView<const float, 2> wv(w.data(), {rows, cols});
+  auto check = [&](auto quantizer) {
+    using Q = decltype(quantizer);
+    // the Quantizer's scalar path, which quantize_minmax equals bit for bit
+    const pare::Tensor<float, 2> slow = pare::dequantize(quantizer.quantize(wv));
+    const std::vector<double> ref(slow.data(), slow.data() + slow.size());
+    check_threads(
+        [&] {
+          const auto q = pare::quantize_minmax<typename Q::format_type>(wv, quantizer.scheme,
+                                                                        quantizer.granularity);
+          const pare::Tensor<float, 2> y = pare::dequantize_fast(q);
+          return std::vector<float>(y.data(), y.data() + y.size());
+        },
+        &ref, 0.0);
+  };
+  check(pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerTensor, pare::MinMax>{});
+  check(pare::Quantizer<pare::Int<8>, pare::Symmetric, pare::PerChannel, pare::MinMax>{});
+  check(pare::Quantizer<pare::UInt<4>, pare::Affine, pare::PerGroup<32>, pare::MinMax>{});
 }
