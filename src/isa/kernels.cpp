@@ -17,8 +17,12 @@ static_assert(PARE_ISA_TU::supported(),
               "or -march=x86-64-v4)");
 
 // Every header with a PARE_DISPATCHED_KERNEL line.
+#include "pare/distill/row_kernels.hpp"
 #include "pare/kernels/blas1.hpp"
 #include "pare/kernels/gemm.hpp"
 #include "pare/kernels/gemv.hpp"
 #include "pare/kernels/packed_tiles.hpp"
+#include "pare/kernels/softmax.hpp"
 #include "pare/linalg/kernels.hpp"
+#include "pare/nn/graph/unary_kernels.hpp"
+#include "pare/quant/dynamic_kernels.hpp"

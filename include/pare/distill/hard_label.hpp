@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "pare/core/parallel.hpp"
 #include "pare/distill/concepts.hpp"
 #include "pare/distill/detail/rows.hpp"
 #include "pare/distill/row_kernels.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace pare {
 
@@ -23,23 +25,33 @@ float smoothed_cross_entropy(const DistillBatch& b, float smoothing, float scale
                              const DistillGrad& g, LabelOf label_of, const char* name) {
   const std::size_t n = b.student_logits.extent(0), c = b.student_logits.extent(1);
   const RowWeights weight(b, n, name);
-  std::vector<float> s_buf, g_buf;
+  // Rows in parallel into per-row partials, summed in row order: thread-count independent.
+  // label_of(i) only reads, so it may be called from several tasks at once.
+  std::vector<double> partial(n, 0.0);
+  parallel_for(
+      0, n, distill_task_floats / (c > 0 ? c : 1) + 1, [&](std::size_t lo, std::size_t hi) {
+        std::vector<float> s_buf, g_buf;
+        for (std::size_t i = lo; i < hi; ++i) {
+          const double w = weight(i);
+          if (w == 0.0) continue;
+          const float* s = contiguous_row(b.student_logits, i, s_buf);
+          float* gr = grad_row(g.logits, i, g_buf);
+          const auto gs = static_cast<float>(static_cast<double>(scale) * w);
+          const std::size_t y = label_of(i);
+          float row;
+          if constexpr (simd::has_simd)
+            row = simd::dispatch([&](auto arch) {
+              return kernels::SmoothedCrossEntropyRow{}(arch, s, c, y, smoothing, gs, gr);
+            });
+          else
+            row = kernels::reference::smoothed_cross_entropy_row(s, c, y, smoothing, gs, gr);
+          finish_grad_row(g.logits, i, gr);
+          partial[i] = w * row;
+        }
+      });
   double total = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double w = weight(i);
-    if (w == 0.0) continue;
-    const float* s = contiguous_row(b.student_logits, i, s_buf);
-    float* gr = grad_row(g.logits, i, g_buf);
-    const auto gs = static_cast<float>(static_cast<double>(scale) * w);
-    const std::size_t y = label_of(i);
-    float row;
-    if constexpr (simd::has_simd)
-      row = kernels::SmoothedCrossEntropyRow{}(xsimd::default_arch{}, s, c, y, smoothing, gs, gr);
-    else
-      row = kernels::reference::smoothed_cross_entropy_row(s, c, y, smoothing, gs, gr);
-    finish_grad_row(g.logits, i, gr);
-    total += w * row;
-  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (weight(i) != 0.0) total += partial[i];
   return static_cast<float>(total);
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 // GCC 12 reports the `__m512 __Y = __Y;` idiom of _mm512_undefined_ps() as uninitialized once
 // xsimd::exp is inlined here (GCC bug 105593, fixed in GCC 13); the warning is a false positive.
@@ -69,17 +70,17 @@ template <class Arch>
   const B xc = xsimd::max(x, lo);
   // Round x·log2(e) to an integer with the 1.5·2^23 trick: its low mantissa bits are then n.
   const B shifter(12582912.0f);
-  const B t = xsimd::fma(xc, B(1.44269504088896341f), shifter);
+  const B t = simd::fma(xc, B(1.44269504088896341f), shifter);
   const B n = t - shifter;
-  B r = xsimd::fnma(n, B(0.693359375f), xc);
-  r = xsimd::fnma(n, B(-2.12194440e-4f), r);
+  B r = simd::fnma(n, B(0.693359375f), xc);
+  r = simd::fnma(n, B(-2.12194440e-4f), r);
   B y(1.9875691500e-4f);
-  y = xsimd::fma(y, r, B(1.3981999507e-3f));
-  y = xsimd::fma(y, r, B(8.3334519073e-3f));
-  y = xsimd::fma(y, r, B(4.1665795894e-2f));
-  y = xsimd::fma(y, r, B(1.6666665459e-1f));
-  y = xsimd::fma(y, r, B(5.0000001201e-1f));
-  y = xsimd::fma(y * r, r, r + B(1.0f));
+  y = simd::fma(y, r, B(1.3981999507e-3f));
+  y = simd::fma(y, r, B(8.3334519073e-3f));
+  y = simd::fma(y, r, B(4.1665795894e-2f));
+  y = simd::fma(y, r, B(1.6666665459e-1f));
+  y = simd::fma(y, r, B(5.0000001201e-1f));
+  y = simd::fma(y * r, r, r + B(1.0f));
   // 2^n from the exponent bits; n ≥ −126 after the clamp, so the result is a normal float.
   const I bits = (xsimd::bitwise_cast<I>(t) - I(0x4B400000) + I(127)) << 23;
   return xsimd::select(x < lo, B(0.0f), y * xsimd::bitwise_cast<B>(bits));
@@ -328,78 +329,103 @@ struct DivergenceRow {
   template <class Arch>
   float operator()(Arch, const float* s, const float* t, std::size_t n, float inv_t,
                    float grad_scale, float* grad, float* scratch = nullptr,
-                   const RowPrefetch& next = {}) const noexcept {
-    using B = xsimd::batch<float, Arch>;
-    if constexpr (D == Divergence::forward_kl)
-      if (scratch)
-        return detail::forward_kl_cached<Arch, Accumulate>(s, t, n, inv_t, grad_scale, grad,
-                                                           scratch, next);
-    const RowShift rs = RowLogSoftmaxShift{}(Arch{}, s, n, inv_t);
-    const RowShift rt = RowLogSoftmaxShift{}(Arch{}, t, n, inv_t);
-    const B ms(rs.max), cs(rs.log_sum), mt(rt.max), ct(rt.log_sum), it(inv_t), gs(grad_scale);
-    const B zero(0.0f), half(0.5f), log2(0.69314718055994531f);
-    auto store = [&](float* g, B v) {
-      if constexpr (Accumulate) v += B::load_unaligned(g);
-      v.store_unaligned(g);
-    };
-    auto logs = [&](B sv, B tv) {
-      return std::pair{xsimd::fms(sv - ms, it, cs), xsimd::fms(tv - mt, it, ct)};
-    };
-    // log m = log(½(p + q)), as a log-add-exp so it stays finite when p and q underflow.
-    auto log_mid = [&](B lp, B lq) {
-      return xsimd::max(lp, lq) +
-             xsimd::log1p(detail::exp_nonpositive<Arch>(-xsimd::abs(lp - lq))) - log2;
-    };
-    if constexpr (D == Divergence::forward_kl) {
-      return detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
-        const auto [lp, lq] = logs(sv, tv);
-        const B p = detail::exp_nonpositive<Arch>(lp), q = detail::exp_nonpositive<Arch>(lq);
-        if (g) store(g, gs * (p - q));
-        return xsimd::select(q > zero, q * (lq - lp), zero);
-      });
-    } else if constexpr (D == Divergence::reverse_kl) {
-      const float kl = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
+                   const RowPrefetch& next = {}) const noexcept;
+};
+
+// Defined out of the classes so that pare_isa's objects can hold the AVX2/AVX-512 instantiations
+// (simd/dispatch.hpp).
+template <Divergence D, bool Accumulate>
+template <class Arch>
+float DivergenceRow<D, Accumulate>::operator()(Arch, const float* s, const float* t, std::size_t n,
+                                               float inv_t, float grad_scale, float* grad,
+                                               float* scratch,
+                                               const RowPrefetch& next) const noexcept {
+  using B = xsimd::batch<float, Arch>;
+  if constexpr (D == Divergence::forward_kl)
+    if (scratch)
+      return detail::forward_kl_cached<Arch, Accumulate>(s, t, n, inv_t, grad_scale, grad, scratch,
+                                                         next);
+  const RowShift rs = RowLogSoftmaxShift{}(Arch{}, s, n, inv_t);
+  const RowShift rt = RowLogSoftmaxShift{}(Arch{}, t, n, inv_t);
+  const B ms(rs.max), cs(rs.log_sum), mt(rt.max), ct(rt.log_sum), it(inv_t), gs(grad_scale);
+  const B zero(0.0f), half(0.5f), log2(0.69314718055994531f);
+  auto store = [&](float* g, B v) {
+    if constexpr (Accumulate) v += B::load_unaligned(g);
+    v.store_unaligned(g);
+  };
+  auto logs = [&](B sv, B tv) {
+    return std::pair{xsimd::fms(sv - ms, it, cs), xsimd::fms(tv - mt, it, ct)};
+  };
+  // log m = log(½(p + q)), as a log-add-exp so it stays finite when p and q underflow.
+  auto log_mid = [&](B lp, B lq) {
+    return xsimd::max(lp, lq) + xsimd::log1p(detail::exp_nonpositive<Arch>(-xsimd::abs(lp - lq))) -
+           log2;
+  };
+  if constexpr (D == Divergence::forward_kl) {
+    return detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
+      const auto [lp, lq] = logs(sv, tv);
+      const B p = detail::exp_nonpositive<Arch>(lp), q = detail::exp_nonpositive<Arch>(lq);
+      if (g) store(g, gs * (p - q));
+      return xsimd::select(q > zero, q * (lq - lp), zero);
+    });
+  } else if constexpr (D == Divergence::reverse_kl) {
+    const float kl = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
+      const auto [lp, lq] = logs(sv, tv);
+      const B p = detail::exp_nonpositive<Arch>(lp);
+      return xsimd::select(p > zero, p * (lp - lq), zero);
+    });
+    if (grad) {
+      const B klv(kl);
+      (void)detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
         const auto [lp, lq] = logs(sv, tv);
         const B p = detail::exp_nonpositive<Arch>(lp);
-        return xsimd::select(p > zero, p * (lp - lq), zero);
+        store(g, gs * xsimd::select(p > zero, p * (lp - lq - klv), zero));
+        return zero;
       });
-      if (grad) {
-        const B klv(kl);
-        (void)detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
-          const auto [lp, lq] = logs(sv, tv);
-          const B p = detail::exp_nonpositive<Arch>(lp);
-          store(g, gs * xsimd::select(p > zero, p * (lp - lq - klv), zero));
-          return zero;
-        });
-      }
-      return kl;
-    } else {
-      float mean_g = 0;  // Σ p g
-      const float js = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
-        const auto [lp, lq] = logs(sv, tv);
-        const B p = detail::exp_nonpositive<Arch>(lp), q = detail::exp_nonpositive<Arch>(lq);
-        const B lm = log_mid(lp, lq);
-        return half * (xsimd::select(q > zero, q * (lq - lm), zero) +
-                       xsimd::select(p > zero, p * (lp - lm), zero));
-      });
-      if (grad) {
-        mean_g = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
-          const auto [lp, lq] = logs(sv, tv);
-          const B p = detail::exp_nonpositive<Arch>(lp);
-          return xsimd::select(p > zero, p * half * (lp - log_mid(lp, lq)), zero);
-        });
-        const B mg(mean_g);
-        (void)detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
-          const auto [lp, lq] = logs(sv, tv);
-          const B p = detail::exp_nonpositive<Arch>(lp);
-          store(g, gs * xsimd::select(p > zero, p * (half * (lp - log_mid(lp, lq)) - mg), zero));
-          return zero;
-        });
-      }
-      return js;
     }
+    return kl;
+  } else {
+    float mean_g = 0;  // Σ p g
+    const float js = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
+      const auto [lp, lq] = logs(sv, tv);
+      const B p = detail::exp_nonpositive<Arch>(lp), q = detail::exp_nonpositive<Arch>(lq);
+      const B lm = log_mid(lp, lq);
+      return half * (xsimd::select(q > zero, q * (lq - lm), zero) +
+                     xsimd::select(p > zero, p * (lp - lm), zero));
+    });
+    if (grad) {
+      mean_g = detail::for_each_batch<Arch>(s, t, nullptr, n, [&](B sv, B tv, float*) {
+        const auto [lp, lq] = logs(sv, tv);
+        const B p = detail::exp_nonpositive<Arch>(lp);
+        return xsimd::select(p > zero, p * half * (lp - log_mid(lp, lq)), zero);
+      });
+      const B mg(mean_g);
+      (void)detail::for_each_batch<Arch>(s, t, grad, n, [&](B sv, B tv, float* g) {
+        const auto [lp, lq] = logs(sv, tv);
+        const B p = detail::exp_nonpositive<Arch>(lp);
+        store(g, gs * xsimd::select(p > zero, p * (half * (lp - log_mid(lp, lq)) - mg), zero));
+        return zero;
+      });
+    }
+    return js;
   }
-};
+}
+// The instantiations pare dispatches to (the divergences are a closed set; a macro argument
+// cannot hold the template's comma, hence the aliases).
+using ForwardKlRow = DivergenceRow<Divergence::forward_kl, true>;
+using ForwardKlRowStore = DivergenceRow<Divergence::forward_kl, false>;
+using ReverseKlRow = DivergenceRow<Divergence::reverse_kl, true>;
+using JensenShannonRow = DivergenceRow<Divergence::jensen_shannon, true>;
+#define PARE_DIVERGENCE_ROW_KERNEL(Row)                                                            \
+  PARE_DISPATCHED_KERNEL(                                                                          \
+      float, Row::operator(),                                                                      \
+      (const float*, const float*, std::size_t, float, float, float*, float*, const RowPrefetch&), \
+      const noexcept)
+PARE_DIVERGENCE_ROW_KERNEL(ForwardKlRow)
+PARE_DIVERGENCE_ROW_KERNEL(ForwardKlRowStore)
+PARE_DIVERGENCE_ROW_KERNEL(ReverseKlRow)
+PARE_DIVERGENCE_ROW_KERNEL(JensenShannonRow)
+#undef PARE_DIVERGENCE_ROW_KERNEL
 
 /// Cross-entropy of softmax(s) against the label-smoothed target
 /// q = (1 − ε)·onehot(label) + ε/n, as torch.nn.functional.cross_entropy(label_smoothing = ε):
@@ -408,27 +434,35 @@ struct DivergenceRow {
 struct SmoothedCrossEntropyRow {
   template <class Arch>
   float operator()(Arch, const float* s, std::size_t n, std::size_t label, float smoothing,
-                   float grad_scale, float* grad) const noexcept {
-    using B = xsimd::batch<float, Arch>;
-    const RowShift rs = RowLogSoftmaxShift{}(Arch{}, s, n, 1.0f);
-    const float uniform = smoothing / static_cast<float>(n);
-    const B ms(rs.max), cs(rs.log_sum), gs(grad_scale), uv(uniform);
-    float sum_lp = 0;
-    if (smoothing != 0.0f || grad) {
-      // The teacher argument is unused; s is passed twice so the helper reads valid memory.
-      sum_lp = detail::for_each_batch<Arch>(s, s, grad, n, [&](B sv, B, float* g) {
-        const B lp = (sv - ms) - cs;
-        if (g)
-          (B::load_unaligned(g) + gs * (detail::exp_nonpositive<Arch>(lp) - uv)).store_unaligned(g);
-        return lp;
-      });
-    }
-    const float lp_label = (s[label] - rs.max) - rs.log_sum;
-    if (grad) grad[label] -= grad_scale * (1.0f - smoothing);
-    const float smooth_term = smoothing != 0.0f ? -uniform * sum_lp : 0.0f;
-    return -(1.0f - smoothing) * lp_label + smooth_term;
-  }
+                   float grad_scale, float* grad) const noexcept;
 };
+
+template <class Arch>
+float SmoothedCrossEntropyRow::operator()(Arch, const float* s, std::size_t n, std::size_t label,
+                                          float smoothing, float grad_scale,
+                                          float* grad) const noexcept {
+  using B = xsimd::batch<float, Arch>;
+  const RowShift rs = RowLogSoftmaxShift{}(Arch{}, s, n, 1.0f);
+  const float uniform = smoothing / static_cast<float>(n);
+  const B ms(rs.max), cs(rs.log_sum), gs(grad_scale), uv(uniform);
+  float sum_lp = 0;
+  if (smoothing != 0.0f || grad) {
+    // The teacher argument is unused; s is passed twice so the helper reads valid memory.
+    sum_lp = detail::for_each_batch<Arch>(s, s, grad, n, [&](B sv, B, float* g) {
+      const B lp = (sv - ms) - cs;
+      if (g)
+        (B::load_unaligned(g) + gs * (detail::exp_nonpositive<Arch>(lp) - uv)).store_unaligned(g);
+      return lp;
+    });
+  }
+  const float lp_label = (s[label] - rs.max) - rs.log_sum;
+  if (grad) grad[label] -= grad_scale * (1.0f - smoothing);
+  const float smooth_term = smoothing != 0.0f ? -uniform * sum_lp : 0.0f;
+  return -(1.0f - smoothing) * lp_label + smooth_term;
+}
+PARE_DISPATCHED_KERNEL(float, SmoothedCrossEntropyRow::operator(),
+                       (const float*, std::size_t, std::size_t, float, float, float*),
+                       const noexcept)
 
 }  // namespace pare::kernels
 

@@ -26,8 +26,10 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/quant/format.hpp"
 #include "pare/quant/granularity.hpp"
@@ -324,6 +326,13 @@ template <class G>
 inline constexpr bool fast_quantize_granularity = false;
 template <>
 inline constexpr bool fast_quantize_granularity<PerTensor> = true;
+// Elements of a unit of PerGroup<N> (0 for the other granularities).
+template <class G>
+inline constexpr std::size_t group_size_of = 0;
+template <std::size_t N>
+inline constexpr std::size_t group_size_of<PerGroup<N>> = N;
+// Floats one task of quantize_minmax / dequantize_fast takes at least (tens of µs).
+inline constexpr std::size_t minmax_task_floats = std::size_t{1} << 16;
 template <>
 inline constexpr bool fast_quantize_granularity<PerChannel> = true;
 template <std::size_t N>
@@ -370,31 +379,41 @@ template <QuantFormat F, QuantScheme S = Symmetric, Granularity G = PerChannel,
   const auto encode = [&](const float* x, std::size_t n, QuantParams p, std::uint8_t* o) {
     kernels::QuantizeCodes{}(arch, x, n, 1.0f / p.scale, p.zero_point, codes, F::bits, o);
   };
+  // Rows in parallel, in two sweeps: the ranges (min and max are exact in any order), then, after
+  // the parameters are checked in unit order on this thread (so an error names the same unit
+  // whatever the thread count), the codes. Each row is computed whole by one task.
+  const std::size_t grain = detail::minmax_task_floats / (cols > 0 ? cols : 1) + 1;
   if constexpr (std::is_same_v<G, PerTensor>) {
+    std::vector<Range> ranges(rows);
+    parallel_for(0, rows, grain, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) ranges[i] = kernels::MinMaxOf{}(arch, row(i), cols);
+    });
     Range r;
-    for (std::size_t i = 0; i < rows; ++i) {
-      const Range t = kernels::MinMaxOf{}(arch, row(i), cols);
-      r = {std::min(r.lo, t.lo), std::max(r.hi, t.hi)};
-    }
+    for (const Range& t : ranges) r = {std::min(r.lo, t.lo), std::max(r.hi, t.hi)};
     const QuantParams p = params_of(r, 0);
     q.set_params(0, p);
-    for (std::size_t i = 0; i < rows; ++i) encode(row(i), cols, p, out + i * ld);
-  } else if constexpr (std::is_same_v<G, PerChannel>) {
-    for (std::size_t i = 0; i < rows; ++i) {
-      const QuantParams p = params_of(kernels::MinMaxOf{}(arch, row(i), cols), i);
-      q.set_params(i, p);
-      encode(row(i), cols, p, out + i * ld);
-    }
+    parallel_for(0, rows, grain, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) encode(row(i), cols, p, out + i * ld);
+    });
   } else {
-    constexpr std::size_t N = G::group_size;
-    const std::size_t groups = cols / N;
-    for (std::size_t i = 0; i < rows; ++i)
-      for (std::size_t g = 0; g < groups; ++g) {
-        const float* x = row(i) + g * N;
-        const QuantParams p = params_of(kernels::MinMaxOf{}(arch, x, N), i * groups + g);
-        q.set_params(i * groups + g, p);
-        encode(x, N, p, out + i * ld + g * N / per_byte);
-      }
+    const std::size_t n = std::is_same_v<G, PerChannel> ? cols : detail::group_size_of<G>;
+    const std::size_t groups = std::is_same_v<G, PerChannel> ? 1 : cols / n;
+    std::vector<Range> ranges(rows * groups);
+    parallel_for(0, rows, grain, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i)
+        for (std::size_t g = 0; g < groups; ++g)
+          ranges[i * groups + g] = kernels::MinMaxOf{}(arch, row(i) + g * n, n);
+    });
+    std::vector<QuantParams> params(rows * groups);
+    for (std::size_t u = 0; u < params.size(); ++u) {
+      params[u] = params_of(ranges[u], u);
+      q.set_params(u, params[u]);
+    }
+    parallel_for(0, rows, grain, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i)
+        for (std::size_t g = 0; g < groups; ++g)
+          encode(row(i) + g * n, n, params[i * groups + g], out + i * ld + g * n / per_byte);
+    });
   }
   return q;
 }
@@ -415,19 +434,26 @@ template <QuantFormat F, Granularity G, class Arch = xsimd::default_arch>
     const auto decode = [&](const std::uint8_t* b, std::size_t n, QuantParams p, float* y) {
       kernels::DequantizeCodes{}(arch, b, n, F::bits, F::is_signed, p, y);
     };
-    for (std::size_t r = 0; r < rows; ++r) {
-      float* y = out.data() + r * cols;
-      if constexpr (std::is_same_v<G, PerTensor>) {
-        decode(in + r * ld, cols, q.params(0), y);
-      } else if constexpr (std::is_same_v<G, PerChannel>) {
-        if (q.granularity().axis != 0) return dequantize(q);
-        decode(in + r * ld, cols, q.params(r), y);
-      } else {
-        constexpr std::size_t N = G::group_size;
-        for (std::size_t g = 0; g < cols / N; ++g)
-          decode(in + r * ld + g * N / per_byte, N, q.params(r * (cols / N) + g), y + g * N);
-      }
+    if constexpr (std::is_same_v<G, PerChannel>) {
+      if (q.granularity().axis != 0) return dequantize(q);
     }
+    // Rows in parallel, each decoded whole by one task.
+    parallel_for(0, rows, detail::minmax_task_floats / (cols > 0 ? cols : 1) + 1,
+                 [&](std::size_t lo, std::size_t hi) {
+                   for (std::size_t r = lo; r < hi; ++r) {
+                     float* y = out.data() + r * cols;
+                     if constexpr (std::is_same_v<G, PerTensor>) {
+                       decode(in + r * ld, cols, q.params(0), y);
+                     } else if constexpr (std::is_same_v<G, PerChannel>) {
+                       decode(in + r * ld, cols, q.params(r), y);
+                     } else {
+                       constexpr std::size_t N = G::group_size;
+                       for (std::size_t g = 0; g < cols / N; ++g)
+                         decode(in + r * ld + g * N / per_byte, N, q.params(r * (cols / N) + g),
+                                y + g * N);
+                     }
+                   }
+                 });
     return out;
   }
 }

@@ -14,6 +14,7 @@
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/reference.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 // GCC 12 reports the `__m512 __Y = __Y;` idiom of _mm512_undefined_ps() as uninitialized once
 // xsimd::exp is inlined here (GCC bug 105593, fixed in GCC 13); the warning is a false positive.
@@ -89,19 +90,7 @@ template <bool Store, class Arch>
 /// @pre y == x (in place) or y does not overlap x.
 struct Softmax {
   template <class Arch>
-  void operator()(Arch, const float* x, float* y, std::size_t n) const noexcept {
-    if (n == 0) return;
-    using B = xsimd::batch<float, Arch>;
-    constexpr std::size_t w = B::size;
-    const float m = detail::max_of<Arch>(x, n);
-    const float s = detail::exp_shifted_sum<true, Arch>(x, y, n, m);
-    // Division, not multiplication by 1/s: one rounding instead of two, and the pass is
-    // memory-bound.
-    const B sv(s);
-    std::size_t i = 0;
-    for (; i + w <= n; i += w) (B::load_unaligned(y + i) / sv).store_unaligned(y + i);
-    for (; i < n; ++i) y[i] /= s;
-  }
+  void operator()(Arch, const float* x, float* y, std::size_t n) const noexcept;
 };
 
 /// y = log_softmax(x) over n elements: (x - max) - log(sum exp(x - max)). Computing x - max first
@@ -109,18 +98,68 @@ struct Softmax {
 /// @pre y == x (in place) or y does not overlap x.
 struct LogSoftmax {
   template <class Arch>
-  void operator()(Arch, const float* x, float* y, std::size_t n) const noexcept {
-    if (n == 0) return;
-    using B = xsimd::batch<float, Arch>;
-    constexpr std::size_t w = B::size;
-    const float m = detail::max_of<Arch>(x, n);
-    const float log_s = std::log(detail::exp_shifted_sum<false, Arch>(x, nullptr, n, m));
-    const B mv(m), lv(log_s);
-    std::size_t i = 0;
-    for (; i + w <= n; i += w) ((B::load_unaligned(x + i) - mv) - lv).store_unaligned(y + i);
-    for (; i < n; ++i) y[i] = (x[i] - m) - log_s;
-  }
+  void operator()(Arch, const float* x, float* y, std::size_t n) const noexcept;
 };
+
+/// Softmax (or log-softmax, when `log`) of each of `rows` rows of n contiguous floats, row r at
+/// x + r * ldx and y + r * ldy: the dispatch boundary of the row-wise wrappers, one call per
+/// task. @pre each output row is its input row or overlaps no input row
+struct SoftmaxRows {
+  template <class Arch>
+  void operator()(Arch, const float* x, std::ptrdiff_t ldx, float* y, std::ptrdiff_t ldy,
+                  std::size_t rows, std::size_t n, bool log) const noexcept;
+};
+
+// Defined out of the classes so that pare_isa's objects can hold the AVX2/AVX-512 instantiations
+// (simd/dispatch.hpp).
+template <class Arch>
+void Softmax::operator()(Arch, const float* x, float* y, std::size_t n) const noexcept {
+  if (n == 0) return;
+  using B = xsimd::batch<float, Arch>;
+  constexpr std::size_t w = B::size;
+  const float m = detail::max_of<Arch>(x, n);
+  const float s = detail::exp_shifted_sum<true, Arch>(x, y, n, m);
+  // Division, not multiplication by 1/s: one rounding instead of two, and the pass is
+  // memory-bound.
+  const B sv(s);
+  std::size_t i = 0;
+  for (; i + w <= n; i += w) (B::load_unaligned(y + i) / sv).store_unaligned(y + i);
+  for (; i < n; ++i) y[i] /= s;
+}
+PARE_DISPATCHED_KERNEL(void, Softmax::operator(), (const float*, float*, std::size_t),
+                       const noexcept)
+
+template <class Arch>
+void LogSoftmax::operator()(Arch, const float* x, float* y, std::size_t n) const noexcept {
+  if (n == 0) return;
+  using B = xsimd::batch<float, Arch>;
+  constexpr std::size_t w = B::size;
+  const float m = detail::max_of<Arch>(x, n);
+  const float log_s = std::log(detail::exp_shifted_sum<false, Arch>(x, nullptr, n, m));
+  const B mv(m), lv(log_s);
+  std::size_t i = 0;
+  for (; i + w <= n; i += w) ((B::load_unaligned(x + i) - mv) - lv).store_unaligned(y + i);
+  for (; i < n; ++i) y[i] = (x[i] - m) - log_s;
+}
+PARE_DISPATCHED_KERNEL(void, LogSoftmax::operator(), (const float*, float*, std::size_t),
+                       const noexcept)
+
+template <class Arch>
+void SoftmaxRows::operator()(Arch, const float* x, std::ptrdiff_t ldx, float* y, std::ptrdiff_t ldy,
+                             std::size_t rows, std::size_t n, bool log) const noexcept {
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* xr = x + static_cast<std::ptrdiff_t>(r) * ldx;
+    float* yr = y + static_cast<std::ptrdiff_t>(r) * ldy;
+    if (log)
+      LogSoftmax{}(Arch{}, xr, yr, n);
+    else
+      Softmax{}(Arch{}, xr, yr, n);
+  }
+}
+PARE_DISPATCHED_KERNEL(void, SoftmaxRows::operator(),
+                       (const float*, std::ptrdiff_t, float*, std::ptrdiff_t, std::size_t,
+                        std::size_t, bool),
+                       const noexcept)
 
 }  // namespace pare::kernels
 
@@ -142,10 +181,11 @@ void softmax(TensorView<const float, 1> x, TensorView<float, 1> y);
 void log_softmax(TensorView<const float, 1> x, TensorView<float, 1> y);
 
 /// Row-wise softmax of a matrix; rows may have any stride, elements within a row contiguous for
-/// the SIMD path.
+/// the SIMD path. Rows are shared among pare's threads (num_threads()) when there are enough of
+/// them; each row is computed as on one thread, so the result does not depend on the count.
 void softmax(TensorView<const float, 2> x, TensorView<float, 2> y);
 
-/// Row-wise log-softmax of a matrix.
+/// Row-wise log-softmax of a matrix, threaded as the row-wise softmax.
 void log_softmax(TensorView<const float, 2> x, TensorView<float, 2> y);
 
 }  // namespace pare

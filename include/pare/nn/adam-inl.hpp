@@ -8,6 +8,7 @@
 #include <span>
 
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/nn/adam.hpp"
 
 namespace pare {
@@ -40,16 +41,22 @@ PARE_INLINE void detail::adam_step(AdamState& state, std::span<const Parameter> 
     PARE_CHECK(p.value.size() == p.grad.size() && p.value.size() == ms[i].size(), ArgumentError,
                who, ": parameter ", i, " has ", p.value.size(), " values, ", p.grad.size(),
                " gradients and ", ms[i].size(), " moments");
-    for (std::size_t k = 0; k < p.value.size(); ++k) {
-      float g = p.grad[k];
-      if (l2 != 0.0f) g += l2 * p.value[k];
-      if (decoupled != 0.0f) p.value[k] *= shrink;
-      float& m = ms[i][k];
-      float& v = vs[i][k];
-      m = beta1 * m + (1.0f - beta1) * g;
-      v = beta2 * v + (1.0f - beta2) * g * g;
-      p.value[k] -= step_size * m / (std::sqrt(v) / bc2_sqrt + eps);
-    }
+    // Element-wise: a big tensor is shared out among pare's threads, every element updated
+    // exactly as on one thread.
+    float* mi = ms[i].data();
+    float* vi = vs[i].data();
+    parallel_for(0, p.value.size(), std::size_t{1} << 15, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t k = lo; k < hi; ++k) {
+        float g = p.grad[k];
+        if (l2 != 0.0f) g += l2 * p.value[k];
+        if (decoupled != 0.0f) p.value[k] *= shrink;
+        float& m = mi[k];
+        float& v = vi[k];
+        m = beta1 * m + (1.0f - beta1) * g;
+        v = beta2 * v + (1.0f - beta2) * g * g;
+        p.value[k] -= step_size * m / (std::sqrt(v) / bc2_sqrt + eps);
+      }
+    });
   }
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/nn/sgd.hpp"
 
 namespace pare {
@@ -28,16 +29,21 @@ PARE_INLINE void Sgd::step(std::span<const Parameter> params) {
     if (momentum != 0.0f)
       PARE_CHECK(buf[i].size() == p.value.size(), ArgumentError, "Sgd::step: parameter ", i,
                  " has ", p.value.size(), " values, its momentum buffer ", buf[i].size());
-    for (std::size_t k = 0; k < p.value.size(); ++k) {
-      float g = p.grad[k];
-      if (weight_decay != 0.0f) g += weight_decay * p.value[k];
-      if (momentum != 0.0f) {
-        float& b = buf[i][k];
-        b = steps == 0 ? g : momentum * b + g;
-        g = b;
+    // Element-wise: a big tensor is shared out among pare's threads, every element updated
+    // exactly as on one thread.
+    float* bi = momentum != 0.0f ? buf[i].data() : nullptr;
+    parallel_for(0, p.value.size(), std::size_t{1} << 16, [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t k = lo; k < hi; ++k) {
+        float g = p.grad[k];
+        if (weight_decay != 0.0f) g += weight_decay * p.value[k];
+        if (bi != nullptr) {
+          float& b = bi[k];
+          b = steps == 0 ? g : momentum * b + g;
+          g = b;
+        }
+        p.value[k] -= lr * g;
       }
-      p.value[k] -= lr * g;
-    }
+    });
   }
   ++steps;
 }

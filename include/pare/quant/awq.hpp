@@ -22,6 +22,7 @@
 
 #include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/quant/quantizer.hpp"
 #include "pare/quant/smoothquant.hpp"
@@ -68,14 +69,31 @@ template <QuantFormat F, QuantScheme S, Granularity G, Observer O>
     Tensor<float, 2> wq = dequantize(quantizer.quantize(ws.view()));
     for (std::size_t o = 0; o < wq.extent(0); ++o)
       for (std::size_t j = 0; j < s.size(); ++j) wq(o, j) /= s[j];
+    // Σ_n Σ_o (x_n · (w_o − wq_o))², the search's dominant cost: samples in parallel, each
+    // sample's sum over outputs a partial of its own, the partials summed in sample order, so
+    // the error (and the α chosen) does not depend on the thread count.
+    const std::size_t rows_out = w.extent(0), in = s.size();
+    std::vector<double> diff(rows_out * in);
+    for (std::size_t o = 0; o < rows_out; ++o)
+      for (std::size_t j = 0; j < in; ++j)
+        diff[o * in + j] = static_cast<double>(w(o, j)) - wq(o, j);
+    std::vector<double> partial(x.extent(0), 0.0);
+    parallel_for(0, x.extent(0), (std::size_t{1} << 18) / (rows_out * in + 1) + 1,
+                 [&](std::size_t lo, std::size_t hi) {
+                   for (std::size_t n = lo; n < hi; ++n) {
+                     double e = 0;
+                     for (std::size_t o = 0; o < rows_out; ++o) {
+                       const double* dr = diff.data() + o * in;
+                       double d = 0;
+                       for (std::size_t j = 0; j < in; ++j)
+                         d += static_cast<double>(x(n, j)) * dr[j];
+                       e += d * d;
+                     }
+                     partial[n] = e;
+                   }
+                 });
     double err = 0;
-    for (std::size_t n = 0; n < x.extent(0); ++n)
-      for (std::size_t o = 0; o < w.extent(0); ++o) {
-        double d = 0;
-        for (std::size_t j = 0; j < s.size(); ++j)
-          d += static_cast<double>(x(n, j)) * (static_cast<double>(w(o, j)) - wq(o, j));
-        err += d * d;
-      }
+    for (const double e : partial) err += e;
     err /= outputs;
     best.errors.push_back(err);
     if (err < best.error) {

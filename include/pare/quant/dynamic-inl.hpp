@@ -8,8 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "pare/core/parallel.hpp"
 #include "pare/quant/dynamic.hpp"
 #include "pare/quant/dynamic_kernels.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace pare {
 
@@ -52,62 +54,79 @@ namespace detail {
 // the tests compare it with (and the only path without SIMD).
 inline void row_minmax(const float* x, std::size_t n, bool reference, float& lo,
                        float& hi) noexcept {
-  if (reference || !simd::has_simd)
-    kernels::minmax_reference(x, n, lo, hi);
-  else
-    run_on_default_arch(kernels::MinMax{}, x, n, lo, hi);
+  if constexpr (simd::has_simd) {
+    if (!reference) {
+      simd::dispatch([&](auto arch) { kernels::MinMax{}(arch, x, n, lo, hi); });
+      return;
+    }
+  }
+  kernels::minmax_reference(x, n, lo, hi);
 }
+
+// One row's codes: the vector kernel, or the scalar reference.
+template <class Code>
+inline void quantize_row(const float* x, std::size_t n, float inv, std::int32_t zero_point,
+                         std::int32_t qmin, std::int32_t qmax, Code* q, bool reference) noexcept {
+  if constexpr (simd::has_simd) {
+    if (!reference) {
+      simd::dispatch(
+          [&](auto arch) { kernels::QuantizeRow{}(arch, x, n, inv, zero_point, qmin, qmax, q); });
+      return;
+    }
+  }
+  kernels::quantize_row_reference(x, n, inv, zero_point, qmin, qmax, q);
+}
+
+// Floats one task of a row quantization takes at least (two passes: tens of µs).
+inline constexpr std::size_t quantize_task_floats = std::size_t{1} << 16;
 }  // namespace detail
 
 PARE_INLINE void quantize_rows_u8(const float* x, std::size_t rows, std::size_t cols,
                                   std::size_t ldx, std::uint8_t* q, std::size_t ldq, float* scales,
                                   std::int32_t* zeros, bool reference) noexcept {
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * ldx;
-    float lo = 0, hi = 0;
-    detail::row_minmax(xr, cols, reference, lo, hi);
-    const QuantParams p = choose_u8_params(lo, hi);
-    scales[r] = p.scale;
-    zeros[r] = p.zero_point;
-    const float inv = 1.0f / p.scale;
-    if (reference || !simd::has_simd)
-      kernels::quantize_row_reference(xr, cols, inv, p.zero_point, 0, 255, q + r * ldq);
-    else
-      detail::run_on_default_arch(kernels::QuantizeRow{}, xr, cols, inv, p.zero_point,
-                                  std::int32_t{0}, std::int32_t{255}, q + r * ldq);
-  }
+  // Rows in parallel, each quantized whole by one task: the codes do not depend on the cut.
+  parallel_for(0, rows, detail::quantize_task_floats / (cols > 0 ? cols : 1) + 1,
+               [&](std::size_t lo_row, std::size_t hi_row) {
+                 for (std::size_t r = lo_row; r < hi_row; ++r) {
+                   const float* xr = x + r * ldx;
+                   float lo = 0, hi = 0;
+                   detail::row_minmax(xr, cols, reference, lo, hi);
+                   const QuantParams p = choose_u8_params(lo, hi);
+                   scales[r] = p.scale;
+                   zeros[r] = p.zero_point;
+                   detail::quantize_row(xr, cols, 1.0f / p.scale, p.zero_point, 0, 255, q + r * ldq,
+                                        reference);
+                 }
+               });
 }
 
 PARE_INLINE void quantize_rows_u8(const float* x, std::size_t rows, std::size_t cols,
                                   std::size_t ldx, QuantParams params, std::uint8_t* q,
                                   std::size_t ldq, bool reference) noexcept {
   const float inv = 1.0f / params.scale;
-  for (std::size_t r = 0; r < rows; ++r) {
-    if (reference || !simd::has_simd)
-      kernels::quantize_row_reference(x + r * ldx, cols, inv, params.zero_point, 0, 255,
-                                      q + r * ldq);
-    else
-      detail::run_on_default_arch(kernels::QuantizeRow{}, x + r * ldx, cols, inv, params.zero_point,
-                                  std::int32_t{0}, std::int32_t{255}, q + r * ldq);
-  }
+  parallel_for(0, rows, detail::quantize_task_floats / (cols > 0 ? cols : 1) + 1,
+               [&](std::size_t lo_row, std::size_t hi_row) {
+                 for (std::size_t r = lo_row; r < hi_row; ++r)
+                   detail::quantize_row(x + r * ldx, cols, inv, params.zero_point, 0, 255,
+                                        q + r * ldq, reference);
+               });
 }
 
 PARE_INLINE void quantize_rows_s8(const float* x, std::size_t rows, std::size_t cols,
                                   std::size_t ldx, std::int8_t* q, std::size_t ldq, float* scales,
                                   bool reference) noexcept {
-  for (std::size_t r = 0; r < rows; ++r) {
-    const float* xr = x + r * ldx;
-    float lo = 0, hi = 0;
-    detail::row_minmax(xr, cols, reference, lo, hi);
-    const float scale = choose_s8_scale(std::max(-lo, hi));
-    scales[r] = scale;
-    const float inv = 1.0f / scale;
-    if (reference || !simd::has_simd)
-      kernels::quantize_row_reference(xr, cols, inv, 0, -127, 127, q + r * ldq);
-    else
-      detail::run_on_default_arch(kernels::QuantizeRow{}, xr, cols, inv, std::int32_t{0},
-                                  std::int32_t{-127}, std::int32_t{127}, q + r * ldq);
-  }
+  parallel_for(0, rows, detail::quantize_task_floats / (cols > 0 ? cols : 1) + 1,
+               [&](std::size_t lo_row, std::size_t hi_row) {
+                 for (std::size_t r = lo_row; r < hi_row; ++r) {
+                   const float* xr = x + r * ldx;
+                   float lo = 0, hi = 0;
+                   detail::row_minmax(xr, cols, reference, lo, hi);
+                   const float scale = choose_s8_scale(std::max(-lo, hi));
+                   scales[r] = scale;
+                   detail::quantize_row(xr, cols, 1.0f / scale, 0, -127, 127, q + r * ldq,
+                                        reference);
+                 }
+               });
 }
 
 }  // namespace pare

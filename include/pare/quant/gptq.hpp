@@ -37,6 +37,7 @@
 
 #include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/linalg/dense_f64.hpp"
 #include "pare/linalg/layer_hessian.hpp"
@@ -113,10 +114,20 @@ double gptq_sweep(TensorView<double, 2> w, TensorView<const double, 2> hinv, std
         for (std::size_t r = 0; r < rows; ++r) wt[r] -= e[r] * u;
       }
     }
-    // W[:, i2:] −= Err·H⁻¹[i1:i2, i2:], the lazy batch update.
-    if (i2 < cols)
-      linalg::gemm(-1.0, TensorView<const double, 2>(err.view().slice(0, 0, count)).transposed(),
-                   hinv.slice(0, i1, i2).slice(1, i2, cols), 1.0, w.slice(1, i2, cols));
+    // W[:, i2:] −= Err·H⁻¹[i1:i2, i2:], the lazy batch update: the sweep's dominant cost. Rows
+    // of W are independent, so tasks take row ranges; each element's dot product runs over the
+    // same k blocks in the same order whatever the range, so the cut changes no bit.
+    if (i2 < cols) {
+      const TensorView<const double, 2> e_all =
+          TensorView<const double, 2>(err.view().slice(0, 0, count)).transposed();
+      const TensorView<const double, 2> h_blk = hinv.slice(0, i1, i2).slice(1, i2, cols);
+      const std::size_t row_madds = count * (cols - i2);
+      parallel_for(0, rows, (std::size_t{1} << 20) / row_madds + 1,
+                   [&](std::size_t lo, std::size_t hi) {
+                     linalg::gemm(-1.0, e_all.slice(0, lo, hi), h_blk, 1.0,
+                                  w.slice(0, lo, hi).slice(1, i2, cols));
+                   });
+    }
   }
   return loss;
 }

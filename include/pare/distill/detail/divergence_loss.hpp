@@ -6,9 +6,11 @@
 #include <cstddef>
 #include <vector>
 
+#include "pare/core/parallel.hpp"
 #include "pare/distill/concepts.hpp"
 #include "pare/distill/detail/rows.hpp"
 #include "pare/distill/row_kernels.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace pare::detail {
 
@@ -25,28 +27,38 @@ float divergence_loss(const DistillBatch& b, float temperature, float scale, con
   const RowWeights weight(b, n, name);
   const float inv_t = 1.0f / temperature;
   const double t2 = static_cast<double>(temperature) * temperature;
-  std::vector<float> s_buf, t_buf, g_buf, scratch(2 * c);
+  // Rows in parallel, each computed whole by one task into its own partial; the partials are
+  // summed in row order afterwards, so the loss does not depend on the thread count.
+  std::vector<double> partial(n, 0.0);
+  parallel_for(
+      0, n, distill_task_floats / (c > 0 ? c : 1) + 1, [&](std::size_t lo, std::size_t hi) {
+        std::vector<float> s_buf, t_buf, g_buf, scratch(2 * c);
+        for (std::size_t i = lo; i < hi; ++i) {
+          const double w = weight(i);
+          if (w == 0.0) continue;
+          const float* s = contiguous_row(b.student_logits, i, s_buf);
+          const float* t = contiguous_row(b.teacher_logits, i, t_buf);
+          float* gr = grad_row(g.logits, i, g_buf);
+          const auto gs = static_cast<float>(static_cast<double>(scale) * temperature * w);
+          float row;
+          // The next rows of this task to prefetch, when they are contiguous (the common case).
+          kernels::RowPrefetch next;
+          if (i + 1 < hi && b.student_logits.stride(1) == 1 && b.teacher_logits.stride(1) == 1)
+            next = {b.student_logits[i + 1].data(), b.teacher_logits[i + 1].data()};
+          if constexpr (simd::has_simd)
+            row = simd::dispatch([&](auto arch) {
+              return kernels::DivergenceRow<D>{}(arch, s, t, c, inv_t, gs, gr, scratch.data(),
+                                                 next);
+            });
+          else
+            row = kernels::reference::divergence_row<D>(s, t, c, inv_t, gs, gr);
+          finish_grad_row(g.logits, i, gr);
+          partial[i] = w * row;
+        }
+      });
   double total = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double w = weight(i);
-    if (w == 0.0) continue;
-    const float* s = contiguous_row(b.student_logits, i, s_buf);
-    const float* t = contiguous_row(b.teacher_logits, i, t_buf);
-    float* gr = grad_row(g.logits, i, g_buf);
-    const auto gs = static_cast<float>(static_cast<double>(scale) * temperature * w);
-    float row;
-    // The next rows to prefetch, when they are contiguous (the common case).
-    kernels::RowPrefetch next;
-    if (i + 1 < n && b.student_logits.stride(1) == 1 && b.teacher_logits.stride(1) == 1)
-      next = {b.student_logits[i + 1].data(), b.teacher_logits[i + 1].data()};
-    if constexpr (simd::has_simd)
-      row = kernels::DivergenceRow<D>{}(xsimd::default_arch{}, s, t, c, inv_t, gs, gr,
-                                        scratch.data(), next);
-    else
-      row = kernels::reference::divergence_row<D>(s, t, c, inv_t, gs, gr);
-    finish_grad_row(g.logits, i, gr);
-    total += w * row;
-  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (weight(i) != 0.0) total += partial[i];
   return static_cast<float>(total * t2);
 }
 

@@ -13,6 +13,10 @@
 
 namespace pare::detail {
 
+/// Floats of logits one task of a row-wise loss takes at least (a 32000-class row is one task:
+/// tens of µs of exp work).
+inline constexpr std::size_t distill_task_floats = std::size_t{1} << 15;
+
 /// Per-row weights and their normalizer: row i counts mask[i] / Σ mask (1 / N without a mask).
 class RowWeights {
  public:

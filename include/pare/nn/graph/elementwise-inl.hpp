@@ -13,8 +13,11 @@
 #include <vector>
 
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/nn/graph/elementwise.hpp"
+#include "pare/nn/graph/unary_kernels.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 // xsimd's exp/erf inline GCC 12's false -Wmaybe-uninitialized (see simd/arch.hpp).
 #if defined(__GNUC__) && !defined(__clang__)
@@ -24,6 +27,13 @@
 #endif
 
 namespace pare::graph {
+
+namespace detail {
+// Elements one task of an element-wise op takes at least: tens of µs of memory-bound work for
+// the binary ops, and about as much for the unary ones (a few exp/erf per register).
+inline constexpr std::size_t binary_task_elements = std::size_t{1} << 16;
+inline constexpr std::size_t unary_task_elements = std::size_t{1} << 14;
+}  // namespace detail
 
 PARE_INLINE std::vector<std::size_t> broadcast_shape(const std::vector<std::size_t>& a,
                                                      const std::vector<std::size_t>& b,
@@ -93,7 +103,7 @@ PARE_INLINE OpFn make_binary(BinaryKind kind, std::string op) {
       float* py = r.data();
       // One loop per operation and run pattern, so each vectorizes.
       auto run = [&](auto fn) {
-        for_each_broadcast_run(shape, sa, sb,
+        for_each_broadcast_run(shape, sa, sb, detail::binary_task_elements,
                                [&](std::size_t o, std::size_t i, std::size_t j, std::size_t len,
                                    std::size_t da, std::size_t db) {
                                  const float* x = pa + i;
@@ -196,57 +206,65 @@ PARE_INLINE OpFn make_unary(UnaryKind kind, std::string op) {
     const Value& x = v;
     Value& y = *out[0];
     std::vector<float> r(x.floats.size());
-    std::size_t done = 0;
-    if constexpr (simd::has_simd) {
-      // the transcendental ones a register at a time (xsimd's erf/exp/tanh, within a few ulp)
-      using B = xsimd::batch<float, xsimd::default_arch>;
-      auto vec = [&](auto f) {
-        for (; done + B::size <= r.size(); done += B::size)
-          f(B::load_unaligned(x.floats.data() + done)).store_unaligned(r.data() + done);
+    // Blocks of 64 elements (a whole number of registers on every tier) in parallel: each element
+    // is computed as on one thread, by the same SIMD or scalar code, whatever the cut.
+    const std::size_t total = r.size(), blocks = (total + 63) / 64;
+    parallel_for(0, blocks, detail::unary_task_elements / 64, [&](std::size_t lo, std::size_t hi) {
+      const std::size_t begin = lo * 64, end = std::min(hi * 64, total);
+      const float* xs = x.floats.data() + begin;
+      float* ys = r.data() + begin;
+      const std::size_t n = end - begin;
+      std::size_t done = 0;
+      if constexpr (simd::has_simd) {
+        kernels::UnaryMath f{};
+        bool math = true;
+        switch (kind) {
+          case UnaryKind::gelu:
+            f = kernels::UnaryMath::gelu;
+            break;
+          case UnaryKind::erf:
+            f = kernels::UnaryMath::erf;
+            break;
+          case UnaryKind::exp:
+            f = kernels::UnaryMath::exp;
+            break;
+          case UnaryKind::tanh:
+            f = kernels::UnaryMath::tanh;
+            break;
+          case UnaryKind::sigmoid:
+            f = kernels::UnaryMath::sigmoid;
+            break;
+          default:
+            math = false;
+            break;
+        }
+        if (math)
+          done = simd::dispatch(
+              [&](auto arch) { return kernels::UnaryMathBatches{}(arch, f, xs, ys, n); });
+      }
+      // the kind is a constant inside each loop, so the cheap ones (relu, abs, hard_swish)
+      // vectorize
+      auto run = [&](auto k) {
+        for (std::size_t i = done; i < n; ++i) ys[i] = apply_unary(k(), xs[i]);
       };
       switch (kind) {
-        case UnaryKind::gelu:
-          vec([](B z) {
-            return B(0.5f) * z * (B(1.0f) + xsimd::erf(z * B(0.70710678118654752f)));
-          });
+        case UnaryKind::relu:
+          run([] { return UnaryKind::relu; });
           break;
-        case UnaryKind::erf:
-          vec([](B z) { return xsimd::erf(z); });
+        case UnaryKind::hard_swish:
+          run([] { return UnaryKind::hard_swish; });
           break;
-        case UnaryKind::exp:
-          vec([](B z) { return xsimd::exp(z); });
+        case UnaryKind::neg:
+          run([] { return UnaryKind::neg; });
           break;
-        case UnaryKind::tanh:
-          vec([](B z) { return xsimd::tanh(z); });
-          break;
-        case UnaryKind::sigmoid:
-          vec([](B z) { return B(1.0f) / (B(1.0f) + xsimd::exp(-z)); });
+        case UnaryKind::abs:
+          run([] { return UnaryKind::abs; });
           break;
         default:
+          run([kind] { return kind; });
           break;
       }
-    }
-    // the kind is a constant inside each loop, so the cheap ones (relu, abs, hard_swish) vectorize
-    auto run = [&](auto k) {
-      for (std::size_t i = done; i < r.size(); ++i) r[i] = apply_unary(k(), x.floats[i]);
-    };
-    switch (kind) {
-      case UnaryKind::relu:
-        run([] { return UnaryKind::relu; });
-        break;
-      case UnaryKind::hard_swish:
-        run([] { return UnaryKind::hard_swish; });
-        break;
-      case UnaryKind::neg:
-        run([] { return UnaryKind::neg; });
-        break;
-      case UnaryKind::abs:
-        run([] { return UnaryKind::abs; });
-        break;
-      default:
-        run([kind] { return kind; });
-        break;
-    }
+    });
     y.type = ValueType::f32;
     y.shape = x.shape;
     y.floats = std::move(r);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "pare/core/config.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/nn/graph/attributes.hpp"
 #include "pare/nn/graph/op.hpp"
 #include "pare/nn/graph/value.hpp"
@@ -62,11 +63,14 @@ void for_each_broadcast(const std::vector<std::size_t>& shape, const std::vector
 /// output index o, whose a and b elements start at ia and ib and advance by da and db (each 0 or
 /// 1). Dimensions that a and b broadcast alike are merged first, so [N, C, H, W] · [N, C, 1, 1]
 /// makes runs of H·W elements with db = 0: element-wise kernels specialize the run on (da, db)
-/// and vectorize it.
+/// and vectorize it. Runs longer than `task_elements` are cut into pieces of a multiple of 64
+/// elements. f is called concurrently, on pare's threads, for disjoint runs when the shape holds
+/// more than two tasks of `task_elements` each (else on the calling thread, in order): it must
+/// only write the outputs of its own run.
 template <class F>
 void for_each_broadcast_run(const std::vector<std::size_t>& shape,
                             const std::vector<std::size_t>& sa, const std::vector<std::size_t>& sb,
-                            F&& f) {
+                            std::size_t task_elements, F&& f) {
   if (element_count(shape) == 0) return;
   // merged dimensions: extent, stride of a, stride of b (innermost last)
   std::vector<std::size_t> ext, ta, tb;
@@ -87,23 +91,37 @@ void for_each_broadcast_run(const std::vector<std::size_t>& shape,
       std::size_t{0});
     return;
   }
-  const std::size_t r = ext.size(), len = ext[r - 1];
-  std::vector<std::size_t> idx(r, 0);
-  for (std::size_t o = 0;; o += len) {
-    std::size_t ia = 0, ib = 0;
-    for (std::size_t d = 0; d + 1 < r; ++d) {
-      ia += idx[d] * ta[d];
-      ib += idx[d] * tb[d];
+  const std::size_t r = ext.size(), len = ext[r - 1], da = ta[r - 1], db = tb[r - 1];
+  const std::size_t runs = element_count(shape) / len;
+  task_elements = std::max<std::size_t>(task_elements, 64);
+  // A long run is cut into pieces: units of work are (run, piece) pairs in output order.
+  const std::size_t piece = len > task_elements ? (task_elements + 63) / 64 * 64 : len;
+  const std::size_t per_run = (len + piece - 1) / piece;
+  const std::size_t grain = per_run > 1 ? 1 : task_elements / len + 1;
+  parallel_for(0, runs * per_run, grain, [&](std::size_t lo, std::size_t hi) {
+    std::size_t run = lo / per_run, part = lo % per_run;
+    std::vector<std::size_t> idx(r, 0);
+    for (std::size_t d = r - 1, q = run; d-- > 0;) {
+      idx[d] = q % ext[d];
+      q /= ext[d];
     }
-    f(o, ia, ib, len, ta[r - 1], tb[r - 1]);
-    std::size_t d = r - 1;
-    for (;;) {
-      if (d == 0) return;
-      --d;
-      if (++idx[d] < ext[d]) break;
-      idx[d] = 0;
+    for (std::size_t u = lo; u < hi; ++u) {
+      std::size_t ia = 0, ib = 0;
+      for (std::size_t d = 0; d + 1 < r; ++d) {
+        ia += idx[d] * ta[d];
+        ib += idx[d] * tb[d];
+      }
+      const std::size_t off = part * piece;
+      f(run * len + off, ia + off * da, ib + off * db, std::min(piece, len - off), da, db);
+      if (++part < per_run) continue;
+      part = 0;
+      ++run;
+      for (std::size_t d = r - 1; d-- > 0;) {
+        if (++idx[d] < ext[d]) break;
+        idx[d] = 0;
+      }
     }
-  }
+  });
 }
 
 /// `v` rounded toward zero into int64, saturating (NaN gives 0): a plain cast of an

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/pool2d.hpp"
 #include "pare/nn/graph/conv.hpp"
@@ -23,6 +24,9 @@
 namespace pare::graph {
 
 namespace pool_detail {
+
+// Elements one task of a 2-D pooling takes at least (input read plus window taps: tens of µs).
+inline constexpr std::size_t pool_task_elements = std::size_t{1} << 16;
 
 /// The pooling of every channel of `x` (float data, already widened) over N-D windows.
 struct NdPool {
@@ -192,12 +196,23 @@ PARE_INLINE OpFn make_pool(PoolKind kind, const Attributes& attrs) {
       // every channel of every sample is pooled alike: one call over [N·C, H, W]
       g.channels = n * c;
       if (g.channels > 0) {
-        const TensorView<const float, 3> xv(x.floats.data(), Shape<3>{n * c, g.in_h, g.in_w});
-        const TensorView<float, 3> yv(y.floats.data(), Shape<3>{n * c, oh, ow});
-        if (kind == PoolKind::max)
-          pare::max_pool2d(g, xv, yv);
-        else
-          pare::avg_pool2d(g, xv, yv);
+        // Planes in parallel: each is pooled whole by one task, as on one thread.
+        const std::size_t plane = g.in_h * g.in_w, window = g.kernel_h * g.kernel_w;
+        const std::size_t plane_cost = plane + oh * ow * window;
+        parallel_for(0, n * c,
+                     pool_detail::pool_task_elements / (plane_cost > 0 ? plane_cost : 1) + 1,
+                     [&](std::size_t lo, std::size_t hi) {
+                       Pool2dGeometry part = g;
+                       part.channels = hi - lo;
+                       const TensorView<const float, 3> xv(x.floats.data() + lo * plane,
+                                                           Shape<3>{hi - lo, g.in_h, g.in_w});
+                       const TensorView<float, 3> yv(y.floats.data() + lo * oh * ow,
+                                                     Shape<3>{hi - lo, oh, ow});
+                       if (kind == PoolKind::max)
+                         pare::max_pool2d(part, xv, yv);
+                       else
+                         pare::avg_pool2d(part, xv, yv);
+                     });
       }
     } else {
       pool_detail::NdPool pool;
@@ -258,8 +273,13 @@ PARE_INLINE OpFn make_global_average_pool(const Attributes& attrs) {
     w = x.shape.back();
     const std::size_t nc = x.shape[0] * x.shape[1];
     if (nc > 0 && h * w > 0)
-      pare::global_avg_pool(TensorView<const float, 3>(x.floats.data(), Shape<3>{nc, h, w}),
-                            TensorView<float, 1>(y.floats.data(), Shape<1>{nc}));
+      parallel_for(
+          0, nc, pool_detail::pool_task_elements / (h * w) + 1,
+          [&](std::size_t lo, std::size_t hi) {
+            pare::global_avg_pool(
+                TensorView<const float, 3>(x.floats.data() + lo * h * w, Shape<3>{hi - lo, h, w}),
+                TensorView<float, 1>(y.floats.data() + lo, Shape<1>{hi - lo}));
+          });
     *out[0] = std::move(y);
   };
 }

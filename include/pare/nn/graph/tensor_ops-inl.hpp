@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/kernels/gemm.hpp"
 #include "pare/nn/graph/elementwise.hpp"
 #include "pare/nn/graph/tensor_ops.hpp"
@@ -1080,6 +1081,10 @@ template <class F>
 }
 
 /// Mean and 1/sqrt(variance + epsilon) of `n` contiguous floats (two passes, in double).
+// Elements one task of a normalization takes at least (two double passes and one float pass:
+// tens of µs).
+inline constexpr std::size_t norm_task_elements = std::size_t{1} << 14;
+
 inline void moments(const float* p, std::size_t n, double epsilon, double& mean, double& inv) {
   mean = n ? lane_sum(p, n, [](double v) { return v; }) / static_cast<double>(n) : 0.0;
   const double m = mean;
@@ -1126,19 +1131,24 @@ inline OpFn make_layer_norm(const Attributes& a, const std::string& op) {
     Shape sshape(x.shape.begin(), x.shape.begin() + static_cast<std::ptrdiff_t>(ax));
     sshape.resize(x.rank(), 1);
     Value mean_v = Value::zeros(sshape), inv_v = Value::zeros(sshape);
-    for (std::size_t o = 0; o < outer; ++o) {
-      const float* px = x.floats.data() + o * inner;
-      float* py = y.floats.data() + o * inner;
-      double mean = 0.0, inv = 0.0;
-      moments(px, inner, eps, mean, inv);
-      const auto fm = static_cast<float>(mean), fi = static_cast<float>(inv);
-      if (bias)
-        for (std::size_t i = 0; i < inner; ++i) py[i] = (px[i] - fm) * fi * s[i] + b[i];
-      else
-        for (std::size_t i = 0; i < inner; ++i) py[i] = (px[i] - fm) * fi * s[i];
-      mean_v.floats[o] = fm;
-      inv_v.floats[o] = fi;
-    }
+    // Rows in parallel, each normalized whole by one task: the cut changes no bit.
+    parallel_for(0, outer, norm_task_elements / (inner > 0 ? inner : 1) + 1,
+                 [&](std::size_t lo, std::size_t hi) {
+                   for (std::size_t o = lo; o < hi; ++o) {
+                     const float* px = x.floats.data() + o * inner;
+                     float* py = y.floats.data() + o * inner;
+                     double mean = 0.0, inv = 0.0;
+                     moments(px, inner, eps, mean, inv);
+                     const auto fm = static_cast<float>(mean), fi = static_cast<float>(inv);
+                     if (bias)
+                       for (std::size_t i = 0; i < inner; ++i)
+                         py[i] = (px[i] - fm) * fi * s[i] + b[i];
+                     else
+                       for (std::size_t i = 0; i < inner; ++i) py[i] = (px[i] - fm) * fi * s[i];
+                     mean_v.floats[o] = fm;
+                     inv_v.floats[o] = fi;
+                   }
+                 });
     *out[0] = std::move(y);
     if (has_output(out, 1)) *out[1] = std::move(mean_v);
     if (has_output(out, 2)) *out[2] = std::move(inv_v);
@@ -1170,22 +1180,26 @@ inline OpFn make_group_norm(bool instance, const Attributes& a, std::int64_t ops
     const std::size_t spatial = span_size(x.shape, 2, x.rank());
     const std::size_t cpg = c / g, group_size = cpg * spatial;
     Value y = Value::zeros(x.shape);
-    for (std::size_t b = 0; b < n; ++b)
-      for (std::size_t k = 0; k < g; ++k) {
-        const std::size_t base = (b * g + k) * group_size;
-        const float* px = x.floats.data() + base;
-        float* py = y.floats.data() + base;
-        double mean = 0.0, inv = 0.0;
-        moments(px, group_size, eps, mean, inv);
-        const auto fm = static_cast<float>(mean), fi = static_cast<float>(inv);
-        for (std::size_t ch = 0; ch < cpg; ++ch) {
-          const std::size_t at = per_channel ? k * cpg + ch : k;
-          const float sc = scale.floats[at] * fi, bi = bias.floats[at];
-          const float* qx = px + ch * spatial;
-          float* qy = py + ch * spatial;
-          for (std::size_t i = 0; i < spatial; ++i) qy[i] = (qx[i] - fm) * sc + bi;
-        }
-      }
+    // (sample, group) pairs in parallel, each normalized whole by one task.
+    parallel_for(0, n * g, norm_task_elements / (group_size > 0 ? group_size : 1) + 1,
+                 [&](std::size_t lo, std::size_t hi) {
+                   for (std::size_t bk = lo; bk < hi; ++bk) {
+                     const std::size_t k = bk % g;
+                     const std::size_t base = bk * group_size;
+                     const float* px = x.floats.data() + base;
+                     float* py = y.floats.data() + base;
+                     double mean = 0.0, inv = 0.0;
+                     moments(px, group_size, eps, mean, inv);
+                     const auto fm = static_cast<float>(mean), fi = static_cast<float>(inv);
+                     for (std::size_t ch = 0; ch < cpg; ++ch) {
+                       const std::size_t at = per_channel ? k * cpg + ch : k;
+                       const float sc = scale.floats[at] * fi, bi = bias.floats[at];
+                       const float* qx = px + ch * spatial;
+                       float* qy = py + ch * spatial;
+                       for (std::size_t i = 0; i < spatial; ++i) qy[i] = (qx[i] - fm) * sc + bi;
+                     }
+                   }
+                 });
     *out[0] = std::move(y);
   };
 }
