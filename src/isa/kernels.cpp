@@ -19,3 +19,4 @@ static_assert(PARE_ISA_TU::supported(),
 // Every header with a PARE_DISPATCHED_KERNEL line.
 #include "pare/kernels/blas1.hpp"
 #include "pare/kernels/gemv_int4.hpp"
+#include "pare/kernels/spmv.hpp"
