@@ -20,3 +20,4 @@ static_assert(PARE_ISA_TU::supported(),
 #include "pare/kernels/blas1.hpp"
 #include "pare/kernels/gemv_int4.hpp"
 #include "pare/kernels/spmv.hpp"
+#include "pare/kernels/gemv_lut4.hpp"
