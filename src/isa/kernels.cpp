@@ -21,3 +21,4 @@ static_assert(PARE_ISA_TU::supported(),
 #include "pare/kernels/gemv_int4.hpp"
 #include "pare/kernels/spmv.hpp"
 #include "pare/kernels/gemv_lut4.hpp"
+#include "pare/kernels/gemv_codes4.hpp"

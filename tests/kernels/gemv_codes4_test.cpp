@@ -53,6 +53,29 @@ void check_every_arch(const pare::Codes4Matrix<F>& q, const std::vector<float>& 
       REQUIRE(std::abs(double{y[r]} - ref[r]) <= bound[r]);
     }
   });
+  // What pare::gemv runs for f32 x (gemv_codes4: dispatch, rows over threads) on every tier the
+  // CPU has; 1, 2 and 3 threads give the same bits.
+  for (auto tier : {pare::simd::Tier::sse2, pare::simd::Tier::avx2, pare::simd::Tier::avx512}) {
+    const pare::simd::TierLimit limit(tier);
+    if (pare::simd::active_tier() != tier) continue;
+    std::vector<float> y1;
+    for (std::size_t threads : {1, 2, 3}) {
+      const pare::ParallelismScope scope({.threads = threads});
+      std::fill(y.begin(), y.end(), -1.0f);
+      pare::kernels::gemv_codes4(q, x.data(), y.data());
+      INFO("tier " << pare::simd::tier_name(tier) << ", threads " << threads << ", format "
+                   << F::name);
+      if (threads == 1) {
+        for (std::size_t r = 0; r < q.rows(); ++r) {
+          INFO("row " << r);
+          REQUIRE(std::abs(double{y[r]} - ref[r]) <= bound[r]);
+        }
+        y1 = y;
+      } else {
+        REQUIRE(y == y1);
+      }
+    }
+  }
 }
 
 // GemvCodes4Q8: the f32 bound plus x's rounding, Σ_c |w_rc| d_g / 2 (d_g = max |x| of the
@@ -292,4 +315,16 @@ TEST_CASE("lut4 GEMV dispatch: every tier within bounds, threads bit-identical",
       }
     }
   }
+}
+
+TEST_CASE("gemv_codes4 splits rows over threads with the same bits on every tier",
+          "[kernels][codes4][dispatch]") {
+  pare::Rng rng(93);
+  const auto w = random_matrix(130, 2048, rng);
+  const auto x = pare::test::normal(2048, rng);
+  check_every_arch(pare::pack_codes4<LogScale4>(w.view(), 64), x);
+  check_every_arch(
+      pare::pack_for_kernel(
+          pare::Quantizer<pare::UInt<4>, pare::Affine, pare::PerGroup<32>>{}.quantize(w.view())),
+      x);
 }

@@ -685,8 +685,8 @@ void gemv_int4_q8(const Int4Matrix<Format>& w, const float* x, float* y, bool al
     const QuantizedActivations* xa = &tl;  // the tasks read the caller's copy
     if (simd::active_tier() >= simd::Tier::avx2)
       tl.quantize<Format::group>(x, cols / int4_block * int4_block);
-    // Pieces of at least ~256 KiB of codes: a row block is 4 * cols bytes.
-    const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 18) / (4 * cols + 1));
+    // Pieces of at least ~64 KiB of codes (~5 us): a row block is 4 * cols bytes.
+    const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 16) / (4 * cols + 1));
     parallel_for(0, (rows + rb - 1) / rb, grain, [&](std::size_t lo, std::size_t hi) {
       simd::dispatch([&](auto arch) {
         GemvInt4Q8Rows{}(arch, w, *xa, x, y, lo * rb, std::min(rows, hi * rb),

@@ -37,8 +37,8 @@ PARE_INLINE void gemv_lut4_reference(const Lut4Matrix& w, const float* x, float*
 PARE_INLINE void gemv_lut4(const Lut4Matrix& w, const float* x, float* y) {
   const std::size_t rows = w.rows();
   if constexpr (simd::has_simd) {
-    // Pieces of at least ~256 KiB of codes.
-    const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 18) / (w.cols() / 2 + 1));
+    // Pieces of at least ~64 KiB of codes (~5 us).
+    const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 16) / (w.cols() / 2 + 1));
     parallel_for(0, rows, grain, [&](std::size_t lo, std::size_t hi) {
       simd::dispatch([&](auto arch) { GemvLut4Rows{}(arch, w, x, y, lo, hi); });
     });
