@@ -383,9 +383,6 @@ void SpmvRows::operator()(Arch, const PackedNM<N, M, V>& a, const float* x, floa
       };
       B acc1(0.0f);
       for (; j + 2 * w <= vpr; j += 2 * w) {
-        // The values are one sequential stream over all rows; prefetching 2 KiB ahead keeps more
-        // lines in flight than the hardware prefetcher does here. Prefetches never fault.
-        __builtin_prefetch(v + j + 2048 / sizeof(V), 0, 0);
         acc = xsimd::fma(load(v + j), fetch(j), acc);
         acc1 = xsimd::fma(load(v + j + w), fetch(j + w), acc1);
       }
