@@ -27,6 +27,7 @@
 #include "../../tests/user_policies.hpp"
 #include "../common/main.hpp"
 #include "../common/membw.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemv_codes4.hpp"
 #include "pare/kernels/gemv_int4.hpp"
@@ -37,6 +38,7 @@
 #include "pare/nn/quantized_linear.hpp"
 #include "pare/quant/int4_block.hpp"
 #include "pare/quant/nf4.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace {
 
@@ -95,6 +97,32 @@ void bm_nf4(benchmark::State& state) {
     pare::kernels::GemvLut4{}(xsimd::default_arch{}, m, x, y);
   });
 }
+// pare::gemv's NF4 path (kernels::gemv_lut4: run-time dispatch, rows over threads) with the tier
+// capped and `threads` threads; wall-clock time.
+void bm_nf4_tier(benchmark::State& state, pare::simd::Tier tier, std::size_t threads) {
+  const pare::simd::TierLimit limit(tier);
+  const pare::ParallelismScope scope({.threads = threads});
+  if (pare::simd::active_tier() != tier) {
+    state.SkipWithError("tier not available on this CPU");
+    return;
+  }
+  const auto w = pare::pack_nf4(weights().view(), 32);
+  run(state, w, [](const auto& m, const float* x, float* y) { pare::kernels::gemv_lut4(m, x, y); });
+  state.SetLabel(pare::simd::tier_name(tier));
+}
+BENCHMARK_CAPTURE(bm_nf4_tier, avx512_t1, pare::simd::Tier::avx512, 1)
+    ->Name("gemv4/4096x4096/lut4/nf4/avx512/t1")
+    ->UseRealTime();
+BENCHMARK_CAPTURE(bm_nf4_tier, avx512_t2, pare::simd::Tier::avx512, 2)
+    ->Name("gemv4/4096x4096/lut4/nf4/avx512/t2")
+    ->UseRealTime();
+BENCHMARK_CAPTURE(bm_nf4_tier, avx2_t1, pare::simd::Tier::avx2, 1)
+    ->Name("gemv4/4096x4096/lut4/nf4/avx2/t1")
+    ->UseRealTime();
+BENCHMARK_CAPTURE(bm_nf4_tier, avx2_t2, pare::simd::Tier::avx2, 2)
+    ->Name("gemv4/4096x4096/lut4/nf4/avx2/t2")
+    ->UseRealTime();
+
 template <class F, class Kernel = pare::kernels::GemvCodes4>
 void bm_generic(benchmark::State& state) {
   const auto w = pare::pack_codes4<F>(weights().view(), 32);

@@ -21,11 +21,13 @@
 
 #include "../common/main.hpp"
 #include "../common/membw.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemv.hpp"
 #include "pare/kernels/gemv_int4.hpp"
 #include "pare/quant/int4_block.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace {
 
@@ -64,6 +66,40 @@ void bm_int4(benchmark::State& state, std::size_t rows, std::size_t cols, bool c
       benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["bpw"] = w.bits_per_weight();
   if (cold) state.counters["copies"] = static_cast<double>(copies);
+}
+
+// What pare::gemv runs (kernels::gemv_int4_q8: run-time dispatch, rows over threads), the tier
+// capped with simd::TierLimit; `vnni` false runs the tier without its VNNI (AVX2 as on Zen 3).
+template <class Format>
+void bm_dispatch(benchmark::State& state, std::size_t rows, std::size_t cols, bool cold,
+                 pare::simd::Tier tier, bool vnni, std::size_t threads) {
+  const pare::simd::TierLimit limit(tier);
+  const pare::ParallelismScope scope({.threads = threads});
+  if (pare::simd::active_tier() != tier) {
+    state.SkipWithError("tier not available on this CPU");
+    return;
+  }
+  const pare::Int4Matrix<Format> w = make_matrix<Format>(rows, cols);
+  const std::size_t copies =
+      cold ? std::max<std::size_t>(2, (cold_bytes + w.size_bytes() - 1) / w.size_bytes()) : 1;
+  std::vector<pare::Int4Matrix<Format>> pool;
+  pool.reserve(copies);
+  for (std::size_t k = 0; k < copies; ++k) pool.push_back(w);
+  pare::Tensor<float, 1> x({cols}), y({rows});
+  fill_normal(x.data(), cols, 2);
+  std::size_t k = 0;
+  for (auto _ : state) {
+    pare::kernels::gemv_int4_q8(pool[k], x.data(), y.data(), vnni);
+    if (++k == copies) k = 0;
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  const auto bytes = static_cast<double>(w.size_bytes());
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(bytes));
+  state.counters["GB/s"] =
+      benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.SetLabel(pare::simd::tier_name(tier));
 }
 
 // Small-batch GEMM: `Batch` activation vectors per call; bytes count W once per call (the kernel
@@ -158,6 +194,28 @@ void register_all() {
       add("gemm/q4g16/" + shape + "b8", bm_gemm<pare::Q4G16, 8>);
       add("gemm/q4g128/" + shape + "b8", bm_gemm<pare::Q4G128, 8>);
       add("gemv/f32/" + shape + "pare", bm_f32);
+      using pare::simd::Tier;
+      const struct {
+        const char* name;
+        Tier tier;
+        bool vnni;
+      } tiers[] = {{"avx512", Tier::avx512, true},
+                   {"avx2", Tier::avx2, true},
+                   {"avx2-novnni", Tier::avx2, false}};
+      for (const auto& t : tiers)
+        for (std::size_t th : {1, 2}) {
+          const std::string suffix = std::string("disp/") + t.name + "/t" + std::to_string(th);
+          const Tier tier = t.tier;
+          const bool vnni = t.vnni;
+          add("gemv/q4g16/" + shape + suffix,
+              [tier, vnni, th](benchmark::State& st, std::size_t rr, std::size_t cc, bool cl) {
+                bm_dispatch<pare::Q4G16>(st, rr, cc, cl, tier, vnni, th);
+              });
+          add("gemv/q4g32/" + shape + suffix,
+              [tier, vnni, th](benchmark::State& st, std::size_t rr, std::size_t cc, bool cl) {
+                bm_dispatch<pare::Q4G32>(st, rr, cc, cl, tier, vnni, th);
+              });
+        }
     }
   }
   pare::bench::register_read_bandwidth();

@@ -27,12 +27,14 @@
 
 #include "../common/main.hpp"
 #include "../common/membw.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemv.hpp"
 #include "pare/kernels/gemv_int8.hpp"
 #include "pare/kernels/spmv.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 #include "pare/sparse/detail/widen.hpp"
 
 namespace {
@@ -298,6 +300,31 @@ void reg(const std::string& name, std::function<void(benchmark::State&)> f) {
   })->Unit(benchmark::kMicrosecond);
 }
 
+// A benchmark run with the tier capped (simd::TierLimit) and `threads` threads, timed by the
+// wall clock (worker threads' time is not in the main thread's CPU time). Named
+// <name>/<avx512|avx2>/t<threads>, the tier also in the label.
+void reg_tiered(const std::string& name, std::function<void(benchmark::State&)> f) {
+  using pare::simd::Tier;
+  for (auto [tier_name, tier] : {std::pair{"avx512", Tier::avx512}, std::pair{"avx2", Tier::avx2}})
+    for (std::size_t threads : {1, 2}) {
+      const Tier t = tier;
+      benchmark::RegisterBenchmark(
+          (name + "/" + tier_name + "/t" + std::to_string(threads)).c_str(),
+          [f, t, threads](benchmark::State& st) {
+            const pare::simd::TierLimit limit(t);
+            const pare::ParallelismScope scope({.threads = threads});
+            if (pare::simd::active_tier() != t) {
+              st.SkipWithError("tier not available on this CPU");
+              return;
+            }
+            f(st);
+            st.SetLabel(pare::simd::tier_name(t));
+          })
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
+    }
+}
+
 std::string shape(std::size_t r, std::size_t c) {
   return std::to_string(r) + "x" + std::to_string(c);
 }
@@ -313,6 +340,17 @@ void register_all() {
         [=](auto& st) { bm_dense(st, "dense" + sq, cold, true, R, C); });
     reg("gemv/f32/channel50/" + shape(R / 2, C) + hc + "pare",
         [=](auto& st) { bm_dense(st, "dense-half", cold, false, R / 2, C); });
+    // The targets on every tier and thread count (the dense line's tier only if gemv dispatches).
+    reg_tiered("gemv/f32/dense/" + sq + hc + "pare",
+               [=](auto& st) { bm_dense(st, "dense" + sq, cold, false, R, C); });
+    reg_tiered("spmv/csr-u16/s90/" + sq + hc + "pare", [=](auto& st) {
+      bm_pare_sparse<pare::Csr<std::uint16_t>>(
+          st, "csr16/s90/" + sq + hc, cold, [] { return random_mask(R, C, 0.9); }, R, C);
+    });
+    reg_tiered("spmv/nm2:4/s50/" + sq + hc + "pare", [=](auto& st) {
+      bm_pare_sparse<pare::PackedNM<2, 4>>(
+          st, "nm24", cold, [] { return nm_mask(R, C, 2, 4); }, R, C);
+    });
     // Unstructured CSR vs Eigen's SparseMatrix (RowMajor, int indices).
     for (int s : {50, 90, 95}) {
       const double p = s / 100.0;

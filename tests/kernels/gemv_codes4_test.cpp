@@ -7,13 +7,18 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "kernels/support.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/random.hpp"
 #include "pare/kernels/gemv_codes4.hpp"
+#include "pare/kernels/gemv_lut4.hpp"
 #include "pare/kernels/kernel_layout.hpp"
+#include "pare/quant/nf4.hpp"
 #include "pare/quant/quantizer.hpp"
+#include "pare/simd/dispatch.hpp"
 #include "user_policies.hpp"
 
 namespace {
@@ -48,6 +53,29 @@ void check_every_arch(const pare::Codes4Matrix<F>& q, const std::vector<float>& 
       REQUIRE(std::abs(double{y[r]} - ref[r]) <= bound[r]);
     }
   });
+  // What pare::gemv runs for f32 x (gemv_codes4: dispatch, rows over threads) on every tier the
+  // CPU has; 1, 2 and 3 threads give the same bits.
+  for (auto tier : {pare::simd::Tier::sse2, pare::simd::Tier::avx2, pare::simd::Tier::avx512}) {
+    const pare::simd::TierLimit limit(tier);
+    if (pare::simd::active_tier() != tier) continue;
+    std::vector<float> y1;
+    for (std::size_t threads : {1, 2, 3}) {
+      const pare::ParallelismScope scope({.threads = threads});
+      std::fill(y.begin(), y.end(), -1.0f);
+      pare::kernels::gemv_codes4(q, x.data(), y.data());
+      INFO("tier " << pare::simd::tier_name(tier) << ", threads " << threads << ", format "
+                   << F::name);
+      if (threads == 1) {
+        for (std::size_t r = 0; r < q.rows(); ++r) {
+          INFO("row " << r);
+          REQUIRE(std::abs(double{y[r]} - ref[r]) <= bound[r]);
+        }
+        y1 = y;
+      } else {
+        REQUIRE(y == y1);
+      }
+    }
+  }
 }
 
 // GemvCodes4Q8: the f32 bound plus x's rounding, Σ_c |w_rc| d_g / 2 (d_g = max |x| of the
@@ -240,4 +268,63 @@ TEST_CASE("pack_for_kernel refuses int8 weights the kernel cannot take", "[kerne
   const auto q = pare::pack_codes4<LogScale4>(random_matrix(4, 64, rng).view(), 32);
   pare::Tensor<float, 1> x({63}), y({4});
   CHECK_THROWS_AS(pare::gemv(q, x.view(), y.view()), pare::ShapeError);
+}
+
+// The lut4 GEMV pare::gemv runs (gemv_lut4: run-time dispatch, rows over threads) on every tier
+// the CPU has, against the scalar reference (double sums of the decoded values), and the same
+// bits with 1, 2 and 3 threads.
+TEST_CASE("lut4 GEMV dispatch: every tier within bounds, threads bit-identical",
+          "[kernels][lut4][dispatch]") {
+  pare::Rng rng(91);
+  for (auto [rows, cols, group] : {std::tuple<std::size_t, std::size_t, std::size_t>{1, 32, 32},
+                                   {7, 96, 32},
+                                   {13, 192, 64},
+                                   {130, 4096, 64}}) {
+    pare::Tensor<float, 2> w({rows, cols});
+    for (auto& v : w.span()) v = rng.normal();
+    std::vector<float> x(cols);
+    for (auto& v : x) v = rng.normal();
+    const auto q = pare::pack_nf4(w.view(), group);
+    std::vector<float> expect(rows);
+    pare::kernels::gemv_lut4_reference(q, x.data(), expect.data());
+    for (auto tier : {pare::simd::Tier::sse2, pare::simd::Tier::avx2, pare::simd::Tier::avx512}) {
+      const pare::simd::TierLimit limit(tier);
+      if (pare::simd::active_tier() != tier) continue;
+      std::vector<float> y1;
+      for (std::size_t threads : {1, 2, 3}) {
+        const pare::ParallelismScope scope({.threads = threads});
+        std::vector<float> y(rows + 1, -7.0f);
+        pare::kernels::gemv_lut4(q, x.data(), y.data());
+        INFO("tier " << pare::simd::tier_name(tier) << ", threads " << threads << ", W " << rows
+                     << "x" << cols);
+        CHECK(y[rows] == -7.0f);
+        y.pop_back();
+        if (threads == 1) {
+          for (std::size_t r = 0; r < rows; ++r) {
+            double abs_sum = 0;
+            for (std::size_t c = 0; c < cols; ++c)
+              abs_sum += std::abs(static_cast<double>(q.value(r, c)) * x[c]);
+            INFO("row " << r);
+            CHECK(std::abs(static_cast<double>(y[r]) - expect[r]) <=
+                  pare::test::dot_tolerance(cols + 2, abs_sum));
+          }
+          y1 = y;
+        } else {
+          CHECK(y == y1);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("gemv_codes4 splits rows over threads with the same bits on every tier",
+          "[kernels][codes4][dispatch]") {
+  pare::Rng rng(93);
+  const auto w = random_matrix(130, 2048, rng);
+  const auto x = pare::test::normal(2048, rng);
+  check_every_arch(pare::pack_codes4<LogScale4>(w.view(), 64), x);
+  check_every_arch(
+      pare::pack_for_kernel(
+          pare::Quantizer<pare::UInt<4>, pare::Affine, pare::PerGroup<32>>{}.quantize(w.view())),
+      x);
 }

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "kernels/support.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/random.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/reference.hpp"
 #include "pare/quant/int4_block.hpp"
 #include "pare/quant/quantizer.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 using pare::Tensor;
 using pare::TensorView;
@@ -105,6 +107,54 @@ TEMPLATE_TEST_CASE("Int4 GEMV kernels match dequantize-then-GEMV on every arch a
                    "[kernels][int4]", pare::Q4G16, pare::Q4G32, pare::Q4G64, pare::Q4G128) {
   pare::Rng rng(40);
   for (auto [rows, cols] : shapes<TestType>()) check_kernels<TestType>(rows, cols, rng);
+}
+
+// What pare::gemv runs (gemv_int4_q8: run-time dispatch, rows over threads) on every tier the CPU
+// has, with and without the tier's VNNI: within the bound of the dequantize-then-GEMV reference,
+// and the same bits with 1, 2 and 3 threads.
+TEMPLATE_TEST_CASE("Int4 GEMV dispatch: every tier within bounds, threads bit-identical",
+                   "[kernels][int4][dispatch]", pare::Q4G16, pare::Q4G32, pare::Q4G64,
+                   pare::Q4G128) {
+  pare::Rng rng(46);
+  auto all = shapes<TestType>();
+  all.push_back({130, 2048 + TestType::group});  // row blocks enough for several threads
+  for (auto [rows, cols] : all) {
+    const auto q = pare::pack_int4_blocks<TestType>(normal_matrix(rows, cols, rng));
+    std::vector<float> x(cols);
+    for (auto& v : x) v = rng.normal();
+    const Tensor<float, 2> wd = pare::dequantize(q);
+    std::vector<float> expect(rows);
+    pare::kernels::reference::gemv(wd, TensorView<const float, 1>(x.data(), {cols}),
+                                   TensorView<float, 1>(expect.data(), {rows}));
+    for (auto tier : {pare::simd::Tier::sse2, pare::simd::Tier::avx2, pare::simd::Tier::avx512}) {
+      const pare::simd::TierLimit limit(tier);
+      if (pare::simd::active_tier() != tier) continue;
+      for (bool vnni : {true, false}) {
+        std::vector<float> y1;
+        for (std::size_t threads : {1, 2, 3}) {
+          const pare::ParallelismScope scope({.threads = threads});
+          std::vector<float> y(rows + 1, -7.0f);
+          pare::kernels::gemv_int4_q8(q, x.data(), y.data(), vnni);
+          INFO("tier " << pare::simd::tier_name(tier) << ", vnni " << vnni << ", threads "
+                       << threads << ", W " << rows << "x" << cols << ", group "
+                       << TestType::group);
+          CHECK(y[rows] == -7.0f);
+          y.pop_back();
+          if (threads == 1) {
+            const bool int8_x = tier >= pare::simd::Tier::avx2;
+            for (std::size_t r = 0; r < rows; ++r) {
+              INFO("row " << r);
+              CHECK(std::abs(static_cast<double>(y[r]) - expect[r]) <=
+                    row_tolerance(q, r, x, int8_x));
+            }
+            y1 = y;
+          } else {
+            CHECK(y == y1);
+          }
+        }
+      }
+    }
+  }
 }
 
 // The batched kernel against the same reference, every batch size 1..9 (tiles of 8 plus a

@@ -10,10 +10,12 @@
 #include <vector>
 
 #include "kernels/support.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/kernels/gemv.hpp"
 #include "pare/kernels/reference.hpp"
 #include "pare/kernels/spmm.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 #include "sparse/support.hpp"
 
 using pare::Tensor;
@@ -124,6 +126,50 @@ TEMPLATE_TEST_CASE("Spmv and Spmm match the references on every arch, shape and 
                    (pare::PackedNM<1, 4, std::int8_t>), (pare::PackedNM<2, 4, std::int8_t>),
                    (pare::PackedNM<2, 8, std::int8_t>)) {
   sweep<TestType>(42);
+}
+
+// pare::spmv (run-time dispatch, rows over threads) on every tier the CPU has: within the bound
+// of the reference, and the same bits with 1, 2 and 3 threads (a shape large enough to split).
+TEMPLATE_TEST_CASE("pare::spmv on every tier within bounds, threads bit-identical",
+                   "[sparse][spmv][dispatch]", pare::Csr<std::uint16_t>, pare::Csr<std::uint32_t>,
+                   pare::CsrInt8<std::uint16_t>, pare::Bitmap, (pare::Bsr<4, 16>),
+                   (pare::Bsr<16, 1>), (pare::Bsr<3, 5>), (pare::PackedNM<2, 4>),
+                   (pare::PackedNM<4, 8>), (pare::PackedNM<1, 4>), (pare::PackedNM<3, 7>),
+                   (pare::PackedNM<2, 8, std::int8_t>)) {
+  pare::Rng rng(77);
+  for (auto [rows, cols] :
+       std::vector<std::pair<std::size_t, std::size_t>>{{17, 33}, {20, 129}, {300, 2000}}) {
+    const auto w = test::make_matrix(rows, cols, [&] { return rng.normal(); });
+    const auto mask = test::make_mask<TestType>(rows, cols, MaskKind::random, rng);
+    const TestType a = TestType::from_dense(w.view(), mask.view());
+    const auto dense = a.to_dense();
+    std::vector<float> xs(cols);
+    for (auto& v : xs) v = rng.normal();
+    const TensorView<const float, 1> x(xs.data(), {cols});
+    std::vector<float> expect(rows);
+    ref::spmv(a, x, TensorView<float, 1>(expect.data(), {rows}));
+    for (auto tier : {pare::simd::Tier::sse2, pare::simd::Tier::avx2, pare::simd::Tier::avx512}) {
+      const pare::simd::TierLimit limit(tier);
+      if (pare::simd::active_tier() != tier) continue;
+      std::vector<float> y1;
+      for (std::size_t threads : {1, 2, 3}) {
+        const pare::ParallelismScope scope({.threads = threads});
+        std::vector<float> y(rows, -7.0f);
+        pare::spmv(a, x, TensorView<float, 1>(y.data(), {rows}));
+        INFO("tier " << pare::simd::tier_name(tier) << ", threads " << threads << ", W " << rows
+                     << "x" << cols);
+        if (threads == 1) {
+          for (std::size_t r = 0; r < rows; ++r) {
+            INFO("row " << r);
+            CHECK(std::abs(double(y[r]) - expect[r]) <= tolerance(a, dense, x, r));
+          }
+          y1 = y;
+        } else {
+          CHECK(y == y1);
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("pare::spmv and pare::spmm check shapes and take strided views", "[sparse][spmv]") {

@@ -33,9 +33,11 @@
 
 #include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
 #include "pare/quant/codes4.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 
 #if PARE_SIMD_X86
 #include <immintrin.h>
@@ -174,13 +176,13 @@ inline void gemv_codes4_rows(const Codes4Matrix<F>& w, const Decoder4<F, Arch>& 
         const B xl = B::load_unaligned(x + c + j), xh = B::load_unaligned(x + c + 16 + j);
         for (std::size_t r = 0; r < Rows; ++r) {
           const I v = widen_bytes<Arch>(q + r * bytes + c / 2 + j);
-          lo[r] = xsimd::fma(dec(v & nib), xl, lo[r]);
-          hi[r] = xsimd::fma(dec(v >> 4), xh, hi[r]);
+          lo[r] = simd::fma(dec(v & nib), xl, lo[r]);
+          hi[r] = simd::fma(dec(v >> 4), xh, hi[r]);
         }
       }
     }
     for (std::size_t r = 0; r < Rows; ++r)
-      acc[r] = xsimd::fma(lo[r] + hi[r], B(s[r * groups + g]), acc[r]);
+      acc[r] = simd::fma(lo[r] + hi[r], B(s[r * groups + g]), acc[r]);
   }
   for (std::size_t r = 0; r < Rows; ++r) y[r] = xsimd::hadd(acc[r]);
 }
@@ -218,6 +220,142 @@ struct GemvCodes4 {
     }
   }
 };
+
+/// A Codes4Matrix seen without its format: what the dispatched kernel (GemvCodes4Rows) needs,
+/// the decode tabulated. Borrows the matrix's arrays.
+struct Codes4View {
+  const std::uint8_t* codes = nullptr;
+  const float* scales = nullptr;
+  const float* offsets = nullptr;  ///< nullptr: no zero points
+  std::size_t rows = 0, cols = 0, group = 32;
+  std::array<float, 16> table{};  ///< decode(0..15)
+};
+
+/// The view of w (its format's decode tabulated once).
+template <class F>
+[[nodiscard]] Codes4View codes4_view(const Codes4Matrix<F>& w) noexcept {
+  return {w.codes(), w.scales(), w.offsets(), w.rows(), w.cols(), w.group(), decode4_levels<F>()};
+}
+
+namespace detail {
+
+/// The table-only stand-in format of Decoder4 for the format-free kernel.
+struct Table4 {};
+
+/// Rows [r0, r0 + Rows) of a Codes4View without offsets, as gemv_codes4_rows.
+template <std::size_t Rows, class Arch>
+inline void codes4_view_rows(const Codes4View& w, const Decoder4<Table4, Arch, false>& dec,
+                             std::size_t r0, const float* x, float* y) noexcept {
+  using B = xsimd::batch<float, Arch>;
+  using I = xsimd::batch<std::int32_t, Arch>;
+  constexpr std::size_t N = B::size;
+  static_assert(16 % N == 0, "a 16-byte code chunk must be whole batches");
+  const std::size_t bytes = w.cols / 2, group = w.group, groups = w.cols / w.group;
+  const std::uint8_t* q = w.codes + r0 * bytes;
+  const float* s = w.scales + r0 * groups;
+  const I nib(0xF);
+  B acc[Rows];
+  for (auto& a : acc) a = B(0.0f);
+  for (std::size_t g = 0; g < groups; ++g) {
+    B lo[Rows], hi[Rows];
+    for (std::size_t r = 0; r < Rows; ++r) lo[r] = hi[r] = B(0.0f);
+    for (std::size_t c = g * group; c < (g + 1) * group; c += codes4_chunk) {
+#pragma GCC unroll 4
+      for (std::size_t j = 0; j < 16; j += N) {
+        const B xl = B::load_unaligned(x + c + j), xh = B::load_unaligned(x + c + 16 + j);
+#pragma GCC unroll 4
+        for (std::size_t r = 0; r < Rows; ++r) {
+          const I v = widen_bytes<Arch>(q + r * bytes + c / 2 + j);
+          lo[r] = simd::fma(dec(v & nib), xl, lo[r]);
+          hi[r] = simd::fma(dec(v >> 4), xh, hi[r]);
+        }
+      }
+    }
+    for (std::size_t r = 0; r < Rows; ++r)
+      acc[r] = simd::fma(lo[r] + hi[r], B(s[r * groups + g]), acc[r]);
+  }
+  for (std::size_t r = 0; r < Rows; ++r) y[r] = xsimd::hadd(acc[r]);
+}
+
+}  // namespace detail
+
+/// Rows [r0, r1) of y = W x for a Codes4View, f32 x, on any arch (the dispatched kernel of
+/// pare::gemv for Codes4Matrix, simd/dispatch.hpp): codes decoded through the tabulated levels
+/// (AVX-512 one `vpermps`, AVX2 two and a blend, else lane by lane), as GemvCodes4; 4 rows at a
+/// time on AVX-512, 2 on AVX2 and below (4 spill the accumulators there). `xsum`: each group's
+/// sum of x, needed when w has offsets (else unused). Each row's result depends on the row only
+/// (any split of the rows gives the same bits); error bound: GemvCodes4's.
+/// @pre y does not overlap x; r0 <= r1 <= w.rows.
+struct GemvCodes4Rows {
+  template <class Arch>
+  void operator()(Arch, const Codes4View& w, const float* xsum, const float* x, float* y,
+                  std::size_t r0, std::size_t r1) const noexcept;
+};
+
+template <class Arch>
+void GemvCodes4Rows::operator()(Arch, const Codes4View& w, const float* xsum, const float* x,
+                                float* y, std::size_t r0, std::size_t r1) const noexcept {
+  if constexpr (std::is_same_v<Arch, xsimd::unavailable>) {
+    for (std::size_t r = r0; r < r1; ++r) {
+      const std::size_t groups = w.cols / w.group;
+      double s = 0;
+      for (std::size_t c = 0; c < w.cols; ++c) {
+        const std::uint8_t b = w.codes[r * (w.cols / 2) + c / 32 * 16 + c % 16];
+        const unsigned code = c % 32 < 16 ? b & 0xFu : b >> 4;
+        double v = static_cast<double>(w.table[code]) * w.scales[r * groups + c / w.group];
+        if (w.offsets != nullptr) v += w.offsets[r * groups + c / w.group];
+        s += v * x[c];
+      }
+      y[r] = static_cast<float>(s);
+    }
+  } else {
+    const detail::Decoder4<detail::Table4, Arch, false> dec(w.table);
+    constexpr std::size_t R = simd::tier_of<Arch>() == simd::Tier::avx512 ? 4 : 2;
+    std::size_t r = r0;
+    for (; r + R <= r1; r += R) detail::codes4_view_rows<R>(w, dec, r, x, y + r);
+    for (; r < r1; ++r) detail::codes4_view_rows<1>(w, dec, r, x, y + r);
+    if (w.offsets != nullptr) {
+      const std::size_t groups = w.cols / w.group;
+      for (std::size_t i = r0; i < r1; ++i) {
+        float t = 0;
+        for (std::size_t g = 0; g < groups; ++g) t += w.offsets[i * groups + g] * xsum[g];
+        y[i] += t;
+      }
+    }
+  }
+}
+PARE_DISPATCHED_KERNEL(void, GemvCodes4Rows::operator(),
+                       (const Codes4View&, const float*, const float*, float*, std::size_t,
+                        std::size_t),
+                       const noexcept)
+
+/// y = W x, f32 x, on the best path the CPU runs: GemvCodes4Rows through simd::dispatch with the
+/// rows split over pare's threads (bit-identical for any count); on a CPU below AVX2 (or without
+/// SIMD) GemvCodes4 on the build's arch, which inlines F's SIMD decode where it has one.
+/// @pre y does not overlap x.
+template <class F>
+void gemv_codes4(const Codes4Matrix<F>& w, const float* x, float* y) {
+  if constexpr (simd::has_simd) {
+    if (simd::active_tier() >= simd::Tier::avx2) {
+      const Codes4View v = codes4_view(w);
+      thread_local std::vector<float> xs;
+      const float* xsum = nullptr;
+      if (v.offsets != nullptr) {
+        xs.assign(v.cols / v.group, 0.0f);
+        for (std::size_t g = 0; g < xs.size(); ++g)
+          for (std::size_t c = g * v.group; c < (g + 1) * v.group; ++c) xs[g] += x[c];
+        xsum = xs.data();
+      }
+      // Pieces of at least ~64 KiB of codes (~5 us).
+      const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 16) / (v.cols / 2 + 1));
+      parallel_for(0, v.rows, grain, [&](std::size_t lo, std::size_t hi) {
+        simd::dispatch([&](auto arch) { GemvCodes4Rows{}(arch, v, xsum, x, y, lo, hi); });
+      });
+      return;
+    }
+  }
+  GemvCodes4{}(xsimd::default_arch{}, w, x, y);
+}
 
 /// True when F declares its levels to be integers in [-127, 127] (`static constexpr bool
 /// int8_levels = true;`, the scale carrying the units): GemvCodes4Q8 may then multiply them as
@@ -353,11 +491,11 @@ struct GemvCodes4Q8 {
 
 namespace pare {
 
-/// y = W x for a Codes4Matrix W [rows, cols] of any Decode4Format, x [cols], y [rows], with the
-/// build's default arch: kernels::GemvCodes4Q8 (x rounded to int8 per group) when F has int8
-/// levels (Int<4>, UInt<4>, a user format declaring `int8_levels`) and the CPU has AVX-512 VNNI,
-/// as pare::gemv does for the built-in codebook; else kernels::GemvCodes4 (f32 x, exact up to f32
-/// rounding). Call kernels::GemvCodes4 directly for f32 activations always. Strided x or y go
+/// y = W x for a Codes4Matrix W [rows, cols] of any Decode4Format, x [cols], y [rows]:
+/// kernels::GemvCodes4Q8 (x rounded to int8 per group) when F has int8 levels (Int<4>, UInt<4>, a
+/// user format declaring `int8_levels`) and the build targets AVX-512 VNNI (-march); else
+/// kernels::gemv_codes4 (f32 x, exact up to f32 rounding; the best tier the CPU runs, rows over
+/// pare's threads). Call kernels::GemvCodes4 directly for f32 activations always. Strided x or y go
 /// through a copy.
 /// @pre y does not overlap x. Shapes must agree (else ShapeError naming all three).
 /// ```
@@ -371,12 +509,22 @@ inline void gemv(const Codes4Matrix<F>& w, TensorView<const float, 1> x, TensorV
              to_string(y.extents()));
   const Tensor<float, 1> xc = x.is_contiguous() ? Tensor<float, 1>() : Tensor<float, 1>(x);
   const float* xp = x.is_contiguous() ? x.data() : xc.data();
+  const auto run = [&](float* out) {
+#if PARE_CODES4_VNNI
+    // Built for a CPU with AVX-512 VNNI: the int8-activation kernel (one thread, not dispatched).
+    if constexpr (kernels::has_int8_levels<F>) {
+      kernels::GemvCodes4Q8{}(xsimd::default_arch{}, w, xp, out);
+      return;
+    }
+#endif
+    kernels::gemv_codes4(w, xp, out);
+  };
   if (y.is_contiguous()) {
-    kernels::GemvCodes4Q8{}(xsimd::default_arch{}, w, xp, y.data());
+    run(y.data());
     return;
   }
   Tensor<float, 1> yc({y.extent(0)});
-  kernels::GemvCodes4Q8{}(xsimd::default_arch{}, w, xp, yc.data());
+  run(yc.data());
   for (std::size_t r = 0; r < y.extent(0); ++r) y[r] = yc(r);
 }
 

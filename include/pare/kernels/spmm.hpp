@@ -112,14 +112,14 @@ struct Spmm {
           const B vb(v);
           const float* xr = x + k * ldx + c;
           for (std::size_t u = 0; u < 4; ++u)
-            acc[u] = xsimd::fma(vb, B::load_unaligned(xr + u * w), acc[u]);
+            acc[u] = simd::fma(vb, B::load_unaligned(xr + u * w), acc[u]);
         });
         for (std::size_t u = 0; u < 4; ++u) (acc[u] * scale).store_unaligned(yr + c + u * w);
       }
       for (; c + w <= n; c += w) {
         B acc(0.0f);
         detail::for_each_stored(a, r, [&](std::size_t k, float v) {
-          acc = xsimd::fma(B(v), B::load_unaligned(x + k * ldx + c), acc);
+          acc = simd::fma(B(v), B::load_unaligned(x + k * ldx + c), acc);
         });
         (acc * scale).store_unaligned(yr + c);
       }

@@ -180,9 +180,10 @@ class Int4Matrix {
                       chunk = std::min<std::size_t>(16, ls - 16 * j);
     return r0 * ls + j * 16 * rb + (r - r0) * chunk + g % 16;
   }
-  /// Byte offset and shift (0 or 4) of element (r, c)'s code.
-  [[nodiscard]] std::pair<std::size_t, unsigned> code_position(std::size_t r,
-                                                               std::size_t c) const noexcept {
+  /// Byte offset and shift (0 or 4) of element (r, c)'s code. Always inlined: the SIMD kernels'
+  /// tails call it from pare_isa's per-tier objects, which must not hold an arch-free copy.
+  [[nodiscard, gnu::always_inline]] std::pair<std::size_t, unsigned> code_position(
+      std::size_t r, std::size_t c) const noexcept {
     const auto [r0, rb] = row_block_of(r);
     const std::size_t base = c / int4_block * int4_block, k = c / int4_block;
     const std::size_t n = std::min(int4_block, cols_ - base), j = c - base;
@@ -197,8 +198,8 @@ class Int4Matrix {
     return {region + (k * rb + (r - r0)) * 64 + 4 * (g * lanes_per_group + u / 4) + u % 4,
             half != 0 ? 4u : 0u};
   }
-  /// The code (0..15) of element (r, c).
-  [[nodiscard]] unsigned code(std::size_t r, std::size_t c) const noexcept {
+  /// The code (0..15) of element (r, c). Always inlined, as code_position.
+  [[nodiscard, gnu::always_inline]] unsigned code(std::size_t r, std::size_t c) const noexcept {
     const auto [off, shift] = code_position(r, c);
     return (codes_.data()[off] >> shift) & 0xFu;
   }
