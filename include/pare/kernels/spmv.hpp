@@ -112,14 +112,14 @@ template <class Arch, class Value, class Index>
   B acc0(0.0f), acc1(0.0f);
   for (; j + 2 * w <= end; j += 2 * w) {
     acc0 = simd::fma(load(val + j),
-                      pare::detail::gather<Arch>(x, pare::detail::load_index<Arch>(col + j)), acc0);
-    acc1 = simd::fma(load(val + j + w),
-                      pare::detail::gather<Arch>(x, pare::detail::load_index<Arch>(col + j + w)),
-                      acc1);
+                     pare::detail::gather<Arch>(x, pare::detail::load_index<Arch>(col + j)), acc0);
+    acc1 =
+        simd::fma(load(val + j + w),
+                  pare::detail::gather<Arch>(x, pare::detail::load_index<Arch>(col + j + w)), acc1);
   }
   if (j + w <= end) {
     acc0 = simd::fma(load(val + j),
-                      pare::detail::gather<Arch>(x, pare::detail::load_index<Arch>(col + j)), acc0);
+                     pare::detail::gather<Arch>(x, pare::detail::load_index<Arch>(col + j)), acc0);
     j += w;
   }
   float s = xsimd::hadd(acc0 + acc1);
