@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# Run-time dispatch against compile-time flags: the same kernels from a -march=native build and
-# from a -march=x86-64-v2 build (which gets AVX2/AVX-512 only through pare_isa), on every tier
-# this CPU has (PARE_ISA caps it), medians of interleaved repetitions.
+# Run-time dispatch against compile-time flags: the same kernels from a -march=native build
+# without pare_isa (every kernel instantiated in the program for this CPU, the pre-dispatch way)
+# and from a -march=x86-64-v2 build (which gets AVX2/AVX-512 only through pare_isa), on every
+# tier this CPU has (PARE_ISA caps it; the native build's lower tiers are its own instantiations,
+# compiled with -march=native), medians of interleaved repetitions.
 #
 #   scripts/bench-dispatch.sh [native-build-dir] [portable-build-dir]
-# defaults build/bench and build/portable (configured by this script when missing).
+# defaults build/bench-static and build/portable (configured by this script when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-native=${1:-build/bench}
+native=${1:-build/bench-static}
 portable=${2:-build/portable}
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
-[[ -f $native/CMakeCache.txt ]] || cmake --preset bench >/dev/null
+[[ -f $native/CMakeCache.txt ]] ||
+  cmake -S . -B "$native" -DCMAKE_BUILD_TYPE=Release -DPARE_NATIVE=ON -DPARE_DISPATCH=OFF \
+    -DPARE_BUILD_TESTS=OFF -DPARE_BUILD_EXAMPLES=OFF >/dev/null
 [[ -f $portable/CMakeCache.txt ]] ||
   cmake -S . -B "$portable" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-march=x86-64-v2 \
     -DPARE_NATIVE=OFF -DPARE_BUILD_TESTS=OFF -DPARE_BUILD_EXAMPLES=OFF >/dev/null
