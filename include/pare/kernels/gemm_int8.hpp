@@ -618,15 +618,11 @@ __attribute__((target("avx2"))) void avx2_tile(const std::uint8_t* am, const std
 using Avx2TileFn = void (*)(const std::uint8_t*, const std::int8_t*, std::size_t, std::size_t,
                             const std::int8_t*, std::int32_t*, std::size_t, bool) noexcept;
 
-#ifndef AVX2MR
-#define AVX2MR 4
-#endif
-inline constexpr int avx2_mr = AVX2MR;  // rows per micro-tile; one panel wide (8 accumulators)
+inline constexpr int avx2_mr = 4;  // rows per micro-tile; one panel wide (8 accumulators)
 
 template <bool Fix>
-inline constexpr std::array<Avx2TileFn, 6> avx2_table = {&avx2_tile<1, Fix>, &avx2_tile<2, Fix>,
-                                                         &avx2_tile<3, Fix>, &avx2_tile<4, Fix>,
-                                                         &avx2_tile<5, Fix>, &avx2_tile<6, Fix>};
+inline constexpr std::array<Avx2TileFn, 4> avx2_table = {&avx2_tile<1, Fix>, &avx2_tile<2, Fix>,
+                                                         &avx2_tile<3, Fix>, &avx2_tile<4, Fix>};
 
 /// The blocking of gemm_vnni (k slices of 256, rows in blocks of 96) on the 4 x 16 tile, with A's
 /// row block converted once (Avx2APanel) and reused by every panel.
