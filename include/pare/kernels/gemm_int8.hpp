@@ -309,6 +309,12 @@ void gemm_scalar(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uin
 
 #if PARE_SIMD_X86
 // ---------------------------------------------------------------------------------- VNNI
+/// How far ahead (bytes) of its k4 step a micro-tile that streams B from memory prefetches: each
+/// k4 step reads one 64-byte line per panel, so 16 lines. Only the first micro-tile of a row block
+/// streams (`stream`); the others find the slice in L1. Without it the weight stream of a
+/// small-M product (M = 16, K = N = 4096) stalls the tile at half speed.
+inline constexpr std::size_t stream_ahead = 16 * 64;
+
 /// MR rows x NRV panels (16 columns each) of accumulators; k from 0 to k, A rows at stride lda.
 // Loops over MR and NRV carry `#pragma GCC unroll`: without it GCC keeps the accumulator array
 // on the stack and reloads it every k step (3x slower). Only whole groups of 4 k: a second loop
@@ -316,7 +322,8 @@ void gemm_scalar(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uin
 template <int MR, int NRV, bool Signed>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_tile(
     const std::uint8_t* a, std::size_t lda, std::size_t k, const std::int8_t* b,
-    std::size_t panel_stride, std::int32_t* t, std::size_t ld, bool accumulate) noexcept {
+    std::size_t panel_stride, std::int32_t* t, std::size_t ld, bool accumulate,
+    bool stream) noexcept {
   constexpr std::uint32_t flip = Signed ? 0x80808080u : 0u;
   const __m512i flipv = _mm512_set1_epi32(static_cast<int>(flip));
   __m512i acc[MR][NRV];
@@ -331,6 +338,11 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_tile(
     __m512i bv[NRV];
 #pragma GCC unroll 4
     for (int j = 0; j < NRV; ++j) bv[j] = _mm512_load_si512(bq + j * panel_stride);
+    if (stream)
+#pragma GCC unroll 4
+      for (int j = 0; j < NRV; ++j)
+        _mm_prefetch(reinterpret_cast<const char*>(bq + j * panel_stride + stream_ahead),
+                     _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
       std::uint32_t d;
@@ -348,7 +360,7 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_tile(
 }
 
 using VnniTileFn = void (*)(const std::uint8_t*, std::size_t, std::size_t, const std::int8_t*,
-                            std::size_t, std::int32_t*, std::size_t, bool) noexcept;
+                            std::size_t, std::int32_t*, std::size_t, bool, bool) noexcept;
 
 inline constexpr int vnni_mr = 8;   // rows per micro-tile
 inline constexpr int vnni_nrv = 3;  // panels per micro-tile (48 columns); 24 zmm accumulators
@@ -393,7 +405,7 @@ void gemm_vnni(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint3
         for (std::size_t m0 = mb; m0 < me; m0 += vnni_mr) {
           const std::size_t rows = std::min<std::size_t>(vnni_mr, me - m0);
           table[rows - 1][pn - 1](a + m0 * lda + k0, lda, kl, bp + k0 * 16, ps, t + (m0 - mb) * 64,
-                                  64, k0 > 0);
+                                  64, k0 > 0, m0 == mb);
         }
         k0 += kc;
       } while (k0 < kfull);
@@ -410,8 +422,8 @@ template <int MR, int NRV, bool Signed>
 __attribute__((target("avx2,avxvnni"))) void avxvnni_tile(const std::uint8_t* a, std::size_t lda,
                                                           std::size_t k, const std::int8_t* b,
                                                           std::size_t, std::int32_t* t,
-                                                          std::size_t ld,
-                                                          bool accumulate) noexcept {
+                                                          std::size_t ld, bool accumulate,
+                                                          bool stream) noexcept {
   const __m256i flipv = _mm256_set1_epi32(static_cast<int>(0x80808080u));
   __m256i acc[MR][NRV];
 #pragma GCC unroll 8
@@ -428,6 +440,7 @@ __attribute__((target("avx2,avxvnni"))) void avxvnni_tile(const std::uint8_t* a,
 #pragma GCC unroll 2
     for (int j = 0; j < NRV; ++j)
       bv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bq + j * 32));
+    if (stream) _mm_prefetch(reinterpret_cast<const char*>(bq + stream_ahead), _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
       std::uint32_t d;
@@ -451,7 +464,7 @@ template <bool Signed>
 __attribute__((target("avx2,avxvnni"))) void avxvnni_row(const std::uint8_t* a, std::size_t,
                                                          std::size_t k, const std::int8_t* b,
                                                          std::size_t, std::int32_t* t, std::size_t,
-                                                         bool accumulate) noexcept {
+                                                         bool accumulate, bool) noexcept {
   const __m256i flipv = _mm256_set1_epi32(static_cast<int>(0x80808080u));
   __m256i acc0 =
       accumulate ? _mm256_load_si256(reinterpret_cast<const __m256i*>(t)) : _mm256_setzero_si256();
@@ -519,7 +532,7 @@ void gemm_avxvnni(const std::uint8_t* a, std::size_t m, std::size_t lda, std::ui
         for (std::size_t m0 = mb; m0 < me; m0 += avxvnni_mr) {
           const std::size_t rows = std::min<std::size_t>(avxvnni_mr, me - m0);
           table[rows - 1](a + m0 * lda + k0, lda, kl, bp + k0 * 16, ps, t + (m0 - mb) * 16, 16,
-                          k0 > 0);
+                          k0 > 0, m0 == mb);
         }
         k0 += kc;
       } while (k0 < kfull);
@@ -563,8 +576,8 @@ struct Avx2APanel {
 template <int MR, bool Fix>
 __attribute__((target("avx2"))) void avx2_tile(const std::uint8_t* am, const std::int8_t* as,
                                                std::size_t lda, std::size_t k, const std::int8_t* b,
-                                               std::int32_t* t, std::size_t ld,
-                                               bool accumulate) noexcept {
+                                               std::int32_t* t, std::size_t ld, bool accumulate,
+                                               bool stream) noexcept {
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i lo = _mm256_set1_epi8(-127);
   const __m256i minv = _mm256_set1_epi8(-128);
@@ -579,6 +592,7 @@ __attribute__((target("avx2"))) void avx2_tile(const std::uint8_t* am, const std
   const std::size_t k4 = k / 4;
   const std::int8_t* bq = b;
   for (std::size_t q = 0; q < k4; ++q, bq += 64) {
+    if (stream) _mm_prefetch(reinterpret_cast<const char*>(bq + stream_ahead), _MM_HINT_T0);
     __m256i bv[2], ev[2];
 #pragma GCC unroll 2
     for (int j = 0; j < 2; ++j) {
@@ -616,7 +630,7 @@ __attribute__((target("avx2"))) void avx2_tile(const std::uint8_t* am, const std
 }
 
 using Avx2TileFn = void (*)(const std::uint8_t*, const std::int8_t*, std::size_t, std::size_t,
-                            const std::int8_t*, std::int32_t*, std::size_t, bool) noexcept;
+                            const std::int8_t*, std::int32_t*, std::size_t, bool, bool) noexcept;
 
 inline constexpr int avx2_mr = 4;  // rows per micro-tile; one panel wide (8 accumulators)
 
@@ -652,7 +666,7 @@ void gemm_avx2(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint3
           const std::size_t rows = std::min<std::size_t>(avx2_mr, me - m0);
           const std::size_t off = (m0 - mb) * ap.ld + k0;
           table[rows - 1](ap.mag.data() + off, ap.sgn.data() + off, ap.ld, kl, bp + k0 * 16,
-                          t + (m0 - mb) * 16, 16, k0 > 0);
+                          t + (m0 - mb) * 16, 16, k0 > 0, m0 == mb);
         }
         k0 += kc;
       } while (k0 < kfull);
