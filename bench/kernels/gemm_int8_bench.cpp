@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// int8 GEMM and GEMV: pare (every path this CPU runs) vs oneDNN's matmul and gemmlowp, single
-// thread, plus the read-bandwidth probe for the GEMV roofline.
+// int8 GEMM and GEMV: pare (every path this CPU runs) vs oneDNN's matmul and gemmlowp, on
+// OMP_NUM_THREADS threads (1 unless set; pare's thread count follows it), plus the
+// read-bandwidth probe for the GEMV roofline.
 //
-//   build/h-b/bench/pare_gemm_int8_bench --benchmark_filter='gemm/'
-//   build/h-b/bench/pare_gemm_int8_bench --benchmark_filter='gemv/.*/cold|membw'
+//   build/bench/bench/pare_gemm_int8_bench --benchmark_filter='gemm/'
+//   build/bench/bench/pare_gemm_int8_bench --benchmark_filter='gemv/.*/cold|membw'
+//   ONEDNN_MAX_CPU_ISA=AVX2 ...          oneDNN on the AVX2 tier (pare's avx2 and avx-vnni paths
+//                                        are the AVX2 tier; PARE_ISA=avx2 caps the automatic one)
 //
+// Shapes: the square 256³ and 1024³, and Linear layers (M tokens x N outputs x K inputs) of a
+// BERT-base block (128 x 3072 x 768, 128 x 768 x 3072) and a small-batch 4096² projection.
 // Names: gemm/u8s8<s32|f32>/<M>x<N>x<K>/<impl>[/<path>] (GOP/s counter: 2 M N K per call);
 //        gemv/u8s8s32/<N>x<K>/<hot|cold>/<impl>[/<path>] (GB/s of weights, N K bytes per call);
 //        membw/read/cold/<isa>.
@@ -25,6 +30,7 @@
 
 #include "../common/main.hpp"
 #include "../common/membw.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/random.hpp"
 #include "pare/kernels/gemm_int8.hpp"
 #include "pare/kernels/gemv_int8.hpp"
@@ -62,25 +68,34 @@ void set_gbs(benchmark::State& state, double bytes) {
 }
 
 // ---------------------------------------------------------------------------- pare
-void bm_pare_gemm(benchmark::State& state, std::size_t s, pare::Int8Path path, bool f32) {
-  const auto a = random_bytes<std::uint8_t>(s * s, 1, 0, 255);
-  const auto b = random_bytes<std::int8_t>(s * s, 2, -127, 127);
-  std::vector<float> scales(s, 0.01f), bias(s, 0.5f), a_scales(s, 0.02f);
-  std::vector<std::int32_t> a_zeros(s, 128);
-  const pare::PackedInt8Weights p(b.data(), s, s, s, scales.data());
-  std::vector<std::int32_t> c(s * s);
-  std::vector<float> y(s * s);
+struct Shape {
+  std::size_t m, n, k;
+  [[nodiscard]] std::string name() const {
+    return std::to_string(m) + "x" + std::to_string(n) + "x" + std::to_string(k);
+  }
+  [[nodiscard]] double ops() const { return 2.0 * static_cast<double>(m * n * k); }
+};
+
+void bm_pare_gemm(benchmark::State& state, Shape s, pare::Int8Path path, bool f32) {
+  const auto a = random_bytes<std::uint8_t>(s.m * s.k, 1, 0, 255);
+  const auto b = random_bytes<std::int8_t>(s.n * s.k, 2, -127, 127);
+  std::vector<float> scales(s.n, 0.01f), bias(s.n, 0.5f), a_scales(s.m, 0.02f);
+  std::vector<std::int32_t> a_zeros(s.m, 128);
+  const pare::PackedInt8Weights p(b.data(), s.n, s.k, s.k, scales.data());
+  std::vector<std::int32_t> c(s.m * s.n);
+  std::vector<float> y(s.m * s.n);
   for (auto _ : state) {
     if (f32)
-      pare::gemm_u8s8_f32(a.data(), s, s, a_scales.data(), a_zeros.data(), p, bias.data(), y.data(),
-                          s, path);
+      pare::gemm_u8s8_f32(a.data(), s.m, s.k, a_scales.data(), a_zeros.data(), p, bias.data(),
+                          y.data(), s.n, path);
     else
-      pare::gemm_u8s8s32(a.data(), s, s, p, c.data(), s, path);
+      pare::gemm_u8s8s32(a.data(), s.m, s.k, p, c.data(), s.n, path);
     benchmark::DoNotOptimize(c.data());
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  set_gops(state, 2.0 * static_cast<double>(s * s * s));
+  set_gops(state, s.ops());
+  state.SetLabel(std::to_string(pare::num_threads()) + " thread(s)");
 }
 
 // Weight copies for cold runs: enough that cycling through them evicts every cache.
@@ -144,17 +159,17 @@ struct DnnlMatmul {
   }
 };
 
-void bm_dnnl_gemm(benchmark::State& state, std::size_t s) {
-  const auto a = random_bytes<std::uint8_t>(s * s, 1, 0, 255);
-  const auto b = random_bytes<std::int8_t>(s * s, 2, -127, 127);
-  DnnlMatmul mm(s, s, s, b.data(), 1);
-  std::vector<std::int32_t> c(s * s);
+void bm_dnnl_gemm(benchmark::State& state, Shape s) {
+  const auto a = random_bytes<std::uint8_t>(s.m * s.k, 1, 0, 255);
+  const auto b = random_bytes<std::int8_t>(s.n * s.k, 2, -127, 127);
+  DnnlMatmul mm(s.m, s.n, s.k, b.data(), 1);
+  std::vector<std::int32_t> c(s.m * s.n);
   for (auto _ : state) {
     mm.run(a.data(), 0, c.data());
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
   }
-  set_gops(state, 2.0 * static_cast<double>(s * s * s));
+  set_gops(state, s.ops());
   state.SetLabel(mm.pd.impl_info_str());
 }
 
@@ -204,10 +219,12 @@ void bm_gemmlowp_gemm(benchmark::State& state, std::size_t s) {
 
 void register_all() {
   const std::vector<pare::Int8Path> paths = pare::available_int8_paths();
-  for (std::size_t s : {256, 1024}) {
-    const std::string shape = std::to_string(s) + "x" + std::to_string(s) + "x" + std::to_string(s);
+  const Shape gemm_shapes[] = {
+      {256, 256, 256}, {1024, 1024, 1024}, {128, 3072, 768}, {128, 768, 3072}, {16, 4096, 4096}};
+  for (const Shape s : gemm_shapes) {
+    const std::string shape = s.name();
     for (pare::Int8Path path : paths) {
-      if (path == pare::Int8Path::scalar && s > 256) continue;  // seconds per call
+      if (path == pare::Int8Path::scalar && s.m * s.n * s.k > (1u << 24)) continue;  // seconds
       for (bool f32 : {false, true})
         benchmark::RegisterBenchmark(("gemm/u8s8" + std::string(f32 ? "f32/" : "s32/") + shape +
                                       "/pare/" + pare::to_string(path))
@@ -221,9 +238,10 @@ void register_all() {
         ->Unit(benchmark::kMillisecond);
 #endif
 #ifdef PARE_BENCH_HAVE_GEMMLOWP
-    benchmark::RegisterBenchmark(("gemm/u8s8s32/" + shape + "/gemmlowp").c_str(),
-                                 [=](benchmark::State& st) { bm_gemmlowp_gemm(st, s); })
-        ->Unit(benchmark::kMillisecond);
+    if (s.m == s.n && s.n == s.k)
+      benchmark::RegisterBenchmark(("gemm/u8s8s32/" + shape + "/gemmlowp").c_str(),
+                                   [=](benchmark::State& st) { bm_gemmlowp_gemm(st, s.m); })
+          ->Unit(benchmark::kMillisecond);
 #endif
   }
   const std::size_t gemv_shapes[][2] = {{4096, 4096}, {4096, 11008}, {11008, 4096}};
@@ -255,6 +273,9 @@ int main(int argc, char** argv) {
 #ifdef PARE_BENCH_HAVE_DNNL
   pare::bench::single_thread_openmp(argv);
 #endif
+  // pare runs on as many threads as oneDNN's OpenMP pool.
+  if (const char* omp = std::getenv("OMP_NUM_THREADS"))
+    pare::set_num_threads(static_cast<std::size_t>(std::max(1, std::atoi(omp))));
   pare::bench::add_context("pare_int8_best_path", pare::to_string(pare::best_int8_path()));
   return pare::bench::run(argc, argv, register_all);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "pare/kernels/gemm_int8.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
@@ -8,6 +9,7 @@
 
 #include "pare/core/random.hpp"
 #include "pare/kernels/gemv_int8.hpp"
+#include "pare/simd/dispatch.hpp"
 
 namespace {
 
@@ -97,6 +99,65 @@ TEST_CASE("int8 GEMM: extreme values at the largest K do not overflow", "[kernel
   }
 }
 
+TEST_CASE("int8 GEMM: the saturation cases (a = 255, 0, -128; b = -128, 127) on every path",
+          "[kernels][int8]") {
+  // vpmaddubsw's s16 pair sums saturate for u8 x s8 and vpsignb wraps -(-128) to -128: operands
+  // made only of the extremes hit both in every k group. Panels without -128 (b in {-127, 127})
+  // take the AVX2 path's fast tile, panels with it its corrected one.
+  pare::Rng rng(6);
+  const std::vector<Shape3> odd = {{1, 16, 4},   {3, 17, 5},     {5, 33, 67},
+                                   {7, 48, 259}, {13, 31, 1021}, {98, 40, 300}};
+  for (const auto& s : odd) {
+    for (int mode = 0; mode < 4; ++mode) {
+      std::vector<std::int8_t> b(s.n * s.k);
+      for (auto& v : b) {
+        const int r = static_cast<int>(rng.below(3));
+        v = static_cast<std::int8_t>(mode == 0   ? -128
+                                     : mode == 1 ? 127
+                                     : mode == 2 ? (r == 0 ? -127 : 127)
+                                                 : (r == 0   ? -128
+                                                    : r == 1 ? 127
+                                                             : -127));
+      }
+      std::vector<std::uint8_t> au(s.m * s.k);
+      std::vector<std::int8_t> as(s.m * s.k);
+      for (auto& v : au) v = rng.below(2) ? 255 : (rng.below(2) ? 0 : 128);
+      for (auto& v : as)
+        v = static_cast<std::int8_t>(rng.below(2) ? -128 : (rng.below(2) ? 127 : 0));
+      if (mode == 0) std::fill(au.begin(), au.end(), std::uint8_t{255});
+      if (mode == 1) std::fill(as.begin(), as.end(), std::int8_t{-128});
+      const pare::PackedInt8Weights p(b.data(), s.n, s.k, s.k);
+      std::vector<std::int32_t> ref_u(s.m * s.n), ref_s(s.m * s.n);
+      pare::kernels::gemm_int8_reference(au.data(), s.m, s.k, b.data(), s.n, s.k, s.k, ref_u.data(),
+                                         s.n);
+      pare::kernels::gemm_int8_reference(as.data(), s.m, s.k, b.data(), s.n, s.k, s.k, ref_s.data(),
+                                         s.n);
+      for (pare::Int8Path path : pare::available_int8_paths()) {
+        INFO("path " << pare::to_string(path) << " mode " << mode << " M=" << s.m << " N=" << s.n
+                     << " K=" << s.k);
+        std::vector<std::int32_t> c(s.m * s.n, -7);
+        pare::gemm_u8s8s32(au.data(), s.m, s.k, p, c.data(), s.n, path);
+        CHECK(c == ref_u);
+        pare::gemm_s8s8s32(as.data(), s.m, s.k, p, c.data(), s.n, path);
+        CHECK(c == ref_s);
+      }
+    }
+  }
+}
+
+TEST_CASE("int8 GEMM: the tier cap chooses the path", "[kernels][int8]") {
+  {
+    const pare::simd::TierLimit cap(pare::simd::Tier::avx2);
+    const pare::Int8Path p = pare::best_int8_path();
+    if (pare::simd::cpu_features().avx_vnni)
+      CHECK(p == pare::Int8Path::avx_vnni);
+    else if (pare::simd::cpu_features().avx2)
+      CHECK(p == pare::Int8Path::avx2);
+  }
+  const pare::simd::TierLimit cap(pare::simd::Tier::sse2);
+  CHECK(pare::best_int8_path() == pare::Int8Path::scalar);
+}
+
 TEST_CASE("int8 GEMM: fused dequantization and requantization match the formula",
           "[kernels][int8]") {
   pare::Rng rng(3);
@@ -178,8 +239,8 @@ TEST_CASE("int8 GEMM: bad arguments throw", "[kernels][int8]") {
   std::vector<std::uint8_t> a(16);
   std::vector<std::int32_t> c(8);
   CHECK_THROWS_AS(pare::gemm_u8s8s32(a.data(), 2, 7, p, c.data(), 4), pare::ArgumentError);
-  for (pare::Int8Path path :
-       {pare::Int8Path::amx, pare::Int8Path::avx512_vnni, pare::Int8Path::avx2}) {
+  for (pare::Int8Path path : {pare::Int8Path::amx, pare::Int8Path::avx512_vnni,
+                              pare::Int8Path::avx_vnni, pare::Int8Path::avx2}) {
     if (!pare::int8_path_available(path))
       CHECK_THROWS_AS(pare::gemm_u8s8s32(a.data(), 2, 8, p, c.data(), 4, path),
                       pare::UnsupportedError);

@@ -25,6 +25,8 @@ PARE_INLINE bool int8_path_available(Int8Path path) {
       return f.avx512bw && simd::amx_int8_usable();
     case Int8Path::avx512_vnni:
       return f.avx512f && f.avx512bw && f.avx512vnni;
+    case Int8Path::avx_vnni:
+      return f.avx_vnni;
     case Int8Path::avx2:
       return f.avx2;
   }
@@ -38,8 +40,9 @@ PARE_INLINE Int8Path best_int8_path() {
   // The tier cap of simd/dispatch.hpp (set_max_tier, PARE_ISA) applies here too, so one switch
   // runs every kernel of a benchmark on the lower path.
   const simd::Tier cap = simd::max_tier();
-  for (Int8Path p : {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx2}) {
-    const simd::Tier needs = p == Int8Path::avx2 ? simd::Tier::avx2 : simd::Tier::avx512;
+  for (Int8Path p : {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx_vnni, Int8Path::avx2}) {
+    const simd::Tier needs =
+        p == Int8Path::avx2 || p == Int8Path::avx_vnni ? simd::Tier::avx2 : simd::Tier::avx512;
     if (needs <= cap && int8_path_available(p)) return p;
   }
   return Int8Path::scalar;
@@ -47,7 +50,8 @@ PARE_INLINE Int8Path best_int8_path() {
 
 PARE_INLINE std::vector<Int8Path> available_int8_paths() {
   std::vector<Int8Path> v;
-  for (Int8Path p : {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx2, Int8Path::scalar})
+  for (Int8Path p :
+       {Int8Path::amx, Int8Path::avx512_vnni, Int8Path::avx_vnni, Int8Path::avx2, Int8Path::scalar})
     if (int8_path_available(p)) v.push_back(p);
   return v;
 }
@@ -61,6 +65,7 @@ PARE_INLINE PackedInt8Weights::PackedInt8Weights(const std::int8_t* b, std::size
   const std::size_t np = panels();
   data_ = Tensor<std::int8_t, 1>({np * k4p_ * 64});
   col_sums_ = Tensor<std::int32_t, 1>({np * panel});
+  panel_min_ = Tensor<std::uint8_t, 1>({np});
   std::int8_t* d = data_.data();
   for (std::size_t col = 0; col < n; ++col) {
     const std::size_t p = col / panel, c = col % panel;
@@ -69,6 +74,7 @@ PARE_INLINE PackedInt8Weights::PackedInt8Weights(const std::int8_t* b, std::size
       const std::int8_t v = b[col * ldb + kk];
       d[(p * k4p_ + kk / 4) * 64 + c * 4 + kk % 4] = v;
       s += v;
+      if (v == -128) panel_min_.data()[p] = 1;
     }
     col_sums_.data()[col] = s;
   }

@@ -15,9 +15,14 @@
 //                buffer; only where cpuid reports amx-tile + amx-int8 and Linux grants XTILEDATA
 //                (simd::amx_int8_usable). Not tested on the machine this was written on.
 //   avx512_vnni  `vpdpbusd` on zmm: 8 rows x 48 columns of accumulators per micro-tile, k in
-//                blocks of 256 (the B slice stays in L1), rows in blocks of 96.
-//   avx2         exact: u8 widened to s16 and `vpmaddwd` (no `vpmaddubsw`, whose s16 pair sums
-//                saturate for u8 x s8), 2 rows x 16 columns per micro-tile.
+//                blocks of 512 (the B slice stays in L1), rows in blocks of 96.
+//   avx_vnni     `vpdpbusd` on ymm (VEX, AVX-VNNI: Alder Lake, Zen 5): 6 rows x 16 columns per
+//                micro-tile, the avx512_vnni blocking otherwise. Chosen on the AVX2 tier when the
+//                CPU has it.
+//   avx2         exact without VNNI: s8 activations s = u - 128 as |s| x sign(b, s) through
+//                `vpmaddubsw` (which cannot saturate then) and `vpmaddwd` with ones, 4 rows x 16
+//                columns per micro-tile; a second product fixes up weights of -128 (see the AVX2
+//                section).
 //   scalar       plain C++ over the packed layout; gemm_int8_reference() is the independent
 //                reference over the unpacked B that tests compare every path with.
 // s8 activations go through the u8 instruction as a + 128 (a xor 0x80); the epilogue subtracts
@@ -35,6 +40,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "pare/core/error.hpp"
@@ -50,7 +56,7 @@
 namespace pare {
 
 /// The instruction set an int8 GEMM runs on. `automatic` picks the best the CPU has.
-enum class Int8Path { automatic, amx, avx512_vnni, avx2, scalar };
+enum class Int8Path { automatic, amx, avx512_vnni, avx_vnni, avx2, scalar };
 
 [[nodiscard]] constexpr const char* to_string(Int8Path p) noexcept {
   switch (p) {
@@ -60,6 +66,8 @@ enum class Int8Path { automatic, amx, avx512_vnni, avx2, scalar };
       return "amx-int8";
     case Int8Path::avx512_vnni:
       return "avx512-vnni";
+    case Int8Path::avx_vnni:
+      return "avx-vnni";
     case Int8Path::avx2:
       return "avx2";
     case Int8Path::scalar:
@@ -71,7 +79,8 @@ enum class Int8Path { automatic, amx, avx512_vnni, avx2, scalar };
 /// True when this CPU (and OS) can run `path`.
 [[nodiscard]] bool int8_path_available(Int8Path path);
 
-/// The fastest path this CPU runs: amx, then avx512_vnni, avx2, scalar.
+/// The fastest path this CPU runs under simd::max_tier(): amx, then avx512_vnni (AVX-512 tier),
+/// avx_vnni, avx2 (AVX2 tier), scalar.
 [[nodiscard]] Int8Path best_int8_path();
 
 /// Every concrete path this CPU runs, best first (tests run them all).
@@ -111,9 +120,14 @@ class PackedInt8Weights {
   [[nodiscard]] std::int8_t at(std::size_t col, std::size_t kk) const noexcept {
     return data_.data()[((col / panel) * k4p_ + kk / 4) * 64 + (col % panel) * 4 + kk % 4];
   }
-  /// Bytes held: packed codes, column sums and scales.
+  /// True when some weight of panel p is -128 (the avx2 path then adds a correction).
+  [[nodiscard]] bool panel_has_min(std::size_t p) const noexcept {
+    return panel_min_.data()[p] != 0;
+  }
+  /// Bytes held: packed codes, column sums, scales and panel flags.
   [[nodiscard]] std::size_t size_bytes() const noexcept {
-    return data_.size_bytes() + col_sums_.size_bytes() + scales_.size_bytes();
+    return data_.size_bytes() + col_sums_.size_bytes() + scales_.size_bytes() +
+           panel_min_.size_bytes();
   }
 
  private:
@@ -121,6 +135,7 @@ class PackedInt8Weights {
   Tensor<std::int8_t, 1> data_;
   Tensor<std::int32_t, 1> col_sums_;
   Tensor<float, 1> scales_;
+  Tensor<std::uint8_t, 1> panel_min_;
 };
 
 /// Packs B [N, K] (a contiguous or row-strided view) for the int8 GEMM.
@@ -295,6 +310,13 @@ void gemm_scalar(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uin
 
 #if PARE_SIMD_X86
 // ---------------------------------------------------------------------------------- VNNI
+/// How far ahead (bytes) of its k4 step a micro-tile that streams B from memory prefetches: each
+/// k4 step reads one 64-byte line per panel, and DRAM latency x one core's bandwidth is ~3 KiB,
+/// so 64 lines. Only the first micro-tile of a row block streams (`stream`); the others find the
+/// slice in L1. Measured (Zen 5, cold 4096² GEMV, read probe 33 GB/s): the avx2 path reads
+/// 20 GB/s at 16 lines ahead, 30 at 64 (128: no better); M = 16, K = N = 4096 gains ~2x too.
+inline constexpr std::size_t stream_ahead = 64 * 64;
+
 /// MR rows x NRV panels (16 columns each) of accumulators; k from 0 to k, A rows at stride lda.
 // Loops over MR and NRV carry `#pragma GCC unroll`: without it GCC keeps the accumulator array
 // on the stack and reloads it every k step (3x slower). Only whole groups of 4 k: a second loop
@@ -302,7 +324,8 @@ void gemm_scalar(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uin
 template <int MR, int NRV, bool Signed>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_tile(
     const std::uint8_t* a, std::size_t lda, std::size_t k, const std::int8_t* b,
-    std::size_t panel_stride, std::int32_t* t, std::size_t ld, bool accumulate) noexcept {
+    std::size_t panel_stride, std::int32_t* t, std::size_t ld, bool accumulate,
+    bool stream) noexcept {
   constexpr std::uint32_t flip = Signed ? 0x80808080u : 0u;
   const __m512i flipv = _mm512_set1_epi32(static_cast<int>(flip));
   __m512i acc[MR][NRV];
@@ -310,13 +333,18 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_tile(
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int j = 0; j < NRV; ++j)
-      acc[i][j] = accumulate ? _mm512_load_si512(t + i * ld + j * 16) : _mm512_setzero_si512();
+      acc[i][j] = accumulate ? _mm512_loadu_si512(t + i * ld + j * 16) : _mm512_setzero_si512();
   const std::size_t k4 = k / 4;
   const std::int8_t* bq = b;
   for (std::size_t q = 0; q < k4; ++q, bq += 64) {
     __m512i bv[NRV];
 #pragma GCC unroll 4
     for (int j = 0; j < NRV; ++j) bv[j] = _mm512_load_si512(bq + j * panel_stride);
+    if (stream)
+#pragma GCC unroll 4
+      for (int j = 0; j < NRV; ++j)
+        _mm_prefetch(reinterpret_cast<const char*>(bq + j * panel_stride + stream_ahead),
+                     _MM_HINT_T0);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
       std::uint32_t d;
@@ -330,11 +358,11 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) void vnni_tile(
 #pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
-    for (int j = 0; j < NRV; ++j) _mm512_store_si512(t + i * ld + j * 16, acc[i][j]);
+    for (int j = 0; j < NRV; ++j) _mm512_storeu_si512(t + i * ld + j * 16, acc[i][j]);
 }
 
 using VnniTileFn = void (*)(const std::uint8_t*, std::size_t, std::size_t, const std::int8_t*,
-                            std::size_t, std::int32_t*, std::size_t, bool) noexcept;
+                            std::size_t, std::int32_t*, std::size_t, bool, bool) noexcept;
 
 inline constexpr int vnni_mr = 8;   // rows per micro-tile
 inline constexpr int vnni_nrv = 3;  // panels per micro-tile (48 columns); 24 zmm accumulators
@@ -348,13 +376,18 @@ inline constexpr std::array<std::array<VnniTileFn, 4>, 8> vnni_table = {
     vnni_row_table<1, S>(), vnni_row_table<2, S>(), vnni_row_table<3, S>(), vnni_row_table<4, S>(),
     vnni_row_table<5, S>(), vnni_row_table<6, S>(), vnni_row_table<7, S>(), vnni_row_table<8, S>()};
 
-inline constexpr std::size_t vnni_kc = 256;  // k per block: a 48-column B slice is 12 KiB (L1)
-inline constexpr std::size_t vnni_mc = 96;   // rows per block: A's slice is 24 KiB (L1/L2)
+// k per block: the 48-column B slice (24 KiB) stays in L1 while the row block's micro-tiles pass
+// over it; A's slice (96 x 512 = 48 KiB) comes from L2. k = 512 measured 5-8% faster than 256
+// (1024³ and the Linear shapes of the benchmark, Zen 5).
+inline constexpr std::size_t vnni_kc = 512;
+inline constexpr std::size_t vnni_mc = 96;  // rows per block
+inline constexpr std::size_t ymm_kc = 256;  // the ymm paths' k block (one-panel B slice: 4 KiB)
 
 /// GotoBLAS-style blocking: for each block of rows (mc) and group of 3 panels, k runs in slices
-/// of kc so that the 12 KiB B slice stays in L1 while every micro-tile of the row block passes
-/// over it; partial sums wait in an s32 block (mc x 64) until the epilogue. The GEMV (M <= one
-/// micro-tile) streams all of K at once instead: nothing to reuse, one pass over the weights.
+/// of kc so that the 24 KiB B slice stays in L1 while every micro-tile of the row block passes
+/// over it; partial sums wait in an s32 block (mc x 64; raw s32 output: in C) until the epilogue.
+/// The GEMV (M <= one micro-tile) streams all of K at once instead: nothing to reuse, one pass over
+/// the weights.
 template <Int8Epilogue E>
 void gemm_vnni(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
                const PackedInt8Weights& b, const E& epi, std::size_t p_begin, std::size_t p_end) {
@@ -373,76 +406,324 @@ void gemm_vnni(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint3
       const std::size_t pn = std::min<std::size_t>(vnni_nrv, np - p);
       const std::size_t n0 = p * 16, cols = std::min(pn * 16, b.n() - n0);
       const std::int8_t* bp = b.data() + p * ps;
+      // Raw s32 output over whole micro-tile widths: the tiles accumulate in C itself, which
+      // saves the block's round trip through `t` and the epilogue's pass (~10% at 1024³).
+      std::int32_t* tt = t;
+      std::size_t ld = 64;
+      if constexpr (std::is_same_v<E, StoreS32>)
+        if (cols == pn * 16) {
+          tt = epi.c + mb * epi.ldc + n0;
+          ld = epi.ldc;
+        }
       std::size_t k0 = 0;
       do {  // at least once, so that K < 4 still initializes the block
         const std::size_t kl = std::min(kc, kfull - k0);
         for (std::size_t m0 = mb; m0 < me; m0 += vnni_mr) {
           const std::size_t rows = std::min<std::size_t>(vnni_mr, me - m0);
-          table[rows - 1][pn - 1](a + m0 * lda + k0, lda, kl, bp + k0 * 16, ps, t + (m0 - mb) * 64,
-                                  64, k0 > 0);
+          table[rows - 1][pn - 1](a + m0 * lda + k0, lda, kl, bp + k0 * 16, ps, tt + (m0 - mb) * ld,
+                                  ld, k0 > 0, m0 == mb);
         }
         k0 += kc;
       } while (k0 < kfull);
-      add_k_tail(a + mb * lda, lda, me - mb, k, flip, bp, pn, ps, t, 64);
+      add_k_tail(a + mb * lda, lda, me - mb, k, flip, bp, pn, ps, tt, ld);
+      if constexpr (std::is_same_v<E, StoreS32>) {
+        if (tt != t) {
+          if (epi.a_offset != 0)
+            for (std::size_t r = 0; r < me - mb; ++r)
+              for (std::size_t c = 0; c < cols; ++c)
+                tt[r * ld + c] -= epi.a_offset * epi.col_sums[n0 + c];
+          continue;
+        }
+      }
       epi(mb, me - mb, n0, cols, t, 64);
     }
   }
 }
 
-// ---------------------------------------------------------------------------------- AVX2
-/// MR rows x one panel: u8 and s8 widened to s16, `vpmaddwd` pairs summed in s32 (exact).
-/// Lanes 2c and 2c + 1 of accumulator g hold column 4g + c's sums over k = 0,1 and 2,3 mod 4.
-template <int MR>
-__attribute__((target("avx2"))) void avx2_tile(const std::uint8_t* a, std::size_t lda,
-                                               std::size_t k, std::uint32_t flip,
-                                               const std::int8_t* b, std::int32_t* t,
-                                               std::size_t ld) noexcept {
-  __m256i acc[MR][4];
-#pragma GCC unroll 2
+// ---------------------------------------------------------------------------------- AVX-VNNI
+/// The VNNI micro-tile on ymm (VEX `vpdpbusd`, AVX-VNNI): MR rows x NRV halves of a panel (8
+/// columns each). 6 x 2 = 12 accumulators, 2 B registers and 1 broadcast fit in 16 ymm.
+template <int MR, int NRV, bool Signed>
+__attribute__((target("avx2,avxvnni"))) void avxvnni_tile(const std::uint8_t* a, std::size_t lda,
+                                                          std::size_t k, const std::int8_t* b,
+                                                          std::size_t, std::int32_t* t,
+                                                          std::size_t ld, bool accumulate,
+                                                          bool stream) noexcept {
+  const __m256i flipv = _mm256_set1_epi32(static_cast<int>(0x80808080u));
+  __m256i acc[MR][NRV];
+#pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (int g = 0; g < 4; ++g) acc[i][g] = _mm256_setzero_si256();
-  const std::size_t k4 = k / 4;  // the K % 4 tail: add_k_tail
-  for (std::size_t q = 0; q < k4; ++q) {
-    __m256i bw[4];
-#pragma GCC unroll 4
-    for (int g = 0; g < 4; ++g)
-      bw[g] = _mm256_cvtepi8_epi16(
-          _mm_load_si128(reinterpret_cast<const __m128i*>(b + q * 64 + g * 16)));
 #pragma GCC unroll 2
+    for (int j = 0; j < NRV; ++j)
+      acc[i][j] = accumulate
+                      ? _mm256_load_si256(reinterpret_cast<const __m256i*>(t + i * ld + j * 8))
+                      : _mm256_setzero_si256();
+  const std::size_t k4 = k / 4;
+  const std::int8_t* bq = b;
+  for (std::size_t q = 0; q < k4; ++q, bq += 64) {
+    __m256i bv[NRV];
+#pragma GCC unroll 2
+    for (int j = 0; j < NRV; ++j)
+      bv[j] = _mm256_load_si256(reinterpret_cast<const __m256i*>(bq + j * 32));
+    if (stream) _mm_prefetch(reinterpret_cast<const char*>(bq + stream_ahead), _MM_HINT_T0);
+#pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
       std::uint32_t d;
       std::memcpy(&d, a + i * lda + 4 * q, 4);
-      const __m256i av = _mm256_cvtepu8_epi16(_mm_set1_epi32(static_cast<int>(d ^ flip)));
-#pragma GCC unroll 4
-      for (int g = 0; g < 4; ++g)
-        acc[i][g] = _mm256_add_epi32(acc[i][g], _mm256_madd_epi16(av, bw[g]));
+      __m256i av = _mm256_set1_epi32(static_cast<int>(d));
+      if constexpr (Signed) av = _mm256_xor_si256(av, flipv);
+#pragma GCC unroll 2
+      for (int j = 0; j < NRV; ++j) acc[i][j] = _mm256_dpbusd_avx_epi32(acc[i][j], av, bv[j]);
     }
   }
+#pragma GCC unroll 8
   for (int i = 0; i < MR; ++i)
-    for (int g = 0; g < 4; ++g) {
-      alignas(32) std::int32_t v[8];
-      _mm256_store_si256(reinterpret_cast<__m256i*>(v), acc[i][g]);
-      for (int c = 0; c < 4; ++c) t[i * ld + 4 * g + c] = v[2 * c] + v[2 * c + 1];
-    }
+#pragma GCC unroll 2
+    for (int j = 0; j < NRV; ++j)
+      _mm256_store_si256(reinterpret_cast<__m256i*>(t + i * ld + j * 8), acc[i][j]);
 }
 
+/// One row (the GEMV): four accumulators, even and odd k4 steps apart, so that two `vpdpbusd`
+/// latencies overlap instead of two dependent chains limiting the weight stream.
+template <bool Signed>
+__attribute__((target("avx2,avxvnni"))) void avxvnni_row(const std::uint8_t* a, std::size_t,
+                                                         std::size_t k, const std::int8_t* b,
+                                                         std::size_t, std::int32_t* t, std::size_t,
+                                                         bool accumulate, bool) noexcept {
+  const __m256i flipv = _mm256_set1_epi32(static_cast<int>(0x80808080u));
+  __m256i acc0 =
+      accumulate ? _mm256_load_si256(reinterpret_cast<const __m256i*>(t)) : _mm256_setzero_si256();
+  __m256i acc1 = accumulate ? _mm256_load_si256(reinterpret_cast<const __m256i*>(t + 8))
+                            : _mm256_setzero_si256();
+  __m256i acc2 = _mm256_setzero_si256(), acc3 = _mm256_setzero_si256();
+  const std::size_t k4 = k / 4;
+  std::size_t q = 0;
+  // (Lambdas would not inherit the target attribute.)
+  __m256i av[2];
+  for (; q < k4; q += 2) {
+    const int steps = q + 1 < k4 ? 2 : 1;
+    for (int u = 0; u < steps; ++u) {
+      std::uint32_t d;
+      std::memcpy(&d, a + 4 * (q + static_cast<std::size_t>(u)), 4);
+      av[u] = _mm256_set1_epi32(static_cast<int>(d));
+      if constexpr (Signed) av[u] = _mm256_xor_si256(av[u], flipv);
+    }
+    const std::int8_t* bq = b + q * 64;
+    acc0 = _mm256_dpbusd_avx_epi32(acc0, av[0],
+                                   _mm256_load_si256(reinterpret_cast<const __m256i*>(bq)));
+    acc1 = _mm256_dpbusd_avx_epi32(acc1, av[0],
+                                   _mm256_load_si256(reinterpret_cast<const __m256i*>(bq + 32)));
+    if (steps == 2) {
+      acc2 = _mm256_dpbusd_avx_epi32(acc2, av[1],
+                                     _mm256_load_si256(reinterpret_cast<const __m256i*>(bq + 64)));
+      acc3 = _mm256_dpbusd_avx_epi32(acc3, av[1],
+                                     _mm256_load_si256(reinterpret_cast<const __m256i*>(bq + 96)));
+    }
+  }
+  _mm256_store_si256(reinterpret_cast<__m256i*>(t), _mm256_add_epi32(acc0, acc2));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(t + 8), _mm256_add_epi32(acc1, acc3));
+}
+
+inline constexpr int avxvnni_mr = 6;  // rows per micro-tile; one panel (16 columns) wide
+
+template <bool S>
+inline constexpr std::array<VnniTileFn, 6> avxvnni_table = {
+    &avxvnni_row<S>,        &avxvnni_tile<2, 2, S>, &avxvnni_tile<3, 2, S>,
+    &avxvnni_tile<4, 2, S>, &avxvnni_tile<5, 2, S>, &avxvnni_tile<6, 2, S>};
+
+/// The blocking of gemm_vnni with the 6 x 16 ymm micro-tile: k slices of 256 (a 4 KiB B slice),
+/// rows in blocks of 96.
+template <Int8Epilogue E>
+void gemm_avxvnni(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
+                  const PackedInt8Weights& b, const E& epi, std::size_t p_begin,
+                  std::size_t p_end) {
+  struct alignas(64) Block {
+    std::int32_t v[vnni_mc * 16];
+  };
+  auto block = std::make_unique<Block>();
+  std::int32_t* t = block->v;
+  const std::size_t ps = b.panel_stride(), k = b.k(), kfull = k / 4 * 4;
+  const std::size_t kc =
+      m <= static_cast<std::size_t>(avxvnni_mr) ? std::max<std::size_t>(kfull, 4) : ymm_kc;
+  const auto& table = flip ? avxvnni_table<true> : avxvnni_table<false>;
+  for (std::size_t mb = 0; mb < m; mb += vnni_mc) {
+    const std::size_t me = std::min(m, mb + vnni_mc);
+    for (std::size_t p = p_begin; p < p_end; ++p) {
+      const std::size_t n0 = p * 16, cols = std::min<std::size_t>(16, b.n() - n0);
+      const std::int8_t* bp = b.data() + p * ps;
+      std::size_t k0 = 0;
+      do {
+        const std::size_t kl = std::min(kc, kfull - k0);
+        for (std::size_t m0 = mb; m0 < me; m0 += avxvnni_mr) {
+          const std::size_t rows = std::min<std::size_t>(avxvnni_mr, me - m0);
+          table[rows - 1](a + m0 * lda + k0, lda, kl, bp + k0 * 16, ps, t + (m0 - mb) * 16, 16,
+                          k0 > 0, m0 == mb);
+        }
+        k0 += kc;
+      } while (k0 < kfull);
+      add_k_tail(a + mb * lda, lda, me - mb, k, flip, bp, 1, ps, t, 16);
+      epi(mb, me - mb, n0, cols, t, 16);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------- AVX2
+// Exact without VNNI. The tile multiplies s8 activations s = u - 128 by the weights: `vpmaddubsw`
+// on |s| (u8, <= 128) and sign(b, s) (s8) cannot saturate, since its s16 pair sums lie in
+// [2 * 128 * -128, 2 * 128 * 127] = [-32768, 32512]; `vpmaddwd` with ones then adds the two pairs
+// of each column into s32 lanes (column order, no final horizontal sum). The one wrong product is
+// sign(-128, s < 0), which wraps to -128: the tile uses max(b, -127) instead and, in panels that
+// hold a -128 (PackedInt8Weights::panel_has_min), adds s * [b == -128] * -1 with a second
+// `vpmaddubsw`. The driver adds 128 Σ_k b back to turn Σ s b into Σ u b.
+
+/// s = a ^ fb and |s| (u8; |-128| = 128) for k bytes: 32 at a time, the rest one by one.
+__attribute__((target("avx2"))) inline void avx2_sign_magnitude(const std::uint8_t* a,
+                                                                std::size_t k, std::uint8_t fb,
+                                                                std::int8_t* sgn,
+                                                                std::uint8_t* mag) noexcept {
+  const __m256i fv = _mm256_set1_epi8(static_cast<char>(fb));
+  std::size_t kk = 0;
+  for (; kk + 32 <= k; kk += 32) {
+    const __m256i v =
+        _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a + kk)), fv);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(sgn + kk), v);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(mag + kk), _mm256_abs_epi8(v));
+  }
+  for (; kk < k; ++kk) {
+    const auto v = static_cast<std::int8_t>(a[kk] ^ fb);
+    sgn[kk] = v;
+    mag[kk] = static_cast<std::uint8_t>(v < 0 ? -v : v);
+  }
+}
+
+/// A row block of A as the tile reads it: for each row, |s| then s (s = u - 128), k padded to 4.
+/// Every thread converts the rows it needs (the whole block: threads split columns), M x K bytes
+/// of vector work next to the tiles' M x N x K.
+struct Avx2APanel {
+  std::vector<std::uint8_t> mag;
+  std::vector<std::int8_t> sgn;
+  std::size_t ld = 0;
+  void pack(const std::uint8_t* a, std::size_t lda, std::size_t rows, std::size_t k,
+            std::uint32_t flip) {
+    ld = (k / 4 + 1) * 4;
+    if (mag.size() < rows * ld) {
+      mag.resize(rows * ld);
+      sgn.resize(rows * ld);
+    }
+    const auto fb = static_cast<std::uint8_t>(flip ^ 0x80u);
+    for (std::size_t i = 0; i < rows; ++i)
+      avx2_sign_magnitude(a + i * lda, k, fb, sgn.data() + i * ld, mag.data() + i * ld);
+  }
+};
+
+template <int MR, bool Fix>
+__attribute__((target("avx2"))) void avx2_tile(const std::uint8_t* am, const std::int8_t* as,
+                                               std::size_t lda, std::size_t k, const std::int8_t* b,
+                                               std::int32_t* t, std::size_t ld, bool accumulate,
+                                               bool stream) noexcept {
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i lo = _mm256_set1_epi8(-127);
+  const __m256i minv = _mm256_set1_epi8(-128);
+  __m256i acc[MR][2];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int j = 0; j < 2; ++j)
+      acc[i][j] = accumulate
+                      ? _mm256_load_si256(reinterpret_cast<const __m256i*>(t + i * ld + j * 8))
+                      : _mm256_setzero_si256();
+  const std::size_t k4 = k / 4;
+  const std::int8_t* bq = b;
+  for (std::size_t q = 0; q < k4; ++q, bq += 64) {
+    if (stream) _mm_prefetch(reinterpret_cast<const char*>(bq + stream_ahead), _MM_HINT_T0);
+    __m256i bv[2], ev[2];
+#pragma GCC unroll 2
+    for (int j = 0; j < 2; ++j) {
+      const __m256i raw = _mm256_load_si256(reinterpret_cast<const __m256i*>(bq + j * 32));
+      if constexpr (Fix) {
+        ev[j] = _mm256_cmpeq_epi8(raw, minv);
+        bv[j] = _mm256_max_epi8(raw, lo);
+      } else {
+        bv[j] = raw;
+      }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      std::uint32_t dm, ds;
+      std::memcpy(&dm, am + i * lda + 4 * q, 4);
+      std::memcpy(&ds, as + i * lda + 4 * q, 4);
+      const __m256i mv = _mm256_set1_epi32(static_cast<int>(dm));
+      const __m256i sv = _mm256_set1_epi32(static_cast<int>(ds));
+#pragma GCC unroll 2
+      for (int j = 0; j < 2; ++j) {
+        const __m256i p = _mm256_maddubs_epi16(mv, _mm256_sign_epi8(bv[j], sv));
+        acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(p, ones));
+        if constexpr (Fix) {
+          const __m256i e = _mm256_maddubs_epi16(mv, _mm256_sign_epi8(ev[j], sv));
+          acc[i][j] = _mm256_add_epi32(acc[i][j], _mm256_madd_epi16(e, ones));
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int j = 0; j < 2; ++j)
+      _mm256_store_si256(reinterpret_cast<__m256i*>(t + i * ld + j * 8), acc[i][j]);
+}
+
+using Avx2TileFn = void (*)(const std::uint8_t*, const std::int8_t*, std::size_t, std::size_t,
+                            const std::int8_t*, std::int32_t*, std::size_t, bool, bool) noexcept;
+
+inline constexpr int avx2_mr = 4;  // rows per micro-tile; one panel wide (8 accumulators)
+
+template <bool Fix>
+inline constexpr std::array<Avx2TileFn, 4> avx2_table = {&avx2_tile<1, Fix>, &avx2_tile<2, Fix>,
+                                                         &avx2_tile<3, Fix>, &avx2_tile<4, Fix>};
+
+/// The blocking of gemm_vnni (k slices of 256, rows in blocks of 96) on the 4 x 16 tile, with A's
+/// row block converted once (Avx2APanel) and reused by every panel.
 template <Int8Epilogue E>
 void gemm_avx2(const std::uint8_t* a, std::size_t m, std::size_t lda, std::uint32_t flip,
                const PackedInt8Weights& b, const E& epi, std::size_t p_begin, std::size_t p_end) {
-  TileBuffer tile;
-  for (std::size_t p = p_begin; p < p_end; ++p) {
-    const std::size_t n0 = p * 16, cols = std::min<std::size_t>(16, b.n() - n0);
-    const std::int8_t* bp = b.data() + p * b.panel_stride();
-    for (std::size_t m0 = 0; m0 < m; m0 += 2) {
-      const std::size_t rows = std::min<std::size_t>(2, m - m0);
-      if (rows == 2)
-        avx2_tile<2>(a + m0 * lda, lda, b.k(), flip, bp, tile.v, TileBuffer::ld);
-      else
-        avx2_tile<1>(a + m0 * lda, lda, b.k(), flip, bp, tile.v, TileBuffer::ld);
-      add_k_tail(a + m0 * lda, lda, rows, b.k(), flip, bp, 1, b.panel_stride(), tile.v,
-                 TileBuffer::ld);
-      epi(m0, rows, n0, cols, tile.v, TileBuffer::ld);
+  struct alignas(64) Block {
+    std::int32_t v[vnni_mc * 16];
+  };
+  auto block = std::make_unique<Block>();
+  std::int32_t* t = block->v;
+  Avx2APanel ap;
+  const std::size_t ps = b.panel_stride(), k = b.k(), kfull = k / 4 * 4;
+  const std::size_t kc =
+      m <= static_cast<std::size_t>(avx2_mr) ? std::max<std::size_t>(kfull, 4) : ymm_kc;
+  for (std::size_t mb = 0; mb < m; mb += vnni_mc) {
+    const std::size_t me = std::min(m, mb + vnni_mc);
+    ap.pack(a + mb * lda, lda, me - mb, kfull, flip);
+    for (std::size_t p = p_begin; p < p_end; ++p) {
+      const std::size_t n0 = p * 16, cols = std::min<std::size_t>(16, b.n() - n0);
+      const std::int8_t* bp = b.data() + p * ps;
+      const auto& table = b.panel_has_min(p) ? avx2_table<true> : avx2_table<false>;
+      std::size_t k0 = 0;
+      do {
+        const std::size_t kl = std::min(kc, kfull - k0);
+        for (std::size_t m0 = mb; m0 < me; m0 += avx2_mr) {
+          const std::size_t rows = std::min<std::size_t>(avx2_mr, me - m0);
+          const std::size_t off = (m0 - mb) * ap.ld + k0;
+          table[rows - 1](ap.mag.data() + off, ap.sgn.data() + off, ap.ld, kl, bp + k0 * 16,
+                          t + (m0 - mb) * 16, 16, k0 > 0, m0 == mb);
+        }
+        k0 += kc;
+      } while (k0 < kfull);
+      // Σ_k<kfull s b + 128 Σ_k<kfull b = Σ_k<kfull u b; then the K % 4 tail in u directly.
+      std::int32_t bsum[16];
+      for (std::size_t c = 0; c < 16; ++c) {
+        bsum[c] = b.column_sums()[n0 + c];
+        for (std::size_t kk = kfull; kk < k; ++kk)
+          bsum[c] -= bp[(kfull / 4) * 64 + c * 4 + kk - kfull];
+      }
+      for (std::size_t i = 0; i < me - mb; ++i)
+        for (std::size_t c = 0; c < 16; ++c) t[i * 16 + c] += 128 * bsum[c];
+      add_k_tail(a + mb * lda, lda, me - mb, k, flip, bp, 1, ps, t, 16);
+      epi(mb, me - mb, n0, cols, t, 16);
     }
   }
 }
@@ -556,6 +837,8 @@ void gemm_int8(const std::uint8_t* a, std::size_t m, std::size_t lda, bool a_sig
                      return kernels::detail::gemm_amx(a, m, lda, flip, b, epi, p0, p1);
                    case Int8Path::avx512_vnni:
                      return kernels::detail::gemm_vnni(a, m, lda, flip, b, epi, p0, p1);
+                   case Int8Path::avx_vnni:
+                     return kernels::detail::gemm_avxvnni(a, m, lda, flip, b, epi, p0, p1);
                    case Int8Path::avx2:
                      return kernels::detail::gemm_avx2(a, m, lda, flip, b, epi, p0, p1);
 #endif

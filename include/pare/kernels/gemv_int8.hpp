@@ -3,9 +3,12 @@
 //
 // The GEMV is the GEMM with M = 1 (gemm_int8.hpp): on AVX-512 VNNI the micro-tile is 1 row x 48
 // columns, so three 64-byte weight streams are in flight and each 64 bytes of weights costs one
-// `vpdpbusd`. Memory-bound: a 4096 x 4096 matrix is 16 MiB and runs at the DRAM read bandwidth
-// of the cores it runs on (docs/kernels-int8.md has the single-core measurements); like the GEMM,
-// it shares out groups of output columns on up to num_threads() threads.
+// `vpdpbusd`; on the AVX2 tier (avx-vnni, avx2) it is 1 row x 16 columns, one stream per panel
+// (avx-vnni: two k steps in flight; avx2: the exact vpmaddubsw/sign tile). Memory-bound: a
+// 4096 x 4096 matrix is 16 MiB and runs at the DRAM read bandwidth of the cores it runs on, kept
+// there by a software prefetch 4 KiB ahead of the weight stream (measured on Zen 5, one thread,
+// cold: 30-33 GB/s on every SIMD path against the 33 GB/s read probe of the benchmark); like the
+// GEMM, it shares out groups of output columns on up to num_threads() threads.
 #pragma once
 
 #include <cstddef>
