@@ -18,8 +18,10 @@ namespace pare {
 
 namespace detail {
 
-/// The elements of W below which a GEMV task is not worth a thread (256 KiB of W).
-inline constexpr std::size_t gemv_task_floats = std::size_t{1} << 16;
+/// The elements of W below which a GEMV task is not worth a thread (4 MiB of W): GEMV is bound
+/// by memory bandwidth, which a second core adds little to on small machines, so a 1024² product
+/// ran slower split in two (cold 160 vs 129 µs on the 2-core Zen 5 of docs/performance.md).
+inline constexpr std::size_t gemv_task_floats = std::size_t{1} << 20;
 
 }  // namespace detail
 

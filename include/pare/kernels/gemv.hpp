@@ -90,7 +90,7 @@ struct GemvTuned {
 /// it 4x less often. Software prefetch 512 B-2 KiB ahead never helped. Re-tune on other CPUs with
 /// the tune-* entries of bench/kernels/gemv_bench.cpp.
 struct Gemv {
-  static constexpr std::size_t short_row = 4096;
+  static constexpr std::size_t short_row = 1024;
 
   template <class Arch>
   void operator()(Arch arch, const float* w, std::size_t rows, std::size_t cols, std::size_t ld,
