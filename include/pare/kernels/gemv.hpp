@@ -82,13 +82,15 @@ struct GemvTuned {
   }
 };
 
-/// The GEMV kernel. Rows of up to 4096 floats go one at a time with 4 accumulators; longer rows
-/// go 4 at a time with 2 accumulators each. Why, from the Zen 4 measurements in
-/// docs/performance.md: with x in L1 (<= 16 KiB, half of L1d) a single sequential stream feeds the
-/// hardware prefetcher best (row blocking was up to 25% slower for 1024-float rows); once x spills
-/// to L2 (11008 floats = 43 KiB), re-reading it for every row costs ~20%, and a 4-row block reads
-/// it 4x less often. Software prefetch 512 B-2 KiB ahead never helped. Re-tune on other CPUs with
-/// the tune-* entries of bench/kernels/gemv_bench.cpp.
+/// The GEMV kernel. Rows of up to 1024 floats go one at a time with 4 accumulators; longer rows
+/// go 4 at a time with 2 accumulators each. Why: on Zen 4 (docs/performance.md) a single
+/// sequential stream fed the hardware prefetcher best while x stayed in L1 (row blocking was up to
+/// 25% slower for 1024-float rows), and once x spills to L2 (11008 floats = 43 KiB) re-reading it
+/// for every row costs ~20%, which a 4-row block cuts 4x. On Zen 5 the 4-row block also won for
+/// 4096-float rows (cold 4096²: 2.11 ms against 2.56 for one row at a time, on both the AVX-512
+/// and AVX2 tiers), so the switch moved from 4096 to 1024 columns. Software prefetch 512 B-2 KiB
+/// ahead never helped. Re-tune on other CPUs with the tune-* entries of
+/// bench/kernels/gemv_bench.cpp.
 struct Gemv {
   static constexpr std::size_t short_row = 1024;
 

@@ -452,10 +452,11 @@ struct Spmv {
 template <class S>
 void spmv_threaded(const S& a, const float* x, float* y) {
   const std::size_t units = spmv_units(a);
-  // Pieces of at least ~16 K stored values, 64 KiB of f32 values (or rows, when A is nearly
-  // empty).
+  // Pieces of at least ~256 K stored values (1 MiB of f32 values; rows, when A is nearly empty):
+  // the product is bound by memory bandwidth, and 16 K-value pieces made the 2:4 product slower
+  // on two threads than on one (Zen 5, docs/performance.md).
   const std::size_t per_unit = a.stored() / (units > 0 ? units : 1) + 1;
-  const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 14) / per_unit);
+  const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 18) / per_unit);
   parallel_for(0, units, grain, [&](std::size_t lo, std::size_t hi) {
     if constexpr (spmv_dispatched<S>)
       simd::dispatch([&](auto arch) { SpmvRows{}(arch, a, x, y, lo, hi); });
