@@ -152,6 +152,34 @@ inline void gemv_int4_rows_avx512(const Int4Matrix<Format>& w, const std::array<
 }
 #endif
 
+/// y[r] for r in [r0, r1) on any arch: a group decoded to floats, then the arch's FMA in batches
+/// (the scalar sum without SIMD). The path of the archs without a decode of their own.
+template <class Arch, class Format>
+inline void gemv_int4_rows_portable(const Int4Matrix<Format>& w, const std::array<float, 256>& st,
+                                    const float* x, float* y, std::size_t r0,
+                                    std::size_t r1) noexcept {
+  if constexpr (!std::is_same_v<Arch, xsimd::unavailable>) {
+    using B = xsimd::batch<float, Arch>;
+    constexpr std::size_t G = Format::group;
+    static_assert(G % B::size == 0, "a group must be whole batches");
+    alignas(64) float wf[G];
+    const auto& cb = Format::levels();
+    for (std::size_t r = r0; r < r1; ++r) {
+      B acc(0.0f);
+      for (std::size_t g0 = 0; g0 < w.cols(); g0 += G) {
+        for (std::size_t i = 0; i < G; ++i) wf[i] = static_cast<float>(cb[w.code(r, g0 + i)]);
+        B part(0.0f);
+        for (std::size_t i = 0; i < G; i += B::size)
+          part = simd::fma(B::load_aligned(wf + i), B::load_unaligned(x + g0 + i), part);
+        acc = simd::fma(part, B(st[w.scale_codes()[w.scale_index(r, g0 / G)]]), acc);
+      }
+      y[r] = xsimd::hadd(acc);
+    }
+  } else {
+    for (std::size_t r = r0; r < r1; ++r) y[r] = dot_int4_scalar<Arch>(w, st, r, 0, w.cols(), x);
+  }
+}
+
 }  // namespace detail
 
 /// y = W x, f32 throughout (see the file comment). AVX-512: `BlockRows` rows at a time, so x is
@@ -180,27 +208,7 @@ struct GemvInt4Tuned {
       return;
     }
 #endif
-    if constexpr (!std::is_same_v<Arch, xsimd::unavailable>) {
-      // Portable: decode a group to floats, FMA in batches of the arch.
-      using B = xsimd::batch<float, Arch>;
-      constexpr std::size_t G = Format::group;
-      static_assert(G % B::size == 0, "a group must be whole batches");
-      alignas(64) float wf[G];
-      const auto& cb = Format::levels();
-      for (; r < rows; ++r) {
-        B acc(0.0f);
-        for (std::size_t g0 = 0; g0 < cols; g0 += G) {
-          for (std::size_t i = 0; i < G; ++i) wf[i] = static_cast<float>(cb[w.code(r, g0 + i)]);
-          B part(0.0f);
-          for (std::size_t i = 0; i < G; i += B::size)
-            part = simd::fma(B::load_aligned(wf + i), B::load_unaligned(x + g0 + i), part);
-          acc = simd::fma(part, B(st[w.scale_codes()[w.scale_index(r, g0 / G)]]), acc);
-        }
-        y[r] = xsimd::hadd(acc);
-      }
-    } else {
-      for (; r < rows; ++r) y[r] = detail::dot_int4_scalar(w, st, r, 0, cols, x);
-    }
+    detail::gemv_int4_rows_portable<Arch>(w, st, x, y, r, rows);
   }
 };
 
@@ -624,28 +632,7 @@ void GemvInt4Q8Rows::operator()(Arch, const Int4Matrix<Format>& w,
     return;
   }
 #endif
-  if constexpr (!std::is_same_v<Arch, xsimd::unavailable>) {
-    // Portable: decode a group to floats, FMA in batches of the arch.
-    using B = xsimd::batch<float, Arch>;
-    constexpr std::size_t G = Format::group;
-    static_assert(G % B::size == 0, "a group must be whole batches");
-    alignas(64) float wf[G];
-    const auto& cb = Format::levels();
-    const auto& st = w.scale_table();
-    for (; r < r_end; ++r) {
-      B acc(0.0f);
-      for (std::size_t g0 = 0; g0 < w.cols(); g0 += G) {
-        for (std::size_t i = 0; i < G; ++i) wf[i] = static_cast<float>(cb[w.code(r, g0 + i)]);
-        B part(0.0f);
-        for (std::size_t i = 0; i < G; i += B::size)
-          part = simd::fma(B::load_aligned(wf + i), B::load_unaligned(x + g0 + i), part);
-        acc = simd::fma(part, B(st[w.scale_codes()[w.scale_index(r, g0 / G)]]), acc);
-      }
-      y[r] = xsimd::hadd(acc);
-    }
-  } else {
-    for (; r < r_end; ++r) y[r] = detail::dot_int4_scalar(w, w.scale_table(), r, 0, w.cols(), x);
-  }
+  detail::gemv_int4_rows_portable<Arch>(w, w.scale_table(), x, y, r, r_end);
 }
 #define PARE_INT4_ROWS_KERNEL(G)                                                           \
   PARE_DISPATCHED_KERNEL(void, GemvInt4Q8Rows::operator(),                                 \
