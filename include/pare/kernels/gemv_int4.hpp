@@ -194,10 +194,11 @@ struct GemvInt4Tuned {
   template <class Arch, class Format>
   void operator()(Arch, const Int4Matrix<Format>& w, const float* x, float* y) const noexcept {
     const auto& st = detail::scale_table(w);
-    const std::size_t rows = w.rows(), cols = w.cols();
+    const std::size_t rows = w.rows();
     std::size_t r = 0;
 #if PARE_INT4_AVX512
     if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+      const std::size_t cols = w.cols();
       thread_local std::vector<float> xp;
       detail::permute_x<Format::group>(x, cols / int4_block * int4_block, xp);
       const std::size_t block_rows_end =
