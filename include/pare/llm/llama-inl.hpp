@@ -137,12 +137,83 @@ inline void rope(float* v, std::size_t heads, std::size_t d, std::size_t pos, fl
 
 }  // namespace detail
 
+PARE_INLINE void forward_block(const LlamaConfig& c, const LlamaBlock& B, std::size_t layer,
+                               TensorView<float, 2> xv, KvCache& cache,
+                               const LinearInputObserver& observe, std::size_t observer_block) {
+  const std::size_t n = xv.extent(0), h = c.hidden, kvw = c.kv_width(), d = c.head_dim(), f = c.ffn;
+  PARE_CHECK(
+      xv.extent(1) == h && xv.stride(1) == 1 && xv.stride(0) == static_cast<std::ptrdiff_t>(h),
+      ShapeError, "llama block: x ", to_string(xv.extents()), " is not contiguous [n, ", h, "]");
+  const std::size_t p0 = cache.length();
+  PARE_CHECK(layer < cache.layers() && cache.width() == kvw && p0 + n <= cache.capacity(),
+             ArgumentError, "llama block: the KV cache has no room or another shape");
+  float* x = xv.data();
+  Tensor<float, 2> xn({n, h}), q({n, h}), k({n, kvw}), v({n, kvw}), att({n, h}), tmp({n, h}),
+      g({n, f}), u({n, f});
+  const std::size_t group = c.heads / c.kv_heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  auto norm_rows = [&](const Tensor<float, 1>& w) {
+    for (std::size_t i = 0; i < n; ++i)
+      detail::rms_norm(x + i * h, w.data(), c.rms_eps, h, xn.data() + i * h);
+  };
+  auto seen = [&](const char* name, const Tensor<float, 2>& in) {
+    if (observe) observe(observer_block, name, in.view());
+  };
+
+  norm_rows(B.attn_norm);
+  seen("q", xn);
+  B.q.multiply(xn.data(), n, q.data());
+  B.k.multiply(xn.data(), n, k.data());
+  B.v.multiply(xn.data(), n, v.data());
+  for (std::size_t i = 0; i < n; ++i) {
+    detail::rope(q.data() + i * h, c.heads, d, p0 + i, c.rope_theta, c.rope);
+    detail::rope(k.data() + i * kvw, c.kv_heads, d, p0 + i, c.rope_theta, c.rope);
+    std::copy(k.data() + i * kvw, k.data() + (i + 1) * kvw, cache.keys(layer, p0 + i));
+    std::copy(v.data() + i * kvw, v.data() + (i + 1) * kvw, cache.values(layer, p0 + i));
+  }
+  // Attention: one task per (token, head); token i sees positions 0 … p0 + i.
+  const KvCache& kc = cache;
+  parallel_for(0, n * c.heads, 4, [&](std::size_t lo, std::size_t hi) {
+    std::vector<float> score(p0 + n);
+    for (std::size_t t = lo; t < hi; ++t) {
+      const std::size_t i = t / c.heads, head = t % c.heads, kvh = head / group;
+      const std::size_t len = p0 + i + 1;
+      const float* qh = q.data() + i * h + head * d;
+      for (std::size_t j = 0; j < len; ++j)
+        score[j] = dot(TensorView<const float, 1>(qh, {d}),
+                       TensorView<const float, 1>(kc.keys(layer, j) + kvh * d, {d})) *
+                   scale;
+      softmax(TensorView<const float, 1>(score.data(), {len}),
+              TensorView<float, 1>(score.data(), {len}));
+      float* out = att.data() + i * h + head * d;
+      std::fill(out, out + d, 0.0f);
+      for (std::size_t j = 0; j < len; ++j)
+        axpy(score[j], TensorView<const float, 1>(kc.values(layer, j) + kvh * d, {d}),
+             TensorView<float, 1>(out, {d}));
+    }
+  });
+  seen("o", att);
+  B.o.multiply(att.data(), n, tmp.data());
+  for (std::size_t i = 0; i < n * h; ++i) x[i] += tmp.data()[i];
+
+  norm_rows(B.ffn_norm);
+  seen("gate", xn);
+  B.gate.multiply(xn.data(), n, g.data());
+  B.up.multiply(xn.data(), n, u.data());
+  for (std::size_t i = 0; i < n * f; ++i) {
+    const float z = g.data()[i];
+    g.data()[i] = z / (1.0f + std::exp(-z)) * u.data()[i];
+  }
+  seen("down", g);
+  B.down.multiply(g.data(), n, tmp.data());
+  for (std::size_t i = 0; i < n * h; ++i) x[i] += tmp.data()[i];
+}
+
 PARE_INLINE void LlamaModel::forward(std::span<const std::int32_t> tokens, KvCache& cache,
                                      std::span<float> logits,
                                      const LinearInputObserver& observe) const {
   const LlamaConfig& c = config_;
-  const std::size_t n = tokens.size(), h = c.hidden, kvw = c.kv_width(), d = c.head_dim(),
-                    f = c.ffn, vocab = c.vocab_size;
+  const std::size_t n = tokens.size(), h = c.hidden, kvw = c.kv_width(), vocab = c.vocab_size;
   if (n == 0) return;
   PARE_CHECK(cache.layers() == c.layers && cache.width() == kvw, ArgumentError,
              "llama forward: the KV cache was made for another model");
@@ -156,78 +227,19 @@ PARE_INLINE void LlamaModel::forward(std::span<const std::int32_t> tokens, KvCac
     PARE_CHECK(t >= 0 && static_cast<std::size_t>(t) < vocab, ArgumentError,
                "llama forward: token ", t, " is outside the vocabulary of ", vocab);
 
-  Tensor<float, 2> x({n, h}), xn({n, h}), q({n, h}), k({n, kvw}), v({n, kvw}), att({n, h}),
-      tmp({n, h}), g({n, f}), u({n, f});
+  Tensor<float, 2> x({n, h}), xn({n, h});
   for (std::size_t i = 0; i < n; ++i)
     embedding_.row(static_cast<std::size_t>(tokens[i]), x.data() + i * h);
-
-  const std::size_t group = c.heads / c.kv_heads;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  auto norm_rows = [&](const Tensor<float, 1>& w) {
-    for (std::size_t i = 0; i < n; ++i)
-      detail::rms_norm(x.data() + i * h, w.data(), c.rms_eps, h, xn.data() + i * h);
-  };
-  auto seen = [&](std::size_t b, const char* name, const Tensor<float, 2>& in) {
-    if (observe) observe(b, name, in.view());
-  };
-
-  for (std::size_t b = 0; b < blocks_.size(); ++b) {
-    const LlamaBlock& B = blocks_[b];
-    norm_rows(B.attn_norm);
-    seen(b, "q", xn);
-    B.q.multiply(xn.data(), n, q.data());
-    B.k.multiply(xn.data(), n, k.data());
-    B.v.multiply(xn.data(), n, v.data());
-    for (std::size_t i = 0; i < n; ++i) {
-      detail::rope(q.data() + i * h, c.heads, d, p0 + i, c.rope_theta, c.rope);
-      detail::rope(k.data() + i * kvw, c.kv_heads, d, p0 + i, c.rope_theta, c.rope);
-      std::copy(k.data() + i * kvw, k.data() + (i + 1) * kvw, cache.keys(b, p0 + i));
-      std::copy(v.data() + i * kvw, v.data() + (i + 1) * kvw, cache.values(b, p0 + i));
-    }
-    // Attention: one task per (token, head); token i sees positions 0 … p0 + i.
-    const KvCache& kc = cache;
-    parallel_for(0, n * c.heads, 4, [&](std::size_t lo, std::size_t hi) {
-      std::vector<float> score(p0 + n);
-      for (std::size_t t = lo; t < hi; ++t) {
-        const std::size_t i = t / c.heads, head = t % c.heads, kvh = head / group;
-        const std::size_t len = p0 + i + 1;
-        const float* qh = q.data() + i * h + head * d;
-        for (std::size_t j = 0; j < len; ++j)
-          score[j] = dot(TensorView<const float, 1>(qh, {d}),
-                         TensorView<const float, 1>(kc.keys(b, j) + kvh * d, {d})) *
-                     scale;
-        softmax(TensorView<const float, 1>(score.data(), {len}),
-                TensorView<float, 1>(score.data(), {len}));
-        float* out = att.data() + i * h + head * d;
-        std::fill(out, out + d, 0.0f);
-        for (std::size_t j = 0; j < len; ++j)
-          axpy(score[j], TensorView<const float, 1>(kc.values(b, j) + kvh * d, {d}),
-               TensorView<float, 1>(out, {d}));
-      }
-    });
-    seen(b, "o", att);
-    B.o.multiply(att.data(), n, tmp.data());
-    for (std::size_t i = 0; i < n * h; ++i) x.data()[i] += tmp.data()[i];
-
-    norm_rows(B.ffn_norm);
-    seen(b, "gate", xn);
-    B.gate.multiply(xn.data(), n, g.data());
-    B.up.multiply(xn.data(), n, u.data());
-    for (std::size_t i = 0; i < n * f; ++i) {
-      const float z = g.data()[i];
-      g.data()[i] = z / (1.0f + std::exp(-z)) * u.data()[i];
-    }
-    seen(b, "down", g);
-    B.down.multiply(g.data(), n, tmp.data());
-    for (std::size_t i = 0; i < n * h; ++i) x.data()[i] += tmp.data()[i];
-  }
+  for (std::size_t b = 0; b < blocks_.size(); ++b)
+    forward_block(c, blocks_[b], b, x.view(), cache, observe, b);
   cache.advance(n);
 
   if (logits.size() == vocab) {
     detail::rms_norm(x.data() + (n - 1) * h, norm_.data(), c.rms_eps, h, xn.data());
     output_.multiply(xn.data(), 1, logits.data());
   } else {
-    norm_rows(norm_);
+    for (std::size_t i = 0; i < n; ++i)
+      detail::rms_norm(x.data() + i * h, norm_.data(), c.rms_eps, h, xn.data() + i * h);
     output_.multiply(xn.data(), n, logits.data());
   }
 }

@@ -105,6 +105,15 @@ class KvCache {
 using LinearInputObserver =
     std::function<void(std::size_t block, std::string_view layer, TensorView<const float, 2> x)>;
 
+/// One decoder block on the hidden states x [n, hidden] (updated in place) of n tokens at
+/// positions cache.length() …; their keys and values go to layer `cache_layer` of the cache,
+/// which is not advanced (the caller advances it once all blocks ran). LlamaModel::forward runs
+/// every block this way; layer-by-layer calibration runs one block over many sequences.
+/// @pre shapes as LlamaModel checks them, and room in the cache.
+void forward_block(const LlamaConfig& config, const LlamaBlock& block, std::size_t cache_layer,
+                   TensorView<float, 2> x, KvCache& cache, const LinearInputObserver& observe = {},
+                   std::size_t observer_block = 0);
+
 class LlamaModel {
  public:
   LlamaModel() = default;
