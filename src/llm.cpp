@@ -3,6 +3,7 @@
 // and generation.
 #include "pare/llm/config-inl.hpp"
 #include "pare/llm/generate-inl.hpp"
+#include "pare/llm/gptq_model-inl.hpp"
 #include "pare/llm/linear_weight-inl.hpp"
 #include "pare/llm/llama-inl.hpp"
 #include "pare/llm/load-inl.hpp"

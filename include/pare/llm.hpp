@@ -6,6 +6,7 @@
 
 #include "pare/llm/config.hpp"
 #include "pare/llm/generate.hpp"
+#include "pare/llm/gptq_model.hpp"
 #include "pare/llm/linear_weight.hpp"
 #include "pare/llm/llama.hpp"
 #include "pare/llm/load.hpp"

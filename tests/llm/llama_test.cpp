@@ -443,3 +443,39 @@ TEST_CASE("llama: GGUF Q8_0 and Q4_0 files load and stay near the f32 model") {
     CHECK(std::sqrt(err / ref) < bound);
   }
 }
+
+TEST_CASE("llama: GPTQ layer by layer is closer to f32 than round-to-nearest") {
+  TempDir dir;
+  write_hf(dir.path(), random_weights(17));
+  const auto f32 = llm::load_llama(dir.path());
+  pare::Rng rng(99);
+  auto seqs = [&](std::size_t count, std::size_t len) {
+    std::vector<std::vector<std::int32_t>> s(count, std::vector<std::int32_t>(len));
+    for (auto& q : s)
+      for (auto& t : q) t = std::int32_t(rng.below(96));
+    return s;
+  };
+  const auto calib = seqs(16, 48), eval = seqs(4, 48);
+  for (auto fmt : {llm::WeightFormat::q4g32, llm::WeightFormat::nf4}) {
+    const auto gptq = llm::gptq_quantize(f32, calib, {.format = fmt});
+    llm::LoadOptions o;
+    o.format = fmt;
+    const auto rtn = llm::load_llama(dir.path(), o);
+    CHECK(gptq.blocks()[1].gate.format_name() == llm::format_name(fmt));
+    double eg = 0, er = 0;
+    for (const auto& s : eval) {
+      const auto a = run(f32, s, true), g = run(gptq, s, true), r = run(rtn, s, true);
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        eg += double(g[i] - a[i]) * (g[i] - a[i]);
+        er += double(r[i] - a[i]) * (r[i] - a[i]);
+      }
+    }
+    INFO(llm::format_name(fmt) << ": GPTQ squared error " << eg << ", RTN " << er);
+    CHECK(eg < 0.9 * er);
+  }
+  llm::LoadOptions q8;
+  q8.format = llm::WeightFormat::int8;
+  CHECK_THROWS_AS(llm::gptq_quantize(llm::load_llama(dir.path(), q8), calib), pare::ArgumentError);
+  CHECK_THROWS_AS(llm::gptq_quantize(f32, calib, {.format = llm::WeightFormat::q4_0}),
+                  pare::UnsupportedError);
+}

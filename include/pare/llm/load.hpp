@@ -40,12 +40,12 @@ struct LoadOptions {
   /// Every linear layer converted to this format. Unset: layers stored as F32, F16 or BF16 are
   /// f32; Q8_0 and Q4_0 layers run as stored (when this build has those kernels, else f32);
   /// other quantized types are decoded to f32.
-  std::optional<WeightFormat> format;
+  std::optional<WeightFormat> format = {};
   /// The output projection's format; unset: `format`, except that 4-bit formats keep int8 for
   /// the output, as llama.cpp keeps a 6-bit output for its 4-bit types.
-  std::optional<WeightFormat> output_format;
+  std::optional<WeightFormat> output_format = {};
   /// The user's policy, asked first for every linear layer (not the output).
-  WeightQuantizer quantizer;
+  WeightQuantizer quantizer = {};
   /// KV cache length the model is configured for; 0: the file's context length, at most 4096.
   std::size_t context = 0;
 };
