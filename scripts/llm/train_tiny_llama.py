@@ -11,7 +11,7 @@ a fixed seed and joined by blank lines; the last 5 % is held out.
 Writes tests/data/llm/tiny/ (see the README there): tokenizer.model (SentencePiece BPE),
 tokenizer_cases.json, config.json, tokenizer_config.json, model.safetensors (F16), tiny.gguf
 (F16, llama.cpp's gguf-py writer, converted as convert_hf_to_gguf.py does), prompt_ids.npy,
-logits.npy, heldout.txt, heldout_ppl.json, train_log.json.
+logits.npy, greedy.json, heldout.txt, heldout_ppl.json, train_log.json.
 
 Needs: /usr/bin/python3 with torch, numpy, sentencepiece (python3-sentencepiece), the `fortunes`
 package; for the GGUF, llama.cpp's gguf-py on sys.path (--gguf-py DIR, or $GGUF_PY), e.g.
@@ -71,6 +71,8 @@ WEIGHT_DECAY = 0.1
 # Perplexity: windows of the context length advancing by PPL_STRIDE (see README).
 PPL_STRIDE = 128
 HELDOUT_BYTES = 30000
+
+GREEDY_TOKENS = 32
 
 PROMPT = "The quick brown fox jumps over the lazy dog, and then it goes home to sleep."
 
@@ -593,6 +595,26 @@ def main():
     with torch.no_grad():
         logits = model(torch.from_numpy(prompt.astype(np.int64))[None])[0].numpy().astype(np.float32)
     np.save(out / "logits.npy", logits)
+
+    # Greedy continuation, each step a full forward of the whole sequence (no cache), so a
+    # decoder with a KV cache is checked against plain recomputation.
+    seq, margins = [int(i) for i in prompt], []
+    with torch.no_grad():
+        for _ in range(GREEDY_TOKENS):
+            last = model(torch.tensor(seq, dtype=torch.int64)[None])[0, -1]
+            top2 = torch.topk(last, 2).values
+            margins.append((top2[0] - top2[1]).item())
+            seq.append(int(last.argmax()))
+    greedy = {
+        "prompt_ids": [int(i) for i in prompt],
+        "generated_ids": seq[len(prompt) :],
+        "generated_text": sp.decode(seq[len(prompt) :]),
+        "min_top1_top2_logit_margin": min(margins),
+        "top1_top2_logit_margins": [round(m, 6) for m in margins],
+    }
+    text = "{\n" + ",\n".join(f" {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in greedy.items())
+    (out / "greedy.json").write_text(text + "\n}\n", encoding="utf-8")
+    print(f"greedy: {greedy['generated_text']!r} (smallest top-2 margin {min(margins):.4f})")
 
     # Held-out text for perplexity: whole fortunes from the held-out split, up to HELDOUT_BYTES.
     held_pieces, size = [], 0
