@@ -275,10 +275,9 @@ PARE_INLINE LlamaConfig hf_llama_config(std::string_view text, std::string_view 
   return c;
 }
 
-namespace detail {
+namespace detail {}  // namespace detail
 
-[[nodiscard]] inline std::string read_text_file(const std::filesystem::path& p,
-                                                std::size_t limit = std::size_t{64} << 20) {
+PARE_INLINE std::string read_text_file(const std::filesystem::path& p, std::size_t limit) {
   std::ifstream in(p, std::ios::binary);
   PARE_CHECK(in.good(), Error, "cannot open ", p.string());
   std::string s;
@@ -286,11 +285,14 @@ namespace detail {
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     s.append(buf, static_cast<std::size_t>(in.gcount()));
     if (s.size() > limit)
-      throw FormatError(p.string(), "", 0,
-                        concat("larger than ", limit, " bytes: not a config file"));
+      throw FormatError(
+          p.string(), "", 0,
+          ::pare::detail::concat("larger than ", limit, " bytes, the limit for this file"));
   }
   return s;
 }
+
+namespace detail {
 
 /// A safetensors tensor of a float dtype as f32 (copied).
 [[nodiscard]] inline Tensor<float, 2> safetensors_floats(const io::SafetensorsFile& f,

@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "pare/core/tensor.hpp"
@@ -69,6 +70,11 @@ struct LoadOptions {
 /// The config a Hugging Face config.json describes.
 [[nodiscard]] LlamaConfig hf_llama_config(std::string_view config_json,
                                           std::string_view source = "config.json");
+
+/// The whole of a text file (a config, a prompt, an evaluation text); Error when it cannot be
+/// read, FormatError when it is larger than `limit` bytes.
+[[nodiscard]] std::string read_text_file(const std::filesystem::path& path,
+                                         std::size_t limit = std::size_t{64} << 20);
 
 }  // namespace pare::llm
 
