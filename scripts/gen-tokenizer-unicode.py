@@ -7,6 +7,7 @@
 #     git -C <llama.cpp git dir> show HEAD:src/unicode-data.cpp > /tmp/unicode-data.cpp
 #     /usr/bin/python3 scripts/gen-tokenizer-unicode.py /tmp/unicode-data.cpp <commit> \
 #         > include/pare/llm/detail/unicode_data.hpp
+#     clang-format-19 -i include/pare/llm/detail/unicode_data.hpp
 import re
 import sys
 

@@ -104,8 +104,8 @@ struct SpmBigramLess {
 struct BpeBigram {
   int left;
   int right;
-  std::string text;
   int rank;
+  std::size_t size;
 };
 struct BpeBigramLess {
   bool operator()(const BpeBigram& l, const BpeBigram& r) const noexcept {
@@ -113,13 +113,9 @@ struct BpeBigramLess {
   }
 };
 
-[[nodiscard]] inline std::string merge_key(std::string_view left, std::string_view right) {
-  std::string key(4, '\0');
-  const auto n = static_cast<std::uint32_t>(left.size());
-  std::memcpy(key.data(), &n, 4);
-  key.append(left);
-  key.append(right);
-  return key;
+[[nodiscard]] inline std::uint64_t merge_key(std::int32_t left, std::int32_t right) noexcept {
+  return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(left)) << 32) |
+         static_cast<std::uint32_t>(right);
 }
 
 }  // namespace tokenizer_detail
@@ -238,7 +234,8 @@ PARE_INLINE Tokenizer Tokenizer::from_metadata(const io::GgufMetadata& md,
       if (i > static_cast<std::size_t>(std::numeric_limits<int>::max()))
         fail(source, md, k_merges, "more merges than int ranks");
       // The first of duplicate merges keeps its rank, as in llama.cpp's bpe_ranks.emplace.
-      t.merges_.emplace(tokenizer_detail::merge_key(left, right), static_cast<std::int32_t>(i));
+      t.merges_.emplace(tokenizer_detail::merge_key(t.lookup(left), t.lookup(right)),
+                        static_cast<std::int32_t>(i));
     }
   }
 
@@ -374,6 +371,24 @@ PARE_INLINE Tokenizer Tokenizer::from_metadata(const io::GgufMetadata& md,
     }
   }
 
+  for (const Token& tok : t.tokens_)
+    t.max_token_bytes_ = std::max(t.max_token_bytes_, tok.text.size());
+  if (t.kind_ == Kind::spm) {
+    // Text may be cut before a "▁" that follows another character when no token has a "▁"
+    // after its leading run of them (true of SentencePiece vocabularies, which only prefix
+    // words with the space marker).
+    t.spm_split_at_space_ = true;
+    const std::string_view marker = tokenizer_detail::space_marker;
+    for (const Token& tok : t.tokens_) {
+      std::string_view rest = tok.text;
+      while (rest.substr(0, marker.size()) == marker) rest.remove_prefix(marker.size());
+      if (rest.find(marker) != std::string_view::npos) {
+        t.spm_split_at_space_ = false;
+        break;
+      }
+    }
+  }
+
   t.pieces_.reserve(n);
   for (std::size_t i = 0; i < n; ++i)
     t.pieces_.push_back(t.make_piece(static_cast<std::int32_t>(i)));
@@ -407,11 +422,6 @@ PARE_INLINE std::int32_t Tokenizer::lookup(std::string_view text) const {
 }
 
 PARE_INLINE std::int32_t Tokenizer::find_token(std::string_view text) const { return lookup(text); }
-
-PARE_INLINE int Tokenizer::merge_rank(std::string_view left, std::string_view right) const {
-  const auto it = merges_.find(tokenizer_detail::merge_key(left, right));
-  return it == merges_.end() ? -1 : it->second;
-}
 
 PARE_INLINE void Tokenizer::check_id(std::int32_t id, const char* fn) const {
   PARE_CHECK(id >= 0 && static_cast<std::size_t>(id) < tokens_.size(), ArgumentError,
@@ -524,47 +534,73 @@ PARE_INLINE void Tokenizer::encode_spm(std::string_view text,
         {index - 1, off + len == text.size() ? -1 : index + 1, text.data() + off, len});
     off += len;
   }
-  std::priority_queue<SpmBigram, std::vector<SpmBigram>, tokenizer_detail::SpmBigramLess> queue;
+  // Chunks that no token can span merge independently, and merges in different chunks never
+  // change each other's order (the queue orders by score, then position), so each chunk gets
+  // its own small queue: the same result as llama.cpp's single queue over the whole text,
+  // without a heap of a million pairs that misses the cache on every operation.
+  std::vector<int> starts{0};
+  if (spm_split_at_space_) {
+    const std::string_view marker = tokenizer_detail::space_marker;
+    const auto is_marker = [&](const Symbol& x) { return std::string_view(x.text, x.n) == marker; };
+    for (std::size_t i = 1; i < symbols.size(); ++i) {
+      if (is_marker(symbols[i]) && !is_marker(symbols[i - 1])) {
+        symbols[i - 1].next = -1;
+        symbols[i].prev = -1;
+        starts.push_back(static_cast<int>(i));
+      }
+    }
+  }
+  starts.push_back(static_cast<int>(symbols.size()));
+  std::vector<SpmBigram> heap;
+  const tokenizer_detail::SpmBigramLess less;
   const auto try_add = [&](int left, int right) {
     if (left == -1 || right == -1) return;
     const auto& l = symbols[static_cast<std::size_t>(left)];
     const auto& r = symbols[static_cast<std::size_t>(right)];
     const std::string_view s(l.text, l.n + r.n);
+    if (s.size() > max_token_bytes_) return;
     const std::int32_t id = lookup(s);
     if (id < 0) return;
-    queue.push({left, right, tokens_[static_cast<std::size_t>(id)].score, s.size()});
+    heap.push_back({left, right, tokens_[static_cast<std::size_t>(id)].score, s.size()});
+    std::push_heap(heap.begin(), heap.end(), less);
   };
-  for (int i = 1; i < static_cast<int>(symbols.size()); ++i) try_add(i - 1, i);
-  while (!queue.empty()) {
-    const SpmBigram b = queue.top();
-    queue.pop();
-    auto& l = symbols[static_cast<std::size_t>(b.left)];
-    auto& r = symbols[static_cast<std::size_t>(b.right)];
-    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;
-    l.n += r.n;
-    r.n = 0;
-    l.next = r.next;
-    if (r.next >= 0) symbols[static_cast<std::size_t>(r.next)].prev = b.left;
-    try_add(l.prev, b.left);
-    try_add(b.left, l.next);
+  for (std::size_t c = 0; c + 1 < starts.size(); ++c) {
+    heap.clear();
+    for (int i = starts[c] + 1; i < starts[c + 1]; ++i) try_add(i - 1, i);
+    while (!heap.empty()) {
+      std::pop_heap(heap.begin(), heap.end(), less);
+      const SpmBigram b = heap.back();
+      heap.pop_back();
+      auto& l = symbols[static_cast<std::size_t>(b.left)];
+      auto& r = symbols[static_cast<std::size_t>(b.right)];
+      if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;
+      l.n += r.n;
+      r.n = 0;
+      l.next = r.next;
+      if (r.next >= 0) symbols[static_cast<std::size_t>(r.next)].prev = b.left;
+      try_add(l.prev, b.left);
+      try_add(b.left, l.next);
+    }
   }
   // A symbol that is not a token was never merged (every merge forms a token), so llama.cpp's
   // resegment() finds no merge to undo (its rev_merge holds only tokens) and falls back to bytes.
-  for (int i = 0; i != -1; i = symbols[static_cast<std::size_t>(i)].next) {
-    const Symbol& sym = symbols[static_cast<std::size_t>(i)];
-    const std::string_view s(sym.text, sym.n);
-    if (const std::int32_t id = lookup(s); id >= 0) {
-      out.push_back(id);
-      continue;
+  for (std::size_t chunk = 0; chunk + 1 < starts.size(); ++chunk)
+    for (int i = starts[chunk]; i != -1; i = symbols[static_cast<std::size_t>(i)].next) {
+      const Symbol& sym = symbols[static_cast<std::size_t>(i)];
+      const std::string_view s(sym.text, sym.n);
+      if (const std::int32_t id = lookup(s); id >= 0) {
+        out.push_back(id);
+        continue;
+      }
+      for (const char c : s) {
+        std::int32_t id = byte_tokens_[static_cast<std::uint8_t>(c)];
+        if (id < 0) id = unk_;
+        PARE_CHECK(id >= 0, UnsupportedError, "Tokenizer::encode: the vocabulary has no token for ",
+                   "byte ", static_cast<int>(static_cast<std::uint8_t>(c)),
+                   " and no unknown token");
+        out.push_back(id);
+      }
     }
-    for (const char c : s) {
-      std::int32_t id = byte_tokens_[static_cast<std::uint8_t>(c)];
-      if (id < 0) id = unk_;
-      PARE_CHECK(id >= 0, UnsupportedError, "Tokenizer::encode: the vocabulary has no token for ",
-                 "byte ", static_cast<int>(static_cast<std::uint8_t>(c)), " and no unknown token");
-      out.push_back(id);
-    }
-  }
 }
 
 PARE_INLINE void Tokenizer::encode_bpe(std::string_view text,
@@ -587,7 +623,6 @@ PARE_INLINE void Tokenizer::encode_bpe(std::string_view text,
 
 PARE_INLINE void Tokenizer::bpe_word(std::string_view word, std::vector<std::int32_t>& out) const {
   using tokenizer_detail::BpeBigram;
-  using tokenizer_detail::Symbol;
   if (ignore_merges_) {
     if (const std::int32_t id = lookup(word); id >= 0) {
       out.push_back(id);
@@ -596,51 +631,61 @@ PARE_INLINE void Tokenizer::bpe_word(std::string_view word, std::vector<std::int
   }
   PARE_CHECK(word.size() < static_cast<std::size_t>(std::numeric_limits<int>::max()), ArgumentError,
              "Tokenizer::encode: a word of ", word.size(), " bytes is too long");
-  std::vector<Symbol> symbols;
+  // llama.cpp looks merges up by the two texts; every merge names two tokens (checked at load),
+  // so looking them up by the two token ids finds the same ranks.
+  struct Sym {
+    int prev;
+    int next;
+    std::size_t offset;
+    std::size_t n;
+    std::int32_t id;
+  };
+  std::vector<Sym> symbols;
   for (std::size_t off = 0; off < word.size();) {
     const std::size_t len = std::min(detail::utf8_len(word[off]), word.size() - off);
     const int index = static_cast<int>(symbols.size());
-    symbols.push_back(
-        {index - 1, off + len == word.size() ? -1 : index + 1, word.data() + off, len});
+    symbols.push_back({index - 1, off + len == word.size() ? -1 : index + 1, off, len,
+                       lookup(word.substr(off, len))});
     off += len;
   }
-  std::priority_queue<BpeBigram, std::vector<BpeBigram>, tokenizer_detail::BpeBigramLess> queue;
+  std::vector<BpeBigram> heap;
+  const tokenizer_detail::BpeBigramLess less;
   const auto add = [&](int left, int right) {
     if (left == -1 || right == -1) return;
-    const auto& l = symbols[static_cast<std::size_t>(left)];
-    const auto& r = symbols[static_cast<std::size_t>(right)];
-    const std::string_view ls(l.text, l.n), rs(r.text, r.n);
-    const int rank = merge_rank(ls, rs);
-    if (rank < 0) return;
-    std::string s(ls);
-    s.append(rs);
-    queue.push({left, right, std::move(s), rank});
+    const Sym& l = symbols[static_cast<std::size_t>(left)];
+    const Sym& r = symbols[static_cast<std::size_t>(right)];
+    if (l.id < 0 || r.id < 0) return;
+    const auto it = merges_.find(tokenizer_detail::merge_key(l.id, r.id));
+    if (it == merges_.end()) return;
+    heap.push_back({left, right, it->second, l.n + r.n});
+    std::push_heap(heap.begin(), heap.end(), less);
   };
   for (int i = 1; i < static_cast<int>(symbols.size()); ++i) add(i - 1, i);
-  while (!queue.empty()) {
-    const BpeBigram b = queue.top();
-    queue.pop();
-    auto& l = symbols[static_cast<std::size_t>(b.left)];
-    auto& r = symbols[static_cast<std::size_t>(b.right)];
-    if (l.n == 0 || r.n == 0) continue;
-    // Outdated when either side has grown since the pair was queued.
-    if (l.n + r.n != b.text.size() || std::string_view(l.text, l.n + r.n) != b.text) continue;
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), less);
+    const BpeBigram b = heap.back();
+    heap.pop_back();
+    Sym& l = symbols[static_cast<std::size_t>(b.left)];
+    Sym& r = symbols[static_cast<std::size_t>(b.right)];
+    // Outdated when either side has grown since the pair was queued (symbols only grow, so
+    // equal total length means both are as they were: llama.cpp compares the texts).
+    if (l.n == 0 || r.n == 0 || l.n + r.n != b.size) continue;
     l.n += r.n;
     r.n = 0;
+    l.id = lookup(word.substr(l.offset, l.n));
     l.next = r.next;
     if (r.next >= 0) symbols[static_cast<std::size_t>(r.next)].prev = b.left;
     add(l.prev, b.left);
     add(b.left, l.next);
   }
-  for (const Symbol& sym : symbols) {
+  for (const Sym& sym : symbols) {
     if (sym.n == 0) continue;
-    const std::string_view s(sym.text, sym.n);
-    if (const std::int32_t id = lookup(s); id >= 0) {
-      out.push_back(id);
+    if (sym.id >= 0) {
+      out.push_back(sym.id);
       continue;
     }
     // llama.cpp's fallback: each byte of the unmerged piece, if it is a token by itself.
-    for (const char c : s)
+    for (const char c : word.substr(sym.offset, sym.n))
       if (const std::int32_t id = lookup(std::string_view(&c, 1)); id >= 0) out.push_back(id);
   }
 }

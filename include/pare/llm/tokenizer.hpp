@@ -119,7 +119,6 @@ class Tokenizer {
   Tokenizer() = default;
 
   [[nodiscard]] std::int32_t lookup(std::string_view text) const;
-  [[nodiscard]] int merge_rank(std::string_view left, std::string_view right) const;
   [[nodiscard]] std::vector<Fragment> partition(std::string_view text, bool parse_special) const;
   void encode_spm(std::string_view text, std::vector<std::int32_t>& out) const;
   void encode_bpe(std::string_view text, std::vector<std::int32_t>& out) const;
@@ -132,13 +131,15 @@ class Tokenizer {
   std::vector<Token> tokens_;
   std::vector<std::string> pieces_;
   TokenMap ids_;
-  TokenMap merges_;                     ///< key: 4-byte length of left, left, right
+  std::unordered_map<std::uint64_t, std::int32_t> merges_;  ///< (left id << 32 | right id) -> rank
   std::vector<std::int32_t> specials_;  ///< control / user-defined / unknown, longest first
   std::vector<std::int32_t> end_of_generation_;  ///< sorted
   std::int32_t byte_tokens_[256] = {};
   std::int32_t bos_ = -1, eos_ = -1, eot_ = -1, eom_ = -1, unk_ = -1;
   bool add_bos_ = false, add_eos_ = false, add_space_prefix_ = false, clean_spaces_ = false;
   bool ignore_merges_ = false;
+  bool spm_split_at_space_ = false;
+  std::size_t max_token_bytes_ = 0;
 };
 
 }  // namespace pare::llm
