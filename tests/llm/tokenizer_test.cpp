@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "io/io_test_util.hpp"
+#include "pare/llm/detail/unicode.hpp"
 
 namespace {
 
@@ -256,6 +257,13 @@ TEST_CASE("tokenizer: small vocabularies built in memory", "[llm][tokenizer]") {
   const Tokenizer b = load(small_bpe());
   CHECK(b.encode("ab ab", false) == std::vector<std::int32_t>{2, 3, 2});
   CHECK(b.is_end_of_generation(4));
+  // llama 3's pre-tokenizer: BOS added by default, whole words that are tokens taken as they are.
+  GgufMetadata md = small_bpe();
+  md.set("tokenizer.ggml.pre", "llama-bpe");
+  const Tokenizer l = load(md);
+  CHECK(l.adds_bos());
+  CHECK(l.encode("ab ab") == std::vector<std::int32_t>{4, 2, 3, 2});
+  CHECK(l.decode(l.encode("ab ab", false)) == "ab ab");
 }
 
 TEST_CASE("tokenizer: hostile metadata is a FormatError or UnsupportedError", "[llm][tokenizer]") {
@@ -328,4 +336,51 @@ TEST_CASE("tokenizer: hostile metadata is a FormatError or UnsupportedError", "[
   for (const char* pre : {"default", "qwen2", "deepseek-llm", "tekken", "unheard-of"})
     CHECK_THROWS_AS(load(with(small_bpe(), "tokenizer.ggml.pre", pre)), pare::UnsupportedError);
   CHECK_THROWS_AS(load(without(small_bpe(), "tokenizer.ggml.pre")), pare::UnsupportedError);
+}
+
+namespace {
+
+std::string unhex(const std::string& h) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
+  return out;
+}
+
+// Pieces of `text` as the matcher cuts it.
+std::vector<std::string> split_with(
+    std::vector<std::size_t> (*split)(const std::vector<std::uint32_t>&), const std::string& text) {
+  const auto cpts = pare::llm::detail::decode_utf8(text);
+  std::vector<std::string> pieces;
+  std::size_t start = 0;
+  for (const std::size_t len : split(cpts)) {
+    std::string p;
+    for (std::size_t i = start; i < start + len; ++i) pare::llm::detail::append_utf8(p, cpts[i]);
+    pieces.push_back(std::move(p));
+    start += len;
+  }
+  CHECK(start == cpts.size());
+  return pieces;
+}
+
+}  // namespace
+
+TEST_CASE("tokenizer: pre-tokenizer splits match the original regexes", "[llm][tokenizer]") {
+  // Expected pieces from Python's `regex` module running GPT-2's and llama 3's regexes
+  // (tests/data/llm/vocab/make_splits.py).
+  for (const auto& [name, split] : {std::pair{"gpt2", &pare::llm::detail::split_gpt2},
+                                    std::pair{"llama3", &pare::llm::detail::split_llama3}}) {
+    std::istringstream lines(read_all(vocab_path(std::string(name) + "-splits.txt")));
+    int n = 0;
+    for (std::string line; std::getline(lines, line); ++n) {
+      std::vector<std::string> expected;
+      std::istringstream hexes(line);
+      for (std::string h; hexes >> h;) expected.push_back(unhex(h));
+      std::string text;
+      for (const auto& p : expected) text += p;
+      INFO(name << " line " << n + 1 << ": '" << text << "'");
+      CHECK(split_with(split, text) == expected);
+    }
+    CHECK(n >= 50);
+  }
 }
