@@ -6,9 +6,11 @@ set -euo pipefail
 
 # python3-onnx: the generators of ONNX's node test cases (tests/onnx_node).
 # python3-torch, python3-torchvision: the models exported for the model zoo tests (tests/onnx_zoo).
+# python3-regex, python3-sentencepiece: the generators of the tokenizer's expected splits and ids
+# (tests/data/llm/vocab).
 packages=(git g++ cmake make ccache libeigen3-dev libxsimd-dev catch2 libbenchmark-dev
           libopenblas-dev libdnnl-dev libgemmlowp-dev libhdf5-dev clang-format-19 python3-numpy
-          python3-onnx python3-torch python3-torchvision "$@")
+          python3-onnx python3-torch python3-torchvision python3-regex python3-sentencepiece "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -101,6 +101,19 @@ TEST_CASE("tokenizer: llama SPM vocabulary gives llama.cpp's ids for its test st
   }
 }
 
+TEST_CASE("tokenizer: llama SPM vocabulary agrees with SentencePiece on random text",
+          "[llm][tokenizer]") {
+  // 300 strings of words, runs of spaces and newlines, with the ids Google's SentencePiece gives
+  // them (tests/data/llm/vocab/make_spm_ids.py): long inputs check the chunked merging too.
+  const Tokenizer& t = spm();
+  const auto tests = vectors("spm-random");
+  CHECK(tests.size() == 300);
+  for (const auto& [text, ids] : tests) {
+    INFO("text: '" << text << "'");
+    CHECK(t.encode(text, false, false) == ids);
+  }
+}
+
 TEST_CASE("tokenizer: GPT-2 vocabulary gives llama.cpp's ids for its test strings",
           "[llm][tokenizer]") {
   const Tokenizer& t = gpt2();
