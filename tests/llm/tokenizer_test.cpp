@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -299,6 +300,9 @@ TEST_CASE("tokenizer: hostile metadata is a FormatError or UnsupportedError", "[
   CHECK_THROWS_AS(
       load(with(small_spm(), "tokenizer.ggml.token_type", GgufArray(std::vector<std::int32_t>{1}))),
       pare::FormatError);
+  CHECK_THROWS_AS(load(with(small_spm(), "tokenizer.ggml.scores",
+                            GgufArray(std::vector<float>{0, 0, 0, 0, 0, 0, std::nanf("")}))),
+                  pare::FormatError);
   // Token types outside 0..6, wrong value types.
   CHECK_THROWS_AS(load(with(small_spm(), "tokenizer.ggml.token_type",
                             GgufArray(std::vector<std::int32_t>{1, 1, 1, 1, 1, 1, 99}))),

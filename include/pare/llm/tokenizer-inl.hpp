@@ -5,6 +5,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -203,6 +204,9 @@ PARE_INLINE Tokenizer Tokenizer::from_metadata(const io::GgufMetadata& md,
       fail(source, md, k_tokens,
            ::pare::detail::concat("token ", i, " is ", tok.text.size(), " bytes long"));
     tok.score = scores.empty() ? 0.0f : scores[i];
+    // The merge queue orders by score; NaN would break its ordering.
+    if (!std::isfinite(tok.score))
+      fail(source, md, k_scores, ::pare::detail::concat("token ", i, " has a non-finite score"));
     if (!types.empty()) {
       static constexpr std::uint8_t attr_of_type[7] = {
           attr_undefined,    attr_normal, attr_unknown, attr_control,

@@ -32,10 +32,10 @@ class Tokenizer {
 
   /// Reads `tokenizer.ggml.*` from the file's metadata. FormatError (naming the file and key) for
   /// malformed or hostile metadata: no or empty token list, scores / token types whose length
-  /// differs from the token list, duplicate tokens, token types outside 0..6, special-token ids
-  /// outside the vocabulary, merges that are not "left right" over known tokens, tokens or merges
-  /// longer than 64 KiB. UnsupportedError for a tokenizer model other than "llama" / "gpt2" and
-  /// for a pre-tokenizer pare does not implement (rather than split text differently).
+  /// differs from the token list, non-finite scores, duplicate tokens, token types outside 0..6,
+  /// special-token ids outside the vocabulary, merges that are not "left right" over known tokens,
+  /// tokens or merges longer than 64 KiB. UnsupportedError for a tokenizer model other than "llama"
+  /// / "gpt2" and for a pre-tokenizer pare does not implement (rather than split text differently).
   [[nodiscard]] static Tokenizer from_gguf(const io::GgufFile& file);
   /// As from_gguf, from metadata alone; `source` names it in error messages.
   [[nodiscard]] static Tokenizer from_metadata(const io::GgufMetadata& metadata,
