@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "fuzz_util.hpp"
+#include "pare/io/gguf.hpp"
 #include "pare/llm/tokenizer.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "io/io_test_util.hpp"
+#include "pare/io/gguf.hpp"
 #include "pare/llm/detail/unicode.hpp"
 
 namespace {

@@ -4,6 +4,7 @@
 // byte-level BPE with merges (tokenizer.ggml.model "gpt2", pre-tokenizers "gpt-2" and "llama-bpe"
 // (llama 3) and their aliases).
 //
+//     #include "pare/io/gguf.hpp"
 //     auto f = pare::io::GgufFile::open("model.gguf");
 //     auto tok = pare::llm::Tokenizer::from_gguf(f);
 //     std::vector<std::int32_t> ids = tok.encode("Hello world");   // with BOS if the model adds it
@@ -22,7 +23,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "pare/io/gguf.hpp"
+namespace pare::io {
+class GgufFile;
+class GgufMetadata;
+}  // namespace pare::io
 
 namespace pare::llm {
 
