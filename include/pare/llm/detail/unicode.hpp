@@ -33,7 +33,7 @@ enum class CptClass : std::uint8_t { other, letter, number, whitespace };
 /// Appends the UTF-8 encoding of `cpt` (<= U+10FFFF; surrogates are encoded as they are).
 void append_utf8(std::string& out, std::uint32_t cpt);
 
-/// Letter / number / whitespace / other, from llama.cpp's tables (Unicode 15).
+/// Letter / number / whitespace / other, from llama.cpp's tables.
 [[nodiscard]] CptClass cpt_class(std::uint32_t cpt) noexcept;
 
 /// GPT-2's printable character for byte `b` (bytes_to_unicode).
