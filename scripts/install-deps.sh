@@ -7,10 +7,13 @@ set -euo pipefail
 # python3-onnx: the generators of ONNX's node test cases (tests/onnx_node).
 # python3-torch, python3-torchvision: the models exported for the model zoo tests (tests/onnx_zoo).
 # Optional tools, not needed by the build: python3-sentencepiece and fortunes (its English text
-# files are the corpus) for scripts/llm/train_tiny_llama.py, which makes tests/data/llm/tiny.
+# files are the corpus) for scripts/llm/train_tiny_llama.py, which makes tests/data/llm/tiny;
+# python3-regex and python3-sentencepiece for the generators of the tokenizer's expected splits
+# and ids (tests/data/llm/vocab).
 packages=(git g++ cmake make ccache libeigen3-dev libxsimd-dev catch2 libbenchmark-dev
           libopenblas-dev libdnnl-dev libgemmlowp-dev libhdf5-dev clang-format-19 python3-numpy
-          python3-onnx python3-torch python3-torchvision python3-sentencepiece fortunes "$@")
+          python3-onnx python3-torch python3-torchvision python3-regex python3-sentencepiece
+          fortunes "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
