@@ -77,8 +77,9 @@ int main(int argc, char** argv) {
     }
     return 0;
   } catch (const Usage& e) {
-    std::fprintf(stderr, "llm_bench: %s\nusage: llm_bench MODEL [-p 128] [-n 64] [-t THREADS] "
-                         "[-r 3] [--format F]\n",
+    std::fprintf(stderr,
+                 "llm_bench: %s\nusage: llm_bench MODEL [-p 128] [-n 64] [-t THREADS] "
+                 "[-r 3] [--format F]\n",
                  e.what());
     return 2;
   } catch (const std::exception& e) {

@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "pare/core/json.hpp"
+#include "pare/io/gguf.hpp"
 #include "pare/io/npy.hpp"
 #include "pare/llm.hpp"
+#include "pare/llm/tokenizer.hpp"
 
 namespace {
 
@@ -60,4 +62,32 @@ TEST_CASE("llama (trained): greedy decoding with the KV cache gives PyTorch's to
     });
     CHECK(got == want);
   }
+}
+
+TEST_CASE("llama (trained): perplexity in f32, int8, RTN and GPTQ 4-bit; GPTQ nearer f32") {
+  const auto tok = pare::llm::Tokenizer::from_gguf(pare::io::GgufFile::open(tiny + "/tiny.gguf"));
+  auto ids = tok.encode(llm::read_text_file(tiny + "/heldout.txt"), true);
+  REQUIRE(ids.size() == 10988);  // PyTorch's count (heldout_ppl.json)
+  ids.resize(1024);              // 4 disjoint windows keep the sanitizer build quick
+  const auto calib_ids = tok.encode(llm::read_text_file(tiny + "/calibration.txt"), true);
+  std::vector<std::vector<std::int32_t>> calib;
+  for (std::size_t i = 0; i + 256 <= calib_ids.size() && calib.size() < 8; i += 256)
+    calib.emplace_back(calib_ids.begin() + long(i), calib_ids.begin() + long(i + 256));
+  auto ppl = [&](const llm::LlamaModel& m) {
+    return llm::perplexity(m, ids, 256, 256).perplexity();
+  };
+  const auto f32 = llm::load_llama(tiny);
+  const double p32 = ppl(f32);
+  llm::LoadOptions o;
+  o.format = llm::WeightFormat::int8;
+  const double p8 = ppl(llm::load_llama(tiny, o));
+  o.format = llm::WeightFormat::q4g32;
+  const double rtn = ppl(llm::load_llama(tiny, o));
+  auto g = llm::gptq_quantize(f32, calib, {.format = llm::WeightFormat::q4g32});
+  g.output() = llm::load_llama(tiny, o).output();  // int8, like the RTN model's
+  const double gptq = ppl(g);
+  INFO("f32 " << p32 << ", int8 " << p8 << ", RTN q4g32 " << rtn << ", GPTQ q4g32 " << gptq);
+  CHECK(std::abs(p8 - p32) < 0.01 * p32);
+  CHECK(std::abs(rtn - p32) < 0.05 * p32);
+  CHECK(std::abs(gptq - p32) < std::abs(rtn - p32));
 }

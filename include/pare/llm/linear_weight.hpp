@@ -14,6 +14,7 @@
 // take its GEMV kernel for one and its GEMM kernel for the other.
 #pragma once
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <memory>
@@ -23,6 +24,7 @@
 #include <utility>
 
 #include "pare/core/tensor.hpp"
+#include "pare/kernels/gemm.hpp"
 #include "pare/kernels/gemv_int4.hpp"
 #include "pare/nn/linear_int4.hpp"
 #include "pare/nn/linear_int8.hpp"
@@ -120,6 +122,30 @@ class DenseWeight {
   Tensor<float, 2> w_;
 };
 
+namespace detail {
+
+/// Batches at least this long multiply a 4-bit weight by decoding it to f32, a slice of rows at a
+/// time, and running the f32 GEMM: the decode is paid once per slice and shared by every row of
+/// the batch, where the fused kernels decode once per few rows.
+inline constexpr std::size_t dequantized_gemm_batch = 16;
+
+/// y [n, rows] = x [n, cols] Wᵀ with W's rows decoded by value(r, c) in slices of 128 rows.
+template <class Matrix>
+void multiply_dequantized(const Matrix& w, const float* x, std::size_t n, float* y) {
+  const std::size_t rows = w.rows(), cols = w.cols(), slice = 128;
+  Tensor<float, 2> dense({std::min(rows, slice), cols});
+  for (std::size_t r0 = 0; r0 < rows; r0 += slice) {
+    const std::size_t m = std::min(slice, rows - r0);
+    for (std::size_t r = 0; r < m; ++r)
+      for (std::size_t c = 0; c < cols; ++c) dense(r, c) = w.value(r0 + r, c);
+    gemm_nt(TensorView<const float, 2>(x, {n, cols}),
+            TensorView<const float, 2>(dense.data(), {m, cols}),
+            TensorView<float, 2>(y + r0, {n, m}, {static_cast<std::ptrdiff_t>(rows), 1}));
+  }
+}
+
+}  // namespace detail
+
 /// int8 weights with per-channel scales on pare's int8 GEMM/GEMV (Int8Linear without a bias).
 class Int8Weight {
  public:
@@ -152,6 +178,10 @@ class Codebook4Weight {
       kernels::gemv_int4_q8(w_, x, y);
       return;
     }
+    if (n >= detail::dequantized_gemm_batch) {
+      detail::multiply_dequantized(w_, x, n, y);
+      return;
+    }
     gemm_int4(w_, TensorView<const float, 2>(x, {n, cols()}), TensorView<float, 2>(y, {n, rows()}));
   }
 
@@ -169,6 +199,10 @@ class Lut4Weight {
   [[nodiscard]] std::string format_name() const { return "nf4"; }
   [[nodiscard]] const Lut4Matrix& matrix() const noexcept { return w_; }
   void multiply(const float* x, std::size_t n, float* y) const {
+    if (n >= detail::dequantized_gemm_batch) {
+      detail::multiply_dequantized(w_, x, n, y);
+      return;
+    }
     for (std::size_t i = 0; i < n; ++i)
       gemv(w_, TensorView<const float, 1>(x + i * cols(), {cols()}),
            TensorView<float, 1>(y + i * rows(), {rows()}));

@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "pare/core/config.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/parallel.hpp"
 #include "pare/kernels/blas1.hpp"
+#include "pare/kernels/gemm.hpp"
 #include "pare/kernels/softmax.hpp"
 #include "pare/llm/llama.hpp"
 
@@ -171,25 +173,26 @@ PARE_INLINE void forward_block(const LlamaConfig& c, const LlamaBlock& B, std::s
     std::copy(k.data() + i * kvw, k.data() + (i + 1) * kvw, cache.keys(layer, p0 + i));
     std::copy(v.data() + i * kvw, v.data() + (i + 1) * kvw, cache.values(layer, p0 + i));
   }
-  // Attention: one task per (token, head); token i sees positions 0 … p0 + i.
+  // Attention, one task per query head: S = Q_h K_gᵀ · scale over the cached positions, causal
+  // mask (token i sees 0 … p0 + i), row softmax, O_h = S V_g — two small GEMMs on strided views
+  // of the cache rather than one dot product per (token, position).
   const KvCache& kc = cache;
-  parallel_for(0, n * c.heads, 4, [&](std::size_t lo, std::size_t hi) {
-    std::vector<float> score(p0 + n);
-    for (std::size_t t = lo; t < hi; ++t) {
-      const std::size_t i = t / c.heads, head = t % c.heads, kvh = head / group;
-      const std::size_t len = p0 + i + 1;
-      const float* qh = q.data() + i * h + head * d;
-      for (std::size_t j = 0; j < len; ++j)
-        score[j] = dot(TensorView<const float, 1>(qh, {d}),
-                       TensorView<const float, 1>(kc.keys(layer, j) + kvh * d, {d})) *
-                   scale;
-      softmax(TensorView<const float, 1>(score.data(), {len}),
-              TensorView<float, 1>(score.data(), {len}));
-      float* out = att.data() + i * h + head * d;
-      std::fill(out, out + d, 0.0f);
-      for (std::size_t j = 0; j < len; ++j)
-        axpy(score[j], TensorView<const float, 1>(kc.values(layer, j) + kvh * d, {d}),
-             TensorView<float, 1>(out, {d}));
+  const std::size_t len = p0 + n;
+  const auto hd = static_cast<std::ptrdiff_t>(h), kd = static_cast<std::ptrdiff_t>(kvw);
+  parallel_for(0, c.heads, 1, [&](std::size_t lo, std::size_t hi) {
+    Tensor<float, 2> score({n, len});
+    for (std::size_t head = lo; head < hi; ++head) {
+      const std::size_t kvh = head / group;
+      const TensorView<const float, 2> qh(q.data() + head * d, {n, d}, {hd, 1});
+      const TensorView<const float, 2> kh(kc.keys(layer, 0) + kvh * d, {len, d}, {kd, 1});
+      const TensorView<const float, 2> vh(kc.values(layer, 0) + kvh * d, {len, d}, {kd, 1});
+      gemm_nt(qh, kh, score.view(), scale);
+      for (std::size_t i = 0; i < n; ++i) {
+        float* row = score.data() + i * len;
+        std::fill(row + p0 + i + 1, row + len, -std::numeric_limits<float>::infinity());
+      }
+      softmax(score.view(), score.view());
+      gemm(score.view(), vh, TensorView<float, 2>(att.data() + head * d, {n, d}, {hd, 1}));
     }
   });
   seen("o", att);
