@@ -8,7 +8,8 @@
 // VOCAB.gguf lends its tokenizer.* metadata (llama.cpp refuses a model without a vocabulary):
 // llama.cpp's models/ggml-vocab-llama-spm.gguf serves. Shapes: tinyllama = TinyLlama-1.1B
 // (hidden 2048, 22 layers, 32 heads, 4 kv heads, ffn 5632, vocab 32000); small = hidden 512,
-// 4 layers (for quick checks). Weights uniform in ±sqrt(3)·0.02 (std 0.02), norms 1.
+// 4 layers (for quick checks); fuzz = hidden 32, 1 layer, vocab 16 (a fuzzing seed). Weights
+// uniform in ±sqrt(3)·0.02 (std 0.02), norms 1.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -22,27 +23,41 @@ namespace io = pare::io;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: make_random_llama OUT.gguf f32|f16|q8_0|q4_0 [VOCAB.gguf] "
-                         "[--shape tinyllama|small]\n");
+    std::fprintf(stderr,
+                 "usage: make_random_llama OUT.gguf f32|f16|q8_0|q4_0 [VOCAB.gguf] "
+                 "[--shape tinyllama|small|fuzz]\n");
     return 2;
   }
   const std::string out = argv[1], type_name = argv[2];
   std::string vocab, shape = "tinyllama";
   for (int i = 3; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--shape") == 0 && i + 1 < argc) shape = argv[++i];
-    else vocab = argv[i];
+    if (std::strcmp(argv[i], "--shape") == 0 && i + 1 < argc)
+      shape = argv[++i];
+    else
+      vocab = argv[i];
   }
   io::GgmlType type;
-  if (type_name == "f32") type = io::GgmlType::f32;
-  else if (type_name == "f16") type = io::GgmlType::f16;
-  else if (type_name == "q8_0") type = io::GgmlType::q8_0;
-  else if (type_name == "q4_0") type = io::GgmlType::q4_0;
+  if (type_name == "f32")
+    type = io::GgmlType::f32;
+  else if (type_name == "f16")
+    type = io::GgmlType::f16;
+  else if (type_name == "q8_0")
+    type = io::GgmlType::q8_0;
+  else if (type_name == "q4_0")
+    type = io::GgmlType::q4_0;
   else {
     std::fprintf(stderr, "make_random_llama: unknown type %s\n", type_name.c_str());
     return 2;
   }
   std::size_t hidden = 2048, layers = 22, heads = 32, kv_heads = 4, ffn = 5632, n_vocab = 32000;
-  if (shape == "small") {
+  if (shape == "fuzz") {  // the fuzzer's seed: every tensor of a llama, a few KiB
+    hidden = 32;
+    layers = 1;
+    heads = 2;
+    kv_heads = 1;
+    ffn = 64;
+    n_vocab = 16;
+  } else if (shape == "small") {
     hidden = 512;
     layers = 4;
     heads = 8;
@@ -106,13 +121,15 @@ int main(int argc, char** argv) {
       const io::GgmlType t = norm ? io::GgmlType::f32 : type;
       const auto info = *io::ggml_type_info(t);
       packed[i].resize(n / info.block_size * info.type_size);
-      if (t == io::GgmlType::f32) std::memcpy(packed[i].data(), v.data(), n * 4);
+      if (t == io::GgmlType::f32)
+        std::memcpy(packed[i].data(), v.data(), n * 4);
       else if (t == io::GgmlType::f16)
         for (std::size_t k = 0; k < n; ++k) {
           const std::uint16_t h = pare::f16(v[k]).bits();
           std::memcpy(packed[i].data() + 2 * k, &h, 2);
         }
-      else io::gguf_quantize(t, v, packed[i]);
+      else
+        io::gguf_quantize(t, v, packed[i]);
       ts.push_back({specs[i].name, specs[i].shape, t, {}, packed[i]});
     }
     io::write_gguf(out, md, ts);

@@ -28,10 +28,7 @@ PARE_INLINE void LlamaConfig::validate() const {
   PARE_CHECK(std::isfinite(rms_eps) && rms_eps > 0 && std::isfinite(rope_theta) && rope_theta > 0,
              ArgumentError, "llama config: rms_eps ", rms_eps, " and rope_theta ", rope_theta,
              " must be positive and finite");
-  const double per_layer = 2.0 * double(hidden) * double(hidden) +
-                           2.0 * double(hidden) * double(kv_width()) +
-                           3.0 * double(hidden) * double(ffn);
-  const double total = double(layers) * per_layer + 2.0 * double(vocab_size) * double(hidden);
+  const double total = weight_count();
   PARE_CHECK(total <= double(std::size_t{1} << 38), ArgumentError, "llama config: ", describe(),
              " has ", total, " weights, more than pare loads (2^38)");
 }

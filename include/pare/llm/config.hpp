@@ -42,6 +42,14 @@ struct LlamaConfig {
   /// Width of the K and V projections.
   [[nodiscard]] std::size_t kv_width() const noexcept { return kv_heads * head_dim(); }
 
+  /// Weights of the whole model (embedding and output counted apart), in double so a hostile
+  /// config cannot overflow it.
+  [[nodiscard]] double weight_count() const noexcept {
+    const double h = double(hidden), per_layer = 2.0 * h * h + 2.0 * h * double(kv_width()) +
+                                                 3.0 * h * double(ffn) + 2.0 * h;
+    return double(layers) * per_layer + 2.0 * double(vocab_size) * h + h;
+  }
+
   /// ArgumentError unless the sizes are positive and consistent: heads divides hidden into an
   /// even head_dim, kv_heads divides heads, and every size is below the limits a real model has
   /// (so a hostile file cannot ask for terabytes): hidden and ffn ≤ 2^17, layers ≤ 1024, vocab ≤
