@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -98,6 +99,21 @@ template <class Arch>
   return __builtin_bit_cast(float, __builtin_bit_cast(std::uint32_t, v) | sign);
 }
 
+/// Row r's last, partial group (blocks_per_row() % 4 != 0) widened to a full one: `out` (64 or
+/// 128 bytes) and `out_scales` (4) laid out as group_codes() and scales() would be, the missing
+/// blocks zero. A template on Arch so that no arch-free copy lands in the tier objects.
+template <class Arch>
+inline void ggml_partial_group(const GgmlBlockMatrix& w, std::size_t r, std::uint8_t* out,
+                               std::uint16_t* out_scales) noexcept {
+  const std::size_t nb = w.blocks_per_row(), g = nb / 4, n = nb - g * 4;
+  const bool q4 = w.type() == GgmlBlockType::q4_0;
+  std::memset(out, 0, q4 ? 64 : 128);
+  for (std::size_t k = 0; k < 4; ++k) out_scales[k] = k < n ? w.scales(r)[g * 4 + k] : 0;
+  const std::uint8_t* src = w.codes(r) + g * 4 * w.block_code_bytes();
+  std::memcpy(out, src, 16 * n);
+  if (!q4) std::memcpy(out + 64, src + 16 * n, 16 * n);
+}
+
 /// The scalar kernel, in ggml's order: per block sumi in int32, then acc += sumi * d_w * d_x.
 template <class Arch, bool Q8>
 inline void ggml_rows_portable(const GgmlBlockMatrix& w, const GgmlQ8Activations& xa, float* y,
@@ -106,7 +122,7 @@ inline void ggml_rows_portable(const GgmlBlockMatrix& w, const GgmlQ8Activations
   alignas(64) std::uint8_t part[128];
   std::uint16_t part_s[4];
   for (std::size_t r = r_begin; r < r_end; ++r) {
-    if (full < w.groups_per_row()) w.copy_partial_group(r, part, part_s);
+    if (full < w.groups_per_row()) ggml_partial_group<Arch>(w, r, part, part_s);
     for (std::size_t b = 0; b < xa.rows; ++b) {
       float acc = 0;
       for (std::size_t blk = 0; blk < nb; ++blk) {
@@ -178,7 +194,7 @@ inline void ggml_tile512(const GgmlBlockMatrix& w, const GgmlQ8Activations& xa, 
   alignas(64) std::uint8_t part[R][128];
   alignas(16) std::uint16_t part_s[R][8] = {};
   if (full < groups)
-    for (std::size_t r = 0; r < R; ++r) w.copy_partial_group(r0 + r, part[r], part_s[r]);
+    for (std::size_t r = 0; r < R; ++r) ggml_partial_group<Arch>(w, r0 + r, part[r], part_s[r]);
   __m512 acc[R][B];
   for (auto& ar : acc)
     for (auto& a : ar) a = _mm512_setzero_ps();
@@ -257,7 +273,7 @@ inline void ggml_tile256(const GgmlBlockMatrix& w, const GgmlQ8Activations& xa, 
   alignas(64) std::uint8_t part[R][128];
   alignas(16) std::uint16_t part_s[R][8] = {};
   if (full < groups)
-    for (std::size_t r = 0; r < R; ++r) w.copy_partial_group(r0 + r, part[r], part_s[r]);
+    for (std::size_t r = 0; r < R; ++r) ggml_partial_group<Arch>(w, r0 + r, part[r], part_s[r]);
   __m256 acc[R][B];
   for (auto& ar : acc)
     for (auto& a : ar) a = _mm256_setzero_ps();

@@ -54,21 +54,6 @@ PARE_INLINE void GgmlBlockMatrix::set_block(std::size_t r, std::size_t b, std::u
   }
 }
 
-PARE_INLINE void GgmlBlockMatrix::copy_partial_group(std::size_t r, std::uint8_t* out,
-                                                     std::uint16_t* out_scales) const noexcept {
-  const std::size_t nb = blocks_per_row(), g = nb / group, n = nb - g * group;
-  const std::size_t bytes = type_ == GgmlBlockType::q4_0 ? 64 : 128;
-  std::memset(out, 0, bytes);
-  for (std::size_t k = 0; k < group; ++k) out_scales[k] = k < n ? scales(r)[g * group + k] : 0;
-  const std::uint8_t* src = codes(r) + g * group * block_code_bytes();
-  if (type_ == GgmlBlockType::q4_0) {
-    std::memcpy(out, src, 16 * n);
-  } else {
-    std::memcpy(out, src, 16 * n);
-    std::memcpy(out + 64, src + 16 * n, 16 * n);
-  }
-}
-
 PARE_INLINE void GgmlBlockMatrix::dequantize_row(std::size_t r, float* out) const noexcept {
   const std::size_t nb = blocks_per_row();
   for (std::size_t b = 0; b < nb; ++b) {

@@ -63,11 +63,6 @@ class GgmlBlockMatrix {
   [[nodiscard]] const std::uint8_t* group_codes(std::size_t r, std::size_t g) const noexcept {
     return codes(r) + g * group * block_code_bytes();
   }
-  /// Row r's last, partial group (blocks_per_row() % 4 != 0) widened to a full one: `codes`
-  /// (64 or 128 bytes) and `scales` (4) laid out as group_codes() and scales() would be, the
-  /// missing blocks zero.
-  void copy_partial_group(std::size_t r, std::uint8_t* codes, std::uint16_t* scales) const noexcept;
-
   /// Row r decoded to floats, exactly as ggml's dequantize_row_q4_0 / q8_0. @pre r < rows().
   void dequantize_row(std::size_t r, float* out) const noexcept;
 
