@@ -4,8 +4,8 @@
 // GEMM for a prompt batch (n = 128 activation rows, W hot), and the single-core read-bandwidth
 // probe that the cold GEMV is compared against.
 //
-//   build/bench/bench/pare_matmul_ggml_bench --benchmark_filter='gemv|membw' \
-//     --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
+//   build/bench/bench/pare_matmul_ggml_bench --benchmark_filter='gemv|membw'
+//       --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
 //
 // Names: gemv/<q4_0|q8_0>/<rows>x<cols>/cold/<tier>/t<threads>,
 // gemm/<q4_0|q8_0>/<rows>x<cols>/n<N>/<tier>/t<threads>, membw/read/cold/<isa>. Tiers:

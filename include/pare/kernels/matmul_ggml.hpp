@@ -114,6 +114,24 @@ inline void ggml_partial_group(const GgmlBlockMatrix& w, std::size_t r, std::uin
   if (!q4) std::memcpy(out + 64, src + 16 * n, 16 * n);
 }
 
+/// GEMV streams W once, R rows at a time: rows are short streams (a 4096-column Q4_0 row is 32
+/// cache lines of codes and 4 of scales) that the hardware prefetcher learns too late, so group g
+/// of the next R rows (`ahead` bytes on in the code array) and a line of their scales are
+/// prefetched while group g of these rows is computed. Past the end of W is harmless: prefetches
+/// never fault.
+template <bool Q8, std::size_t R>
+[[gnu::always_inline]] inline void ggml_prefetch_next(const GgmlBlockMatrix& w, std::size_t r0,
+                                                      std::size_t g, std::size_t ahead) noexcept {
+  for (std::size_t r = 0; r < R; ++r) {
+    const std::uint8_t* p = w.codes(r0 + r) + g * 4 * w.block_code_bytes() + ahead;
+    __builtin_prefetch(p, 0, 3);
+    if constexpr (Q8) __builtin_prefetch(p + 64, 0, 3);
+  }
+  // The next rows' scales: R * blocks * 2 bytes, at most one line per group (R <= 8).
+  const auto* s = reinterpret_cast<const std::uint8_t*>(w.scales(r0 + R));
+  if (64 * g < R * w.blocks_per_row() * 2) __builtin_prefetch(s + 64 * g, 0, 3);
+}
+
 /// The scalar kernel, in ggml's order: per block sumi in int32, then acc += sumi * d_w * d_x.
 template <class Arch, bool Q8>
 inline void ggml_rows_portable(const GgmlBlockMatrix& w, const GgmlQ8Activations& xa, float* y,
@@ -200,7 +218,9 @@ inline void ggml_tile512(const GgmlBlockMatrix& w, const GgmlQ8Activations& xa, 
     for (auto& a : ar) a = _mm512_setzero_ps();
   const __m512i nib = _mm512_set1_epi8(15);
   const __m512i lane_block = _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  [[maybe_unused]] const std::size_t ahead = R * w.blocks_per_row() * w.block_code_bytes();
   for (std::size_t g = 0; g < groups; ++g) {
+    if constexpr (B == 1) ggml_prefetch_next<Q8, R>(w, r0, g, ahead);
     __m512i wl[R], wh[R];
     __m512 ws[R];
     for (std::size_t r = 0; r < R; ++r) {
@@ -280,7 +300,9 @@ inline void ggml_tile256(const GgmlBlockMatrix& w, const GgmlQ8Activations& xa, 
   const __m256i nib = _mm256_set1_epi8(15);
   const __m256i lane_block[2] = {_mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1),
                                  _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3)};
+  [[maybe_unused]] const std::size_t ahead = R * w.blocks_per_row() * w.block_code_bytes();
   for (std::size_t g = 0; g < groups; ++g) {
+    if constexpr (B == 1) ggml_prefetch_next<Q8, R>(w, r0, g, ahead);
     const std::uint8_t* p[R];
     __m256 s8[R];
     for (std::size_t r = 0; r < R; ++r) {
