@@ -424,7 +424,7 @@ void GgmlMatmulRows::operator()(Arch, const GgmlBlockMatrix& w, const GgmlQ8Acti
       const auto tile = [&]<std::size_t R, std::size_t B>(std::size_t r0, std::size_t b0) {
         detail::ggml_tile256<Arch, Q8, Vnni, R, B>(w, xa, r0, b0, y, ldy);
       };
-      detail::ggml_rows_tiled<4, 4, 2>(xa, r_begin, r_end, tile);
+      detail::ggml_rows_tiled<(Q8 ? 2 : 4), 4, 2>(xa, r_begin, r_end, tile);
     };
     if (q8)
       vnni ? go.template operator()<true, true>() : go.template operator()<true, false>();
