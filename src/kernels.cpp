@@ -10,6 +10,7 @@
 #include "pare/kernels/gemv_codes4-inl.hpp"
 #include "pare/kernels/gemv_lut4-inl.hpp"
 #include "pare/kernels/kernel_layout-inl.hpp"
+#include "pare/kernels/matmul_ggml-inl.hpp"
 #include "pare/kernels/pool2d-inl.hpp"
 #include "pare/kernels/reference-inl.hpp"
 #include "pare/kernels/softmax-inl.hpp"

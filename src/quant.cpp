@@ -9,6 +9,7 @@
 #include "pare/quant/double_quant-inl.hpp"
 #include "pare/quant/dynamic-inl.hpp"
 #include "pare/quant/fake_quant-inl.hpp"
+#include "pare/quant/ggml_blocks-inl.hpp"
 #include "pare/quant/gptq-inl.hpp"
 #include "pare/quant/histogram_observer-inl.hpp"
 #include "pare/quant/lut4-inl.hpp"

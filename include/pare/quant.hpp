@@ -11,6 +11,7 @@
 #include "pare/quant/fake_quant.hpp"
 #include "pare/quant/float_format.hpp"
 #include "pare/quant/format.hpp"
+#include "pare/quant/ggml_blocks.hpp"
 #include "pare/quant/gptq.hpp"
 #include "pare/quant/granularity.hpp"
 #include "pare/quant/histogram_observer.hpp"

@@ -24,6 +24,7 @@ static_assert(PARE_ISA_TU::supported(),
 #include "pare/kernels/gemv_codes4.hpp"
 #include "pare/kernels/gemv_int4.hpp"
 #include "pare/kernels/gemv_lut4.hpp"
+#include "pare/kernels/matmul_ggml.hpp"
 #include "pare/kernels/packed_tiles.hpp"
 #include "pare/kernels/softmax.hpp"
 #include "pare/kernels/spmv.hpp"
