@@ -441,6 +441,8 @@ TEST_CASE("llama: GGUF Q8_0 and Q4_0 files load and stay near the f32 model") {
     INFO(io::name(type) << " held as " << m.blocks()[0].q.format_name() << ": relative error "
                         << std::sqrt(err / ref));
     CHECK(std::sqrt(err / ref) < bound);
+    CHECK(m.blocks()[1].down.format_name() == io::name(type));  // run as stored
+    CHECK(m.output().format_name() == io::name(type));
   }
 }
 

@@ -21,11 +21,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "pare/core/tensor.hpp"
 #include "pare/kernels/gemm.hpp"
 #include "pare/kernels/gemv_int4.hpp"
+#include "pare/kernels/matmul_ggml.hpp"
 #include "pare/nn/linear_int4.hpp"
 #include "pare/nn/linear_int8.hpp"
 
@@ -210,6 +212,30 @@ class Lut4Weight {
 
  private:
   Lut4Matrix w_;
+};
+
+/// GGUF's Q8_0 or Q4_0 blocks (GgmlQ8_0Matrix / GgmlQ4_0Matrix), run as stored: activations
+/// quantized to Q8_0 as llama.cpp does, int8 dot products (VNNI where the CPU has it).
+template <class Matrix>
+class GgmlWeight {
+ public:
+  explicit GgmlWeight(Matrix w) : w_(std::move(w)) {}
+  [[nodiscard]] std::size_t rows() const noexcept { return w_.rows(); }
+  [[nodiscard]] std::size_t cols() const noexcept { return w_.cols(); }
+  [[nodiscard]] std::size_t size_bytes() const noexcept { return w_.size_bytes(); }
+  [[nodiscard]] std::string format_name() const {
+    return std::is_same_v<Matrix, GgmlQ4_0Matrix> ? "q4_0" : "q8_0";
+  }
+  [[nodiscard]] const Matrix& matrix() const noexcept { return w_; }
+  void multiply(const float* x, std::size_t n, float* y) const {
+    if (n == 1)
+      kernels::gemv(w_, x, y);
+    else
+      kernels::gemm(w_, x, n, y);
+  }
+
+ private:
+  Matrix w_;
 };
 
 /// W [rows, cols] converted to `format` by round-to-nearest (each format's own scale search).

@@ -176,7 +176,16 @@ PARE_INLINE LlamaModel load_llama_gguf(const io::GgufFile& f, const LoadOptions&
   const std::size_t h = c.hidden, kv = c.kv_width(), ff = c.ffn;
 
   auto linear = [&](const std::string& name, std::size_t rows, std::size_t cols, bool is_output) {
-    (void)gguf_tensor(f, name, {rows, cols});
+    const io::GgufTensorInfo& i = gguf_tensor(f, name, {rows, cols});
+    // Q8_0 and Q4_0 run as stored unless another format or the user's quantizer is asked for.
+    const std::optional<WeightFormat> want = is_output ? output_format(o) : o.format;
+    const bool users = o.quantizer && !is_output;
+    if (!users && i.type == io::GgmlType::q8_0 && (!want || *want == WeightFormat::q8_0))
+      return LinearWeight(
+          GgmlWeight<GgmlQ8_0Matrix>(GgmlQ8_0Matrix::from_gguf_bytes(f.raw(name), rows, cols)));
+    if (!users && i.type == io::GgmlType::q4_0 && (!want || *want == WeightFormat::q4_0))
+      return LinearWeight(
+          GgmlWeight<GgmlQ4_0Matrix>(GgmlQ4_0Matrix::from_gguf_bytes(f.raw(name), rows, cols)));
     return linear_from_floats(name, f.dequantize(name), o, is_output);
   };
 
