@@ -103,7 +103,7 @@ inline void print_model(const pare::llm::LlamaModel& m) {
   const auto& b = m.blocks().front();
   std::fprintf(stderr, "model: %s; %.1f M parameters, %.1f MiB as held; linear %s, output %s\n",
                m.config().describe().c_str(), double(m.parameters()) / 1e6,
-               double(m.size_bytes()) / 1048576.0, b.q.format_name().c_str(),
+               double(m.size_bytes()) / 1048576.0, b.down.format_name().c_str(),
                m.output().format_name().c_str());
   std::fprintf(stderr, "cpu: %s tier, %zu threads\n",
                std::string(pare::simd::tier_name(pare::simd::active_tier())).c_str(),

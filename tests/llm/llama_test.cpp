@@ -438,10 +438,12 @@ TEST_CASE("llama: GGUF Q8_0 and Q4_0 files load and stay near the f32 model") {
     const auto q = run(m, prompt, true);
     double err = 0;
     for (std::size_t i = 0; i < q.size(); ++i) err += double(q[i] - f32[i]) * (q[i] - f32[i]);
-    INFO(io::name(type) << " held as " << m.blocks()[0].q.format_name() << ": relative error "
+    INFO(io::name(type) << " held as " << m.blocks()[0].down.format_name() << ": relative error "
                         << std::sqrt(err / ref));
     CHECK(std::sqrt(err / ref) < bound);
     CHECK(m.blocks()[1].down.format_name() == io::name(type));  // run as stored
+    CHECK(m.blocks()[0].qkv.format_name() == io::name(type));   // Q, K, V stacked
+    CHECK(m.blocks()[0].gate_up.rows() == 2 * w.c.ffn);
     CHECK(m.output().format_name() == io::name(type));
   }
 }

@@ -74,12 +74,20 @@ PARE_INLINE LlamaModel::LlamaModel(LlamaConfig config, Embedding embedding,
     const LlamaBlock& B = blocks_[b];
     check_norm(B.attn_norm, b, "attn_norm");
     check_norm(B.ffn_norm, b, "ffn_norm");
-    check_linear(B.q, h, h, b, "q");
-    check_linear(B.k, kv, h, b, "k");
-    check_linear(B.v, kv, h, b, "v");
+    if (B.qkv) {
+      check_linear(B.qkv, h + 2 * kv, h, b, "qkv");
+    } else {
+      check_linear(B.q, h, h, b, "q");
+      check_linear(B.k, kv, h, b, "k");
+      check_linear(B.v, kv, h, b, "v");
+    }
     check_linear(B.o, h, h, b, "o");
-    check_linear(B.gate, f, h, b, "gate");
-    check_linear(B.up, f, h, b, "up");
+    if (B.gate_up) {
+      check_linear(B.gate_up, 2 * f, h, b, "gate_up");
+    } else {
+      check_linear(B.gate, f, h, b, "gate");
+      check_linear(B.up, f, h, b, "up");
+    }
     check_linear(B.down, h, f, b, "down");
   }
   PARE_CHECK(norm_.extent(0) == h, ShapeError, "llama: the final norm has ", norm_.extent(0),
@@ -164,9 +172,20 @@ PARE_INLINE void forward_block(const LlamaConfig& c, const LlamaBlock& B, std::s
 
   norm_rows(B.attn_norm);
   seen("q", xn);
-  B.q.multiply(xn.data(), n, q.data());
-  B.k.multiply(xn.data(), n, k.data());
-  B.v.multiply(xn.data(), n, v.data());
+  if (B.qkv) {
+    Tensor<float, 2> qkv({n, h + 2 * kvw});
+    B.qkv.multiply(xn.data(), n, qkv.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      const float* row = qkv.data() + i * (h + 2 * kvw);
+      std::copy(row, row + h, q.data() + i * h);
+      std::copy(row + h, row + h + kvw, k.data() + i * kvw);
+      std::copy(row + h + kvw, row + h + 2 * kvw, v.data() + i * kvw);
+    }
+  } else {
+    B.q.multiply(xn.data(), n, q.data());
+    B.k.multiply(xn.data(), n, k.data());
+    B.v.multiply(xn.data(), n, v.data());
+  }
   for (std::size_t i = 0; i < n; ++i) {
     detail::rope(q.data() + i * h, c.heads, d, p0 + i, c.rope_theta, c.rope);
     detail::rope(k.data() + i * kvw, c.kv_heads, d, p0 + i, c.rope_theta, c.rope);
@@ -201,8 +220,17 @@ PARE_INLINE void forward_block(const LlamaConfig& c, const LlamaBlock& B, std::s
 
   norm_rows(B.ffn_norm);
   seen("gate", xn);
-  B.gate.multiply(xn.data(), n, g.data());
-  B.up.multiply(xn.data(), n, u.data());
+  if (B.gate_up) {
+    Tensor<float, 2> gu({n, 2 * f});
+    B.gate_up.multiply(xn.data(), n, gu.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      std::copy(gu.data() + i * 2 * f, gu.data() + i * 2 * f + f, g.data() + i * f);
+      std::copy(gu.data() + i * 2 * f + f, gu.data() + (i + 1) * 2 * f, u.data() + i * f);
+    }
+  } else {
+    B.gate.multiply(xn.data(), n, g.data());
+    B.up.multiply(xn.data(), n, u.data());
+  }
   for (std::size_t i = 0; i < n * f; ++i) {
     const float z = g.data()[i];
     g.data()[i] = z / (1.0f + std::exp(-z)) * u.data()[i];

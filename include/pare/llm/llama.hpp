@@ -60,6 +60,10 @@ struct LlamaBlock {
   LinearWeight q, k, v, o;      ///< [hidden|kv_width, hidden], o [hidden, hidden]
   Tensor<float, 1> ffn_norm;    ///< [hidden]
   LinearWeight gate, up, down;  ///< [ffn, hidden], [ffn, hidden], [hidden, ffn]
+  /// Optional fusions the loaders make when the format allows: Q, K and V stacked
+  /// [hidden + 2 kv_width, hidden] (then q, k, v are empty) and gate and up stacked [2 ffn, hidden]
+  /// (then gate and up are empty) — one kernel call instead of three or two per step.
+  LinearWeight qkv, gate_up;
 };
 
 /// Keys and values of the positions a sequence has seen, per layer; what a decoder needs to go

@@ -189,6 +189,33 @@ PARE_INLINE LlamaModel load_llama_gguf(const io::GgufFile& f, const LoadOptions&
     return linear_from_floats(name, f.dequantize(name), o, is_output);
   };
 
+  // Layers that share their input and are stored as the same Q8_0/Q4_0 type run as one matrix
+  // (their rows stacked: the same bits), so a decode step makes one kernel call, not three.
+  auto stacked = [&](std::initializer_list<std::string> names,
+                     std::initializer_list<std::size_t> rows, std::size_t cols) -> LinearWeight {
+    if (o.format || o.quantizer) return {};
+    std::optional<io::GgmlType> type;
+    std::size_t total = 0, bytes = 0;
+    auto r = rows.begin();
+    for (const auto& name : names) {
+      const io::GgufTensorInfo& i = gguf_tensor(f, name, {*r++, cols});
+      if (type && *type != i.type) return {};
+      type = i.type;
+      total += i.rows();
+      bytes += static_cast<std::size_t>(i.byte_size);
+    }
+    if (type != io::GgmlType::q8_0 && type != io::GgmlType::q4_0) return {};
+    std::vector<std::byte> all;
+    all.reserve(bytes);
+    for (const auto& name : names) {
+      const auto raw = f.raw(name);
+      all.insert(all.end(), raw.begin(), raw.end());
+    }
+    if (type == io::GgmlType::q8_0)
+      return GgmlWeight<GgmlQ8_0Matrix>(GgmlQ8_0Matrix::from_gguf_bytes(all, total, cols));
+    return GgmlWeight<GgmlQ4_0Matrix>(GgmlQ4_0Matrix::from_gguf_bytes(all, total, cols));
+  };
+
   // The embedding is decoded a row at a time from the map: a 32000 x 4096 table stays on disk.
   const io::GgufTensorInfo& emb = gguf_tensor(f, "token_embd.weight", {c.vocab_size, h});
   const auto tinfo = io::ggml_type_info(emb.type);
@@ -210,13 +237,18 @@ PARE_INLINE LlamaModel load_llama_gguf(const io::GgufFile& f, const LoadOptions&
     const std::string p = concat("blk.", b, ".");
     LlamaBlock& B = blocks[b];
     B.attn_norm = gguf_vector(f, p + "attn_norm.weight", h);
-    B.q = linear(p + "attn_q.weight", h, h, false);
-    B.k = linear(p + "attn_k.weight", kv, h, false);
-    B.v = linear(p + "attn_v.weight", kv, h, false);
+    if (!(B.qkv = stacked({p + "attn_q.weight", p + "attn_k.weight", p + "attn_v.weight"},
+                          {h, kv, kv}, h))) {
+      B.q = linear(p + "attn_q.weight", h, h, false);
+      B.k = linear(p + "attn_k.weight", kv, h, false);
+      B.v = linear(p + "attn_v.weight", kv, h, false);
+    }
     B.o = linear(p + "attn_output.weight", h, h, false);
     B.ffn_norm = gguf_vector(f, p + "ffn_norm.weight", h);
-    B.gate = linear(p + "ffn_gate.weight", ff, h, false);
-    B.up = linear(p + "ffn_up.weight", ff, h, false);
+    if (!(B.gate_up = stacked({p + "ffn_gate.weight", p + "ffn_up.weight"}, {ff, ff}, h))) {
+      B.gate = linear(p + "ffn_gate.weight", ff, h, false);
+      B.up = linear(p + "ffn_up.weight", ff, h, false);
+    }
     B.down = linear(p + "ffn_down.weight", h, ff, false);
   }
   Tensor<float, 1> norm = gguf_vector(f, "output_norm.weight", h);
