@@ -7,3 +7,4 @@
 #include "pare/llm/llama-inl.hpp"
 #include "pare/llm/load-inl.hpp"
 #include "pare/llm/sampler-inl.hpp"
+#include "pare/llm/quantize_checkpoint-inl.hpp"
