@@ -70,7 +70,7 @@ struct CheckpointQuantizeOptions {
   /// general.name; empty: the input's folder or file name.
   std::string name;
   /// Float bytes decoded at a time (whole rows; at least one row).
-  std::size_t chunk_bytes = std::size_t{32} << 20;
+  std::size_t chunk_bytes = std::size_t{8} << 20;
   /// Called after every row block and once at the end.
   std::function<void(const CheckpointProgress&)> progress;
 };
