@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 # Streams a synthetic ~32 GB llama checkpoint (Llama-3-8B shapes, f32 safetensors in 5 GB shards)
 # through `pare quantize-llm` and reports peak RSS, seconds and input GB/s against the disk's
-# sequential read speed measured the same way (cold file, dd bs=16M). Results: docs/llm.md.
+# sequential read speed measured the same way (the same shards, cold, dd bs=16M). Results: docs/llm.md.
 #
 #   scripts/llm/bench-stream-quantize.sh [DIR] [--type q4_0|q8_0] [--keep] [--pare BINARY]
 #
@@ -47,13 +47,13 @@ for p in sys.argv[1:]:
   fi
 }
 input_bytes=$(du -cb "$dir"/hf/*.safetensors | tail -1 | cut -f1)
-shard=$(ls "$dir"/hf/*.safetensors | sed -n 2p)
 
-echo "== disk: sequential read of a cold shard"
+# The disk is measured on the same bytes the quantizer reads: every shard, cold, in order.
+echo "== disk: sequential read of every shard, cold (dd bs=16M)"
 drop
-disk_s=$( { /usr/bin/time -f "%e" dd if="$shard" of=/dev/null bs=16M status=none; } 2>&1 | tail -1)
-disk_gbs=$(awk -v b="$(stat -c %s "$shard")" -v s="$disk_s" 'BEGIN { printf "%.2f", b / 1e9 / s }')
-echo "disk: $(stat -c %s "$shard") bytes in ${disk_s} s = ${disk_gbs} GB/s"
+disk_s=$( { /usr/bin/time -f "%e" sh -c 'for f in "$@"; do dd if="$f" of=/dev/null bs=16M status=none; done' _ "$dir"/hf/*.safetensors; } 2>&1 | tail -1)
+disk_gbs=$(awk -v b="$input_bytes" -v s="$disk_s" 'BEGIN { printf "%.2f", b / 1e9 / s }')
+echo "disk: $input_bytes bytes in ${disk_s} s = ${disk_gbs} GB/s"
 
 echo "== pare quantize-llm --type $type"
 drop

@@ -97,6 +97,18 @@ PARE_INLINE void MappedFile::release(std::size_t offset, std::size_t length) con
   (void)::madvise(base + lo, hi - lo, MADV_DONTNEED);
 }
 
+PARE_INLINE void MappedFile::prefetch(std::size_t offset, std::size_t length) const noexcept {
+  if (!mapping_ || !mapping_->mapped()) return;
+  const auto all = mapping_->bytes();
+  if (offset >= all.size() || length == 0) return;
+  const std::size_t end = offset + std::min(length, all.size() - offset);
+  const long ps = ::sysconf(_SC_PAGESIZE);
+  const std::size_t page = ps > 0 ? static_cast<std::size_t>(ps) : 4096;
+  const std::size_t lo = offset - offset % page;
+  auto* base = const_cast<std::byte*>(all.data());
+  (void)::madvise(base + lo, end - lo, MADV_WILLNEED);
+}
+
 PARE_INLINE std::string MappedFile::concat_error(const char* what, const std::string& name,
                                                  int err) {
   return std::string(what) + name + ": " + detail::errno_text(err);

@@ -106,6 +106,11 @@ class MappedFile {
   /// The bytes stay readable (a later access reads them from the file again); ranges past the
   /// end are clipped; a no-op for from_buffer() handles. A hint: failures are ignored.
   void release(std::size_t offset, std::size_t length) const noexcept;
+  /// Asks the kernel to start reading bytes [offset, offset + length) into the page cache
+  /// (madvise(MADV_WILLNEED)) and returns at once: a streaming reader calls it on what it will
+  /// read next, so the disk works while it computes. Does not add to the resident size;
+  /// clipped to the file; a no-op for from_buffer() handles. A hint: failures are ignored.
+  void prefetch(std::size_t offset, std::size_t length) const noexcept;
   /// A token that keeps the mapping alive; store it next to any view into `bytes()`.
   [[nodiscard]] std::shared_ptr<const void> keep_alive() const noexcept { return mapping_; }
 

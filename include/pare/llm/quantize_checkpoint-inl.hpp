@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -11,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -18,7 +20,9 @@
 #include "pare/core/error.hpp"
 #include "pare/core/float16.hpp"
 #include "pare/core/json.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/io/detail/gguf_quants.hpp"
+#include "pare/io/detail/little_endian.hpp"
 #include "pare/io/gguf.hpp"
 #include "pare/io/gguf_stream_writer.hpp"
 #include "pare/io/safetensors.hpp"
@@ -87,6 +91,23 @@ inline void decode_row(const StreamTensor& t, std::size_t r, float* out) {
         std::memcpy(&b, p + 2 * k, 2);
         out[k] = static_cast<float>(bf16::from_bits(b));
       }
+      break;
+  }
+}
+
+/// One row of `n` floats as `type` (f32, f16, q8_0 or q4_0; the planner admits no other).
+inline void encode_row(io::GgmlType type, const float* row, std::size_t n, std::byte* out) {
+  switch (type) {
+    case io::GgmlType::f32:
+      std::memcpy(out, row, n * 4);
+      break;
+    case io::GgmlType::f16:
+      for (std::size_t k = 0; k < n; ++k)
+        io::detail::store_le<std::uint16_t>(out + 2 * k, f16(row[k]).bits());
+      break;
+    default:
+      io::gguf_quantize(type, std::span<const float>(row, n),
+                        std::span<std::byte>(out, n / 32 * (type == io::GgmlType::q8_0 ? 34 : 18)));
       break;
   }
 }
@@ -406,7 +427,34 @@ PARE_INLINE CheckpointQuantizeReport quantize_checkpoint(const std::filesystem::
     p.tensor = name;
     o.progress(p);
   };
+  // A thread asks the kernel to read the input up to `ahead` bytes past the row block being
+  // converted (MADV_WILLNEED blocks while it queues the reads, so it must not be the converting
+  // thread): the disk and the CPU work at the same time, and nothing is added to the RSS.
+  constexpr std::uint64_t ahead = std::uint64_t{256} << 20, step = std::uint64_t{16} << 20;
+  std::atomic<std::uint64_t> consumed{0};
+  std::atomic<bool> stop{false};
+  std::thread prefetcher([&] {
+    std::uint64_t pos = 0;
+    for (const auto& t : ts)
+      for (std::uint64_t off = 0; off < t.bytes; off += step) {
+        while (!stop.load() && pos > consumed.load() + ahead)
+          std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (stop.load()) return;
+        const std::uint64_t n = std::min(step, t.bytes - off);
+        t.file->prefetch(static_cast<std::size_t>(t.offset + off), static_cast<std::size_t>(n));
+        pos += n;
+      }
+  });
+  struct Join {
+    std::atomic<bool>& stop;
+    std::thread& t;
+    ~Join() {
+      stop.store(true);
+      t.join();
+    }
+  } join{stop, prefetcher};
   std::vector<float> buf;
+  std::vector<std::byte> enc;
   for (const auto& t : ts) {
     const std::size_t rows_per_chunk = std::max<std::size_t>(1, o.chunk_bytes / (t.cols * 4));
     if (t.gguf && t.in_type == t.out_type) {
@@ -417,26 +465,37 @@ PARE_INLINE CheckpointQuantizeReport quantize_checkpoint(const std::filesystem::
         w.write(std::span<const std::byte>(base + r0 * t.row_bytes, n * t.row_bytes));
         t.file->release(static_cast<std::size_t>(t.offset) + r0 * t.row_bytes, n * t.row_bytes);
         done += n * t.row_bytes;
+        consumed.store(done);
         tell(t.name);
       }
     } else {
+      const auto ti = *io::ggml_type_info(t.out_type);
+      const std::size_t out_row = t.cols / ti.block_size * ti.type_size;
       buf.resize(std::min(rows_per_chunk, t.rows) * t.cols);
+      enc.resize(std::min(rows_per_chunk, t.rows) * out_row);
       for (std::size_t r0 = 0; r0 < t.rows; r0 += rows_per_chunk) {
         const std::size_t n = std::min(rows_per_chunk, t.rows - r0);
-        for (std::size_t i = 0; i < n; ++i) {
-          const std::size_t r =
-              t.permute_heads ? permuted_row(r0 + i, t.rows, t.permute_heads) : r0 + i;
-          decode_row(t, r, buf.data() + i * t.cols);
-        }
-        for (std::size_t i = 0; i < n * t.cols; ++i)
-          if (!std::isfinite(buf[i]))
-            throw FormatError(t.file->name(), t.name, t.offset,
-                              concat("value ", (r0 * t.cols + i), " is not finite"));
-        w.write_floats(std::span<const float>(buf.data(), n * t.cols));
+        // Rows are decoded and encoded on pare's threads; each row's bytes depend on that row
+        // only, so the file is the same for any thread count.
+        parallel_for(0, n, 16, [&](std::size_t lo, std::size_t hi) {
+          for (std::size_t i = lo; i < hi; ++i) {
+            const std::size_t r =
+                t.permute_heads ? permuted_row(r0 + i, t.rows, t.permute_heads) : r0 + i;
+            float* row = buf.data() + i * t.cols;
+            decode_row(t, r, row);
+            for (std::size_t k = 0; k < t.cols; ++k)
+              if (!std::isfinite(row[k]))
+                throw FormatError(t.file->name(), t.name, t.offset + r * t.row_bytes,
+                                  concat("row ", r, " holds a non-finite value at column ", k));
+            encode_row(t.out_type, row, t.cols, enc.data() + i * out_row);
+          }
+        });
+        w.write(std::span<const std::byte>(enc.data(), n * out_row));
         // Permuted rows are gathered from all over the tensor: drop its pages at the end.
         if (!t.permute_heads)
           t.file->release(static_cast<std::size_t>(t.offset) + r0 * t.row_bytes, n * t.row_bytes);
         done += n * t.row_bytes;
+        consumed.store(done);
         tell(t.name);
       }
       if (t.permute_heads)

@@ -19,9 +19,11 @@
 //     llama.cpp's own 4-bit types keep them at higher precision too); a tied checkpoint writes
 //     no output tensor, which both readers take as "use token_embd";
 //   - a GGUF input's tensors that are already of the target type are copied bit for bit.
-// Memory: the current row block of one tensor as float (`chunk_bytes`) plus its encoded bytes;
-// the input is read through memory maps whose pages are dropped from the process as soon as
-// they are consumed (MappedFile::release), so the resident size does not grow with the model.
+// Memory: the current row block of one tensor as float (`chunk_bytes`) plus its encoded bytes,
+// converted on pare's threads (pare::set_num_threads); the input is read through memory maps,
+// the next 128 MiB of each file requested ahead (MappedFile::prefetch) so the disk reads while
+// the CPU converts, and the pages of each row block dropped from the process once consumed
+// (MappedFile::release), so the resident size does not grow with the model.
 // The output is written through a temporary that only a complete, checked file replaces
 // (GgufStreamWriter): an error or an interruption leaves no file at `out_gguf`.
 #pragma once
