@@ -331,7 +331,7 @@ if(PYTHON)
     expect_output("21 tensors \\(6 q8_0, 10 q4_0, 5 f32" "GB/s")
     expect(0 inspect ${WORK}/llm.gguf)
     expect_output("blk.1.attn_q.weight +q4_0" "blk.1.attn_v.weight +q8_0" "token_embd.weight +q8_0"
-                  "general.file_type = 2")
+                  "general.architecture = llama")
     expect(1 quantize-llm ${WORK}/hf ${WORK}/llm2.gguf --keep-q8 attn_norm)
     if(EXISTS ${WORK}/llm2.gguf)
       message(FATAL_ERROR "a refused quantize-llm left ${WORK}/llm2.gguf")
