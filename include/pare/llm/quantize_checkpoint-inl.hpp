@@ -481,13 +481,31 @@ PARE_INLINE CheckpointQuantizeReport quantize_checkpoint(const std::filesystem::
           for (std::size_t i = lo; i < hi; ++i) {
             const std::size_t r =
                 t.permute_heads ? permuted_row(r0 + i, t.rows, t.permute_heads) : r0 + i;
-            float* row = buf.data() + i * t.cols;
-            decode_row(t, r, row);
-            for (std::size_t k = 0; k < t.cols; ++k)
-              if (!std::isfinite(row[k]))
-                throw FormatError(t.file->name(), t.name, t.offset + r * t.row_bytes,
-                                  concat("row ", r, " holds a non-finite value at column ", k));
-            encode_row(t.out_type, row, t.cols, enc.data() + i * out_row);
+            // An aligned F32 row is encoded where it lies in the map, without a copy.
+            const std::byte* src = t.file->bytes().data() + t.offset + r * t.row_bytes;
+            const float* row = buf.data() + i * t.cols;
+            if (!t.gguf && t.dtype == DType::f32 &&
+                reinterpret_cast<std::uintptr_t>(src) % alignof(float) == 0)
+              row = reinterpret_cast<const float*>(src);
+            else
+              decode_row(t, r, buf.data() + i * t.cols);
+            // The quantizers check finiteness themselves; F32/F16 outputs (norms) are checked
+            // here, so a non-finite value is a FormatError naming its place either way.
+            const bool quantized =
+                t.out_type == io::GgmlType::q8_0 || t.out_type == io::GgmlType::q4_0;
+            auto non_finite = [&] {
+              for (std::size_t k = 0; k < t.cols; ++k)
+                if (!std::isfinite(row[k]))
+                  throw FormatError(t.file->name(), t.name, t.offset + r * t.row_bytes,
+                                    concat("row ", r, " holds a non-finite value at column ", k));
+            };
+            if (!quantized) non_finite();
+            try {
+              encode_row(t.out_type, row, t.cols, enc.data() + i * out_row);
+            } catch (const ArgumentError&) {
+              non_finite();
+              throw;
+            }
           }
         });
         w.write(std::span<const std::byte>(enc.data(), n * out_row));
