@@ -21,8 +21,8 @@
 //   - a GGUF input's tensors that are already of the target type are copied bit for bit.
 // Memory: the current row block of one tensor as float (`chunk_bytes`) plus its encoded bytes,
 // converted on pare's threads (pare::set_num_threads); the input is read through memory maps,
-// the next 128 MiB of each file requested ahead (MappedFile::prefetch) so the disk reads while
-// the CPU converts, and the pages of each row block dropped from the process once consumed
+// the next 256 MiB requested ahead by a reader thread (MappedFile::prefetch) so the disk reads
+// while the CPU converts, and the pages of each row block dropped from the process once consumed
 // (MappedFile::release), so the resident size does not grow with the model.
 // The output is written through a temporary that only a complete, checked file replaces
 // (GgufStreamWriter): an error or an interruption leaves no file at `out_gguf`.
