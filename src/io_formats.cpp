@@ -7,6 +7,7 @@
 #include "pare/io/detail/gguf_types-inl.hpp"
 #include "pare/io/detail/protobuf-inl.hpp"
 #include "pare/io/gguf-inl.hpp"
+#include "pare/io/gguf_stream_writer-inl.hpp"
 #include "pare/io/layer_io-inl.hpp"
 #include "pare/io/load_model-inl.hpp"
 #include "pare/io/onnx-inl.hpp"

@@ -7,4 +7,5 @@
 #include "pare/llm/linear_weight-inl.hpp"
 #include "pare/llm/llama-inl.hpp"
 #include "pare/llm/load-inl.hpp"
+#include "pare/llm/quantize_checkpoint-inl.hpp"
 #include "pare/llm/sampler-inl.hpp"

@@ -316,5 +316,28 @@ expect(1 eval ${WORK}/does-not-exist.pare ${digits})
 expect(1 eval ${DATA}/torch/malicious.pt ${digits})
 expect(1 eval ${mlp} ${DATA}/cli/expected.txt --as relu-mlp)   # not digits data
 expect(1 quantize ${DATA}/io/npy/f4_c.npy ${WORK}/x.pare)       # not a model
+# ---- quantize-llm: a llama checkpoint streamed into GGUF ----------------------------------
+expect(2 quantize-llm ${WORK}/hf ${WORK}/llm.bin)                # OUT must be .gguf
+expect(2 quantize-llm ${WORK}/hf ${WORK}/llm.gguf --type q5_0)
+expect(2 quantize-llm ${WORK}/hf ${WORK}/llm.gguf --type q8_0 --keep-q8 attn_v)
+expect(1 quantize-llm ${WORK}/no-such-folder ${WORK}/llm.gguf)
+if(PYTHON)
+  execute_process(COMMAND ${PYTHON} ${DATA}/../../scripts/llm/make_synthetic_hf.py ${WORK}/hf
+                          --preset micro --dtype bf16 --shard-gb 0.0002
+                  RESULT_VARIABLE py_rc OUTPUT_QUIET ERROR_QUIET)
+  if(py_rc EQUAL 0)  # numpy present
+    expect(0 quantize-llm ${WORK}/hf ${WORK}/llm.gguf --type q4_0 --keep-q8 attn_v,ffn_down
+           --keep-q8-edges 0)
+    expect_output("21 tensors \\(6 q8_0, 10 q4_0, 5 f32" "GB/s")
+    expect(0 inspect ${WORK}/llm.gguf)
+    expect_output("blk.1.attn_q.weight +q4_0" "blk.1.attn_v.weight +q8_0" "token_embd.weight +q8_0"
+                  "general.architecture = llama")
+    expect(1 quantize-llm ${WORK}/hf ${WORK}/llm2.gguf --keep-q8 attn_norm)
+    if(EXISTS ${WORK}/llm2.gguf)
+      message(FATAL_ERROR "a refused quantize-llm left ${WORK}/llm2.gguf")
+    endif()
+  endif()
+endif()
+
 expect(0 --help)
 message(STATUS "cli: all checks passed")

@@ -5,7 +5,8 @@
 //   pare convert IN OUT      between formats; OUT's format from its extension (files.hpp)
 //   pare quantize / prune    compress a model (commands.hpp): a layer stack into a pare.sequential
 //                            .pare, a graph (ONNX or pare.graph) into a pare.graph .pare
-//   pare eval / bench        accuracy on labelled data; latency and throughput
+//   pare quantize-llm        a llama checkpoint of any size into a Q8_0/Q4_0 GGUF
+//   (quantize_llm.hpp) pare eval / bench        accuracy on labelled data; latency and throughput
 //
 // Input formats are recognized by their first bytes: .pare, safetensors, .npy, .npz, PyTorch
 // checkpoints (zip and legacy), GGUF, ONNX, and Keras HDF5 when built with pare::hdf5. What a
@@ -21,6 +22,7 @@
 #include "models.hpp"
 #include "pare/io.hpp"
 #include "pare/io/load_model.hpp"
+#include "quantize_llm.hpp"
 
 namespace {
 
@@ -85,6 +87,10 @@ constexpr const char* usage_text =
     "       pare quantize IN OUT --format mixed --bpw BITS [--override 'PAT=FMT,...']\n"
     "                            [--calib FILE] [--as relu-mlp]   (FMT: f32 int8 int4_g32 "
     "nf4_g64)\n"
+    "       pare quantize-llm IN OUT.gguf [--type q4_0|q8_0] [--tokenizer-from X.gguf]\n"
+    "                            [--keep-q8 attn_v,ffn_down] [--keep-q8-edges N]\n"
+    "                            [--embedding-type q8_0|q4_0|f16|f32] [--name S]\n"
+    "                            (llama: HF folder or GGUF in, streamed; any size)\n"
     "       pare prune IN OUT --sparsity S [--pattern unstructured|2:4]\n"
     "                         [--method magnitude|wanda|sparsegpt --calib FILE] [--as relu-mlp]\n"
     "                         [--nodes GLOBS] [--exclude GLOBS] [--skip first|last]  (graphs)\n"
@@ -121,6 +127,7 @@ int main(int argc, char** argv) try {
     if (args.size() == 2 && args[0] == "inspect") return inspect(args[1]);
     if (args.size() == 3 && args[0] == "convert") return convert(args[1], args[2]);
     if (!args.empty() && args[0] == "quantize") return pare_cli::quantize(args);
+    if (!args.empty() && args[0] == "quantize-llm") return pare_cli::quantize_llm(args);
     if (!args.empty() && args[0] == "prune") return pare_cli::prune(args);
     if (!args.empty() && args[0] == "eval") return pare_cli::eval(args);
     if (!args.empty() && args[0] == "bench") return pare_cli::bench(args);

@@ -7,6 +7,7 @@
 //   - safetensors.hpp: exchanging weights with PyTorch / Hugging Face; zero-copy mmap views.
 //   - npy.hpp / npz.hpp: exchanging single arrays (or a few) with numpy.
 //   - gguf.hpp: llama.cpp models; ggml quantized blocks (Q4_0 ... Q6_K) decoded or kept packed.
+//   - gguf_stream_writer.hpp: GGUF written tensor by tensor, for files larger than memory.
 //   - torch_checkpoint.hpp: reading torch.save(state_dict) .pt files without Python (read-only).
 //   - mapped_file.hpp, atomic_write.hpp, checksum.hpp: building blocks for new formats.
 #pragma once
@@ -16,6 +17,7 @@
 #include "pare/io/detect.hpp"
 #include "pare/io/digits.hpp"
 #include "pare/io/gguf.hpp"
+#include "pare/io/gguf_stream_writer.hpp"
 #include "pare/io/layer_io.hpp"
 #include "pare/io/load_model.hpp"
 #include "pare/io/mapped_file.hpp"

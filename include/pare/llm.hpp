@@ -10,4 +10,5 @@
 #include "pare/llm/linear_weight.hpp"
 #include "pare/llm/llama.hpp"
 #include "pare/llm/load.hpp"
+#include "pare/llm/quantize_checkpoint.hpp"
 #include "pare/llm/sampler.hpp"

@@ -57,3 +57,22 @@ TEST_CASE("MappedFile::from_buffer serves in-memory bytes", "[io][mapped_file]")
   REQUIRE_FALSE(none.is_open());
   REQUIRE(none.bytes().empty());
 }
+
+TEST_CASE("MappedFile::release and prefetch keep the bytes readable", "[io][mapped_file]") {
+  pare_test::TempDir dir;
+  std::vector<std::byte> data(3 * 4096 + 100);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::byte>(i * 7 + 3);
+  pare_test::write_all(dir / "pages.bin", data);
+  const auto f = MappedFile::open(dir / "pages.bin");
+  REQUIRE(std::equal(data.begin(), data.end(), f.bytes().begin()));
+  f.prefetch(100, 5000);
+  f.release(100, 5000);        // partial pages at both ends: widened, and read back from the file
+  f.release(10000, 1u << 30);  // past the end: clipped
+  f.release(1u << 30, 10);
+  f.prefetch(1u << 30, 10);
+  REQUIRE(std::equal(data.begin(), data.end(), f.bytes().begin()));
+  const auto b = MappedFile::from_buffer(pare_test::bytes("abc"), "buf");
+  b.release(0, 3);  // no-op on owned bytes
+  b.prefetch(0, 3);
+  REQUIRE(std::to_integer<char>(b.bytes()[1]) == 'b');
+}

@@ -15,6 +15,7 @@
 #include "pare/io/atomic_write.hpp"
 #include "pare/io/detail/gguf_quants.hpp"
 #include "pare/io/gguf.hpp"
+#include "pare/io/gguf_stream_writer.hpp"
 
 namespace pare::io {
 
@@ -197,104 +198,31 @@ PARE_INLINE std::uint64_t GgufFile::align_up(std::uint64_t x, const std::string&
 
 }  // namespace pare::io
 
-namespace pare::io::detail {
-
-inline void gguf_check_depth(const GgufValue& v, const std::string& key, int depth = 0) {
-  const auto* a = v.get_if<GgufArray>();
-  if (a == nullptr) return;
-  PARE_CHECK(depth < GgufCodec::max_depth, ArgumentError, "write_gguf: metadata '", key,
-             "' nests arrays deeper than ", GgufCodec::max_depth, " levels");
-  for (const auto& item : a->items()) gguf_check_depth(item, key, depth + 1);
-}
-
-/// Converts `values` to `type` in slices of `chunk` elements and hands each slice's bytes on.
-template <class Sink>
-void gguf_encode_values(GgmlType type, std::span<const float> values, Sink&& sink) {
-  constexpr std::size_t chunk = 8192;  // a multiple of 32: whole blocks per slice
-  std::vector<std::byte> buf;
-  for (std::size_t i = 0; i < values.size(); i += chunk) {
-    const auto part = values.subspan(i, std::min(chunk, values.size() - i));
-    switch (type) {
-      case GgmlType::f32:
-        sink(std::as_bytes(part));
-        continue;
-      case GgmlType::f16:
-        buf.resize(part.size() * 2);
-        for (std::size_t k = 0; k < part.size(); ++k)
-          store_le<std::uint16_t>(buf.data() + 2 * k, f16(part[k]).bits());
-        break;
-      default:
-        buf.resize(part.size() / 32 * (type == GgmlType::q8_0 ? 34 : 18));
-        gguf_quantize(type, part, buf);
-        break;
-    }
-    sink(std::span<const std::byte>(buf));
-  }
-}
-
-}  // namespace pare::io::detail
-
 namespace pare::io {
 
 PARE_INLINE void write_gguf(const std::filesystem::path& path, const GgufMetadata& metadata,
                             std::span<const GgufWriteTensor> tensors) {
-  std::uint64_t alignment = GgufFile::default_alignment;
-  for (const auto& e : metadata) {
-    PARE_CHECK(!e.key.empty(), ArgumentError, "write_gguf: empty metadata key");
-    detail::gguf_check_depth(e.value, e.key);
-  }
-  if (const auto* a = metadata.find("general.alignment")) {
-    const auto* v = a->get_if<std::uint32_t>();
-    PARE_CHECK(v != nullptr && *v != 0 && (*v & (*v - 1)) == 0, ArgumentError,
-               "write_gguf: general.alignment must be a u32 power of two");
-    alignment = *v;
-  }
-  auto pad = [&](std::uint64_t n) { return (alignment - n % alignment) % alignment; };
-
-  std::vector<std::byte> header(4);
-  std::memcpy(header.data(), "GGUF", 4);
-  GgufCodec::write_u32(header, 3);
-  GgufCodec::write_u64(header, tensors.size());
-  GgufCodec::write_u64(header, metadata.size());
-  for (const auto& e : metadata) {
-    GgufCodec::write_string(header, e.key);
-    GgufCodec::write_u32(header, static_cast<std::uint32_t>(e.value.type()));
-    GgufCodec::write_value(header, e.value);
-  }
-  std::vector<std::uint64_t> sizes;
-  std::map<std::string_view, int> names;
-  std::uint64_t offset = 0;
-  for (const auto& t : tensors) {
-    PARE_CHECK(!t.name.empty() && t.name.size() < 64, ArgumentError, "write_gguf: tensor name '",
-               t.name, "' must have 1 to 63 bytes");
-    PARE_CHECK(names.emplace(t.name, 0).second, ArgumentError,
-               "write_gguf: duplicate tensor name '", t.name, "'");
-    PARE_CHECK(!t.shape.empty() && t.shape.size() <= GgufFile::max_dims, ArgumentError,
-               "write_gguf: tensor '", t.name, "' has rank ", t.shape.size(),
-               "; GGUF stores 1 to 4 dimensions");
-    const auto info = ggml_type_info(t.type);
-    PARE_CHECK(info.has_value(), ArgumentError, "write_gguf: tensor '", t.name, "': ", name(t.type),
-               " is not a ggml type");
-    std::uint64_t count = 1;
-    for (auto d : t.shape) {
-      PARE_CHECK(d == 0 || count <= std::numeric_limits<std::uint64_t>::max() / d, ArgumentError,
-                 "write_gguf: tensor '", t.name, "': element count overflows");
-      count *= d;
-    }
-    PARE_CHECK(t.shape.back() % info->block_size == 0, ArgumentError, "write_gguf: tensor '",
-               t.name, "': row length ", t.shape.back(), " is not a multiple of ", info->name,
-               "'s block size ", info->block_size);
-    const std::uint64_t bytes = count / info->block_size * info->type_size;
+  std::vector<GgufTensorSpec> specs;
+  specs.reserve(tensors.size());
+  for (const auto& t : tensors) specs.push_back({t.name, t.shape, t.type});
+  // The writer checks names, shapes and types before any data; a data check that fails below
+  // destroys it unfinished, which removes its temporary.
+  GgufStreamWriter w(path, metadata, std::move(specs));
+  for (std::size_t k = 0; k < tensors.size(); ++k) {
+    const auto& t = tensors[k];
+    const std::uint64_t bytes = w.tensor_bytes(k);
     if (!t.packed.empty() || t.values.empty()) {
       PARE_CHECK(t.values.empty() && t.packed.size() == bytes, ArgumentError,
-                 "write_gguf: tensor '", t.name, "' needs ", bytes, " packed bytes of ", info->name,
-                 " (and no float values), got ", t.packed.size());
+                 "write_gguf: tensor '", t.name, "' needs ", bytes, " packed bytes of ",
+                 name(t.type), " (and no float values), got ", t.packed.size());
     } else {
       PARE_CHECK(t.type == GgmlType::f32 || t.type == GgmlType::f16 || t.type == GgmlType::q8_0 ||
                      t.type == GgmlType::q4_0,
                  UnsupportedError, "write_gguf: tensor '", t.name,
-                 "': pare encodes floats as f32, f16, q8_0 or q4_0, not ", info->name,
+                 "': pare encodes floats as f32, f16, q8_0 or q4_0, not ", name(t.type),
                  "; pass packed bytes instead");
+      std::uint64_t count = 1;
+      for (auto d : t.shape) count *= d;  // the writer checked it does not overflow
       PARE_CHECK(t.values.size() == count, ArgumentError, "write_gguf: tensor '", t.name,
                  "' has shape of ", count, " elements, got ", t.values.size(), " values");
       if (t.type == GgmlType::q8_0 || t.type == GgmlType::q4_0)
@@ -302,28 +230,14 @@ PARE_INLINE void write_gguf(const std::filesystem::path& path, const GgufMetadat
           PARE_CHECK(std::isfinite(t.values[i]), ArgumentError, "write_gguf: tensor '", t.name,
                      "' value ", i, " is ", t.values[i], "; only finite values can be quantized");
     }
-    GgufCodec::write_string(header, t.name);
-    GgufCodec::write_u32(header, static_cast<std::uint32_t>(t.shape.size()));
-    for (std::size_t d = t.shape.size(); d-- > 0;) GgufCodec::write_u64(header, t.shape[d]);
-    GgufCodec::write_u32(header, static_cast<std::uint32_t>(t.type));
-    GgufCodec::write_u64(header, offset);
-    sizes.push_back(bytes);
-    offset += bytes + pad(bytes);
   }
-  header.resize(header.size() + pad(header.size()), std::byte{0});
-
-  atomic_write(path, [&](FileSink& s) {
-    s.write(header);
-    for (std::size_t k = 0; k < tensors.size(); ++k) {
-      const auto& t = tensors[k];
-      if (!t.packed.empty())
-        s.write(t.packed);
-      else
-        detail::gguf_encode_values(t.type, t.values,
-                                   [&](std::span<const std::byte> b) { s.write(b); });
-      s.fill(static_cast<std::size_t>(pad(sizes[k])), std::byte{0});
-    }
-  });
+  for (const auto& t : tensors) {
+    if (!t.packed.empty())
+      w.write(t.packed);
+    else
+      w.write_floats(t.values);
+  }
+  w.finish();
 }
 
 PARE_INLINE void write_gguf(const std::filesystem::path& path, const GgufMetadata& metadata,

@@ -3,6 +3,7 @@
 // header (core/config.hpp explains the two modes).
 #pragma once
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -79,6 +80,33 @@ PARE_INLINE MappedFile MappedFile::from_buffer(std::vector<std::byte> bytes, std
   MappedFile f;
   f.mapping_ = std::make_shared<detail::Mapping>(std::move(bytes), std::move(name));
   return f;
+}
+
+PARE_INLINE void MappedFile::release(std::size_t offset, std::size_t length) const noexcept {
+  if (!mapping_ || !mapping_->mapped()) return;
+  const auto all = mapping_->bytes();
+  if (offset >= all.size() || length == 0) return;
+  const std::size_t end = offset + std::min(length, all.size() - offset);
+  const long ps = ::sysconf(_SC_PAGESIZE);
+  const std::size_t page = ps > 0 ? static_cast<std::size_t>(ps) : 4096;
+  // Pages only partly inside the range are dropped too: the map is read-only and private, so a
+  // dropped page holds nothing that a later access cannot read back from the file.
+  const std::size_t lo = offset - offset % page;
+  const std::size_t hi = std::min(all.size(), end + (page - end % page) % page);
+  auto* base = const_cast<std::byte*>(all.data());
+  (void)::madvise(base + lo, hi - lo, MADV_DONTNEED);
+}
+
+PARE_INLINE void MappedFile::prefetch(std::size_t offset, std::size_t length) const noexcept {
+  if (!mapping_ || !mapping_->mapped()) return;
+  const auto all = mapping_->bytes();
+  if (offset >= all.size() || length == 0) return;
+  const std::size_t end = offset + std::min(length, all.size() - offset);
+  const long ps = ::sysconf(_SC_PAGESIZE);
+  const std::size_t page = ps > 0 ? static_cast<std::size_t>(ps) : 4096;
+  const std::size_t lo = offset - offset % page;
+  auto* base = const_cast<std::byte*>(all.data());
+  (void)::madvise(base + lo, end - lo, MADV_WILLNEED);
 }
 
 PARE_INLINE std::string MappedFile::concat_error(const char* what, const std::string& name,

@@ -42,6 +42,8 @@ class Mapping {
     return {buffer_.data(), buffer_.size()};
   }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// Whether the bytes are a memory map (not an owned buffer).
+  [[nodiscard]] bool mapped() const noexcept { return addr_ != nullptr; }
 
  private:
   void* addr_ = nullptr;
@@ -98,6 +100,17 @@ class MappedFile {
     static const std::string none = "<no file>";
     return mapping_ ? mapping_->name() : none;
   }
+  /// Drops the pages of bytes [offset, offset + length) from this process's memory
+  /// (madvise(MADV_DONTNEED), widened to whole pages): a reader streaming through a file larger
+  /// than memory calls it on what it has consumed, so its resident size stays at what it holds.
+  /// The bytes stay readable (a later access reads them from the file again); ranges past the
+  /// end are clipped; a no-op for from_buffer() handles. A hint: failures are ignored.
+  void release(std::size_t offset, std::size_t length) const noexcept;
+  /// Asks the kernel to start reading bytes [offset, offset + length) into the page cache
+  /// (madvise(MADV_WILLNEED)) and returns at once: a streaming reader calls it on what it will
+  /// read next, so the disk works while it computes. Does not add to the resident size;
+  /// clipped to the file; a no-op for from_buffer() handles. A hint: failures are ignored.
+  void prefetch(std::size_t offset, std::size_t length) const noexcept;
   /// A token that keeps the mapping alive; store it next to any view into `bytes()`.
   [[nodiscard]] std::shared_ptr<const void> keep_alive() const noexcept { return mapping_; }
 
