@@ -239,7 +239,8 @@ TEST_CASE("llama: int8 and 4-bit formats stay close to f32") {
   for (float x : f32) ref += double(x) * x;
   for (auto [fmt, bound] :
        {std::pair{llm::WeightFormat::int8, 0.02}, std::pair{llm::WeightFormat::q4g16, 0.15},
-        std::pair{llm::WeightFormat::q4g32, 0.15}, std::pair{llm::WeightFormat::nf4, 0.15}}) {
+        std::pair{llm::WeightFormat::q4g32, 0.15}, std::pair{llm::WeightFormat::nf4, 0.15},
+        std::pair{llm::WeightFormat::q8_0, 0.02}, std::pair{llm::WeightFormat::q4_0, 0.25}}) {
     llm::LoadOptions o;
     o.format = fmt;
     const auto m = llm::load_llama(dir.path(), o);

@@ -85,11 +85,16 @@ PARE_INLINE LinearWeight quantize_linear(TensorView<const float, 2> w, WeightFor
                  "columns, got ", cols);
       return Lut4Weight(pack_lut4<Nf4>(w, 64));
     case WeightFormat::q8_0:
-    case WeightFormat::q4_0:
-      break;
+    case WeightFormat::q4_0: {
+      PARE_CHECK(cols % 32 == 0, ArgumentError, "quantize_linear: ", format_name(format),
+                 " needs a multiple of 32 columns, got ", cols);
+      const Tensor<float, 2> dense(w);
+      if (format == WeightFormat::q8_0)
+        return GgmlWeight<GgmlQ8_0Matrix>(GgmlQ8_0Matrix::from_floats(dense.span(), rows, cols));
+      return GgmlWeight<GgmlQ4_0Matrix>(GgmlQ4_0Matrix::from_floats(dense.span(), rows, cols));
+    }
   }
-  ::pare::detail::raise<UnsupportedError>("quantize_linear: ", format_name(format),
-                                          " weights are not available in this build");
+  ::pare::detail::raise<ArgumentError>("quantize_linear: unknown weight format");
 }
 
 }  // namespace pare::llm
