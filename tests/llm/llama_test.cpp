@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "io/io_test_util.hpp"
+#include "llm/llama_test_util.hpp"
 #include "pare/core/random.hpp"
 #include "pare/io/gguf.hpp"
 #include "pare/io/safetensors.hpp"
@@ -24,70 +25,13 @@ namespace io = pare::io;
 using pare::Tensor;
 using pare_test::TempDir;
 
-struct Weights {
-  llm::LlamaConfig c;
-  std::vector<std::pair<std::string, Tensor<float, 2>>>
-      hf;  // HF names, [rows, cols] (norms [1, n])
-};
+using Weights = pare_test::RandomLlama;
+using pare_test::config_json;
+using pare_test::gguf_name;
+using pare_test::permute_rows;
+using pare_test::write_text;
 
-Weights random_weights(std::uint64_t seed = 7) {
-  Weights w;
-  w.c.vocab_size = 96;
-  w.c.hidden = 64;
-  w.c.layers = 2;
-  w.c.heads = 4;
-  w.c.kv_heads = 2;
-  w.c.ffn = 128;
-  w.c.context = 64;
-  pare::Rng rng(seed);
-  auto mat = [&](std::size_t r, std::size_t c, float s) {
-    Tensor<float, 2> t({r, c});
-    for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = rng.uniform(-s, s);
-    return t;
-  };
-  auto norm = [&](std::size_t n) {
-    Tensor<float, 2> t({1, n});
-    for (std::size_t i = 0; i < n; ++i) t.data()[i] = rng.uniform(0.8f, 1.2f);
-    return t;
-  };
-  const auto& c = w.c;
-  const float s = 1.0f / std::sqrt(float(c.hidden));
-  w.hf.emplace_back("model.embed_tokens.weight", mat(c.vocab_size, c.hidden, 1.0f));
-  for (std::size_t b = 0; b < c.layers; ++b) {
-    const std::string p = "model.layers." + std::to_string(b) + ".";
-    w.hf.emplace_back(p + "input_layernorm.weight", norm(c.hidden));
-    w.hf.emplace_back(p + "self_attn.q_proj.weight", mat(c.hidden, c.hidden, s));
-    w.hf.emplace_back(p + "self_attn.k_proj.weight", mat(c.kv_width(), c.hidden, s));
-    w.hf.emplace_back(p + "self_attn.v_proj.weight", mat(c.kv_width(), c.hidden, s));
-    w.hf.emplace_back(p + "self_attn.o_proj.weight", mat(c.hidden, c.hidden, s));
-    w.hf.emplace_back(p + "post_attention_layernorm.weight", norm(c.hidden));
-    w.hf.emplace_back(p + "mlp.gate_proj.weight", mat(c.ffn, c.hidden, s));
-    w.hf.emplace_back(p + "mlp.up_proj.weight", mat(c.ffn, c.hidden, s));
-    w.hf.emplace_back(p + "mlp.down_proj.weight",
-                      mat(c.hidden, c.ffn, 1.0f / std::sqrt(float(c.ffn))));
-  }
-  w.hf.emplace_back("model.norm.weight", norm(c.hidden));
-  w.hf.emplace_back("lm_head.weight", mat(c.vocab_size, c.hidden, s));
-  return w;
-}
-
-std::string config_json(const llm::LlamaConfig& c, const std::string& extra = "") {
-  return "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", "
-         "\"hidden_size\": " +
-         std::to_string(c.hidden) + ", \"intermediate_size\": " + std::to_string(c.ffn) +
-         ", \"num_attention_heads\": " + std::to_string(c.heads) +
-         ", \"num_key_value_heads\": " + std::to_string(c.kv_heads) +
-         ", \"num_hidden_layers\": " + std::to_string(c.layers) +
-         ", \"vocab_size\": " + std::to_string(c.vocab_size) +
-         ", \"max_position_embeddings\": " + std::to_string(c.context) +
-         ", \"rms_norm_eps\": 1e-05, \"rope_theta\": 10000.0, \"tie_word_embeddings\": false, "
-         "\"hidden_act\": \"silu\"" +
-         extra + "}";
-}
-
-void write_text(const std::filesystem::path& p, const std::string& s) {
-  std::ofstream(p, std::ios::binary) << s;
-}
+Weights random_weights(std::uint64_t seed = 7) { return pare_test::random_llama(seed, 2); }
 
 void write_hf(const std::filesystem::path& dir, const Weights& w, const std::string& extra = "") {
   std::vector<io::SafetensorsEntry> e;
@@ -106,19 +50,6 @@ void write_hf(const std::filesystem::path& dir, const Weights& w, const std::str
   write_text(dir / "config.json", config_json(w.c, extra));
 }
 
-/// llama.cpp's convert_hf_to_gguf permutation of Q/K rows: HF's halves to adjacent pairs.
-Tensor<float, 2> permute_rows(const Tensor<float, 2>& t, std::size_t heads) {
-  const std::size_t rows = t.extent(0), cols = t.extent(1), d = rows / heads;
-  Tensor<float, 2> out({rows, cols});
-  for (std::size_t h = 0; h < heads; ++h)
-    for (std::size_t i = 0; i < d / 2; ++i)
-      for (std::size_t s = 0; s < 2; ++s)
-        std::copy(t.data() + (h * d + s * (d / 2) + i) * cols,
-                  t.data() + (h * d + s * (d / 2) + i + 1) * cols,
-                  out.data() + (h * d + 2 * i + s) * cols);
-  return out;
-}
-
 io::GgufMetadata gguf_metadata(const llm::LlamaConfig& c) {
   return {{"general.architecture", "llama"},
           {"llama.context_length", std::uint32_t(c.context)},
@@ -130,27 +61,6 @@ io::GgufMetadata gguf_metadata(const llm::LlamaConfig& c) {
           {"llama.rope.dimension_count", std::uint32_t(c.head_dim())},
           {"llama.rope.freq_base", 10000.0f},
           {"llama.attention.layer_norm_rms_epsilon", 1e-5f}};
-}
-
-std::string gguf_name(const std::string& hf) {
-  if (hf == "model.embed_tokens.weight") return "token_embd.weight";
-  if (hf == "model.norm.weight") return "output_norm.weight";
-  if (hf == "lm_head.weight") return "output.weight";
-  const std::size_t dot = hf.find('.', 13);
-  const std::string b = hf.substr(13, dot - 13), rest = hf.substr(dot + 1);
-  static const std::pair<const char*, const char*> map[] = {
-      {"input_layernorm.weight", "attn_norm.weight"},
-      {"self_attn.q_proj.weight", "attn_q.weight"},
-      {"self_attn.k_proj.weight", "attn_k.weight"},
-      {"self_attn.v_proj.weight", "attn_v.weight"},
-      {"self_attn.o_proj.weight", "attn_output.weight"},
-      {"post_attention_layernorm.weight", "ffn_norm.weight"},
-      {"mlp.gate_proj.weight", "ffn_gate.weight"},
-      {"mlp.up_proj.weight", "ffn_up.weight"},
-      {"mlp.down_proj.weight", "ffn_down.weight"}};
-  for (const auto& [from, to] : map)
-    if (rest == from) return "blk." + b + "." + to;
-  return hf;
 }
 
 void write_gguf_model(const std::filesystem::path& p, const Weights& w,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "io/io_test_util.hpp"
+#include "llm/llama_test_util.hpp"
 #include "pare/core/random.hpp"
 #include "pare/io/gguf.hpp"
 #include "pare/io/gguf_stream_writer.hpp"
@@ -26,68 +27,13 @@ namespace fs = std::filesystem;
 using pare::Tensor;
 using pare_test::TempDir;
 
-struct Model {
-  llm::LlamaConfig c;
-  std::vector<std::pair<std::string, Tensor<float, 2>>> hf;  // norms as [1, n]
-};
+using Model = pare_test::RandomLlama;
+using pare_test::config_json;
+using pare_test::gguf_name;
+using pare_test::permute_rows;
+using pare_test::write_text;
 
-Model random_model(std::uint64_t seed) {
-  Model m;
-  m.c.vocab_size = 96;
-  m.c.hidden = 64;
-  m.c.layers = 3;
-  m.c.heads = 4;
-  m.c.kv_heads = 2;
-  m.c.ffn = 128;
-  m.c.context = 64;
-  pare::Rng rng(seed);
-  auto mat = [&](std::size_t r, std::size_t c, float s) {
-    Tensor<float, 2> t({r, c});
-    for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = rng.uniform(-s, s);
-    return t;
-  };
-  auto norm = [&](std::size_t n) {
-    Tensor<float, 2> t({1, n});
-    for (std::size_t i = 0; i < n; ++i) t.data()[i] = rng.uniform(0.8f, 1.2f);
-    return t;
-  };
-  const auto& c = m.c;
-  const float s = 1.0f / std::sqrt(float(c.hidden));
-  m.hf.emplace_back("model.embed_tokens.weight", mat(c.vocab_size, c.hidden, 1.0f));
-  for (std::size_t b = 0; b < c.layers; ++b) {
-    const std::string p = "model.layers." + std::to_string(b) + ".";
-    m.hf.emplace_back(p + "input_layernorm.weight", norm(c.hidden));
-    m.hf.emplace_back(p + "self_attn.q_proj.weight", mat(c.hidden, c.hidden, s));
-    m.hf.emplace_back(p + "self_attn.k_proj.weight", mat(c.kv_width(), c.hidden, s));
-    m.hf.emplace_back(p + "self_attn.v_proj.weight", mat(c.kv_width(), c.hidden, s));
-    m.hf.emplace_back(p + "self_attn.o_proj.weight", mat(c.hidden, c.hidden, s));
-    m.hf.emplace_back(p + "post_attention_layernorm.weight", norm(c.hidden));
-    m.hf.emplace_back(p + "mlp.gate_proj.weight", mat(c.ffn, c.hidden, s));
-    m.hf.emplace_back(p + "mlp.up_proj.weight", mat(c.ffn, c.hidden, s));
-    m.hf.emplace_back(p + "mlp.down_proj.weight",
-                      mat(c.hidden, c.ffn, 1.0f / std::sqrt(float(c.ffn))));
-  }
-  m.hf.emplace_back("model.norm.weight", norm(c.hidden));
-  m.hf.emplace_back("lm_head.weight", mat(c.vocab_size, c.hidden, s));
-  return m;
-}
-
-std::string config_json(const llm::LlamaConfig& c, bool tied = false) {
-  return "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\", "
-         "\"hidden_size\": " +
-         std::to_string(c.hidden) + ", \"intermediate_size\": " + std::to_string(c.ffn) +
-         ", \"num_attention_heads\": " + std::to_string(c.heads) +
-         ", \"num_key_value_heads\": " + std::to_string(c.kv_heads) +
-         ", \"num_hidden_layers\": " + std::to_string(c.layers) +
-         ", \"vocab_size\": " + std::to_string(c.vocab_size) +
-         ", \"max_position_embeddings\": " + std::to_string(c.context) +
-         ", \"rms_norm_eps\": 1e-05, \"rope_theta\": 10000.0, \"tie_word_embeddings\": " +
-         (tied ? "true" : "false") + ", \"hidden_act\": \"silu\"}";
-}
-
-void write_text(const fs::path& p, const std::string& s) {
-  std::ofstream(p, std::ios::binary) << s;
-}
+Model random_model(std::uint64_t seed) { return pare_test::random_llama(seed, 3); }
 
 /// The model as a Hugging Face folder in two shards (bf16 when asked) with an index.
 void write_hf_shards(const fs::path& dir, const Model& m, bool tied = false, bool bf16 = false) {
@@ -119,41 +65,7 @@ void write_hf_shards(const fs::path& dir, const Model& m, bool tied = false, boo
   io::write_safetensors(dir / "model-00002-of-00002.safetensors", e[1]);
   write_text(dir / "model.safetensors.index.json",
              "{\"metadata\": {\"total_size\": 0}, \"weight_map\": {" + map + "}}");
-  write_text(dir / "config.json", config_json(m.c, tied));
-}
-
-/// llama.cpp's convert_hf_to_gguf Q/K permutation, written independently of the library's.
-Tensor<float, 2> permute_rows(const Tensor<float, 2>& t, std::size_t heads) {
-  const std::size_t rows = t.extent(0), cols = t.extent(1), d = rows / heads;
-  Tensor<float, 2> out({rows, cols});
-  for (std::size_t h = 0; h < heads; ++h)
-    for (std::size_t i = 0; i < d / 2; ++i)
-      for (std::size_t s = 0; s < 2; ++s)
-        std::copy(t.data() + (h * d + s * (d / 2) + i) * cols,
-                  t.data() + (h * d + s * (d / 2) + i + 1) * cols,
-                  out.data() + (h * d + 2 * i + s) * cols);
-  return out;
-}
-
-std::string gguf_name(const std::string& hf) {
-  if (hf == "model.embed_tokens.weight") return "token_embd.weight";
-  if (hf == "model.norm.weight") return "output_norm.weight";
-  if (hf == "lm_head.weight") return "output.weight";
-  const std::size_t dot = hf.find('.', 13);
-  const std::string b = hf.substr(13, dot - 13), rest = hf.substr(dot + 1);
-  static const std::pair<const char*, const char*> map[] = {
-      {"input_layernorm.weight", "attn_norm.weight"},
-      {"self_attn.q_proj.weight", "attn_q.weight"},
-      {"self_attn.k_proj.weight", "attn_k.weight"},
-      {"self_attn.v_proj.weight", "attn_v.weight"},
-      {"self_attn.o_proj.weight", "attn_output.weight"},
-      {"post_attention_layernorm.weight", "ffn_norm.weight"},
-      {"mlp.gate_proj.weight", "ffn_gate.weight"},
-      {"mlp.up_proj.weight", "ffn_up.weight"},
-      {"mlp.down_proj.weight", "ffn_down.weight"}};
-  for (const auto& [from, to] : map)
-    if (rest == from) return "blk." + b + "." + to;
-  return hf;
+  write_text(dir / "config.json", config_json(m.c, "", tied));
 }
 
 /// The reference file: io::write_gguf of the permuted floats, every tensor of `type_of(name)`.
