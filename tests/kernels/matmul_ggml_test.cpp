@@ -256,6 +256,17 @@ TEMPLATE_TEST_CASE("ggml kernels: extreme codes and non-finite activations", "[k
       run(m, x, 1, y, vnni);
       for (std::size_t r = 0; r < rows; ++r) CHECK(std::isnan(y[r]));
       x[40] = 1.0f;
+      // A block of subnormal activations: 1 / d overflows to inf and 0 · inf is NaN in ggml's
+      // quantizer (then converted to int, undefined behaviour); here the block counts as 0, its
+      // f16 scale being 0, and the other blocks as before.
+      std::vector<float> tiny = x;
+      for (std::size_t c = 32; c < 64; ++c) tiny[c] = c % 2 ? 1e-42f : 0.0f;
+      std::vector<float> zeroed = x;
+      for (std::size_t c = 32; c < 64; ++c) zeroed[c] = 0.0f;
+      std::vector<float> yz;
+      run(m, tiny, 1, y, vnni);
+      run(m, zeroed, 1, yz, vnni);
+      for (std::size_t r = 0; r < rows; ++r) CHECK(y[r] == yz[r]);
     }
   }
 }

@@ -3,6 +3,8 @@
 // the header (core/config.hpp explains the two modes).
 #pragma once
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -43,7 +45,10 @@ PARE_INLINE void GgmlQ8Activations::quantize(const float* x, std::size_t n, std:
       if (finite) {
         for (std::size_t j = 0; j < 32; ++j) {
           // roundf (half away from zero), exactly: |x * id| <= 127 + ulp, exact in double.
-          const double t = static_cast<double>(v[j] * id);
+          // A block whose amax is subnormal has id = inf, so x * id is ±inf or NaN (0 · inf):
+          // clamp it (ggml converts it to int, undefined); its f16 scale is 0 anyway.
+          double t = static_cast<double>(v[j] * id);
+          t = t == t ? std::clamp(t, -127.0, 127.0) : 0.0;
           const auto q = static_cast<std::int8_t>(static_cast<int>(t + (t < 0 ? -0.5 : 0.5)));
           cg[(j < 16 ? 16 * k : 64 + 16 * k) + j % 16] = q;
         }
