@@ -375,50 +375,68 @@ namespace detail {
   return out;
 }
 
+/// A Hugging Face folder opened for reading: its config, whether the embeddings are tied, and
+/// the mapped shard that holds each tensor (the pointers keep the maps alive).
+struct HfCheckpoint {
+  LlamaConfig config;
+  bool tied = false;
+  std::map<std::string, std::shared_ptr<io::SafetensorsFile>, std::less<>> where;
+};
+
+/// Reads dir's config.json once and maps model.safetensors, or every shard named by
+/// model.safetensors.index.json (each once), with `hint`. FormatError for a malformed index or
+/// a shard name that is not a plain file name in the folder.
+[[nodiscard]] inline HfCheckpoint open_hf_checkpoint(const std::filesystem::path& dir,
+                                                     io::AccessHint hint) {
+  HfCheckpoint ck;
+  const std::filesystem::path cfg = dir / "config.json";
+  const std::string text = read_text_file(cfg);
+  ck.config = hf_llama_config(text, cfg.string());
+  const Json j = Json::parse(text, {.source = cfg.string()});
+  if (const Json* t = j.find("tie_word_embeddings"); t && t->is_bool()) ck.tied = t->as_bool();
+  auto open = [hint](const std::filesystem::path& p) {
+    return std::make_shared<io::SafetensorsFile>(io::MappedFile::open(p, hint));
+  };
+  const std::filesystem::path index = dir / "model.safetensors.index.json";
+  if (!std::filesystem::exists(index)) {
+    auto s = open(dir / "model.safetensors");
+    for (const auto& n : s->names()) ck.where[n] = s;
+    return ck;
+  }
+  const Json idx = Json::parse(read_text_file(index), {.source = index.string()});
+  const Json* map = idx.find("weight_map");
+  if (map == nullptr || !map->is_object())
+    throw FormatError(index.string(), "weight_map", 0, "missing or not an object");
+  std::map<std::string, std::shared_ptr<io::SafetensorsFile>, std::less<>> shards;
+  for (const auto& m : map->as_object()) {
+    if (!m.value.is_string())
+      throw FormatError(index.string(), m.key, 0, "shard name is not a string");
+    const std::string& shard = m.value.as_string();
+    if (shard.empty() || shard == "." || shard == ".." || shard.find('/') != std::string::npos ||
+        shard.find('\\') != std::string::npos)
+      throw FormatError(index.string(), m.key, 0,
+                        concat("shard '", shard, "' is not a file name in the folder"));
+    auto& s = shards[shard];
+    if (!s) s = open(dir / shard);
+    ck.where[m.key] = s;
+  }
+  return ck;
+}
+
 }  // namespace detail
 
 PARE_INLINE LlamaModel load_llama_hf(const std::filesystem::path& folder, const LoadOptions& o) {
   using namespace detail;
   const std::filesystem::path dir =
       std::filesystem::is_directory(folder) ? folder : folder.parent_path();
-  LlamaConfig c =
-      hf_llama_config(read_text_file(dir / "config.json"), (dir / "config.json").string());
+  HfCheckpoint ck = open_hf_checkpoint(dir, io::AccessHint::normal);
+  LlamaConfig& c = ck.config;
   if (o.context)
     c.context = o.context;
   else
     c.context = std::min<std::size_t>(c.context, 4096);
-  bool tied = false;
-  {
-    const Json j = Json::parse(read_text_file(dir / "config.json"));
-    if (const Json* t = j.find("tie_word_embeddings"); t && t->is_bool()) tied = t->as_bool();
-  }
-  // name -> shard
-  std::map<std::string, std::shared_ptr<io::SafetensorsFile>, std::less<>> where;
-  if (std::filesystem::exists(dir / "model.safetensors.index.json")) {
-    const Json idx = Json::parse(read_text_file(dir / "model.safetensors.index.json"),
-                                 {.source = "model.safetensors.index.json"});
-    const Json* map = idx.find("weight_map");
-    if (map == nullptr || !map->is_object())
-      throw FormatError((dir / "model.safetensors.index.json").string(), "weight_map", 0,
-                        "missing or not an object");
-    std::map<std::string, std::shared_ptr<io::SafetensorsFile>, std::less<>> shards;
-    for (const auto& m : map->as_object()) {
-      if (!m.value.is_string())
-        throw FormatError("model.safetensors.index.json", m.key, 0, "shard name is not a string");
-      const std::string& shard = m.value.as_string();
-      if (shard.empty() || shard == ".." || shard.find('/') != std::string::npos ||
-          shard.find('\\') != std::string::npos)
-        throw FormatError("model.safetensors.index.json", m.key, 0,
-                          concat("shard '", shard, "' is not a file name in the folder"));
-      auto& s = shards[shard];
-      if (!s) s = std::make_shared<io::SafetensorsFile>(io::SafetensorsFile::open(dir / shard));
-      where[m.key] = s;
-    }
-  } else {
-    auto s =
-        std::make_shared<io::SafetensorsFile>(io::SafetensorsFile::open(dir / "model.safetensors"));
-    for (const auto& n : s->names()) where[n] = s;
-  }
+  const bool tied = ck.tied;
+  const auto& where = ck.where;
   auto file_of = [&](const std::string& name) -> const io::SafetensorsFile& {
     auto it = where.find(name);
     if (it == where.end() || !it->second->contains(name))

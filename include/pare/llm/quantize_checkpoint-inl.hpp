@@ -26,6 +26,7 @@
 #include "pare/io/gguf.hpp"
 #include "pare/io/gguf_stream_writer.hpp"
 #include "pare/io/safetensors.hpp"
+#include "pare/llm/load-inl.hpp"  // open_hf_checkpoint, shape_text
 #include "pare/llm/load.hpp"
 #include "pare/llm/quantize_checkpoint.hpp"
 
@@ -46,26 +47,6 @@ struct StreamTensor {
   io::GgmlType in_type = io::GgmlType::f32;
   DType dtype = DType::f32;  // safetensors input
 };
-
-[[nodiscard]] inline std::string read_small_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  PARE_CHECK(in.good(), Error, "cannot open ", p.string());
-  std::string s;
-  char buf[65536];
-  constexpr std::size_t limit = std::size_t{64} << 20;
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    s.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (s.size() > limit)
-      throw FormatError(p.string(), "", 0, "larger than 64 MiB: not a config or index file");
-  }
-  return s;
-}
-
-[[nodiscard]] inline std::string shape_str(const std::vector<std::size_t>& s) {
-  std::string t = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) t += (i ? ", " : "") + std::to_string(s[i]);
-  return t + "]";
-}
 
 /// Decodes input row `r` of `t` into `out` (t.cols floats).
 inline void decode_row(const StreamTensor& t, std::size_t r, float* out) {
@@ -239,7 +220,7 @@ PARE_INLINE CheckpointQuantizeReport quantize_checkpoint(const std::filesystem::
   }
 
   // ---- the input: config, tensors and where their bytes are ---------------------------------
-  std::vector<std::shared_ptr<io::SafetensorsFile>> shards;  // keeps the maps alive
+  detail::HfCheckpoint hf_in;  // keeps the shards' maps alive
   std::shared_ptr<io::GgufFile> gguf_in;
   LlamaConfig c;
   io::GgufMetadata md;
@@ -252,43 +233,10 @@ PARE_INLINE CheckpointQuantizeReport quantize_checkpoint(const std::filesystem::
     if (default_name.empty())
       default_name =
           std::filesystem::absolute(dir).lexically_normal().parent_path().filename().string();
-    const std::string cfg_text = read_small_text(dir / "config.json");
-    c = hf_llama_config(cfg_text, (dir / "config.json").string());
-    bool tied = false;
-    {
-      const Json j = Json::parse(cfg_text, {.source = (dir / "config.json").string()});
-      if (const Json* t = j.find("tie_word_embeddings"); t && t->is_bool()) tied = t->as_bool();
-    }
-    std::map<std::string, std::shared_ptr<io::SafetensorsFile>, std::less<>> where;
-    auto open_shard = [&](const std::filesystem::path& p) {
-      auto s = std::make_shared<io::SafetensorsFile>(
-          io::MappedFile::open(p, io::AccessHint::sequential));
-      shards.push_back(s);
-      return s;
-    };
-    const auto index = dir / "model.safetensors.index.json";
-    if (std::filesystem::exists(index)) {
-      const Json idx = Json::parse(read_small_text(index), {.source = index.string()});
-      const Json* map = idx.find("weight_map");
-      if (map == nullptr || !map->is_object())
-        throw FormatError(index.string(), "weight_map", 0, "missing or not an object");
-      std::map<std::string, std::shared_ptr<io::SafetensorsFile>, std::less<>> by_file;
-      for (const auto& m : map->as_object()) {
-        if (!m.value.is_string())
-          throw FormatError(index.string(), m.key, 0, "shard name is not a string");
-        const std::string& shard = m.value.as_string();
-        if (shard.empty() || shard == "." || shard == ".." ||
-            shard.find('/') != std::string::npos || shard.find('\\') != std::string::npos)
-          throw FormatError(index.string(), m.key, 0,
-                            concat("shard '", shard, "' is not a file name in the folder"));
-        auto& s = by_file[shard];
-        if (!s) s = open_shard(dir / shard);
-        where[m.key] = s;
-      }
-    } else {
-      auto s = open_shard(dir / "model.safetensors");
-      for (const auto& n : s->names()) where[n] = s;
-    }
+    hf_in = detail::open_hf_checkpoint(dir, io::AccessHint::sequential);
+    c = hf_in.config;
+    const bool tied = hf_in.tied;
+    const auto& where = hf_in.where;
     const bool with_output = !tied && where.count("lm_head.weight") != 0;
     ts = plan_tensors(c, with_output, o);
     for (auto& t : ts) {
@@ -313,8 +261,8 @@ PARE_INLINE CheckpointQuantizeReport quantize_checkpoint(const std::filesystem::
       const io::SafetensorsInfo& i = f.info(hf);
       if (i.shape != t.shape)
         throw FormatError(f.file().name(), hf, i.offset,
-                          concat("tensor has shape ", shape_str(i.shape), ", the config needs ",
-                                 shape_str(t.shape)));
+                          concat("tensor has shape ", shape_text(i.shape), ", the config needs ",
+                                 shape_text(t.shape)));
       if (i.dtype != DType::f32 && i.dtype != DType::f16 && i.dtype != DType::bf16)
         throw UnsupportedError(concat(f.file().name(), ": tensor '", hf, "' is ",
                                       ::pare::name(i.dtype),
@@ -340,8 +288,8 @@ PARE_INLINE CheckpointQuantizeReport quantize_checkpoint(const std::filesystem::
       const io::GgufTensorInfo& i = f.info(t.name);
       if (i.shape != t.shape)
         throw FormatError(f.file().name(), t.name, i.info_offset,
-                          concat("tensor has shape ", shape_str(i.shape),
-                                 ", the model's config needs ", shape_str(t.shape)));
+                          concat("tensor has shape ", shape_text(i.shape),
+                                 ", the model's config needs ", shape_text(t.shape)));
       const auto ti = *io::ggml_type_info(i.type);
       if (!ti.dequantizable && i.type != t.out_type)
         throw UnsupportedError(concat(f.file().name(), ": tensor '", t.name, "' is ", ti.name,
