@@ -7,17 +7,41 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
 
 #include "pare/core/config.hpp"
+
 #include "pare/core/error.hpp"
 #include "pare/core/json.hpp"
 #include "pare/io/detect.hpp"
 #include "pare/io/load_model.hpp"
 
 namespace pare::io {
+
+namespace detail {
+/// The runtime type of an ONNX element type, nullopt for one no runtime value holds.
+[[nodiscard]] inline std::optional<graph::ValueType> value_type(OnnxDataType t) noexcept {
+  switch (t) {
+    case OnnxDataType::float32:
+      return graph::ValueType::f32;
+    case OnnxDataType::int8:
+      return graph::ValueType::i8;
+    case OnnxDataType::uint8:
+      return graph::ValueType::u8;
+    case OnnxDataType::int32:
+      return graph::ValueType::i32;
+    case OnnxDataType::int64:
+      return graph::ValueType::i64;
+    case OnnxDataType::boolean:
+      return graph::ValueType::boolean;
+    default:
+      return std::nullopt;
+  }
+}
+}  // namespace detail
 
 PARE_INLINE graph::Value to_value(const OnnxTensor& t) {
   std::vector<std::size_t> shape(t.dims.begin(), t.dims.end());
@@ -82,13 +106,17 @@ PARE_INLINE graph::Graph to_graph(const OnnxModel& m, std::string source) {
     throw UnsupportedError(g.source +
                            ": pare runs float32 graphs; the model's interface is not:" + narrowed);
   bool shapes = false;
+  bool types = false;
   for (const auto& in : m.inputs)
     if (!g.constants.contains(in.name)) {
       g.inputs.push_back(in.name);
       g.input_shapes.push_back(in.has_shape ? in.shape : std::vector<std::int64_t>{});
       shapes = shapes || in.has_shape;
+      g.input_types.push_back(detail::value_type(static_cast<OnnxDataType>(in.elem_type)));
+      types = types || g.input_types.back().has_value();
     }
   if (!shapes) g.input_shapes.clear();
+  if (!types) g.input_types.clear();
   for (const auto& out : m.outputs) g.outputs.push_back(out.name);
   for (const auto& n : m.nodes) {
     graph::GraphNode node;
@@ -295,6 +323,28 @@ PARE_INLINE graph::Graph to_graph(const PareFile& f) {
       g.input_shapes.push_back(std::move(dims));
     }
   }
+  if (j.contains("input_types")) {
+    const Json& types = j.at("input_types");
+    if (!types.is_array() || types.size() != g.inputs.size())
+      throw FormatError(file, "graph.input_types", 0,
+                        ::pare::detail::concat("must be an array of one type name per input (",
+                                               g.inputs.size(), ")"));
+    for (const Json& t : types.as_array()) {
+      if (t.is_null()) {
+        g.input_types.emplace_back();
+        continue;
+      }
+      std::optional<graph::ValueType> found;
+      for (graph::ValueType v :
+           {graph::ValueType::f32, graph::ValueType::i8, graph::ValueType::u8,
+            graph::ValueType::i32, graph::ValueType::i64, graph::ValueType::boolean})
+        if (t.is_string() && t.as_string() == graph::name(v)) found = v;
+      if (!found)
+        throw FormatError(file, "graph.input_types", 0,
+                          "a type is not null or one of float32, int8, uint8, int32, int64, bool");
+      g.input_types.push_back(found);
+    }
+  }
   g.outputs = detail::strings(detail::member(j, "outputs", file, "graph", is_arr, "an array"), file,
                               "graph.outputs");
   for (const auto& c :
@@ -370,6 +420,12 @@ PARE_INLINE void save_model(const Model& m, const std::filesystem::path& path,
   Json j = Json::object(
       {{"kind", "pare.graph"}, {"version", 1}, {"opset", g.opset}, {"inputs", g.inputs}});
   if (!g.input_shapes.empty()) j["input_shapes"] = Json(g.input_shapes);
+  if (!g.input_types.empty()) {
+    Json types = Json::array();
+    for (const auto& t : g.input_types)
+      types.push_back(t ? Json(std::string(graph::name(*t))) : Json());
+    j["input_types"] = std::move(types);
+  }
   j["outputs"] = Json(g.outputs);
   Json constants = Json::array();
   for (const auto& [name, v] : g.constants) {

@@ -13,6 +13,7 @@
 //
 // The .pare graph object: {"kind": "pare.graph", "version": 1, "opset": N, "inputs": [names],
 // optionally "input_shapes": [[dims, -1 for unknown], ...] (one per input, [] if undeclared),
+// optionally "input_types": ["float32" | "int64" | ... | null, ...] (one per input),
 // "outputs": [names], "constants": [tensor names], "nodes": [{"op", "name", "domain", "inputs",
 // "outputs", "attrs": {name: {"f": x} | {"i": n} | {"s": str} | {"floats": [..]} |
 // {"ints": [..]} | {"strings": [..]} | {"tensor": tensor name}}}]}. Constants are stored under

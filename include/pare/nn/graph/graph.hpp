@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ struct Graph {
   /// when the graph carries no shapes. Running the graph does not use it; callers that feed
   /// flat samples read it (and the CLI reshapes by it).
   std::vector<std::vector<std::int64_t>> input_shapes;
+  /// The element type the file declares for each input, one entry per input (nullopt where it
+  /// declares none pare has); empty as a whole when the graph carries no types. Like
+  /// input_shapes, run() does not read it: a server checks requests against it.
+  std::vector<std::optional<ValueType>> input_types;
   std::vector<std::string> outputs;  ///< values run() returns
 };
 
