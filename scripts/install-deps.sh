@@ -10,10 +10,12 @@ set -euo pipefail
 # files are the corpus) for scripts/llm/train_tiny_llama.py, which makes tests/data/llm/tiny;
 # python3-regex and python3-sentencepiece for the generators of the tokenizer's expected splits
 # and ids (tests/data/llm/vocab).
+# libcpp-httplib-dev (found with pkg-config): the model server example (examples/server); hey:
+# the HTTP load generator its load test and scripts/serve/bench-server.sh drive it with.
 packages=(git g++ cmake make ccache libeigen3-dev libxsimd-dev catch2 libbenchmark-dev
           libopenblas-dev libdnnl-dev libgemmlowp-dev libhdf5-dev clang-format-19 python3-numpy
           python3-onnx python3-torch python3-torchvision python3-regex python3-sentencepiece
-          fortunes "$@")
+          fortunes libcpp-httplib-dev pkg-config hey "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
