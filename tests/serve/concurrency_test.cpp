@@ -25,6 +25,7 @@
 #include "pare/core/parallel.hpp"
 #include "pare/core/random.hpp"
 #include "pare/io/load_model.hpp"
+#include "pare/kernels/conv2d_packed.hpp"
 #include "pare/llm/llama.hpp"
 #include "pare/llm/load.hpp"
 #include "pare/nn/graph/compress.hpp"
@@ -62,11 +63,58 @@ std::size_t input_of(std::size_t t, std::size_t r) {
   return (t * 5 + step) % inputs;
 }
 
-// `request(i)` -> the output for input i, as floats. For every dispatchable tier: references with
-// one thread, then request_threads × inputs requests at once with pare's pool at `pool_threads`.
+// request_threads threads released together run `inputs` requests each (`request(i)` -> the
+// output for input i) with pare's pool at `pool_threads`; each output must equal refs[i] bit for
+// bit.
+template <class Request>
+void run_concurrently(const std::vector<std::vector<float>>& refs, const Request& request,
+                      std::size_t pool_threads) {
+  pare::set_num_threads(pool_threads);
+  std::vector<Outcome> outcomes(request_threads);
+  {
+    std::latch start(static_cast<std::ptrdiff_t>(request_threads));
+    std::vector<std::jthread> threads;
+    for (std::size_t t = 0; t < request_threads; ++t)
+      threads.emplace_back([&, t] {
+        Outcome& o = outcomes[t];
+        // Small layers are cut into pieces too, so that the threads contend for the pool.
+        const pare::ParallelismScope split({.max_grain = 1});
+        start.arrive_and_wait();
+        try {
+          for (std::size_t r = 0; r < inputs; ++r) {
+            const std::size_t i = input_of(t, r);
+            const std::vector<float> y = request(i);
+            ++o.runs;
+            if (y.size() != refs[i].size() ||
+                std::memcmp(y.data(), refs[i].data(), y.size() * sizeof(float)) != 0) {
+              if (o.mismatches++ == 0) {
+                std::ostringstream s;
+                s << "thread " << t << ", request " << r << ", input " << i;
+                o.first_mismatch = s.str();
+              }
+            }
+          }
+        } catch (...) {
+          o.error = std::current_exception();
+        }
+      });
+  }
+  pare::set_num_threads(0);
+  for (const Outcome& o : outcomes) {
+    if (o.error) std::rethrow_exception(o.error);
+    INFO(o.first_mismatch);
+    CHECK(o.mismatches == 0);
+    REQUIRE(o.runs == inputs);
+  }
+}
+
+constexpr pare::simd::Tier tiers[] = {pare::simd::Tier::sse2, pare::simd::Tier::avx2,
+                                      pare::simd::Tier::avx512};
+
+// For every dispatchable tier: references from `request` on one thread, then run_concurrently.
 template <class Request>
 void check_concurrent(const Request& request, std::size_t pool_threads) {
-  for (auto tier : {pare::simd::Tier::sse2, pare::simd::Tier::avx2, pare::simd::Tier::avx512}) {
+  for (const auto tier : tiers) {
     // The tier is a process-wide knob: set here, before the threads start.
     const pare::simd::TierLimit limit(tier);
     if (pare::simd::active_tier() != tier) continue;
@@ -74,43 +122,7 @@ void check_concurrent(const Request& request, std::size_t pool_threads) {
     std::vector<std::vector<float>> refs(inputs);
     pare::set_num_threads(1);
     for (std::size_t i = 0; i < inputs; ++i) refs[i] = request(i);
-    pare::set_num_threads(pool_threads);
-    std::vector<Outcome> outcomes(request_threads);
-    {
-      std::latch start(static_cast<std::ptrdiff_t>(request_threads));
-      std::vector<std::jthread> threads;
-      for (std::size_t t = 0; t < request_threads; ++t)
-        threads.emplace_back([&, t] {
-          Outcome& o = outcomes[t];
-          // Small layers are cut into pieces too, so that the threads contend for the pool.
-          const pare::ParallelismScope split({.max_grain = 1});
-          start.arrive_and_wait();
-          try {
-            for (std::size_t r = 0; r < inputs; ++r) {
-              const std::size_t i = input_of(t, r);
-              const std::vector<float> y = request(i);
-              ++o.runs;
-              if (y.size() != refs[i].size() ||
-                  std::memcmp(y.data(), refs[i].data(), y.size() * sizeof(float)) != 0) {
-                if (o.mismatches++ == 0) {
-                  std::ostringstream s;
-                  s << "thread " << t << ", request " << r << ", input " << i;
-                  o.first_mismatch = s.str();
-                }
-              }
-            }
-          } catch (...) {
-            o.error = std::current_exception();
-          }
-        });
-    }
-    pare::set_num_threads(0);
-    for (const Outcome& o : outcomes) {
-      if (o.error) std::rethrow_exception(o.error);
-      INFO(o.first_mismatch);
-      CHECK(o.mismatches == 0);
-      REQUIRE(o.runs == inputs);
-    }
+    run_concurrently(refs, request, pool_threads);
   }
 }
 
@@ -205,26 +217,26 @@ std::vector<float> generate(const llm::LlamaModel& m, std::size_t i) {
 
 }  // namespace
 
-TEST_CASE("concurrency: graph Model, float (digits CNN, GELU MLP)", "[serve][concurrency]") {
+TEST_CASE("concurrency: graph Model in float (digits CNN and GELU MLP)", "[serve][concurrency]") {
   check_model(cnn(), cnn_inputs(), 2);
   const pare::Model mlp = pare::load_model(pare::test::onnx_data("mlp_gelu.onnx"));
   check_model(mlp, random_rows(6, 3), 2);
 }
 
-TEST_CASE("concurrency: graph Model, compressed (int8, int4, nf4, 2:4 and unstructured pruning)",
+TEST_CASE("concurrency: graph Model compressed (int8 int4 nf4 and pruned)",
           "[serve][concurrency]") {
   const std::vector<Value> xs = cnn_inputs();
-  SECTION("int8, dynamic activations") {
+  SECTION("int8 with dynamic activations") {
     const auto r = compress::quantize(cnn(), {});
     REQUIRE(r.compressed() == 3);
     check_model(r.model, xs, 2);
   }
-  SECTION("int4, groups of 16") {
+  SECTION("int4 in groups of 16") {
     const auto r = compress::quantize(cnn(), {.format = compress::WeightFormat::int4, .group = 16});
     REQUIRE(r.compressed() > 0);
     check_model(r.model, xs, 2);
   }
-  SECTION("nf4, groups of 32") {
+  SECTION("nf4 in groups of 32") {
     const auto r = compress::quantize(cnn(), {.format = compress::WeightFormat::nf4, .group = 32});
     REQUIRE(r.compressed() > 0);
     check_model(r.model, xs, 2);
@@ -239,7 +251,7 @@ TEST_CASE("concurrency: graph Model, compressed (int8, int4, nf4, 2:4 and unstru
   }
 }
 
-TEST_CASE("concurrency: Sequential infer (float, int8, 4-bit, sparse layers)",
+TEST_CASE("concurrency: Sequential infer (float int8 4-bit and sparse layers)",
           "[serve][concurrency]") {
   const Linears l;
   SECTION("float") { check_sequential(pare::Sequential{l.fc1, pare::ReLU{}, l.fc2}, 2); }
@@ -252,7 +264,7 @@ TEST_CASE("concurrency: Sequential infer (float, int8, 4-bit, sparse layers)",
                                       pare::Lut4Linear::from(l.fc2, 32)},
                      2);
   }
-  SECTION("sparse: CSR, bitmap and 2:4") {
+  SECTION("sparse: CSR and bitmap and 2:4") {
     const auto half = [](std::size_t r, std::size_t c) { return (r + c) % 2 == 0; };
     const auto nm = [](std::size_t r, std::size_t c) { return (c + r) % 4 < 2; };
     check_sequential(pare::Sequential{pare::SparseLinear<pare::Csr<std::uint16_t>>(l.fc1, half),
@@ -264,13 +276,13 @@ TEST_CASE("concurrency: Sequential infer (float, int8, 4-bit, sparse layers)",
   }
 }
 
-TEST_CASE("concurrency: LlamaModel forward, one KvCache per request (f32, q8_0, q4g32)",
+TEST_CASE("concurrency: LlamaModel forward with one KvCache per request (f32 q8_0 q4_0)",
           "[serve][concurrency]") {
   SECTION("f32") {
     const auto m = llm::load_llama(tiny);
     check_concurrent([&](std::size_t i) { return generate(m, i); }, 2);
   }
-  for (const auto format : {llm::WeightFormat::q8_0, llm::WeightFormat::q4g32}) {
+  for (const auto format : {llm::WeightFormat::q8_0, llm::WeightFormat::q4_0}) {
     DYNAMIC_SECTION(llm::format_name(format)) {
       llm::LoadOptions o;
       o.format = format;
@@ -280,9 +292,44 @@ TEST_CASE("concurrency: LlamaModel forward, one KvCache per request (f32, q8_0, 
   }
 }
 
-TEST_CASE("concurrency: request threads with pare's pool at 1 thread", "[serve][concurrency]") {
+TEST_CASE("concurrency: request threads with the pool at 1 thread", "[serve][concurrency]") {
   check_model(cnn(), cnn_inputs(), 1);
   const Linears l;
   check_sequential(pare::Sequential{pare::Int8Linear(l.fc1), pare::ReLU{}, pare::Int8Linear(l.fc2)},
                    1);
+}
+
+// A PackedConv2d packs its weight a second way on the first small image that needs it
+// (std::call_once): here that first use is by four threads at once, on a fresh copy per tier.
+TEST_CASE("concurrency: a packed convolution first used by several threads at once",
+          "[serve][concurrency]") {
+  const pare::Conv2dGeometry g{.in_channels = 8, .out_channels = 32, .in_h = 5, .in_w = 5,
+                               .kernel_h = 3, .kernel_w = 3, .pad_top = 1, .pad_left = 1,
+                               .pad_bottom = 1, .pad_right = 1};
+  pare::Rng rng(5);
+  std::vector<float> w(32 * 8 * 3 * 3), b(32);
+  for (float& v : w) v = rng.normal();
+  for (float& v : b) v = rng.normal();
+  const pare::TensorView<const float, 4> wv(w.data(), {32, 8, 3, 3});
+  std::vector<std::vector<float>> xs(inputs);
+  for (auto& x : xs) {
+    x.resize(8 * 5 * 5);
+    for (float& v : x) v = rng.normal();
+  }
+  const auto conv = [&](const pare::PackedConv2d& c, std::size_t i) {
+    std::vector<float> y(32 * 5 * 5);
+    c.run(g, xs[i].data(), y.data());
+    return y;
+  };
+  for (const auto tier : tiers) {
+    const pare::simd::TierLimit limit(tier);
+    if (pare::simd::active_tier() != tier) continue;
+    INFO("tier " << pare::simd::tier_name(tier));
+    const pare::PackedConv2d first(wv, b.data(), 1);
+    std::vector<std::vector<float>> refs(inputs);
+    pare::set_num_threads(1);
+    for (std::size_t i = 0; i < inputs; ++i) refs[i] = conv(first, i);
+    const pare::PackedConv2d fresh(wv, b.data(), 1);
+    run_concurrently(refs, [&](std::size_t i) { return conv(fresh, i); }, 2);
+  }
 }
