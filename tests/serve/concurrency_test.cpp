@@ -256,8 +256,8 @@ TEST_CASE("concurrency: Sequential infer (float int8 4-bit and sparse layers)",
   const Linears l;
   SECTION("float") { check_sequential(pare::Sequential{l.fc1, pare::ReLU{}, l.fc2}, 2); }
   SECTION("int8") {
-    check_sequential(pare::Sequential{pare::Int8Linear(l.fc1), pare::ReLU{}, pare::Int8Linear(l.fc2)},
-                     2);
+    check_sequential(
+        pare::Sequential{pare::Int8Linear(l.fc1), pare::ReLU{}, pare::Int8Linear(l.fc2)}, 2);
   }
   SECTION("4-bit: codebook and NF4") {
     check_sequential(pare::Sequential{pare::Codebook4LogLinear<>::from(l.fc1), pare::ReLU{},
@@ -303,9 +303,16 @@ TEST_CASE("concurrency: request threads with the pool at 1 thread", "[serve][con
 // (std::call_once): here that first use is by four threads at once, on a fresh copy per tier.
 TEST_CASE("concurrency: a packed convolution first used by several threads at once",
           "[serve][concurrency]") {
-  const pare::Conv2dGeometry g{.in_channels = 8, .out_channels = 32, .in_h = 5, .in_w = 5,
-                               .kernel_h = 3, .kernel_w = 3, .pad_top = 1, .pad_left = 1,
-                               .pad_bottom = 1, .pad_right = 1};
+  const pare::Conv2dGeometry g{.in_channels = 8,
+                               .out_channels = 32,
+                               .in_h = 5,
+                               .in_w = 5,
+                               .kernel_h = 3,
+                               .kernel_w = 3,
+                               .pad_top = 1,
+                               .pad_left = 1,
+                               .pad_bottom = 1,
+                               .pad_right = 1};
   pare::Rng rng(5);
   std::vector<float> w(32 * 8 * 3 * 3), b(32);
   for (float& v : w) v = rng.normal();
