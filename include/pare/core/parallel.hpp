@@ -50,6 +50,7 @@ class TaskRef {
 /// returns when all have finished; `e.concurrency()` says how many tasks it can run at once
 /// (at least 1), which is how many pieces pare cuts its work into. pare's tasks never throw out
 /// of `task(i)` (parallel_for catches and rethrows on the caller) and never block on each other.
+/// Every program thread that starts a kernel calls `run`, so it must accept concurrent calls.
 template <class E>
 concept Executor = requires(E& e, const E& ce, std::size_t n, TaskRef task) {
   e.run(n, task);
@@ -98,7 +99,8 @@ struct Parallelism {
 
 /// Sets how many threads pare's kernels use at most (the calling thread included); 0 restores
 /// the default: the executor's concurrency when one is set, else the CPUs in this process's
-/// affinity mask. Takes effect for kernels started afterwards.
+/// affinity mask. Takes effect for kernels started afterwards; safe to call while kernels run on
+/// other threads (their count may then change between two kernels of one request).
 void set_num_threads(std::size_t n) noexcept;
 
 /// How many threads pare's kernels started on the calling thread now use at most (at least 1):

@@ -14,7 +14,8 @@
 //                              × layers, then RMSNorm ─► output ─► logits
 //
 // A model is immutable once built: forward() is const and keeps its state in the caller's
-// KvCache, so one model serves several sequences (one cache each) from several threads.
+// KvCache, so one model serves several sequences (one cache each) from several threads
+// (docs/concurrency.md).
 #pragma once
 
 #include <cstddef>

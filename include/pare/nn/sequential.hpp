@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare — Sequential: layers chained at compile time (a std::tuple, no virtual calls).
+// infer() is const and keeps its activations local: one Sequential may serve several threads at
+// once (docs/concurrency.md); forward/backward train it and are for one thread.
 #pragma once
 
 #include <cstddef>

@@ -12,7 +12,8 @@
 // earlier node, sorts the nodes topologically (a cycle is a FormatError) and builds each op's
 // function once (an op pare does not have is an UnsupportedError naming it and its node).
 // run() is const and keeps its intermediate values local, so one Model may serve several
-// threads; an intermediate value is freed right after its last use.
+// threads at once, each call giving its single-threaded output bit for bit (docs/concurrency.md);
+// an intermediate value is freed right after its last use.
 #pragma once
 
 #include <cstddef>

@@ -48,7 +48,7 @@ enum class ValueType : std::uint8_t { f32, i8, u8, i32, i64, boolean };
 /// Largest element count a runtime value may have. A hostile graph can ask for enormous
 /// values from tiny inputs (a broadcast of [n, 1] and [1, n], padding of 2^20); this turns such
 /// a request into a ShapeError instead of an out-of-memory kill. 2^34 floats is 64 GiB; the fuzz
-/// target lowers it.
+/// target lowers it. A plain variable that running models read: set it before serving.
 inline std::size_t max_value_elements = std::size_t{1} << 34;
 
 /// Product of `shape`; ShapeError when it overflows or exceeds max_value_elements.
