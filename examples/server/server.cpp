@@ -2,7 +2,7 @@
 // pare_server — an HTTP inference server for any model pare runs (ONNX, .pare, a compressed
 // .pare), on cpp-httplib and pare/serve.hpp. Copy it and change what your application needs.
 //
-//   pare_server model.pare --port 8080 --workers 1 --threads 1 --max-batch 32 --max-wait-us 2000
+//   pare_server model.pare --port 8080 --workers 1 --threads 1 --max-batch 32 --max-wait-us 0
 //
 //   POST /predict        JSON {"inputs": ...} / {"instances": ...}, or a .npy body
 //                        (Content-Type: application/x-npy); Accept: application/x-npy returns the

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Load test of examples/server on loopback with `hey`: throughput and p50/p99 latency of the same
 # MLP (scripts/serve/make_mlp.py) in float32, int8 and int4 (pare quantize, round to nearest),
-# with 1 and 2 model workers, with and without dynamic batching. Each configuration runs for a
+# with 1 and 2 model workers, without batching, with greedy batching (a worker takes every queued
+# request, up to 32 rows, without waiting) and with batching that waits up to 2 ms for 32 rows. Each configuration runs for a
 # fixed time against a fresh server; hey keeps CONNS requests in flight.
 #   scripts/serve/bench-server.sh BUILD_DIR OUT_DIR [SECONDS] [CONNS]
 # BUILD_DIR must hold examples/pare_server and examples/pare (the release preset builds both).
@@ -24,9 +25,13 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 echo "model,workers,batching,requests_per_s,p50_ms,p99_ms,ok,errors" > "$out/serving.csv"
 for model in mlp.onnx mlp-int8.pare mlp-int4.pare; do
   for workers in 1 2; do
-    for batching in off on; do
+    for batching in off greedy wait2ms; do
       flags=(--workers "$workers" --threads 1 --queue 256 --http-threads 64)
-      [ "$batching" = on ] && flags+=(--max-batch 32 --max-wait-us 2000) || flags+=(--no-batching)
+      case $batching in
+        off) flags+=(--no-batching) ;;
+        greedy) flags+=(--max-batch 32 --max-wait-us 0) ;;      # whatever is queued, no waiting
+        wait2ms) flags+=(--max-batch 32 --max-wait-us 2000) ;;  # wait up to 2 ms for 32 rows
+      esac
       rm -f "$out/port"
       "$server" "$out/$model" --port 0 --port-file "$out/port" "${flags[@]}" 2>"$out/server.log" &
       pid=$!

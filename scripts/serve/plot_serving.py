@@ -21,7 +21,7 @@ W, H, left, top, bottom = 900, 420, 70, 40, 90
 plot_h = H - top - bottom
 top_rps = max(float(r["requests_per_s"]) for r in rows) * 1.15
 bar_w = (W - left - 20) / len(rows)
-colors = {"off": "#9bb7d4", "on": "#2b6cb0"}
+colors = {"off": "#c9d6e3", "greedy": "#2b6cb0", "wait2ms": "#7fa7d1"}
 svg = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" '
        f'font-family="sans-serif" font-size="11">',
        f'<rect width="{W}" height="{H}" fill="white"/>',
@@ -43,15 +43,18 @@ for k, r in enumerate(rows):
     svg.append(f'<text x="{x + (bar_w - 8) / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle">'
                f'{float(r["p99_ms"]):.1f} ms</text>')
     svg.append(f'<text x="{x + (bar_w - 8) / 2:.1f}" y="{top + plot_h + 14}" '
-               f'text-anchor="middle">{r["workers"]}w {r["batching"]}</text>')
-    if k % 4 == 0:
-        svg.append(f'<text x="{x + 2 * bar_w - 4:.1f}" y="{top + plot_h + 32}" '
+               f'text-anchor="middle" font-size="9">{r["workers"]}w</text>')
+    if k % 6 == 0:
+        svg.append(f'<text x="{x + 3 * bar_w - 4:.1f}" y="{top + plot_h + 32}" '
                    f'text-anchor="middle" font-weight="bold">'
                    f'{names.get(r["model"], r["model"])}</text>')
-svg.append(f'<rect x="{left}" y="{H - 30}" width="12" height="12" fill="{colors["off"]}"/>'
-           f'<text x="{left + 16}" y="{H - 20}">batching off</text>'
-           f'<rect x="{left + 110}" y="{H - 30}" width="12" height="12" fill="{colors["on"]}"/>'
-           f'<text x="{left + 126}" y="{H - 20}">batching on (32 rows, 2 ms)</text>'
-           f'<text x="{left + 330}" y="{H - 20}">w = model workers, each on 1 pare thread</text>')
+legend = [("off", "no batching"), ("greedy", "greedy: what is queued, up to 32 rows"),
+          ("wait2ms", "wait up to 2 ms for 32 rows")]
+for i, (key, text) in enumerate(legend):
+    lx = left + i * 250
+    svg.append(f'<rect x="{lx}" y="{H - 30}" width="12" height="12" fill="{colors[key]}"/>'
+               f'<text x="{lx + 16}" y="{H - 20}">{text}</text>')
+svg.append(f'<text x="{left}" y="{H - 4}" fill="#555">w = model workers, each on 1 pare '
+           f'thread; labels: p99 latency</text>')
 svg.append("</svg>")
 open(sys.argv[2], "w").write("\n".join(svg) + "\n")

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "pare/core/random.hpp"
+#include "pare/io/load_model.hpp"
 #include "pare/serve.hpp"
 
 using namespace std::chrono_literals;
@@ -159,4 +160,19 @@ TEST_CASE("metrics: Prometheus text for counters, histograms and quantiles") {
   out.clear();
   c.write(out, "r", "requests");
   REQUIRE(out == "# HELP r requests\n# TYPE r counter\nr{code=\"200\"} 3\nr{code=\"503\"} 1\n");
+}
+
+TEST_CASE("model slot: declared input shapes and types survive a .pare round trip") {
+  const pare::Model m = pare::load_model(cnn);
+  const auto specs = pare::serve::input_specs(m);
+  REQUIRE(specs.size() == 1);
+  REQUIRE(specs[0].type == pare::graph::ValueType::f32);
+  const auto path = std::filesystem::temp_directory_path() / "pare-serve-types.pare";
+  pare::save_model(m, path);
+  const auto back = pare::serve::input_specs(pare::load_model(path));
+  std::filesystem::remove(path);
+  REQUIRE(back.size() == 1);
+  REQUIRE(back[0].name == specs[0].name);
+  REQUIRE(back[0].shape == specs[0].shape);
+  REQUIRE(back[0].type == specs[0].type);
 }

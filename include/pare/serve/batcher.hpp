@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // pare — dynamic batching: concurrent requests stacked into one model run, behind a bounded queue.
 //
-//     pare::serve::Batcher batcher(slot, {.max_batch_rows = 32,
-//                                         .max_wait = std::chrono::microseconds(2000),
-//                                         .queue_capacity = 128, .workers = 1});
+//     pare::serve::Batcher batcher(slot, {.max_batch_rows = 32, .queue_capacity = 128,
+//                                         .workers = 1});
 //     auto reply = batcher.submit(std::move(request));   // from any thread
 //     if (!reply) answer 503;                             // the queue is full: shed load
 //     Reply r = reply->get();                             // outputs, or r.error
@@ -44,11 +43,16 @@
 namespace pare::serve {
 
 struct BatchingOptions {
-  bool enabled = true;                       ///< false: every request runs alone
-  std::size_t max_batch_rows = 32;           ///< rows of one stacked run
-  std::chrono::microseconds max_wait{2000};  ///< longest the oldest request waits for company
-  std::size_t queue_capacity = 128;          ///< queued requests beyond this are refused
-  std::size_t workers = 1;                   ///< threads running the model
+  bool enabled = true;              ///< false: every request runs alone
+  std::size_t max_batch_rows = 32;  ///< rows of one stacked run
+  /// Longest the oldest request waits for company. 0 (the default) batches greedily: a free
+  /// worker takes whatever is queued, up to max_batch_rows, at once; batches then grow with the
+  /// load by themselves (requests queue while the model runs). On a CPU this served more requests
+  /// at lower latency than any wait (docs/serving.md): a wait only pays where a run costs the
+  /// same for 1 row as for many and the load is light.
+  std::chrono::microseconds max_wait{0};
+  std::size_t queue_capacity = 128;  ///< queued requests beyond this are refused
+  std::size_t workers = 1;           ///< threads running the model
 };
 
 /// What a request gets back.
