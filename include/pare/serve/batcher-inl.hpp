@@ -159,10 +159,12 @@ PARE_INLINE void Batcher::run(std::vector<Job>& batch,
   const auto start = std::chrono::steady_clock::now();
   std::size_t rows = 0;
   for (const auto& j : batch) rows += j.request.rows;
+  // Replies are handed out after on_batch, so metrics read after a reply include its run.
+  std::vector<Reply> replies(batch.size());
   auto finish = [&](Job& j, Reply reply) {
     reply.model = model;
     reply.queued = start - j.submitted;
-    j.promise.set_value(std::move(reply));
+    replies[static_cast<std::size_t>(&j - batch.data())] = std::move(reply);
   };
   auto one_by_one = [&] {
     for (auto& j : batch) {
@@ -212,6 +214,7 @@ PARE_INLINE void Batcher::run(std::vector<Job>& batch,
     }
   }
   if (on_batch_) on_batch_({rows, batch.size(), std::chrono::steady_clock::now() - start, stacked});
+  for (std::size_t k = 0; k < batch.size(); ++k) batch[k].promise.set_value(std::move(replies[k]));
 }
 
 }  // namespace pare::serve

@@ -75,7 +75,8 @@ struct BatchRecord {
 
 class Batcher {
  public:
-  /// Starts the workers. `on_batch` (optional) is called after each run, on the worker thread.
+  /// Starts the workers. `on_batch` (optional) is called after each run, on the worker thread,
+  /// before the run's requests get their replies.
   Batcher(const ModelSlot& slot, BatchingOptions options,
           std::function<void(const BatchRecord&)> on_batch = {});
   ~Batcher();
