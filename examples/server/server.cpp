@@ -456,6 +456,7 @@ int main(int argc, char** argv) {
       }
       draining.store(true);
       std::fprintf(stderr, "pare_server: signal %d: finishing the requests in flight\n", sig);
+      batcher.stop_waiting();  // no request waits out a batching wait now
       server.stop();
       return;
     }

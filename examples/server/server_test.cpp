@@ -272,9 +272,9 @@ void case_concurrent(const std::string& exe, const fs::path& data, const fs::pat
 }
 
 void case_overload(const std::string& exe, const fs::path& data, const fs::path& work) {
-  // Two requests fit; the worker holds them for a second waiting for company.
+  // Two requests fit; the worker holds them for 3 s waiting for company.
   Server s(exe, data / "onnx/cnn.onnx", work,
-           {"--queue", "2", "--max-batch", "64", "--max-wait-us", "1000000"});
+           {"--queue", "2", "--max-batch", "64", "--max-wait-us", "3000000"});
   std::atomic<int> ok{0}, busy{0}, other{0};
   std::vector<std::thread> pool;
   const std::string body = images_json(1, 5);
@@ -387,8 +387,8 @@ void case_kill_reload(const std::string& exe, const fs::path& data, const fs::pa
 }
 
 void case_sigterm(const std::string& exe, const fs::path& data, const fs::path& work) {
-  // Requests wait 400 ms for company, so SIGTERM arrives while they are in flight.
-  Server s(exe, data / "onnx/cnn.onnx", work, {"--max-batch", "64", "--max-wait-us", "400000"});
+  // Requests wait 3 s for company, so SIGTERM arrives while they are in flight.
+  Server s(exe, data / "onnx/cnn.onnx", work, {"--max-batch", "64", "--max-wait-us", "3000000"});
   std::atomic<int> ok{0};
   std::vector<std::thread> pool;
   for (int t = 0; t < 4; ++t)
@@ -397,7 +397,12 @@ void case_sigterm(const std::string& exe, const fs::path& data, const fs::path& 
           s.client().Post("/predict", images_json(1, static_cast<unsigned>(t)), "application/json");
       if (status_of(r) == 200) ++ok;
     });
-  std::this_thread::sleep_for(150ms);
+  // SIGTERM once all four are inside the server (a loaded machine may take a while to send them)
+  for (int i = 0; i < 400; ++i) {
+    const auto m = s.client().Get("/metrics");
+    if (m && m->body.find("pare_in_flight_requests 4") != std::string::npos) break;
+    std::this_thread::sleep_for(50ms);
+  }
   const auto start = std::chrono::steady_clock::now();
   const int status = s.stop();
   for (auto& t : pool) t.join();
@@ -406,6 +411,7 @@ void case_sigterm(const std::string& exe, const fs::path& data, const fs::path& 
   std::printf("in flight at SIGTERM: 4, answered 200: %d, exit %d after %.2f s\n", ok.load(),
               status, seconds);
   check(ok == 4, "every request in flight was answered");
+  check(seconds < 2.5, "the shutdown waited out the 3 s batching wait");
   check(status == 0, "clean exit");
 }
 

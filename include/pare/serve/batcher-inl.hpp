@@ -98,6 +98,14 @@ PARE_INLINE void Batcher::shutdown() {
     if (t.joinable()) t.join();
 }
 
+PARE_INLINE void Batcher::stop_waiting() {
+  {
+    std::lock_guard lock(mutex_);
+    hurry_ = true;
+  }
+  arrived_.notify_all();
+}
+
 PARE_INLINE std::size_t Batcher::queued() const {
   std::lock_guard lock(mutex_);
   return queue_.size() + gathered_;
@@ -127,7 +135,7 @@ PARE_INLINE void Batcher::gather(std::vector<Job>& batch, const ServedModel& mod
         ++it;
       }
     }
-    if (rows >= options_.max_batch_rows || stopping_ ||
+    if (rows >= options_.max_batch_rows || stopping_ || hurry_ ||
         std::chrono::steady_clock::now() >= deadline)
       break;
     arrived_.wait_until(lock, deadline);

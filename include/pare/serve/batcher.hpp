@@ -86,6 +86,11 @@ class Batcher {
   /// Queues `r`; nullopt when the queue is full or the batcher is shutting down.
   [[nodiscard]] std::optional<std::future<Reply>> submit(Request r);
 
+  /// From now on, batches no longer wait for company (as max_wait = 0); requests are still
+  /// accepted. A server calls it when it starts shutting down, so requests in flight are not held
+  /// for the rest of a batching wait.
+  void stop_waiting();
+
   /// Refuses new requests, finishes every queued one, joins the workers. Idempotent.
   void shutdown();
 
@@ -115,6 +120,7 @@ class Batcher {
   bool gathering_ = false;
   std::size_t gathered_ = 0;  // requests taken into the batch being gathered: still waiting
   bool stopping_ = false;
+  bool hurry_ = false;  // stop_waiting() was called
   std::vector<std::thread> workers_;
 };
 
