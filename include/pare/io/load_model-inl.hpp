@@ -174,29 +174,11 @@ PARE_INLINE graph::Graph to_graph(const OnnxModel& m, std::string source) {
 
 namespace pare::io::detail {
 
-[[nodiscard]] inline DType pare_dtype(graph::ValueType t) noexcept {
-  switch (t) {
-    case graph::ValueType::f32:
-      return DType::f32;
-    case graph::ValueType::i8:
-      return DType::i8;
-    case graph::ValueType::u8:
-      return DType::u8;
-    case graph::ValueType::i32:
-      return DType::i32;
-    case graph::ValueType::i64:
-      return DType::i64;
-    case graph::ValueType::boolean:
-      return DType::boolean;
-  }
-  return DType::f32;
-}
-
 /// Adds `v` as tensor `name`; the Value must outlive save().
 inline void add_value(PareWriter& w, const std::string& name, const graph::Value& v) {
   std::vector<std::uint64_t> shape(v.shape.begin(), v.shape.end());
   const graph::Value* p = &v;
-  w.add_generated(name, pare_dtype(v.type), std::move(shape), [p](const PareWriter::Emit& emit) {
+  w.add_generated(name, graph::dtype(v.type), std::move(shape), [p](const PareWriter::Emit& emit) {
     if (p->is_float()) {
       emit(std::as_bytes(std::span(p->floats)));
       return;

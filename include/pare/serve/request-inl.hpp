@@ -426,43 +426,6 @@ inline void parse_instances(JsonCursor& c, std::vector<TensorBuilder>& b,
   }
 }
 
-[[nodiscard]] inline std::optional<graph::ValueType> value_type_of(DType t) noexcept {
-  switch (t) {
-    case DType::f32:
-      return graph::ValueType::f32;
-    case DType::i8:
-      return graph::ValueType::i8;
-    case DType::u8:
-      return graph::ValueType::u8;
-    case DType::i32:
-      return graph::ValueType::i32;
-    case DType::i64:
-      return graph::ValueType::i64;
-    case DType::boolean:
-      return graph::ValueType::boolean;
-    default:
-      return std::nullopt;
-  }
-}
-
-[[nodiscard]] inline DType dtype_of(graph::ValueType t) noexcept {
-  switch (t) {
-    case graph::ValueType::i8:
-      return DType::i8;
-    case graph::ValueType::u8:
-      return DType::u8;
-    case graph::ValueType::i32:
-      return DType::i32;
-    case graph::ValueType::i64:
-      return DType::i64;
-    case graph::ValueType::boolean:
-      return DType::boolean;
-    case graph::ValueType::f32:
-      break;
-  }
-  return DType::f32;
-}
-
 template <class T>
 void widen_into(std::vector<std::int64_t>& out, std::span<const std::byte> data) {
   out.resize(data.size() / sizeof(T));
@@ -586,7 +549,7 @@ PARE_INLINE Request parse_npy_request(std::span<const std::byte> body,
     throw RequestError(413, concat("the array holds ", a.size(), " elements, more than the ",
                                    limits.max_elements, " the server accepts"));
   const graph::ValueType want = specs[0].type.value_or(graph::ValueType::f32);
-  const auto have = detail::value_type_of(a.dtype);
+  const auto have = graph::value_type(a.dtype);
   if (!have || *have != want)
     throw RequestError(
         422, concat("input '", specs[0].name, "' is ", graph::name(want), ", the .npy holds ",
@@ -677,7 +640,7 @@ PARE_INLINE std::string outputs_json(std::span<const std::string> names,
 }
 
 PARE_INLINE std::string value_npy(const graph::Value& v) {
-  const DType dt = detail::dtype_of(v.type);
+  const DType dt = graph::dtype(v.type);
   std::string out = io::detail::npy_header_bytes(*io::detail::npy_descr(dt), v.shape, false);
   const std::size_t n = v.size();
   if (v.is_float()) {

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "pare/core/config.hpp"
+#include "pare/core/dtype.hpp"
 #include "pare/core/error.hpp"
 #include "pare/core/tensor.hpp"
 
@@ -40,6 +42,46 @@ enum class ValueType : std::uint8_t { f32, i8, u8, i32, i64, boolean };
       return "bool";
   }
   return "?";
+}
+
+/// The DType a file stores a ValueType's elements as.
+[[nodiscard]] constexpr DType dtype(ValueType t) noexcept {
+  switch (t) {
+    case ValueType::i8:
+      return DType::i8;
+    case ValueType::u8:
+      return DType::u8;
+    case ValueType::i32:
+      return DType::i32;
+    case ValueType::i64:
+      return DType::i64;
+    case ValueType::boolean:
+      return DType::boolean;
+    case ValueType::f32:
+      break;
+  }
+  return DType::f32;
+}
+
+/// The ValueType holding a DType's elements unchanged; nullopt for one no value holds (f64, f16,
+/// the packed types, ...), which a caller must refuse or convert on purpose.
+[[nodiscard]] constexpr std::optional<ValueType> value_type(DType t) noexcept {
+  switch (t) {
+    case DType::f32:
+      return ValueType::f32;
+    case DType::i8:
+      return ValueType::i8;
+    case DType::u8:
+      return ValueType::u8;
+    case DType::i32:
+      return ValueType::i32;
+    case DType::i64:
+      return ValueType::i64;
+    case DType::boolean:
+      return ValueType::boolean;
+    default:
+      return std::nullopt;
+  }
 }
 
 /// `shape` as "[2, 3]", for error messages.
