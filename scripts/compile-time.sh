@@ -45,7 +45,7 @@ row() {
   awk -v l="$label" -v hs="$hs" -v cs="$cs" -v e="$eigen_s" -v hmb="$hmb" -v cmb="$cmb" \
     'BEGIN {printf "| %s | %s s | %.2f | %s s | %.2f | %s / %s |\n", l, hs, hs / e, cs, cs / e, hmb, cmb}' 
 }
-for h in pare/pare.hpp pare/quant.hpp pare/prune.hpp pare/distill.hpp pare/io.hpp pare/nn.hpp pare/sparse.hpp; do
+for h in pare/pare.hpp pare/quant.hpp pare/prune.hpp pare/distill.hpp pare/io.hpp pare/nn.hpp pare/sparse.hpp pare/llm.hpp pare/serve.hpp; do
   row "\`#include <$h>\`" "$(header_tu "$h")"
 done
 row "examples/compress.cpp (load, quantize, prune, save)" examples/compress.cpp
