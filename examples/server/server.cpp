@@ -241,15 +241,18 @@ int main(int argc, char** argv) {
   std::atomic<bool> draining{false};
   std::mutex reload_mutex;  // one reload (and one staged upload) at a time
 
+  // Loads `from` and swaps it in. A staged upload is renamed over the model file only once it
+  // has loaded and run, then swapped in: a kill at any moment leaves one whole model file.
   auto reload = [&](const std::filesystem::path& from, bool staged) {
     std::lock_guard lock(reload_mutex);
     try {
-      const auto m = slot->reload(from);
+      auto next = serve::load_served_model(from);
       if (staged) {
-        // The staged file loaded and ran: it becomes the model file in one rename.
         std::filesystem::rename(from, opt.model);
         sync_folder(opt.model.parent_path());
+        next->path = opt.model;
       }
+      const auto m = slot->install(std::move(next));
       metrics.reloads.add("ok");
       std::fprintf(stderr, "pare_server: now serving %s, version %llu\n", opt.model.c_str(),
                    static_cast<unsigned long long>(m->version));
@@ -377,7 +380,9 @@ int main(int argc, char** argv) {
   server.Post("/admin/reload", [&](const httplib::Request& req, httplib::Response& res,
                                    const httplib::ContentReader& reader) {
     const std::string declared = req.get_header_value("Content-Length");
-    if (declared.empty() || declared == "0") {
+    const bool has_body =
+        (!declared.empty() && declared != "0") || req.has_header("Transfer-Encoding");
+    if (!has_body) {
       const std::string error = reload(opt.model, false);
       if (error.empty())
         res.set_content(model_json(*slot->current()), "application/json");

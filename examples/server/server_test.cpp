@@ -324,6 +324,8 @@ void case_reload(const std::string& exe, const fs::path& data, const fs::path& w
   check(status_of(r) == 200 && r->body.find("\"version\":3") != std::string::npos,
         "reload by upload: " + (r ? r->body : ""));
   check(read_file(model) == upload, "the uploaded file replaced the model file");
+  check(r->body.find("\"path\":\"" + model.string() + "\"") != std::string::npos,
+        "the new model is known by the model file's name: " + r->body);
   // a broken upload is refused; the model and its file stay
   r = c.Post("/admin/reload", std::string("not a model at all"), "application/octet-stream");
   check(status_of(r) == 422, "broken upload refused");

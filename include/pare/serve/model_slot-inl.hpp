@@ -12,9 +12,9 @@
 
 namespace pare::serve {
 
-PARE_INLINE std::shared_ptr<const ServedModel> load_served_model(const std::filesystem::path& path,
-                                                                 std::uint64_t version,
-                                                                 ModelOptions options) {
+PARE_INLINE std::shared_ptr<ServedModel> load_served_model(const std::filesystem::path& path,
+                                                           std::uint64_t version,
+                                                           ModelOptions options) {
   auto m = std::make_shared<ServedModel>();
   m->path = path;
   m->version = version;
@@ -73,12 +73,18 @@ PARE_INLINE std::shared_ptr<const ServedModel> ModelSlot::current() const {
 
 PARE_INLINE std::shared_ptr<const ServedModel> ModelSlot::reload(const std::filesystem::path& path,
                                                                  ModelOptions options) {
+  return install(load_served_model(path, 0, options));
+}
+
+PARE_INLINE std::shared_ptr<const ServedModel> ModelSlot::install(
+    std::shared_ptr<ServedModel> next) {
+  PARE_CHECK(next != nullptr, ArgumentError, "ModelSlot::install needs a model");
   std::lock_guard serial(reload_mutex_);
-  auto next = load_served_model(path, current()->version + 1, options);
+  next->version = current()->version + 1;
   std::shared_ptr<const ServedModel> previous;
   {
     std::lock_guard lock(mutex_);
-    previous = std::exchange(current_, next);
+    previous = std::exchange(current_, std::shared_ptr<const ServedModel>(next));
   }
   // `previous` is released here, outside the lock: freeing a large model takes time.
   return next;

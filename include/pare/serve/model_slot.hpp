@@ -4,6 +4,8 @@
 //     pare::serve::ModelSlot slot(pare::serve::load_served_model("model.pare"));
 //     auto m = slot.current();           // a request keeps this model until it is answered
 //     slot.reload("model.pare");         // loads and checks the new file, then swaps
+//     auto next = pare::serve::load_served_model("staged.pare");   // or prepare one yourself,
+//     slot.install(next);                                         // then swap it in
 //
 // A ServedModel is immutable once loaded (pare::Model::run is const and keeps its intermediate
 // values per call), so any number of threads run the one the slot holds. Reloading builds the new
@@ -38,8 +40,9 @@ struct ServedModel {
 /// Loads `path` (any file load_model runs: ONNX, .pare, a compressed .pare) and, when every
 /// input's shape is declared beyond the batch dimension, runs it once on zeros of one row so a
 /// model that cannot run fails here rather than on the first request. Throws pare::Error.
-[[nodiscard]] std::shared_ptr<const ServedModel> load_served_model(
-    const std::filesystem::path& path, std::uint64_t version = 1, ModelOptions options = {});
+[[nodiscard]] std::shared_ptr<ServedModel> load_served_model(const std::filesystem::path& path,
+                                                             std::uint64_t version = 1,
+                                                             ModelOptions options = {});
 
 /// Runs `r` on `m`: one value per output, in the order of m.outputs. Throws what Model::run
 /// throws.
@@ -57,6 +60,11 @@ class ModelSlot {
   /// its model and the error propagates. Reloads are serialized; requests are never blocked.
   std::shared_ptr<const ServedModel> reload(const std::filesystem::path& path,
                                             ModelOptions options = {});
+
+  /// Swaps in a model the caller loaded (load_served_model) and prepared — e.g. a staged upload
+  /// renamed over the model file after it loaded, with `path` set to its final name. Gives it
+  /// the next version number and returns it.
+  std::shared_ptr<const ServedModel> install(std::shared_ptr<ServedModel> next);
 
  private:
   mutable std::mutex mutex_;  // guards current_ (held for a pointer copy, never for a load)
