@@ -208,6 +208,20 @@ TEST_CASE("pare::gemm_int4 checks shapes and takes strided operands", "[kernels]
       CHECK(std::abs(static_cast<double>(y(b, r)) - expect[b * rows + r]) <=
             row_tolerance(q, r, xb, true));
     }
+  // Every tier the CPU runs: the tiled AVX-512 VNNI kernel where built, the dispatched GEMV per
+  // vector elsewhere (a default-flags build, or the tier capped).
+  for (auto tier : {pare::simd::Tier::sse2, pare::simd::Tier::avx2, pare::simd::Tier::avx512}) {
+    const pare::simd::TierLimit cap(tier);
+    INFO("tier cap " << pare::simd::tier_name(tier));
+    Tensor<float, 2> yc({batch, rows});
+    pare::gemm_int4(q, x, yc);
+    for (std::size_t b = 0; b < batch; ++b)
+      for (std::size_t r = 0; r < rows; ++r) {
+        const std::vector<float> xb(x.data() + b * cols, x.data() + (b + 1) * cols);
+        CHECK(std::abs(static_cast<double>(yc(b, r)) - expect[b * rows + r]) <=
+              row_tolerance(q, r, xb, true));
+      }
+  }
   Tensor<float, 2> x5({batch, cols + 1}), y3({batch, rows}), y4({batch + 1, rows});
   CHECK_THAT(test::shape_error_of([&] { pare::gemm_int4(q, x5, y3); }),
              Catch::Matchers::Contains("[3, 257]") && Catch::Matchers::Contains("[10, 256]"));

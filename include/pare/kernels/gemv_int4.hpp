@@ -811,9 +811,10 @@ inline void gemv(const Int4Matrix<Format>& w, TensorView<const float, 1> x,
 }
 
 /// Y = X W^T for a small batch of activations X [batch, cols] (rows of X are the vectors) and a
-/// 4-bit block matrix W [rows, cols], Y [batch, rows]: kernels::GemmInt4Q8, which decodes each
-/// block of W once for up to 8 vectors. Rows of X and Y may be strided (inner stride 1); other
-/// layouts go through a contiguous copy.
+/// 4-bit block matrix W [rows, cols], Y [batch, rows]: in a build for AVX-512 VNNI (on that
+/// tier) kernels::GemmInt4Q8, which decodes each block of W once for up to 4 vectors, on one
+/// thread; otherwise the dispatched, threaded GEMV per vector. Rows of X and Y may be strided
+/// (inner stride 1); other layouts go through a contiguous copy.
 /// @pre y does not overlap x. Shapes must agree (else ShapeError naming all three).
 /// ```
 /// pare::gemm_int4(q, x.view(), y.view());  // x [4, 4096], q [11008, 4096], y [4, 11008]
@@ -830,15 +831,25 @@ inline void gemm_int4(const Int4Matrix<Format>& w, TensorView<const float, 2> x,
   const Tensor<float, 2> xc = x_rows ? Tensor<float, 2>() : Tensor<float, 2>(x);
   const float* xp = x_rows ? x.data() : xc.data();
   const std::size_t ldx = x_rows ? static_cast<std::size_t>(x.stride(0)) : x.extent(1);
-  if (y_rows) {
-    kernels::GemmInt4Q8{}(xsimd::default_arch{}, w, xp, x.extent(0), ldx, y.data(),
-                          static_cast<std::size_t>(y.stride(0)));
-    return;
-  }
-  Tensor<float, 2> yc(y.extents());
-  kernels::GemmInt4Q8{}(xsimd::default_arch{}, w, xp, x.extent(0), ldx, yc.data(), y.extent(1));
-  for (std::size_t b = 0; b < y.extent(0); ++b)
-    for (std::size_t r = 0; r < y.extent(1); ++r) y(b, r) = yc(b, r);
+  Tensor<float, 2> yc = y_rows ? Tensor<float, 2>() : Tensor<float, 2>(y.extents());
+  float* yp = y_rows ? y.data() : yc.data();
+  const std::size_t ldy = y_rows ? static_cast<std::size_t>(y.stride(0)) : y.extent(1);
+  // The tiled kernel (each decoded block serves up to 4 vectors) exists only in a build for
+  // AVX-512 VNNI and runs on one thread; elsewhere, and when the tier is capped below AVX-512,
+  // each vector runs the dispatched, threaded GEMV (a default-flags build reaches AVX2/AVX-512
+  // through it instead of the baseline arch of the build flags).
+  bool tiled = false;
+#if PARE_INT4_VNNI
+  tiled = simd::active_tier() == simd::Tier::avx512;
+#endif
+  if (tiled)
+    kernels::GemmInt4Q8{}(xsimd::default_arch{}, w, xp, x.extent(0), ldx, yp, ldy);
+  else
+    for (std::size_t b = 0; b < x.extent(0); ++b)
+      kernels::gemv_int4_q8(w, xp + b * ldx, yp + b * ldy);
+  if (!y_rows)
+    for (std::size_t b = 0; b < y.extent(0); ++b)
+      for (std::size_t r = 0; r < y.extent(1); ++r) y(b, r) = yc(b, r);
 }
 
 }  // namespace pare
