@@ -27,6 +27,7 @@ static_assert(PARE_ISA_TU::supported(),
 #include "pare/kernels/matmul_ggml.hpp"
 #include "pare/kernels/packed_tiles.hpp"
 #include "pare/kernels/softmax.hpp"
+#include "pare/kernels/spmm.hpp"
 #include "pare/kernels/spmv.hpp"
 #include "pare/linalg/kernels.hpp"
 #include "pare/nn/graph/unary_kernels.hpp"

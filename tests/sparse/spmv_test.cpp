@@ -128,9 +128,9 @@ TEMPLATE_TEST_CASE("Spmv and Spmm match the references on every arch, shape and 
   sweep<TestType>(42);
 }
 
-// pare::spmv (run-time dispatch, rows over threads) on every tier the CPU has: within the bound
-// of the reference, and the same bits with 1, 2 and 3 threads (a shape large enough to split).
-TEMPLATE_TEST_CASE("pare::spmv on every tier within bounds, threads bit-identical",
+// pare::spmv and pare::spmm (run-time dispatch, rows over threads) on every tier the CPU has:
+// within the bound of the reference, and the same bits with 1, 2 and 3 threads.
+TEMPLATE_TEST_CASE("pare::spmv and spmm on every tier within bounds, threads bit-identical",
                    "[sparse][spmv][dispatch]", pare::Csr<std::uint16_t>, pare::Csr<std::uint32_t>,
                    pare::CsrInt8<std::uint16_t>, pare::Bitmap, (pare::Bsr<4, 16>),
                    (pare::Bsr<16, 1>), (pare::Bsr<3, 5>), (pare::PackedNM<2, 4>),
@@ -148,9 +148,35 @@ TEMPLATE_TEST_CASE("pare::spmv on every tier within bounds, threads bit-identica
     const TensorView<const float, 1> x(xs.data(), {cols});
     std::vector<float> expect(rows);
     ref::spmv(a, x, TensorView<float, 1>(expect.data(), {rows}));
+    // pare::spmm on a batch of 5 columns, alike
+    const std::size_t n = 5;
+    std::vector<float> xm(cols * n), em(rows * n);
+    for (auto& v : xm) v = rng.normal();
+    const TensorView<const float, 2> xmv(xm.data(), {cols, n});
+    ref::spmm(a, xmv, TensorView<float, 2>(em.data(), {rows, n}));
     for (auto tier : {pare::simd::Tier::sse2, pare::simd::Tier::avx2, pare::simd::Tier::avx512}) {
       const pare::simd::TierLimit limit(tier);
       if (pare::simd::active_tier() != tier) continue;
+      std::vector<float> ym1;
+      for (std::size_t threads : {1, 2, 3}) {
+        const pare::ParallelismScope scope({.threads = threads, .max_grain = 1});
+        std::vector<float> ym(rows * n, -7.0f);
+        pare::spmm(a, xmv, TensorView<float, 2>(ym.data(), {rows, n}));
+        INFO("spmm, tier " << pare::simd::tier_name(tier) << ", threads " << threads << ", W "
+                           << rows << "x" << cols);
+        if (threads > 1) {
+          CHECK(ym == ym1);
+          continue;
+        }
+        for (std::size_t c = 0; c < n; ++c) {
+          std::vector<float> xc(cols);
+          for (std::size_t k = 0; k < cols; ++k) xc[k] = xm[k * n + c];
+          const TensorView<const float, 1> xcv(xc.data(), {cols});
+          for (std::size_t r = 0; r < rows; ++r)
+            CHECK(std::abs(double(ym[r * n + c]) - em[r * n + c]) <= tolerance(a, dense, xcv, r));
+        }
+        ym1 = ym;
+      }
       std::vector<float> y1;
       for (std::size_t threads : {1, 2, 3}) {
         const pare::ParallelismScope scope({.threads = threads});

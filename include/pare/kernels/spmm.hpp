@@ -14,8 +14,11 @@
 #include <vector>
 
 #include "pare/core/error.hpp"
+#include "pare/core/parallel.hpp"
 #include "pare/core/tensor.hpp"
+#include "pare/kernels/spmv.hpp"
 #include "pare/simd/arch.hpp"
+#include "pare/simd/dispatch.hpp"
 #include "pare/sparse/bitmap.hpp"
 #include "pare/sparse/bsr.hpp"
 #include "pare/sparse/csr.hpp"
@@ -58,15 +61,17 @@ void for_each_stored(const Bitmap& a, std::size_t r, F&& f) {
 }
 
 template <class S>
-[[nodiscard]] float row_scale(const S&, std::size_t) noexcept {
+[[nodiscard, gnu::always_inline]] inline float row_scale(const S&, std::size_t) noexcept {
   return 1.0f;
 }
 template <class Index>
-[[nodiscard]] float row_scale(const CsrInt8<Index>& a, std::size_t r) noexcept {
+[[nodiscard, gnu::always_inline]] inline float row_scale(const CsrInt8<Index>& a,
+                                                         std::size_t r) noexcept {
   return a.scales()[r];
 }
 template <std::size_t N, std::size_t M>
-[[nodiscard]] float row_scale(const PackedNM<N, M, std::int8_t>& a, std::size_t r) noexcept {
+[[nodiscard, gnu::always_inline]] inline float row_scale(const PackedNM<N, M, std::int8_t>& a,
+                                                         std::size_t r) noexcept {
   return a.scales()[r];
 }
 
@@ -91,46 +96,89 @@ void spmm(const S& a, TensorView<const float, 2> x, TensorView<float, 2> y) {
 
 }  // namespace reference
 
-/// The SIMD sparse x dense-matrix kernel: `operator()(arch, A, x, ldx, n, y, ldy)` computes
-/// y[r*ldy + c] = sum_k A[r, k] x[k*ldx + c] for c < n. Columns go 4 batches at a time, then one
-/// batch, then a scalar tail.
+/// The SIMD sparse x dense-matrix kernel on rows [r0, r1) of A: `operator()(arch, A, x, ldx, n, y,
+/// ldy, r0, r1)` computes y[r*ldy + c] = sum_k A[r, k] x[k*ldx + c] for c < n and those rows only.
+/// Columns go 4 batches at a time, then one batch, then a scalar tail; a row's result does not
+/// depend on the range (pare::spmm splits rows over threads, bit-identical for any count). The
+/// dispatch idiom of simd/dispatch.hpp, for the formats spmv_dispatched lists.
 /// @pre x holds A.cols() rows of n floats at stride ldx, y A.rows() rows at stride ldy, and y
-/// overlaps neither A nor x.
-struct Spmm {
+/// overlaps neither A nor x; r0 <= r1 <= A.rows().
+struct SpmmRows {
   template <class Arch, SparseMatrix S>
   void operator()(Arch, const S& a, const float* x, std::size_t ldx, std::size_t n, float* y,
-                  std::size_t ldy) const noexcept {
-    using B = xsimd::batch<float, Arch>;
-    constexpr std::size_t w = B::size;
-    for (std::size_t r = 0; r < a.rows(); ++r) {
-      float* yr = y + r * ldy;
-      const B scale(detail::row_scale(a, r));
-      std::size_t c = 0;
-      for (; c + 4 * w <= n; c += 4 * w) {
-        std::array<B, 4> acc = {B(0.0f), B(0.0f), B(0.0f), B(0.0f)};
-        detail::for_each_stored(a, r, [&](std::size_t k, float v) {
-          const B vb(v);
-          const float* xr = x + k * ldx + c;
-          for (std::size_t u = 0; u < 4; ++u)
-            acc[u] = simd::fma(vb, B::load_unaligned(xr + u * w), acc[u]);
-        });
-        for (std::size_t u = 0; u < 4; ++u) (acc[u] * scale).store_unaligned(yr + c + u * w);
-      }
-      for (; c + w <= n; c += w) {
-        B acc(0.0f);
-        detail::for_each_stored(a, r, [&](std::size_t k, float v) {
-          acc = simd::fma(B(v), B::load_unaligned(x + k * ldx + c), acc);
-        });
-        (acc * scale).store_unaligned(yr + c);
-      }
-      if (c < n) {
-        std::array<float, w> acc{};
-        detail::for_each_stored(a, r, [&](std::size_t k, float v) {
-          for (std::size_t t = 0; c + t < n; ++t) acc[t] += v * x[k * ldx + c + t];
-        });
-        for (std::size_t t = 0; c + t < n; ++t) yr[c + t] = acc[t] * detail::row_scale(a, r);
-      }
+                  std::size_t ldy, std::size_t r0, std::size_t r1) const noexcept;
+};
+
+template <class Arch, SparseMatrix S>
+void SpmmRows::operator()(Arch, const S& a, const float* x, std::size_t ldx, std::size_t n,
+                          float* y, std::size_t ldy, std::size_t r0,
+                          std::size_t r1) const noexcept {
+  using B = xsimd::batch<float, Arch>;
+  constexpr std::size_t w = B::size;
+  for (std::size_t r = r0; r < r1; ++r) {
+    float* yr = y + r * ldy;
+    const float row_scale = detail::row_scale(a, r);
+    const B scale(row_scale);
+    std::size_t c = 0;
+    for (; c + 4 * w <= n; c += 4 * w) {
+      std::array<B, 4> acc = {B(0.0f), B(0.0f), B(0.0f), B(0.0f)};
+      detail::for_each_stored(a, r, [&](std::size_t k, float v) {
+        const B vb(v);
+        const float* xr = x + k * ldx + c;
+        for (std::size_t u = 0; u < 4; ++u)
+          acc[u] = simd::fma(vb, B::load_unaligned(xr + u * w), acc[u]);
+      });
+      for (std::size_t u = 0; u < 4; ++u) (acc[u] * scale).store_unaligned(yr + c + u * w);
     }
+    for (; c + w <= n; c += w) {
+      B acc(0.0f);
+      detail::for_each_stored(a, r, [&](std::size_t k, float v) {
+        acc = simd::fma(B(v), B::load_unaligned(x + k * ldx + c), acc);
+      });
+      (acc * scale).store_unaligned(yr + c);
+    }
+    if (c < n) {
+      std::array<float, w> acc{};
+      detail::for_each_stored(a, r, [&](std::size_t k, float v) {
+        for (std::size_t t = 0; c + t < n; ++t)
+          acc[t] = simd::fma_like<Arch>(v, x[k * ldx + c + t], acc[t]);
+      });
+      for (std::size_t t = 0; c + t < n; ++t) yr[c + t] = acc[t] * row_scale;
+    }
+  }
+}
+
+// The formats pare_isa instantiates: spmv_dispatched's (kernels/spmv.hpp).
+#define PARE_SPMM_KERNEL(...)                                                                 \
+  PARE_DISPATCHED_KERNEL(void, SpmmRows::operator(),                                          \
+                         (const __VA_ARGS__&, const float*, std::size_t, std::size_t, float*, \
+                          std::size_t, std::size_t, std::size_t),                             \
+                         const noexcept)
+PARE_SPMM_KERNEL(Csr<std::uint16_t>)
+PARE_SPMM_KERNEL(Csr<std::uint32_t>)
+PARE_SPMM_KERNEL(CsrInt8<std::uint16_t>)
+PARE_SPMM_KERNEL(CsrInt8<std::uint32_t>)
+PARE_SPMM_KERNEL(Bitmap)
+PARE_SPMM_KERNEL(Bsr<1, 16>)
+PARE_SPMM_KERNEL(Bsr<4, 16>)
+PARE_SPMM_KERNEL(Bsr<16, 1>)
+PARE_SPMM_KERNEL(PackedNM<2, 4, float>)
+PARE_SPMM_KERNEL(PackedNM<1, 4, float>)
+PARE_SPMM_KERNEL(PackedNM<4, 8, float>)
+PARE_SPMM_KERNEL(PackedNM<2, 8, float>)
+PARE_SPMM_KERNEL(PackedNM<1, 8, float>)
+PARE_SPMM_KERNEL(PackedNM<2, 4, std::int8_t>)
+PARE_SPMM_KERNEL(PackedNM<1, 4, std::int8_t>)
+PARE_SPMM_KERNEL(PackedNM<2, 8, std::int8_t>)
+PARE_SPMM_KERNEL(PackedNM<1, 8, std::int8_t>)
+#undef PARE_SPMM_KERNEL
+
+/// SpmmRows over all of A on one thread, for a given arch (tests, benchmarks).
+struct Spmm {
+  template <class Arch, SparseMatrix S>
+  void operator()(Arch arch, const S& a, const float* x, std::size_t ldx, std::size_t n, float* y,
+                  std::size_t ldy) const noexcept {
+    SpmmRows{}(arch, a, x, ldx, n, y, ldy, 0, a.rows());
   }
 };
 
@@ -138,8 +186,9 @@ struct Spmm {
 
 namespace pare {
 
-/// Y = A X for a sparse A [M, K], X [K, N] and Y [M, N]. SIMD kernel when the rows of X and Y are
-/// contiguous (any leading dimension), else the scalar reference.
+/// Y = A X for a sparse A [M, K], X [K, N] and Y [M, N]. SIMD kernel (run-time dispatched for the
+/// formats spmv_dispatched lists, rows split over pare's threads: bit-identical for any count)
+/// when the rows of X and Y are contiguous (any leading dimension), else the scalar reference.
 /// @pre Y overlaps neither A nor X. ShapeError if the shapes disagree.
 /// ```
 /// pare::spmm(a, x.view(), y.view());   // x: [a.cols(), batch], y: [a.rows(), batch]
@@ -153,8 +202,20 @@ void spmm(const S& a, TensorView<const float, 2> x, TensorView<float, 2> y) {
     const bool x_rows = x.stride(1) == 1 || x.extent(1) <= 1;
     const bool y_rows = y.stride(1) == 1 || y.extent(1) <= 1;
     if (x_rows && y_rows && x.stride(0) >= 0 && y.stride(0) >= 0) {
-      kernels::Spmm{}(xsimd::default_arch{}, a, x.data(), static_cast<std::size_t>(x.stride(0)),
-                      x.extent(1), y.data(), static_cast<std::size_t>(y.stride(0)));
+      const std::size_t n = x.extent(1), rows = a.rows();
+      const auto ldx = static_cast<std::size_t>(x.stride(0));
+      const auto ldy = static_cast<std::size_t>(y.stride(0));
+      // Pieces of at least ~64 K multiply-adds (stored values x batch columns).
+      const std::size_t per_row = a.stored() / (rows > 0 ? rows : 1) * n + 1;
+      const std::size_t grain = std::max<std::size_t>(1, (std::size_t{1} << 16) / per_row);
+      parallel_for(0, rows, grain, [&](std::size_t lo, std::size_t hi) {
+        if constexpr (kernels::spmv_dispatched<S>)
+          simd::dispatch([&](auto arch) {
+            kernels::SpmmRows{}(arch, a, x.data(), ldx, n, y.data(), ldy, lo, hi);
+          });
+        else
+          kernels::SpmmRows{}(xsimd::default_arch{}, a, x.data(), ldx, n, y.data(), ldy, lo, hi);
+      });
       return;
     }
   }
