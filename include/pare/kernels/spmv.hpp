@@ -6,8 +6,8 @@
 // Like the dense GEMV these kernels are memory bound: the time is the bytes of A over the DRAM
 // bandwidth, so the formats are built to store few bytes per kept weight (csr.hpp, nm.hpp) and
 // the kernels only need to keep enough loads in flight. x is read by gathers (CSR, N:M with wide
-// groups) or, for N:M with M <= 2N on AVX-512, by one two-register permute per 16 values, which
-// is far cheaper than a gather.
+// groups) or, for N:M with M <= 2N on AVX-512, by one two-register permute per 16 values (for
+// 2:4 on AVX2, two in-lane permutes and a blend per 8), which is far cheaper than a gather.
 #pragma once
 
 #include <algorithm>
