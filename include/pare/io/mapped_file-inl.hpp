@@ -82,31 +82,44 @@ PARE_INLINE MappedFile MappedFile::from_buffer(std::vector<std::byte> bytes, std
   return f;
 }
 
+namespace detail {
+/// Bytes [offset, offset + length) of a map, clipped to it, with `lo` rounded down to its page:
+/// what release() and prefetch() hand to madvise. `empty` when nothing of the map is left.
+struct MappedRange {
+  std::byte* base = nullptr;
+  std::size_t lo = 0, end = 0, page = 4096, size = 0;
+  bool empty = true;
+};
+[[nodiscard]] inline MappedRange mapped_range(std::span<const std::byte> all, std::size_t offset,
+                                              std::size_t length) noexcept {
+  MappedRange r;
+  if (offset >= all.size() || length == 0) return r;
+  const long ps = ::sysconf(_SC_PAGESIZE);
+  r.page = ps > 0 ? static_cast<std::size_t>(ps) : 4096;
+  r.end = offset + std::min(length, all.size() - offset);
+  r.lo = offset - offset % r.page;
+  r.size = all.size();
+  r.base = const_cast<std::byte*>(all.data());
+  r.empty = false;
+  return r;
+}
+}  // namespace detail
+
 PARE_INLINE void MappedFile::release(std::size_t offset, std::size_t length) const noexcept {
   if (!mapping_ || !mapping_->mapped()) return;
-  const auto all = mapping_->bytes();
-  if (offset >= all.size() || length == 0) return;
-  const std::size_t end = offset + std::min(length, all.size() - offset);
-  const long ps = ::sysconf(_SC_PAGESIZE);
-  const std::size_t page = ps > 0 ? static_cast<std::size_t>(ps) : 4096;
+  const auto r = detail::mapped_range(mapping_->bytes(), offset, length);
+  if (r.empty) return;
   // Pages only partly inside the range are dropped too: the map is read-only and private, so a
   // dropped page holds nothing that a later access cannot read back from the file.
-  const std::size_t lo = offset - offset % page;
-  const std::size_t hi = std::min(all.size(), end + (page - end % page) % page);
-  auto* base = const_cast<std::byte*>(all.data());
-  (void)::madvise(base + lo, hi - lo, MADV_DONTNEED);
+  const std::size_t hi = std::min(r.size, r.end + (r.page - r.end % r.page) % r.page);
+  (void)::madvise(r.base + r.lo, hi - r.lo, MADV_DONTNEED);
 }
 
 PARE_INLINE void MappedFile::prefetch(std::size_t offset, std::size_t length) const noexcept {
   if (!mapping_ || !mapping_->mapped()) return;
-  const auto all = mapping_->bytes();
-  if (offset >= all.size() || length == 0) return;
-  const std::size_t end = offset + std::min(length, all.size() - offset);
-  const long ps = ::sysconf(_SC_PAGESIZE);
-  const std::size_t page = ps > 0 ? static_cast<std::size_t>(ps) : 4096;
-  const std::size_t lo = offset - offset % page;
-  auto* base = const_cast<std::byte*>(all.data());
-  (void)::madvise(base + lo, end - lo, MADV_WILLNEED);
+  const auto r = detail::mapped_range(mapping_->bytes(), offset, length);
+  if (r.empty) return;
+  (void)::madvise(r.base + r.lo, r.end - r.lo, MADV_WILLNEED);
 }
 
 PARE_INLINE std::string MappedFile::concat_error(const char* what, const std::string& name,
