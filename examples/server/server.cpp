@@ -197,7 +197,7 @@ std::string model_json(const serve::ServedModel& m) {
   pare::Json j = pare::Json::object({{"path", m.path.string()}});
   j["version"] = pare::Json(static_cast<std::int64_t>(m.version));
   j["inputs"] = std::move(inputs);
-  j["outputs"] = pare::Json(m.outputs);
+  j["outputs"] = pare::Json(m.model.output_names());
   j["batchable"] = pare::Json(m.batchable);
   return j.dump() + "\n";
 }
@@ -321,14 +321,15 @@ int main(int argc, char** argv) {
         std::size_t k = 0;
         if (req.has_param("output")) {
           const std::string name = req.get_param_value("output");
-          const auto& outs = reply.model->outputs;
+          const auto& outs = reply.model->model.output_names();
           k = static_cast<std::size_t>(std::find(outs.begin(), outs.end(), name) - outs.begin());
           if (k == outs.size()) throw serve::RequestError(404, "the model has no output " + name);
         }
         res.set_content(serve::value_npy(reply.outputs[k]), "application/x-npy");
       } else {
-        res.set_content(serve::outputs_json(reply.model->outputs, reply.outputs) + "\n",
-                        "application/json");
+        res.set_content(
+            serve::outputs_json(reply.model->model.output_names(), reply.outputs) + "\n",
+            "application/json");
       }
     } catch (const serve::RequestError& e) {
       reply_error(res, e.status(), e.what());

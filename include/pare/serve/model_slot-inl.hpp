@@ -20,7 +20,6 @@ PARE_INLINE std::shared_ptr<ServedModel> load_served_model(const std::filesystem
   m->version = version;
   m->model = load_model(path, options);
   m->inputs = input_specs(m->model);
-  m->outputs = m->model.output_names();
   m->batchable = batchable(m->inputs);
   // Warm-up: only when every input's shape is known beyond its first dimension.
   bool known = !m->inputs.empty();
@@ -56,8 +55,8 @@ PARE_INLINE std::shared_ptr<ServedModel> load_served_model(const std::filesystem
 PARE_INLINE std::vector<graph::Value> run_request(const ServedModel& m, const Request& r) {
   auto named = m.model.run(named_inputs(r, m.inputs));
   std::vector<graph::Value> outs;
-  outs.reserve(m.outputs.size());
-  for (const auto& name : m.outputs) outs.push_back(std::move(named.at(name)));
+  outs.reserve(m.model.output_names().size());
+  for (const auto& name : m.model.output_names()) outs.push_back(std::move(named.at(name)));
   return outs;
 }
 

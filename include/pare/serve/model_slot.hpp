@@ -32,9 +32,8 @@ struct ServedModel {
   std::filesystem::path path;
   std::uint64_t version = 0;  ///< 1 for the first model a slot holds, +1 per reload
   Model model;
-  std::vector<InputSpec> inputs;
-  std::vector<std::string> outputs;
-  bool batchable = false;  ///< every input's first dimension is open (see serve::batchable)
+  std::vector<InputSpec> inputs;  ///< input_specs(model), checked against every request
+  bool batchable = false;         ///< every input's first dimension is open (see serve::batchable)
 };
 
 /// Loads `path` (any file load_model runs: ONNX, .pare, a compressed .pare) and, when every
@@ -44,8 +43,8 @@ struct ServedModel {
                                                              std::uint64_t version = 1,
                                                              ModelOptions options = {});
 
-/// Runs `r` on `m`: one value per output, in the order of m.outputs. Throws what Model::run
-/// throws.
+/// Runs `r` on `m`: one value per output, in the order of m.model.output_names(). Throws what
+/// Model::run throws.
 [[nodiscard]] std::vector<graph::Value> run_request(const ServedModel& m, const Request& r);
 
 /// The current model, swapped atomically on reload.
